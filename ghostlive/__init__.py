@@ -1,0 +1,3 @@
+"""ghostlive: real-time face swap built on GHOST (AEI-Net + ArcFace), with a built-in classic swapper."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from ghostlive.cli import main
+
+sys.exit(main())

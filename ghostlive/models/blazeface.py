@@ -1,0 +1,131 @@
+"""BlazeFace face detector (MediaPipe short- and full-range models converted to ONNX).
+
+Input: the frame letterboxed to a square, RGB in [-1, 1], NHWC. Output: per anchor a box, six keypoints and a
+logit. Decoding follows MediaPipe's conventions (see ghostlive/assets/NOTICE for the models' provenance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ghostlive.engines.base import Runner
+from ghostlive.errors import ModelError
+from ghostlive.types import Detection, Frame
+
+
+@dataclass(frozen=True)
+class BlazeFaceConfig:
+    """Anchor layout of one BlazeFace variant."""
+
+    input_size: int
+    grids: tuple[tuple[int, int], ...]
+    """(grid size, anchors per cell) for each feature map, in output order."""
+
+
+SHORT_RANGE = BlazeFaceConfig(input_size=128, grids=((16, 2), (8, 6)))
+FULL_RANGE = BlazeFaceConfig(input_size=192, grids=((48, 1),))
+
+
+@lru_cache(maxsize=4)
+def anchors(config: BlazeFaceConfig) -> np.ndarray:
+    """Anchor centres (N×2, normalised) in the order the model emits them."""
+    out = []
+    for grid, per_cell in config.grids:
+        ys, xs = np.meshgrid(np.arange(grid), np.arange(grid), indexing="ij")
+        centres = np.stack([(xs + 0.5) / grid, (ys + 0.5) / grid], axis=-1).reshape(-1, 2)
+        out.append(np.repeat(centres, per_cell, axis=0))
+    return np.concatenate(out).astype(np.float32)
+
+
+def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection over union of one box (4,) with many (N×4), boxes as x1, y1, x2, y2."""
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[2], boxes[:, 2])
+    y2 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def weighted_nms(rows: np.ndarray, scores: np.ndarray, threshold: float = 0.3) -> list[tuple[np.ndarray, float]]:
+    """MediaPipe's weighted non-maximum suppression.
+
+    ``rows`` are N×(4+2k) (box then keypoints); overlapping rows (IoU > threshold) are averaged, weighted by
+    score, and the group keeps its best score. Returns (row, score) pairs, best first.
+    """
+    order = np.argsort(-scores, kind="stable")
+    rows, scores = rows[order], scores[order]
+    kept: list[tuple[np.ndarray, float]] = []
+    remaining = np.arange(len(rows))
+    while remaining.size:
+        overlaps = iou(rows[remaining[0], :4], rows[remaining, :4]) > threshold
+        group = remaining[overlaps]
+        w = scores[group][:, None]
+        kept.append(((rows[group] * w).sum(0) / w.sum(), float(scores[group[0]])))
+        remaining = remaining[~overlaps]
+    return kept
+
+
+def letterbox(image: Frame, size: int) -> tuple[np.ndarray, float]:
+    """Scale ``image`` into a size×size square (top-left aligned, zero padding); returns it and the scale."""
+    h, w = image.shape[:2]
+    scale = size / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    out = np.zeros((size, size, 3), np.uint8)
+    out[:nh, :nw] = cv2.resize(image, (nw, nh), interpolation=interp)
+    return out, scale
+
+
+class BlazeFace:
+    """Finds faces in a BGR frame with one BlazeFace model."""
+
+    def __init__(self, runner: Runner, config: BlazeFaceConfig, *, min_score: float = 0.5) -> None:
+        if len(runner.info.inputs) != 1 or len(runner.info.outputs) != 2:
+            raise ModelError(f"{runner.info.model}: expected 1 input and 2 outputs for a BlazeFace model")
+        self.runner = runner
+        self.config = config
+        self.min_score = min_score
+        self._input = runner.info.inputs[0].name
+        self._anchors = anchors(config)
+
+    def raw(self, square_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded rows (N×16, normalised to the square) and scores for a size×size BGR image."""
+        x = cv2.cvtColor(square_bgr, cv2.COLOR_BGR2RGB).astype(np.float32) * (2.0 / 255.0) - 1.0
+        out = self.runner.run({self._input: x[None]})
+        regressors, logits = (out[o.name] for o in self.runner.info.outputs)
+        if regressors.shape[-1] == 1:  # output order differs between conversions
+            regressors, logits = logits, regressors
+        reg = regressors.reshape(-1, 16) / self.config.input_size
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits.reshape(-1).astype(np.float64), -100, 100)))
+        a = np.tile(self._anchors, (1, 6))
+        kps = reg[:, 4:] + a
+        cx, cy = reg[:, 0] + self._anchors[:, 0], reg[:, 1] + self._anchors[:, 1]
+        w, h = reg[:, 2], reg[:, 3]
+        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+        return np.concatenate([boxes, kps], axis=1), scores
+
+    def detect_rows(self, image: Frame) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate rows in ``image`` pixel coordinates (before NMS) and their scores."""
+        size = self.config.input_size
+        square, scale = letterbox(image, size)
+        rows, scores = self.raw(square)
+        keep = scores >= self.min_score
+        return rows[keep] * (size / scale), scores[keep]
+
+    def detect(self, image: Frame) -> list[Detection]:
+        """Faces in ``image``, best score first."""
+        rows, scores = self.detect_rows(image)
+        return [rows_to_detection(r, s) for r, s in weighted_nms(rows, scores)]
+
+
+def rows_to_detection(row: np.ndarray, score: float) -> Detection:
+    """A :class:`Detection` from one decoded row (box + 6 keypoints) in pixel coordinates."""
+    box = tuple(float(v) for v in row[:4])
+    return Detection(box=box, keypoints=row[4:16].reshape(6, 2).astype(np.float32), score=score)  # type: ignore[arg-type]

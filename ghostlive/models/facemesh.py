@@ -1,0 +1,153 @@
+"""468-point face mesh (MediaPipe FaceMesh converted to ONNX) and its topology.
+
+The model sees a 192×192 crop, RGB in [0, 1], rotated so the eyes are level and scaled to 1.5× the face; it
+returns 468 (x, y, z) points in crop pixels and a face-presence logit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import cv2
+import numpy as np
+
+from ghostlive.engines.base import Runner
+from ghostlive.errors import ModelError
+from ghostlive.types import Affine, Detection, Face, Frame, Points
+
+INPUT_SIZE = 192
+ROI_SCALE = 1.5
+RIGHT_EYE = (33, 133, 159, 145, 160, 144, 158, 153)
+LEFT_EYE = (263, 362, 386, 374, 387, 373, 385, 380)
+NOSE_TIP = 1
+MOUTH_RIGHT, MOUTH_LEFT = 61, 291
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Index sets of the 468-point mesh."""
+
+    triangles: np.ndarray
+    """T×3 vertex indices of the surface triangles."""
+    oval: np.ndarray
+    """Face outline, as an ordered loop of vertex indices."""
+    regions: dict[str, np.ndarray]
+    """Ordered loops for inner mouth, each eye and each brow."""
+
+
+def _loop(edges: list[list[int]]) -> np.ndarray:
+    """Order the edges of one closed contour into a vertex loop."""
+    nxt: dict[int, list[int]] = {}
+    for a, b in edges:
+        nxt.setdefault(a, []).append(b)
+        nxt.setdefault(b, []).append(a)
+    start = edges[0][0]
+    loop, prev, cur = [start], -1, start
+    while True:
+        cand = [v for v in nxt[cur] if v != prev]
+        if not cand or cand[0] == start:
+            break
+        prev, cur = cur, cand[0]
+        loop.append(cur)
+    return np.array(loop, np.int32)
+
+
+def _inner_lip_loop(lips: list[list[int]]) -> np.ndarray:
+    """The inner lip contour: the lip loop that encloses the smaller area on the canonical layout."""
+    inner = {13, 14, 78, 308, 82, 312, 87, 317, 80, 310, 88, 318, 81, 311, 178, 402, 95, 324, 191, 415}
+    return _loop([e for e in lips if e[0] in inner and e[1] in inner])
+
+
+@lru_cache(maxsize=1)
+def topology() -> Topology:
+    """The mesh topology shipped with the built-in models."""
+    data = json.loads(resources.files("ghostlive.assets").joinpath("facemesh_topology.json").read_text())
+    edges = {tuple(sorted(e)) for e in data["FACEMESH_TESSELATION"]}
+    adj: dict[int, set[int]] = {}
+    for a, b in edges:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    tris = sorted({tuple(sorted((a, b, c))) for a, b in edges for c in adj[a] & adj[b]})
+    regions = {
+        "mouth": _inner_lip_loop(data["FACEMESH_LIPS"]),
+        "right_eye": _loop(data["FACEMESH_RIGHT_EYE"]),
+        "left_eye": _loop(data["FACEMESH_LEFT_EYE"]),
+        "right_brow": np.array(sorted({v for e in data["FACEMESH_RIGHT_EYEBROW"] for v in e}), np.int32),
+        "left_brow": np.array(sorted({v for e in data["FACEMESH_LEFT_EYEBROW"] for v in e}), np.int32),
+    }
+    return Topology(np.array(tris, np.int32), _loop(data["FACEMESH_FACE_OVAL"]), regions)
+
+
+def five_points(landmarks: Points) -> Points:
+    """ArcFace-order five points from the mesh: image-left eye, image-right eye, nose, mouth corners."""
+    lm = np.asarray(landmarks, np.float32)
+    return np.stack(
+        [lm[list(RIGHT_EYE)].mean(0), lm[list(LEFT_EYE)].mean(0), lm[NOSE_TIP], lm[MOUTH_RIGHT], lm[MOUTH_LEFT]]
+    ).astype(np.float32)
+
+
+def roi_affine(center: np.ndarray, size: float, angle: float) -> Affine:
+    """Affine from 192×192 crop pixels to frame pixels for a square ROI rotated by ``angle`` (radians)."""
+    s = size / INPUT_SIZE
+    c, si = np.cos(angle) * s, np.sin(angle) * s
+    rot = np.array([[c, -si], [si, c]])
+    t = np.asarray(center, np.float64) - rot @ np.array([INPUT_SIZE / 2, INPUT_SIZE / 2])
+    return np.hstack([rot, t[:, None]])
+
+
+def roi_from_detection(det: Detection) -> Affine:
+    """MediaPipe's landmark ROI for a detection: box centre, 1.5× the longer side, eyes level."""
+    x1, y1, x2, y2 = det.box
+    right_eye, left_eye = det.keypoints[0], det.keypoints[1]
+    angle = float(np.arctan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0]))
+    return roi_affine(np.array([(x1 + x2) / 2, (y1 + y2) / 2]), ROI_SCALE * max(x2 - x1, y2 - y1), angle)
+
+
+def roi_from_landmarks(landmarks: Points) -> Affine:
+    """The ROI for the next mesh pass (refinement or tracking) from a previous mesh."""
+    lm = np.asarray(landmarks, np.float64)
+    angle = float(np.arctan2(lm[263, 1] - lm[33, 1], lm[263, 0] - lm[33, 0]))
+    c, s = np.cos(-angle), np.sin(-angle)
+    centre0 = lm.mean(0)
+    rotated = (lm - centre0) @ np.array([[c, s], [-s, c]])  # rotate points so the eyes are level
+    lo, hi = rotated.min(0), rotated.max(0)
+    mid = (lo + hi) / 2
+    centre = centre0 + mid @ np.array([[c, -s], [s, c]])
+    return roi_affine(centre, ROI_SCALE * float(max(hi - lo)), angle)
+
+
+class FaceMesh:
+    """Runs the 468-point mesh on a rotation-normalised crop."""
+
+    def __init__(self, runner: Runner) -> None:
+        if len(runner.info.outputs) != 2:
+            raise ModelError(f"{runner.info.model}: expected 2 outputs (landmarks, presence) for a face mesh model")
+        self.runner = runner
+        self._input = runner.info.inputs[0].name
+        self._outputs = [o.name for o in runner.info.outputs]
+
+    def run(self, image: Frame, crop_to_frame: Affine) -> tuple[Points, np.ndarray, float]:
+        """Landmarks (468×2, frame pixels), depth (468) and presence probability for one ROI."""
+        frame_to_crop = cv2.invertAffineTransform(crop_to_frame)
+        crop = cv2.warpAffine(
+            image, frame_to_crop, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        x = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) * (1.0 / 255.0)
+        out = self.runner.run({self._input: x[None]})
+        a, b = (out[n] for n in self._outputs)
+        pts, logit = (a, b) if a.size > b.size else (b, a)
+        pts = pts.reshape(468, 3).astype(np.float64)
+        xy = pts[:, :2] @ crop_to_frame[:, :2].T + crop_to_frame[:, 2]
+        scale = float(np.sqrt(abs(np.linalg.det(crop_to_frame[:, :2]))))
+        presence = float(1.0 / (1.0 + np.exp(-np.clip(float(logit.reshape(-1)[0]), -60, 60))))
+        return xy.astype(np.float32), (pts[:, 2] * scale).astype(np.float32), presence
+
+    def landmarks(self, image: Frame, det: Detection, *, refine: int = 1) -> Face:
+        """A :class:`Face` for ``det``: one pass on the detection ROI, then ``refine`` passes on the mesh ROI."""
+        xy, z, presence = self.run(image, roi_from_detection(det))
+        for _ in range(refine):
+            xy, z, presence = self.run(image, roi_from_landmarks(xy))
+        return Face(detection=det, landmarks=xy, depth=z, presence=presence)

@@ -1,0 +1,77 @@
+"""Piecewise-affine warping over a triangle mesh."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ghostlive.ops.filters import remap
+from ghostlive.types import Array, Points
+from ghostlive.xp import array_module, to_device
+
+Roi = tuple[int, int, int, int]
+"""x0, y0, x1, y1 (exclusive) in frame pixels."""
+
+
+def points_roi(points: Points, frame_shape: tuple[int, ...], margin: int = 2) -> Roi | None:
+    """The integer bounding box of ``points`` plus ``margin``, clipped to the frame; None when empty."""
+    h, w = frame_shape[:2]
+    lo = np.floor(np.asarray(points).min(0)).astype(int) - margin
+    hi = np.ceil(np.asarray(points).max(0)).astype(int) + margin + 1
+    x0, y0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
+    x1, y1 = min(int(hi[0]), w), min(int(hi[1]), h)
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def triangle_index_map(points: Points, triangles: np.ndarray, roi: Roi, depth: np.ndarray | None = None) -> np.ndarray:
+    """For every pixel of ``roi``, the index of the triangle covering it (−1 where none), on the host.
+
+    With ``depth`` (per vertex, larger = farther), far triangles are drawn first so that where the mesh folds
+    over itself the nearest surface wins.
+    """
+    x0, y0, x1, y1 = roi
+    ids = np.full((y1 - y0, x1 - x0), -1, np.int32)
+    order = np.arange(len(triangles))
+    if depth is not None:
+        order = np.argsort(-np.asarray(depth)[triangles].mean(1), kind="stable")
+    shifted = np.rint((np.asarray(points, np.float64) - (x0, y0)) * 16).astype(np.int32)
+    for t in order:
+        cv2.fillConvexPoly(ids, shifted[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
+    return ids
+
+
+def triangle_affines(dst: Points, src: Points, triangles: np.ndarray) -> np.ndarray:
+    """T×2×3 affines mapping each triangle of ``dst`` onto the same triangle of ``src`` (degenerate ones by
+    least squares)."""
+    d = np.asarray(dst, np.float64)[triangles]  # T×3×2
+    s = np.asarray(src, np.float64)[triangles]
+    dh = np.concatenate([d, np.ones((*d.shape[:2], 1))], axis=2)  # T×3×3
+    x = np.linalg.pinv(dh) @ s  # T×3×2
+    return np.transpose(x, (0, 2, 1))
+
+
+def piecewise_affine(
+    source: Array,
+    src_points: Points,
+    dst_points: Points,
+    triangles: np.ndarray,
+    roi: Roi,
+    *,
+    depth: np.ndarray | None = None,
+) -> tuple[Array, Array]:
+    """Warp ``source`` so that its mesh ``src_points`` lands on ``dst_points``, rendered over ``roi`` of the
+    destination. Returns the warped ROI (float32, same channels as ``source``) and a coverage mask (1 where a
+    triangle covers the pixel). Works on numpy or cupy ``source``; the triangle raster is made on the host."""
+    x0, y0, x1, y1 = roi
+    ids_host = triangle_index_map(dst_points, triangles, roi, depth)
+    aff_host = triangle_affines(dst_points, src_points, triangles).astype(np.float32)
+    xp = array_module(source)
+    ids = to_device(ids_host, xp)
+    aff = to_device(aff_host, xp)
+    covered = ids >= 0
+    a = aff[xp.maximum(ids, 0)]  # H×W×2×3
+    ys, xs = xp.meshgrid(xp.arange(y0, y1, dtype=xp.float32), xp.arange(x0, x1, dtype=xp.float32), indexing="ij")
+    map_x = a[..., 0, 0] * xs + a[..., 0, 1] * ys + a[..., 0, 2]
+    map_y = a[..., 1, 0] * xs + a[..., 1, 1] * ys + a[..., 1, 2]
+    warped = remap(source.astype(xp.float32), map_x, map_y, border="replicate")
+    return warped, covered.astype(xp.float32)

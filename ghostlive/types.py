@@ -1,0 +1,83 @@
+"""Typed aliases and records for the data that flows through the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array: TypeAlias = Any
+"""A numpy or cupy array (the array module is chosen by :mod:`ghostlive.xp`)."""
+
+Frame: TypeAlias = NDArray[np.uint8]
+"""An image, H×W×3 uint8, BGR channel order (OpenCV convention)."""
+
+Mask: TypeAlias = NDArray[np.float32]
+"""A soft mask, H×W float32 in [0, 1]."""
+
+Affine: TypeAlias = NDArray[np.float64]
+"""A 2×3 affine matrix mapping source pixel coordinates (x, y) to destination coordinates."""
+
+Points: TypeAlias = NDArray[np.float32]
+"""N×2 pixel coordinates (x, y)."""
+
+Embedding: TypeAlias = NDArray[np.float32]
+"""A 1-D identity vector."""
+
+TargetMode = Literal["all", "largest", "index", "reference"]
+KEEP_REGIONS: tuple[str, ...] = ("mouth", "eyes", "brows")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face found by a detector, in frame pixel coordinates."""
+
+    box: tuple[float, float, float, float]
+    """x1, y1, x2, y2."""
+    keypoints: Points
+    """6×2 BlazeFace keypoints: right eye, left eye, nose tip, mouth centre, right ear, left ear
+    (the subject's right and left)."""
+    score: float
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face with its dense landmarks, in frame pixel coordinates."""
+
+    detection: Detection
+    landmarks: Points
+    """468×2 face-mesh points (x, y)."""
+    depth: NDArray[np.float32] = field(repr=False)
+    """468 relative z values of the mesh (larger = farther from the camera), in pixels."""
+    presence: float
+    """Face-presence probability reported by the mesh model."""
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return self.detection.box
+
+    @property
+    def score(self) -> float:
+        return self.detection.score
+
+    @property
+    def keypoints5(self) -> Points:
+        """The five alignment points (subject's right eye, left eye, nose tip, right and left mouth corner)
+        as used by ArcFace/GHOST templates, taken from the mesh (image-left eye first)."""
+        from ghostlive.models.facemesh import five_points
+
+        return five_points(self.landmarks)

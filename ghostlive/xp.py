@@ -1,0 +1,66 @@
+"""The one array-module switch.
+
+Ops are written once against ``xp`` (numpy or cupy) and ``ndi`` (scipy.ndimage or cupyx.scipy.ndimage). Only
+this module imports cupy, and only lazily, so the core installs and runs without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import scipy.ndimage
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _cupy() -> ModuleType | None:
+    try:
+        import cupy  # type: ignore[import-not-found]
+
+        cupy.zeros(1)  # raises without a usable GPU/driver
+    except Exception as exc:  # noqa: BLE001 - any failure means "no GPU path"
+        log.debug("cupy unavailable: %s", exc)
+        return None
+    return cupy
+
+
+def gpu_available() -> bool:
+    """True when cupy imports and can allocate on a GPU."""
+    return _cupy() is not None
+
+
+def array_module(*arrays: Any) -> ModuleType:
+    """numpy or cupy, whichever the given arrays belong to (numpy for none or host arrays)."""
+    for a in arrays:
+        if type(a).__module__.split(".")[0] == "cupy":
+            cp = _cupy()
+            if cp is not None:
+                return cp
+    return np
+
+
+def ndimage_module(xp: ModuleType) -> ModuleType:
+    """scipy.ndimage for numpy, cupyx.scipy.ndimage for cupy."""
+    if xp is np:
+        return scipy.ndimage
+    import cupyx.scipy.ndimage  # type: ignore[import-not-found]
+
+    return cupyx.scipy.ndimage
+
+
+def to_host(a: Any) -> np.ndarray:
+    """A numpy copy-free view (host arrays) or a download (device arrays)."""
+    if isinstance(a, np.ndarray):
+        return a
+    get = getattr(a, "get", None)
+    return np.asarray(get() if get is not None else a)
+
+
+def to_device(a: np.ndarray, xp: ModuleType) -> Any:
+    """Upload ``a`` to the array module ``xp`` (no-op for numpy)."""
+    return a if xp is np else xp.asarray(a)

@@ -1,0 +1,67 @@
+"""Shared fixtures: real photos (bundled samples and tests/data), the built-in analyzer, helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ghostlive.faces import FaceAnalyzer, asset_path
+from ghostlive.types import Face, Frame
+
+DATA = Path(__file__).parent / "data"
+
+
+def sample(name: str) -> Path:
+    return Path(asset_path(f"samples/{name}"))
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> FaceAnalyzer:
+    return FaceAnalyzer()
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> Frame:
+    return cv2.imread(str(sample("astronaut.png")))
+
+
+@pytest.fixture(scope="session")
+def grace() -> Frame:
+    return cv2.imread(str(sample("grace_hopper.jpg")))
+
+
+@pytest.fixture(scope="session")
+def cameraman() -> Frame:
+    return cv2.imread(str(DATA / "cameraman_gray.png"))
+
+
+@pytest.fixture(scope="session")
+def messi() -> Frame:
+    return cv2.imread(str(DATA / "messi5.jpg"))
+
+
+def compose(*images: Frame, height: int = 400, gap: int = 40) -> tuple[Frame, list[tuple[int, int]]]:
+    """Real portraits side by side on one canvas (a licence-clean multi-face photo); returns the canvas and
+    each tile's x-range."""
+    tiles = [cv2.resize(im, (round(im.shape[1] * height / im.shape[0]), height)) for im in images]
+    width = sum(t.shape[1] for t in tiles) + gap * (len(tiles) + 1)
+    canvas = np.full((height + 2 * gap, width, 3), 127, np.uint8)
+    spans = []
+    x = gap
+    for t in tiles:
+        canvas[gap : gap + height, x : x + t.shape[1]] = t
+        spans.append((x, x + t.shape[1]))
+        x += t.shape[1] + gap
+    return canvas, spans
+
+
+@pytest.fixture(scope="session")
+def group(astronaut: Frame, grace: Frame, cameraman: Frame) -> tuple[Frame, list[tuple[int, int]]]:
+    return compose(astronaut, grace, cameraman)
+
+
+def largest(faces: list[Face]) -> Face:
+    return max(faces, key=lambda f: f.detection.area)

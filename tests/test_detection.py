@@ -1,0 +1,115 @@
+"""Built-in detector and face mesh on real photos."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ghostlive.faces import FaceAnalyzer
+from ghostlive.models.blazeface import FULL_RANGE, SHORT_RANGE, anchors, weighted_nms
+from ghostlive.models.facemesh import five_points, topology
+from ghostlive.types import Face
+
+from .conftest import largest
+
+
+def assert_plausible(face: Face) -> None:
+    """Eyes above nose above mouth, all inside the (slightly grown) box, eyes in left-right order."""
+    x1, y1, x2, y2 = face.box
+    grow = 0.15 * (x2 - x1)
+    for pts in (face.detection.keypoints[:4], five_points(face.landmarks)):
+        assert np.all(pts[:, 0] > x1 - grow) and np.all(pts[:, 0] < x2 + grow)
+        assert np.all(pts[:, 1] > y1 - grow) and np.all(pts[:, 1] < y2 + grow)
+    kp = five_points(face.landmarks)
+    eyes_y, nose_y, mouth_y = kp[:2, 1].mean(), kp[2, 1], kp[3:, 1].mean()
+    assert eyes_y < nose_y < mouth_y
+    assert kp[0, 0] < kp[1, 0] and kp[3, 0] < kp[4, 0]
+    det = face.detection.keypoints
+    assert det[:2, 1].mean() < det[2, 1] < det[3, 1] + 1.0
+
+
+@pytest.mark.parametrize("name", ["astronaut", "grace", "cameraman", "messi"])
+def test_one_face_in_each_portrait(name: str, request: pytest.FixtureRequest, analyzer: FaceAnalyzer) -> None:
+    image = request.getfixturevalue(name)
+    faces = analyzer.analyze(image)
+    assert len(faces) == 1
+    face = faces[0]
+    assert face.score > 0.5 and face.presence > 0.9
+    assert_plausible(face)
+    assert face.landmarks.shape == (468, 2)
+
+
+def test_small_face_is_found(messi: np.ndarray, analyzer: FaceAnalyzer) -> None:
+    face = analyzer.analyze(messi)[0]
+    assert face.detection.width < 45  # a ~30 px face in a 548 px photo
+    x1, y1, x2, y2 = face.box
+    assert 200 < (x1 + x2) / 2 < 280 and 90 < (y1 + y2) / 2 < 140
+
+
+def test_greyscale_photo(cameraman: np.ndarray, analyzer: FaceAnalyzer) -> None:
+    assert np.array_equal(cameraman[..., 0], cameraman[..., 2])  # truly grey
+    assert len(analyzer.analyze(cameraman)) == 1
+
+
+def test_every_face_in_a_composed_group(group: tuple[np.ndarray, list], analyzer: FaceAnalyzer) -> None:
+    canvas, spans = group
+    faces = analyzer.analyze(canvas)
+    assert len(faces) == 3
+    for face, (x0, x1) in zip(faces, spans, strict=True):  # ordered left to right, one per portrait
+        cx = (face.box[0] + face.box[2]) / 2
+        assert x0 < cx < x1
+        assert_plausible(face)
+
+
+def test_rotated_face_mesh_follows_rotation(grace: np.ndarray, analyzer: FaceAnalyzer) -> None:
+    h, w = grace.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 30, 1.0)
+    rotated = cv2.warpAffine(grace, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+    upright = largest(analyzer.analyze(grace))
+    turned = largest(analyzer.analyze(rotated))
+    expected = five_points(upright.landmarks) @ m[:, :2].T + m[:, 2]
+    err = np.linalg.norm(five_points(turned.landmarks) - expected, axis=1)
+    iod = np.linalg.norm(expected[0] - expected[1])
+    assert err.max() < 0.08 * iod
+
+
+def test_mesh_is_scale_consistent(astronaut: np.ndarray, analyzer: FaceAnalyzer) -> None:
+    big = cv2.resize(astronaut, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    a = analyzer.analyze(astronaut)[0].landmarks * 2.0
+    b = analyzer.analyze(big)[0].landmarks
+    iod = np.linalg.norm(five_points(a)[0] - five_points(a)[1])
+    assert np.median(np.linalg.norm(a - b, axis=1)) < 0.05 * iod
+
+
+def test_detector_variants_agree(astronaut: np.ndarray) -> None:
+    boxes = []
+    for kind in ("full", "short", "both"):
+        faces = FaceAnalyzer(kind).analyze(astronaut)
+        assert len(faces) == 1
+        boxes.append(np.array(faces[0].box))
+    assert np.abs(boxes[0] - boxes[1]).max() < 25
+
+
+def test_anchor_layouts() -> None:
+    short, full = anchors(SHORT_RANGE), anchors(FULL_RANGE)
+    assert short.shape == (896, 2) and full.shape == (2304, 2)
+    assert np.allclose(short[0], [0.5 / 16, 0.5 / 16]) and np.allclose(short[1], short[0])
+    assert np.allclose(short[512], [0.5 / 8, 0.5 / 8])
+    assert np.allclose(full[1], [1.5 / 48, 0.5 / 48])
+
+
+def test_weighted_nms_merges_overlaps() -> None:
+    rows = np.array([[0, 0, 10, 10] + [1] * 12, [1, 1, 11, 11] + [3] * 12, [50, 50, 60, 60] + [0] * 12], float)
+    kept = weighted_nms(rows, np.array([0.9, 0.3, 0.8]))
+    assert len(kept) == 2
+    merged, score = kept[0]
+    assert score == 0.9
+    assert np.allclose(merged[:4], [0.25, 0.25, 10.25, 10.25]) and np.allclose(merged[4], 1.5)
+
+
+def test_topology() -> None:
+    topo = topology()
+    assert 850 <= len(topo.triangles) <= 860
+    assert len(topo.oval) == 36 and len(topo.regions["mouth"]) == 20
+    assert topo.triangles.max() < 468
