@@ -12,9 +12,11 @@ from ghostlive import __version__
 from ghostlive.errors import ConfigError, GhostliveError, NoFaceError
 from ghostlive.faces import DETECTORS, FaceAnalyzer, LbpEmbedder, TargetSelection, asset_path
 from ghostlive.media.image import check_output_path, read_image, write_image
+from ghostlive.models.registry import SWAPPERS
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline import FramePipeline
-from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
+from ghostlive.swappers.classic import ClassicOptions
+from ghostlive.swappers.factory import build_swapper
 from ghostlive.types import KEEP_REGIONS
 
 log = logging.getLogger("ghostlive")
@@ -59,6 +61,12 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         metavar="LEVELS",
         help="extra detection passes over magnified tiles for small faces (0 = off, default 2)",
     )
+    g.add_argument(
+        "--swapper",
+        choices=SWAPPERS,
+        default="classic",
+        help="classic (built in) or a neural model you installed (see: ghostlive models list)",
+    )
     q = p.add_argument_group("classic swapper quality")
     q.add_argument("--blend", type=float, default=1.0, help="0 = target only … 1 = full swap (default 1)")
     q.add_argument("--feather", type=float, default=0.035, help="mask edge softness, fraction of face width")
@@ -98,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LEVELS",
         help="small-face tile levels, as for swap (default 0, the live setting)",
     )
+    from ghostlive.models_cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -108,7 +119,7 @@ def _pipeline(args: argparse.Namespace) -> FramePipeline:
     if args.reference and args.faces != "reference":
         args.faces = "reference"
     analyzer = FaceAnalyzer(args.detector, tile_levels=args.tiles)
-    pipe = FramePipeline(analyzer, ClassicSwapper(options), embedder=LbpEmbedder())
+    pipe = FramePipeline(analyzer, build_swapper(args.swapper, classic=options), embedder=LbpEmbedder())
     refs = []
     for ref in args.reference:
         img = read_image(ref).bgr
@@ -156,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ghostlive.bench import run_bench
 
             return run_bench(args)
+        if args.command in ("models", "export"):
+            from ghostlive.models_cli import run_export, run_models
+
+            return run_models(args) if args.command == "models" else run_export(args)
     except GhostliveError as exc:
         print(f"ghostlive: error: {exc}", file=sys.stderr)
         return 1

@@ -60,3 +60,43 @@ def feathered_mask(
         inner = fill_polygons(shape, roi, [offset_polygon(h, -(3.0 * hf + 1.0)) for h in hole_list])
         soft = soft * (1.0 - xp.clip(gaussian_blur(to_device(inner, xp), hf), 0.0, 1.0))
     return soft
+
+
+# GHOST's adaptive mask (106-point landmarks) -------------------------------------------------------------
+_GHOST_BROWS = ((43, 48, 49, 51, 50), (102, 103, 104, 105, 101))
+_GHOST_EYES = ((35, 41, 40, 42, 39), (89, 95, 94, 96, 93))
+
+
+def ghost_mask_params(swap106: Points, target106: Points) -> tuple[int, tuple[float, float], float]:
+    """GHOST's (erode (negative = dilate) px, blur σ (x, y), brow factor) from the jaw contour offset."""
+    s, t = np.asarray(swap106, np.float64), np.asarray(target106, np.float64)
+    right = float(sum(s[i, 0] - t[i, 0] for i in (1, 2, 13)))
+    left = float(sum(t[i, 0] - s[i, 0] for i in (17, 18, 29)))
+    offset = max(right, left)
+    if offset > 6:
+        return 15, (15.0, 10.0), 2.7
+    if offset > 3:
+        return 10, (10.0, 8.0), 2.0
+    if offset < -3:
+        return -5, (5.0, 10.0), 0.5
+    return 5, (5.0, 5.0), 2.0
+
+
+def ghost_mask(swap106: Points, size: int, params: tuple[int, tuple[float, float], float]) -> np.ndarray:
+    """GHOST's paste mask in crop space (host, float32 0–1): convex hull of the swapped face's 106 landmarks with
+    the brows pushed up, eroded or dilated, its border cleared, Gaussian-blurred."""
+    erode, (sx, sy), factor = params
+    pts = np.asarray(swap106, np.float64).copy()
+    for brows, eyes in zip(_GHOST_BROWS, _GHOST_EYES, strict=True):
+        b, e = list(brows), list(eyes)
+        pts[b] = pts[b] + factor * 0.5 * (pts[b] - pts[e])
+    mask = np.zeros((size, size), np.uint8)
+    hull = cv2.convexHull(np.rint(pts).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 255)
+    k = np.ones((abs(erode), abs(erode)), np.uint8)
+    mask = cv2.erode(mask, k) if erode > 0 else cv2.dilate(mask, k)
+    border = int(2 * sy)
+    if border > 0:
+        mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = 0, 0, 0, 0
+    out = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=sx, sigmaY=sy)
+    return out / 255.0

@@ -1,0 +1,150 @@
+"""Export of the GHOST generator and ArcFace to ONNX (fp32 or fp16 weights, float32 inputs/outputs), with
+metadata that names the model, its source checkpoint's SHA-256 and its preprocessing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import torch
+from ghostlive.export.aei_net import AEINet
+from ghostlive.export.checkpoint import load_into, read_state_dict
+from ghostlive.export.iresnet import IResNet, iresnet100
+from torch import nn
+
+from ghostlive import __version__
+from ghostlive.errors import ModelError, OutputError
+
+log = logging.getLogger(__name__)
+
+Precision = Literal["fp32", "fp16"]
+OPSET = 17
+
+GENERATOR_PREPROCESSING = {
+    "target": "aligned 224 crop (GHOST five-template fit) resized to 256 bilinear, RGB, x/127.5-1, N×3×256×256",
+    "source": "raw ArcFace iresnet100 embedding, not normalised, N×512",
+    "output": "RGB in [-1,1]; image = (y*0.5+0.5)*255, resized 256→224",
+}
+ARCFACE_PREPROCESSING = {
+    "input": "aligned 224 crop, RGB, (x/255-0.5)/0.5, bilinear ×0.5 (align_corners) to 112, N×3×112×112",
+    "output": "raw 512-d embedding (GHOST feeds it to the generator without normalising)",
+}
+
+
+class _Float32IO(nn.Module):
+    """Runs a half-precision model behind float32 inputs and outputs."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model.half()
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model(*(x.half() for x in inputs)).float()
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _export(
+    model: nn.Module,
+    example: tuple[torch.Tensor, ...],
+    names: tuple[list[str], list[str]],
+    path: Path,
+    precision: Precision,
+    metadata: dict[str, str],
+) -> Path:
+    import onnx
+
+    if not path.parent.is_dir():
+        raise OutputError(f"the folder {path.parent} does not exist", path)
+    wrapped = _Float32IO(model) if precision == "fp16" else model
+    wrapped.eval()
+    inputs, outputs = names
+    axes = {n: {0: "batch"} for n in (*inputs, *outputs)}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapped,
+                example,
+                tmp,
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        proto = onnx.load(tmp)
+        for key, value in {**metadata, "ghostlive.precision": precision, "ghostlive.version": __version__}.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        onnx.save(proto, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    log.info("exported %s (%s)", path, precision)
+    return path
+
+
+def export_generator(
+    model: AEINet, path: str | Path, *, precision: Precision = "fp32", name: str = "", source_sha256: str = ""
+) -> Path:
+    """Write ``model`` as ONNX: inputs ``target`` N×3×256×256 and ``source`` N×512, output ``output``."""
+    example = (torch.zeros(1, 3, 256, 256), torch.zeros(1, 512))
+    meta = {
+        "ghostlive.model": name or f"ghost-{model.num_blocks}",
+        "ghostlive.kind": "ghost_generator",
+        "ghostlive.source_sha256": source_sha256,
+        "ghostlive.preprocessing": json.dumps(GENERATOR_PREPROCESSING),
+    }
+    return _export(model, example, (["target", "source"], ["output"]), Path(path), precision, meta)
+
+
+def export_arcface(
+    model: IResNet, path: str | Path, *, precision: Precision = "fp32", name: str = "arcface", source_sha256: str = ""
+) -> Path:
+    """Write ArcFace as ONNX: input ``input`` N×3×112×112, output ``embedding`` N×512."""
+    meta = {
+        "ghostlive.model": name,
+        "ghostlive.kind": "ghost_arcface",
+        "ghostlive.source_sha256": source_sha256,
+        "ghostlive.preprocessing": json.dumps(ARCFACE_PREPROCESSING),
+    }
+    example = (torch.zeros(1, 3, 112, 112),)
+    return _export(model, example, (["input"], ["embedding"]), Path(path), precision, meta)
+
+
+def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
+    """Which network a checkpoint holds, judged by its keys: ('ghost-N', AEINet(N)) or ('arcface', IResNet)."""
+    keys = read_state_dict(path).keys()
+    if any(k.startswith("generator.AADBlk1.add_blocks.") for k in keys):
+        n = len({k.split(".")[3] for k in keys if k.startswith("generator.AADBlk1.add_blocks.")}) // 2
+        if n in (1, 2, 3):
+            return f"ghost-{n}", AEINet(n)
+    if "fc.weight" in keys and any(k.startswith("layer4.") for k in keys):
+        return "arcface", iresnet100()
+    raise ModelError("not a GHOST generator or ArcFace iresnet100 checkpoint (unknown keys)", path)
+
+
+def export_checkpoint(checkpoint: str | Path, output: str | Path, precision: Precision = "fp32") -> Path:
+    """Load a released ``.pth`` (safely) and export it; the kind is recognised from its keys."""
+    name, model = model_for_checkpoint(checkpoint)
+    load_into(model, checkpoint)
+    digest = sha256_file(checkpoint)
+    if isinstance(model, AEINet):
+        return export_generator(model, output, precision=precision, name=name, source_sha256=digest)
+    return export_arcface(model, output, precision=precision, name=name, source_sha256=digest)  # type: ignore[arg-type]

@@ -1,0 +1,85 @@
+"""GHOST networks behind a runner: the AEI-Net generator and its ArcFace identity encoder."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ghostlive.engines.base import Runner
+from ghostlive.errors import ModelError
+from ghostlive.ops.filters import remap, resize
+from ghostlive.types import Embedding, Frame
+
+CROP = 224
+GEN_SIZE = 256
+
+
+def check_io(runner: Runner, inputs: int, outputs: int, what: str) -> None:
+    """Refuse a model whose number of inputs/outputs does not fit ``what``."""
+    got_in, got_out = len(runner.info.inputs), len(runner.info.outputs)
+    if (got_in, got_out) != (inputs, outputs):
+        raise ModelError(
+            f"{runner.info.model}: a {what} model has {inputs} input(s) and {outputs} output(s), "
+            f"this one has {got_in} and {got_out}"
+        )
+
+
+def bgr_to_signed_nchw(images: np.ndarray) -> np.ndarray:
+    """N×H×W×3 BGR uint8 → N×3×H×W RGB float32 in [−1, 1] ((x/255 − 0.5)/0.5)."""
+    x = images[..., ::-1].astype(np.float32) * (2.0 / 255.0) - 1.0
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def signed_nchw_to_bgr(y: np.ndarray) -> np.ndarray:
+    """N×3×H×W RGB in [−1, 1] → N×H×W×3 BGR float32 in [0, 255]."""
+    img = (np.clip(y, -1.0, 1.0) * 0.5 + 0.5) * 255.0
+    return np.ascontiguousarray(img.transpose(0, 2, 3, 1)[..., ::-1])
+
+
+def half_align_corners(x: np.ndarray) -> np.ndarray:
+    """Bilinear ×0.5 with align_corners=True over the last two axes of an N×C×H×W array (GHOST's 224→112)."""
+    n, c, h, w = x.shape
+    oh, ow = h // 2, w // 2
+    ys = np.arange(oh, dtype=np.float32) * ((h - 1) / (oh - 1))
+    xs = np.arange(ow, dtype=np.float32) * ((w - 1) / (ow - 1))
+    my, mx = np.meshgrid(ys, xs, indexing="ij")
+    planes = x.reshape(n * c, h, w)
+    out = np.stack([remap(p, mx, my, border="replicate") for p in planes])
+    return out.reshape(n, c, oh, ow)
+
+
+class GhostArcFace:
+    """GHOST's identity path: 224 aligned crop → [−1, 1] → ×0.5 to 112 → iresnet100 → raw 512-d vector."""
+
+    def __init__(self, runner: Runner) -> None:
+        check_io(runner, 1, 1, "GHOST ArcFace")
+        self.runner = runner
+        self._input = runner.info.inputs[0].name
+
+    def embed(self, crops224: np.ndarray) -> np.ndarray:
+        """N×224×224×3 BGR uint8 crops → N×512 raw embeddings (not normalised, as GHOST uses them)."""
+        x = half_align_corners(bgr_to_signed_nchw(crops224))
+        return next(iter(self.runner.run({self._input: x}).values())).astype(np.float32)
+
+    def embed_one(self, crop224: Frame) -> Embedding:
+        return self.embed(crop224[None])[0]
+
+
+class GhostGenerator:
+    """AEI-Net: target crops (224, BGR) + raw identity → swapped crops (224, BGR float32 0–255)."""
+
+    def __init__(self, runner: Runner) -> None:
+        check_io(runner, 2, 1, "GHOST generator")
+        self.runner = runner
+        names = [i.name for i in runner.info.inputs]
+        shapes = {i.name: i.shape for i in runner.info.inputs}
+        self._target = next((n for n in names if len(shapes[n]) == 4), names[0])
+        self._source = next(n for n in names if n != self._target)
+
+    def swap(self, crops224: np.ndarray, identity: np.ndarray) -> np.ndarray:
+        """N×224×224×3 BGR uint8 + N×512 (or 1×512, broadcast) → N×224×224×3 BGR float32."""
+        n = len(crops224)
+        big = np.stack([resize(c, (GEN_SIZE, GEN_SIZE)) for c in crops224])
+        ident = np.broadcast_to(np.asarray(identity, np.float32).reshape(-1, 512), (n, 512))
+        out = self.runner.run({self._target: bgr_to_signed_nchw(big), self._source: np.ascontiguousarray(ident)})
+        imgs = signed_nchw_to_bgr(next(iter(out.values())))
+        return np.stack([resize(im, (CROP, CROP)) for im in imgs])

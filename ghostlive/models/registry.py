@@ -1,0 +1,103 @@
+"""Known neural models: where they come from, what they are, their licences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GHOST_RELEASES = "https://github.com/sberbank-ai/sber-swap/releases/download"
+BUFFALO_L = "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_l.zip"
+INSIGHTFACE_TERMS = "insightface model terms: non-commercial research use only"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One downloadable or importable model file."""
+
+    name: str
+    filename: str
+    kind: str
+    description: str
+    licence: str
+    url: str = ""
+    """Empty: import only (no official download location)."""
+    archive_member: str = ""
+    """Set when ``url`` is a zip archive holding the file."""
+    sha256: str = ""
+    """Published SHA-256, when there is one; otherwise it is recorded on first install and verified after."""
+    needs: tuple[str, ...] = ()
+    exports_to: str = ""
+    """For ``.pth`` checkpoints: the ONNX file ``ghostlive export`` makes from it."""
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    *(
+        ModelSpec(
+            name=f"ghost-{n}",
+            filename=f"G_unet_{n}block{'s' if n > 1 else ''}.pth",
+            kind="ghost_checkpoint",
+            description=f"GHOST AEI-Net generator, {n} AAD block{'s' if n > 1 else ''} per ResBlk"
+            + (" (the main model)" if n == 2 else ""),
+            licence="Apache-2.0 (GHOST; maintainer: commercial use allowed)",
+            url=f"{GHOST_RELEASES}/sber-swap-v2.0/G_unet_{n}block{'s' if n > 1 else ''}.pth",
+            needs=("ghost-arcface",),
+            exports_to=f"ghost-{n}.onnx",
+        )
+        for n in (1, 2, 3)
+    ),
+    ModelSpec(
+        name="ghost-arcface",
+        filename="backbone.pth",
+        kind="ghost_checkpoint",
+        description="ArcFace iresnet100 identity encoder used by GHOST",
+        licence="Apache-2.0 (GHOST release)",
+        url=f"{GHOST_RELEASES}/arcface/backbone.pth",
+        exports_to="ghost-arcface.onnx",
+    ),
+    ModelSpec(
+        name="scrfd",
+        filename="scrfd_10g_bnkps.onnx",
+        kind="scrfd",
+        description="SCRFD-10GF face detector with 5 keypoints (as used by GHOST)",
+        licence=INSIGHTFACE_TERMS,
+        url=f"{GHOST_RELEASES}/antelope/scrfd_10g_bnkps.onnx",
+    ),
+    ModelSpec(
+        name="2d106det",
+        filename="2d106det.onnx",
+        kind="landmark106",
+        description="insightface 106-point landmarks (GHOST's adaptive mask)",
+        licence=INSIGHTFACE_TERMS,
+        url=BUFFALO_L,
+        archive_member="2d106det.onnx",
+    ),
+    ModelSpec(
+        name="w600k",
+        filename="w600k_r50.onnx",
+        kind="arcface_insightface",
+        description="insightface ArcFace R50 (WebFace600K), identity for inswapper and face matching",
+        licence=INSIGHTFACE_TERMS,
+        url=BUFFALO_L,
+        archive_member="w600k_r50.onnx",
+    ),
+    ModelSpec(
+        name="det_10g",
+        filename="det_10g.onnx",
+        kind="scrfd",
+        description="insightface SCRFD-10GF detector (buffalo_l pack)",
+        licence=INSIGHTFACE_TERMS,
+        url=BUFFALO_L,
+        archive_member="det_10g.onnx",
+    ),
+    ModelSpec(
+        name="inswapper",
+        filename="inswapper_128.onnx",
+        kind="inswapper",
+        description="insightface inswapper_128 (import your own copy: no official download exists)",
+        licence=INSIGHTFACE_TERMS,
+        needs=("w600k",),
+    ),
+)
+
+BY_NAME = {m.name: m for m in MODELS}
+BY_FILENAME = {m.filename: m for m in MODELS}
+SWAPPERS: tuple[str, ...] = ("classic", "ghost-1", "ghost-2", "ghost-3", "inswapper")
