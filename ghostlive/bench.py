@@ -75,4 +75,53 @@ def run_bench(args: argparse.Namespace) -> int:
         med = statistics.median(totals)
         cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in STAGES)
         print(f"{size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f}")
+    if args.generator:
+        batches = [int(b) for b in args.batches.split(",")]
+        bench_generator(args.generator, batches, max(1, args.runs), args.threads)
     return 0
+
+
+def _generator_model(name: str, tmp: str) -> tuple[str, str]:
+    """Path of the ONNX generator to time, and where it came from (installed, or an untrained export)."""
+    from ghostlive.hub import ModelStore
+    from ghostlive.models.registry import BY_NAME
+
+    spec = BY_NAME.get(name)
+    if spec is None or not spec.exports_to or not name.startswith("ghost-"):
+        raise ConfigError(f"--generator takes ghost-1, ghost-2 or ghost-3, got {name!r}")
+    store = ModelStore()
+    if store.has(spec.exports_to):
+        return str(store.path(spec.exports_to)), "installed weights"
+    try:
+        from ghostlive.export.aei_net import AEINet
+        from ghostlive.export.onnx import export_generator
+    except ImportError:
+        raise ConfigError(f"{name} is not installed and PyTorch is missing to export an untrained copy for "
+                          f"timing; run: ghostlive models download {name}") from None
+    path = export_generator(AEINet(int(name[-1])).eval(), f"{tmp}/{name}.onnx", name=name)
+    return str(path), "untrained weights (timing only: same graph and cost as the released model)"
+
+
+def bench_generator(name: str, batches: list[int], runs: int, threads: int) -> None:
+    """Per-face milliseconds of a GHOST generator under ONNX Runtime (CPU) for each batch size."""
+    import tempfile
+
+    from ghostlive.engines.ort import OrtRunner
+    from ghostlive.models.ghost import GhostGenerator
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path, origin = _generator_model(name, tmp)
+        gen = GhostGenerator(OrtRunner(path, threads=threads))
+        print(f"\n{name} generator, ONNX Runtime {gen.runner.info.backend}, {origin}")
+        print(f"{'batch':>6} {'ms/batch':>10} {'ms/face':>9} {'faces/s':>8}")
+        crops = np.random.default_rng(0).integers(0, 255, (max(batches), 224, 224, 3), dtype=np.uint8)
+        ident = np.random.default_rng(1).standard_normal((1, 512)).astype(np.float32)
+        for b in batches:
+            gen.swap(crops[:b], ident)  # warm-up
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                gen.swap(crops[:b], ident)
+                times.append((time.perf_counter() - t0) * 1000.0)
+            med = statistics.median(times)
+            print(f"{b:>6} {med:10.1f} {med / b:9.1f} {1000.0 * b / med:8.2f}")

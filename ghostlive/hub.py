@@ -175,7 +175,9 @@ class ModelStore:
         try:
             with zipfile.ZipFile(archive) as zf:
                 members = {Path(n).name: n for n in zf.namelist()}
-                wanted = [m for m in BY_NAME.values() if m.url == url and m.archive_member in members]
+                home = BY_NAME[spec.name].url if spec.name in BY_NAME else url  # siblings in the same pack
+                siblings = [m for m in BY_NAME.values() if m.url == home and m.archive_member] or [spec]
+                wanted = [m for m in siblings if m.archive_member in members]
                 for m in wanted:
                     fd, tmp = tempfile.mkstemp(dir=self.staging, prefix=f"{m.filename}.", suffix=".part")
                     with os.fdopen(fd, "wb") as out, zf.open(members[m.archive_member]) as src:

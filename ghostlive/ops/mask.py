@@ -99,4 +99,4 @@ def ghost_mask(swap106: Points, size: int, params: tuple[int, tuple[float, float
     if border > 0:
         mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = 0, 0, 0, 0
     out = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=sx, sigmaY=sy)
-    return out / 255.0
+    return np.clip(out / 255.0, 0.0, 1.0)

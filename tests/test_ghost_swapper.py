@@ -1,0 +1,146 @@
+"""The GHOST swapper end to end: checkpoints exported to ONNX into a model folder, run by ONNX Runtime.
+
+The networks carry the deterministic fill of the golden references (the released weights cannot be fetched
+here), so the faces they produce are not meaningful; what is checked is the pipeline around them: GHOST's
+preprocessing against PyTorch, alignment, paste-back, masks, the model folder and the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from ghostlive.export.aei_net import AEINet  # noqa: E402
+from ghostlive.export.iresnet import iresnet100  # noqa: E402
+from ghostlive.export.onnx import export_arcface, export_generator  # noqa: E402
+
+from ghostlive.cli import main  # noqa: E402
+from ghostlive.faces import FaceAnalyzer  # noqa: E402
+from ghostlive.hub import ModelStore  # noqa: E402
+from ghostlive.models.ghost import GhostArcFace, GhostGenerator  # noqa: E402
+from ghostlive.ops.align import norm_crop  # noqa: E402
+from ghostlive.ops.mask import ghost_mask, ghost_mask_params  # noqa: E402
+from ghostlive.pipeline import FramePipeline  # noqa: E402
+from ghostlive.swappers.factory import build_swapper  # noqa: E402
+
+from .golden import fill  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def nets() -> tuple[AEINet, torch.nn.Module]:
+    return fill(AEINet(1)), fill(iresnet100())
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory, nets) -> Path:
+    root = tmp_path_factory.mktemp("ghosthome")
+    store = ModelStore(root)
+    store.staging.mkdir(exist_ok=True)
+    gen, arc = nets
+    store.add_file(export_generator(gen, store.staging / "g.onnx", name="ghost-1"), "ghost-1.onnx", "test")
+    store.add_file(export_arcface(arc, store.staging / "a.onnx"), "ghost-arcface.onnx", "test")
+    return root
+
+
+def test_wrappers_match_pytorch(home: Path, nets, grace: np.ndarray, analyzer: FaceAnalyzer) -> None:
+    import torch.nn.functional as F  # noqa: N812
+
+    store = ModelStore(home)
+    gen_t, arc_t = nets
+    swapper = build_swapper("ghost-1", store)
+    crop, _ = norm_crop(grace, analyzer.analyze(grace)[0].keypoints5, 224, "ghost")
+    x = torch.from_numpy(crop[..., ::-1].copy()).permute(2, 0, 1)[None].float() / 255.0
+    x = (x - 0.5) / 0.5
+    with torch.no_grad():
+        emb_t = arc_t(F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=True)).numpy()[0]
+        y = gen_t(
+            F.interpolate(x, size=(256, 256), mode="bilinear", align_corners=False), torch.from_numpy(emb_t)[None]
+        ).numpy()
+    assert isinstance(swapper.arcface, GhostArcFace) and isinstance(swapper.generator, GhostGenerator)
+    emb = swapper.arcface.embed_one(crop)
+    assert np.linalg.norm(emb - emb_t) / np.linalg.norm(emb_t) < 1e-3
+    out = swapper.generator.swap(crop[None], emb)[0]
+    expected = np.clip((y[0].transpose(1, 2, 0)[..., ::-1] * 0.5 + 0.5) * 255, 0, 255)
+    import cv2
+
+    expected = cv2.resize(expected.astype(np.float32), (224, 224), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(out - expected).mean() < 1.0
+
+
+def test_ghost_swap_changes_only_the_masked_face(home: Path, grace, astronaut, analyzer: FaceAnalyzer) -> None:
+    swapper = build_swapper("ghost-1", ModelStore(home))
+    pipe = FramePipeline(analyzer, swapper)
+    pipe.set_source(grace)
+    result = pipe.process(astronaut)
+    item = swapper.render(astronaut, analyzer.analyze(astronaut)[0], pipe.source)
+    full = np.zeros(astronaut.shape[:2], np.float32)
+    x0, y0, x1, y1 = item.roi
+    full[y0:y1, x0:x1] = item.mask
+    assert np.array_equal(result.frame[full == 0], astronaut[full == 0])
+    inside = full > 0.9
+    assert inside.sum() > 2000
+    assert np.abs(result.frame[inside].astype(int) - astronaut[inside].astype(int)).mean() > 5
+
+
+def test_cli_swap_with_ghost(home: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    from .conftest import sample
+
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(home))
+    out = tmp_path / "out.png"
+    code = main(
+        [
+            "swap",
+            "--swapper",
+            "ghost-1",
+            "--source",
+            str(sample("grace_hopper.jpg")),
+            "--target",
+            str(sample("astronaut.png")),
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0 and out.exists()
+    code = main(
+        [
+            "swap",
+            "--swapper",
+            "ghost-2",
+            "--source",
+            str(sample("grace_hopper.jpg")),
+            "--target",
+            str(sample("astronaut.png")),
+            "-o",
+            str(tmp_path / "out2.png"),
+        ]
+    )
+    assert code == 1 and "run: ghostlive models download ghost-2" in capsys.readouterr().err
+    assert not (tmp_path / "out2.png").exists()
+
+
+def test_ghost_mask_parameters_follow_the_jaw_offset() -> None:
+    rng = np.random.default_rng(0)
+    target = rng.uniform(60, 160, (106, 2))
+    same = ghost_mask_params(target, target)
+    assert same == (5, (5.0, 5.0), 2.0)
+    narrower = target.copy()
+    narrower[[1, 2, 13], 0] += 3.0  # swapped jaw 9 px inside the target's on one side
+    assert ghost_mask_params(narrower, target) == (15, (15.0, 10.0), 2.7)
+    wider = target.copy()
+    wider[[1, 2, 13], 0] -= 2.0
+    wider[[17, 18, 29], 0] += 2.0
+    assert ghost_mask_params(wider, target) == (-5, (5.0, 10.0), 0.5)
+
+
+def test_ghost_mask_is_a_soft_face_blob() -> None:
+    # 106 points spread over a face-sized ellipse in a 224 crop
+    t = np.linspace(0, 2 * np.pi, 106, endpoint=False)
+    pts = np.stack([112 + 60 * np.cos(t), 120 + 75 * np.sin(t)], axis=1)
+    mask = ghost_mask(pts, 224, (5, (5.0, 5.0), 2.0))
+    assert mask.shape == (224, 224) and mask.dtype == np.float32
+    assert mask[120, 112] > 0.99 and mask[5, 5] == 0.0 and mask.max() <= 1.0
+    assert mask[120, 112 + 40] > mask[120, 112 + 62] > mask[120, 112 + 85]  # soft edge around the hull

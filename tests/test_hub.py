@@ -1,0 +1,145 @@
+"""The model manager against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ghostlive.cli import main
+from ghostlive.errors import ModelError
+from ghostlive.hub import ModelStore
+from ghostlive.models.registry import BY_NAME, ModelSpec
+
+from .http_server import Files, serve
+
+PAYLOAD = os.urandom(3 * (1 << 20) + 12345)  # a few chunks, not a multiple of the chunk size
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def spec(url: str, sha256: str = "", name: str = "scrfd") -> ModelSpec:
+    base = BY_NAME[name]
+    return ModelSpec(base.name, base.filename, base.kind, base.description, base.licence, url=url, sha256=sha256)
+
+
+def leftovers(store: ModelStore) -> list[str]:
+    return sorted(p.name for p in store.root.iterdir() if p.name not in ("manifest.json", ".downloads"))
+
+
+def test_good_download_is_recorded_and_verified(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    files = Files({"/scrfd.onnx": PAYLOAD})
+    seen = []
+    with serve(files) as base:
+        path = store.download(spec(f"{base}/scrfd.onnx", SHA), progress=lambda d, t: seen.append((d, t)))
+    assert path.read_bytes() == PAYLOAD
+    assert store.manifest()["scrfd_10g_bnkps.onnx"].sha256 == SHA
+    assert store.verify() == {"scrfd_10g_bnkps.onnx": "ok"}
+    assert store.path("scrfd_10g_bnkps.onnx") == path
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD))
+    assert not list(store.staging.iterdir())
+
+
+def test_interrupted_download_resumes(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    files = Files({"/m.onnx": PAYLOAD}, truncate_at=len(PAYLOAD) // 3)
+    with serve(files) as base:
+        with pytest.raises(ModelError, match="again to resume"):
+            store.download(spec(f"{base}/m.onnx", SHA))
+        assert leftovers(store) == []  # nothing half-written among the models
+        part = store.staging / "m.onnx.part"
+        assert part.stat().st_size == len(PAYLOAD) // 3
+        files.truncate_at = None
+        path = store.download(spec(f"{base}/m.onnx", SHA))
+    assert files.ranges_seen == [f"bytes={len(PAYLOAD) // 3}-"]
+    assert path.read_bytes() == PAYLOAD and not part.exists()
+
+
+def test_corrupted_download_is_deleted(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    bad = bytearray(PAYLOAD)
+    bad[1000] ^= 0xFF
+    with serve(Files({"/m.onnx": bytes(bad)})) as base, pytest.raises(ModelError, match="SHA-256 mismatch"):
+        store.download(spec(f"{base}/m.onnx", SHA))
+    assert leftovers(store) == [] and not list(store.staging.iterdir())
+    assert store.manifest() == {}
+
+
+def test_missing_file_on_the_server(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    with serve(Files()) as base, pytest.raises(ModelError, match="HTTP 404"):
+        store.download(spec(f"{base}/nothing.onnx"))
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    with serve(Files()) as base:
+        pass  # closed again: nothing listens on that port now
+    with pytest.raises(ModelError, match="cannot reach"):
+        store.download(spec(f"{base}/x.onnx"), timeout=5)
+
+
+def test_file_changed_after_install_is_refused(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    with serve(Files({"/m.onnx": PAYLOAD})) as base:
+        path = store.download(spec(f"{base}/m.onnx"))  # no published hash: recorded on first install
+    assert store.manifest()[path.name].sha256 == SHA
+    with open(path, "r+b") as f:
+        f.seek(10)
+        f.write(b"\x00\x01\x02")
+    with pytest.raises(ModelError, match="changed since it was installed"):
+        store.path(path.name)
+    assert store.verify() == {path.name: "changed"}
+
+
+def test_archive_members_are_unpacked(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("buffalo_l/2d106det.onnx", b"landmarks")
+        zf.writestr("buffalo_l/w600k_r50.onnx", b"arcface")
+        zf.writestr("buffalo_l/det_10g.onnx", b"detector")
+    store = ModelStore(tmp_path)
+    with serve(Files({"/buffalo_l.zip": buf.getvalue()})) as base:
+        path = store.download(BY_NAME["2d106det"], url=f"{base}/buffalo_l.zip")  # one download installs the pack
+    assert path.read_bytes() == b"landmarks"
+    assert (store.root / "w600k_r50.onnx").read_bytes() == b"arcface"
+    assert set(store.verify()) == {"2d106det.onnx", "w600k_r50.onnx", "det_10g.onnx"}
+
+
+def test_import_verify_and_list_from_the_cli(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
+    src = tmp_path / "inswapper_128.onnx"
+    src.write_bytes(PAYLOAD)
+    assert main(["models", "import", str(src)]) == 0
+    assert src.read_bytes() == PAYLOAD  # the original is left alone
+    assert main(["models", "verify"]) == 0
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "1 model file(s) verified" in out and "inswapper_128.onnx" in out and "non-commercial" in out
+    installed = tmp_path / "home" / "models" / "inswapper_128.onnx"
+    installed.write_bytes(b"tampered")
+    assert main(["models", "verify"]) == 1
+    assert "failed verification: inswapper_128.onnx" in capsys.readouterr().err
+
+
+def test_cli_download_from_a_local_server(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
+    with serve(Files({"/scrfd_10g_bnkps.onnx": PAYLOAD})) as base:
+        code = main(["models", "download", "scrfd", "--url", f"{base}/scrfd_10g_bnkps.onnx"])
+    assert code == 0
+    assert (tmp_path / "home" / "models" / "scrfd_10g_bnkps.onnx").read_bytes() == PAYLOAD
+    assert "MB" in capsys.readouterr().err  # progress was shown
+
+
+def test_import_of_missing_or_empty_files(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
+    assert main(["models", "import", str(tmp_path / "nope.onnx")]) == 1
+    empty = tmp_path / "empty.onnx"
+    empty.touch()
+    assert main(["models", "import", str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert "nope.onnx: no such model file" in err and "empty.onnx: the model file is empty" in err
