@@ -96,8 +96,10 @@ def _generator_model(name: str, tmp: str) -> tuple[str, str]:
         from ghostlive.export.aei_net import AEINet
         from ghostlive.export.onnx import export_generator
     except ImportError:
-        raise ConfigError(f"{name} is not installed and PyTorch is missing to export an untrained copy for "
-                          f"timing; run: ghostlive models download {name}") from None
+        raise ConfigError(
+            f"{name} is not installed and PyTorch is missing to export an untrained copy for "
+            f"timing; run: ghostlive models download {name}"
+        ) from None
     path = export_generator(AEINet(int(name[-1])).eval(), f"{tmp}/{name}.onnx", name=name)
     return str(path), "untrained weights (timing only: same graph and cost as the released model)"
 

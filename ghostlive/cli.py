@@ -9,14 +9,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ghostlive import __version__
-from ghostlive.errors import ConfigError, GhostliveError, NoFaceError
-from ghostlive.faces import DETECTORS, FaceAnalyzer, LbpEmbedder, TargetSelection, asset_path
-from ghostlive.media.image import check_output_path, read_image, write_image
+from ghostlive.errors import ConfigError, GhostliveError
+from ghostlive.faces import DETECTORS, asset_path
+from ghostlive.jobs import Job, PairSpec, SwapSettings, run_folder, run_image, run_video, target_kind
+from ghostlive.media.image import check_output_path
+from ghostlive.media.video import EncodeOptions
 from ghostlive.models.registry import SWAPPERS
 from ghostlive.ops.color import COLOR_MODES
-from ghostlive.pipeline import FramePipeline
+from ghostlive.pipeline.offline import Progress
 from ghostlive.swappers.classic import ClassicOptions
-from ghostlive.swappers.factory import build_swapper
+from ghostlive.tracking import TrackerOptions
 from ghostlive.types import KEEP_REGIONS
 
 log = logging.getLogger("ghostlive")
@@ -52,6 +54,14 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="with --faces reference: minimum similarity (default: the matcher's own)",
     )
+    g.add_argument(
+        "--pair",
+        action="append",
+        default=[],
+        type=_pair,
+        metavar="FACE=REFERENCE",
+        help="paste FACE onto the person shown in REFERENCE (repeatable: several people at once)",
+    )
     g.add_argument("--source-face", type=int, default=None, help="face in the source image (default: largest)")
     g.add_argument("--detector", choices=DETECTORS, default="full", help="BlazeFace variant (default: full)")
     g.add_argument(
@@ -67,6 +77,15 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         default="classic",
         help="classic (built in) or a neural model you installed (see: ghostlive models list)",
     )
+    v = p.add_argument_group("video")
+    v.add_argument("--codec", default="libx264", help="video codec (default libx264 / H.264)")
+    v.add_argument("--crf", type=int, default=18, help="quality for x264/x265, lower is better (default 18)")
+    v.add_argument("--preset", default="medium", help="x264/x265 speed preset (default medium)")
+    v.add_argument("--no-smoothing", action="store_true", help="turn off landmark smoothing")
+    v.add_argument("--max-gap", type=int, default=5, help="frames a lost face is held before it ends (default 5)")
+    v.add_argument("--detect-every", type=int, default=1, help="run the detector every N frames (default 1)")
+    v.add_argument("--label", default="", help="burn a visible label into every frame, e.g. 'AI-generated'")
+    v.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     q = p.add_argument_group("classic swapper quality")
     q.add_argument("--blend", type=float, default=1.0, help="0 = target only … 1 = full swap (default 1)")
     q.add_argument("--feather", type=float, default=0.035, help="mask edge softness, fraction of face width")
@@ -86,9 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     swap = sub.add_parser("swap", help="swap a face into a photo")
-    swap.add_argument("--source", required=True, metavar="FACE", help="photo of the face to paste")
-    swap.add_argument("--target", required=True, metavar="PHOTO", help="photo whose faces are replaced")
-    swap.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write the result")
+    swap.add_argument("--source", metavar="FACE", help="photo of the face to paste")
+    swap.add_argument("--target", required=True, metavar="MEDIA", help="photo, video or folder of photos")
+    swap.add_argument("-o", "--output", required=True, metavar="OUT", help="output photo, video or folder")
     _add_swap_options(swap)
 
     demo = sub.add_parser("demo", help="swap the bundled sample portraits (no files needed)")
@@ -115,44 +134,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _pipeline(args: argparse.Namespace) -> FramePipeline:
-    options = ClassicOptions(blend=args.blend, feather=args.feather, color=args.color, keep=args.keep)
-    if args.faces == "reference" and not args.reference:
+def _pair(value: str) -> PairSpec:
+    source, sep, reference = value.partition("=")
+    if not sep or not source or not reference:
+        raise argparse.ArgumentTypeError(f"expected FACE=REFERENCE, got {value!r}")
+    return PairSpec(source, reference)
+
+
+def _settings(args: argparse.Namespace) -> SwapSettings:
+    return SwapSettings(
+        swapper=args.swapper,
+        classic=ClassicOptions(blend=args.blend, feather=args.feather, color=args.color, keep=args.keep),
+        detector=args.detector,
+        tiles=args.tiles,
+        faces=args.faces,
+        face_index=args.face_index,
+        similarity=args.similarity,
+        source_face=args.source_face,
+        tracker=TrackerOptions(detect_every=args.detect_every, max_gap=args.max_gap, smoothing=not args.no_smoothing),
+        encode=EncodeOptions(codec=args.codec, crf=args.crf, preset=args.preset),
+        label=args.label,
+    )
+
+
+def _pairs(args: argparse.Namespace, source: str | None) -> list[PairSpec]:
+    if args.faces == "reference" and not args.reference and not args.pair:
         raise ConfigError("--faces reference needs at least one --reference IMAGE")
-    if args.reference and args.faces != "reference":
-        args.faces = "reference"
-    analyzer = FaceAnalyzer(args.detector, tile_levels=args.tiles)
-    pipe = FramePipeline(analyzer, build_swapper(args.swapper, classic=options), embedder=LbpEmbedder())
-    refs = []
-    for ref in args.reference:
-        img = read_image(ref).bgr
-        refs.append(pipe.embedder.embed(img, pipe.find_face(img, None, ref)))
-    pipe.selection = TargetSelection(args.faces, args.face_index, tuple(refs), args.similarity)
-    return pipe
+    pairs = list(args.pair)
+    if source:
+        pairs += [PairSpec(source, r) for r in args.reference] or [PairSpec(source)]
+    return pairs
 
 
-def run_swap(args: argparse.Namespace, source: str, target: str) -> int:
-    out_path = check_output_path(args.output, (source, target, *args.reference))
-    src = read_image(source)
-    tgt = read_image(target)
-    pipe = _pipeline(args)
-    pipe.set_source(src.bgr, args.source_face, source)
-    result = pipe.process(tgt.bgr)
-    if not result.faces:
-        raise NoFaceError(f"no face found in {target}")
-    if not result.swapped:
-        if args.faces == "reference":
-            best = ", ".join(f"{s:.2f}" for s in result.best_similarity)
-            threshold = pipe.selection.threshold or pipe.embedder.default_threshold
-            raise NoFaceError(
-                f"no face in {target} matches the reference (best similarity {best}, "
-                f"threshold {threshold:.2f}); lower it with --similarity"
-            )
-        raise NoFaceError(f"{target} has {len(result.faces)} face(s); face index {args.face_index} does not exist")
-    write_image(out_path, result.frame, like=tgt)
-    t = result.times.ms
-    log.info("stages ms: %s", ", ".join(f"{k} {v:.1f}" for k, v in t.items()))
-    print(f"swapped {len(result.swapped)} of {len(result.faces)} face(s) → {out_path}")
+def _show_progress(p: Progress) -> None:
+    eta = f"ETA {int(p.eta) // 60}:{int(p.eta) % 60:02d}" if p.eta is not None else ""
+    total = f"/{p.total}" if p.total else ""
+    sys.stderr.write(f"\r  frame {p.done}{total}  {p.fps:5.1f} fps  {eta}   ")
+    sys.stderr.flush()
+
+
+def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
+    pairs = _pairs(args, source)
+    inputs = (target, *(p.source for p in pairs), *(p.reference for p in pairs if p.reference))
+    kind = target_kind(target)
+    if kind == "image":
+        check_output_path(args.output, inputs)
+    job = Job(_settings(args), pairs)
+    if kind == "folder":
+        written, problems = run_folder(job, target, args.output)
+        for problem in problems:
+            print(f"skipped: {problem}", file=sys.stderr)
+        print(f"swapped {written} image(s) → {args.output}")
+        return 0 if written else 1
+    if kind == "video":
+        report = run_video(job, target, args.output, progress=None if args.quiet else _show_progress)
+        if not args.quiet:
+            sys.stderr.write("\n")
+        print(
+            f"swapped faces in {report.frames_with_faces} of {report.frames} frames "
+            f"({report.fps:.1f} fps) → {report.output}"
+        )
+        return 0
+    result = run_image(job, target, args.output, inputs)
+    log.info("stages ms: %s", ", ".join(f"{k} {v:.1f}" for k, v in result.times.ms.items()))
+    print(f"swapped {len(result.swapped)} of {len(result.faces)} face(s) → {args.output}")
     return 0
 
 

@@ -44,3 +44,7 @@ class BackendUnavailableError(GhostliveError, RuntimeError):
 
 class ConfigError(GhostliveError, ValueError):
     """A setting has a value that is not allowed."""
+
+
+class CancelledError(GhostliveError):
+    """The user stopped a running job; nothing was written."""

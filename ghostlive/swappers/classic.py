@@ -8,6 +8,7 @@ outline with a feathered mask that keeps chosen target regions (inner mouth by d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,9 @@ class ClassicSwapper:
         crop = np.ascontiguousarray(image[y0:y1, x0:x1]).astype(np.float32)
         return ClassicSource(to_device(crop, xp), (face.landmarks - np.array([x0, y0], np.float32)))
 
-    def render(self, frame: Array, target: Face, source: ClassicSource) -> Paste | None:
+    def render(
+        self, frame: Array, target: Face, source: ClassicSource, state: dict[str, Any] | None = None
+    ) -> Paste | None:
         opts = self.options
         topo = topology()
         roi = points_roi(target.landmarks, frame.shape)

@@ -8,6 +8,7 @@ otherwise a mask from the built-in face mesh.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -68,18 +69,26 @@ class GhostSwapper:
         crop, _ = norm_crop(image, face.keypoints5, CROP, "ghost")
         return NeuralSource(self.arcface.embed_one(crop))
 
-    def _mask(self, target_crop: Frame, swapped: np.ndarray, face: Face, m: Affine) -> np.ndarray:
+    def _mask(
+        self, target_crop: Frame, swapped: np.ndarray, face: Face, m: Affine, state: dict[str, Any] | None
+    ) -> np.ndarray:
         if self.landmarks106 is None:
             return mesh_mask(face, m, CROP)
         box = (0.0, 0.0, float(CROP), float(CROP))
-        lm_t = self.landmarks106.landmarks(target_crop, box)
         lm_s = self.landmarks106.landmarks(np.clip(swapped, 0, 255).astype(np.uint8), box)
-        return ghost_mask(lm_s, CROP, ghost_mask_params(lm_s, lm_t))
+        params = state.get("ghost_mask") if state is not None else None
+        if params is None:  # GHOST freezes the mask parameters at the first frame of a face's run
+            params = ghost_mask_params(lm_s, self.landmarks106.landmarks(target_crop, box))
+            if state is not None:
+                state["ghost_mask"] = params
+        return ghost_mask(lm_s, CROP, params)
 
-    def render(self, frame: Array, target: Face, source: NeuralSource) -> Paste | None:
+    def render(
+        self, frame: Array, target: Face, source: NeuralSource, state: dict[str, Any] | None = None
+    ) -> Paste | None:
         crop, m = norm_crop(frame, target.keypoints5, CROP, "ghost")
         swapped = self.generator.swap(crop[None], source.identity)[0]
-        return paste_crop(frame, swapped, self._mask(crop, swapped, target, m), m)
+        return paste_crop(frame, swapped, self._mask(crop, swapped, target, m, state), m)
 
 
 class InSwapperSwapper:
@@ -96,7 +105,9 @@ class InSwapperSwapper:
         crop, _ = norm_crop(image, face.keypoints5, 112, "arcface")
         return NeuralSource(self.model.latent(self.arcface.embed(crop)))
 
-    def render(self, frame: Array, target: Face, source: NeuralSource) -> Paste | None:
+    def render(
+        self, frame: Array, target: Face, source: NeuralSource, state: dict[str, Any] | None = None
+    ) -> Paste | None:
         crop, m = norm_crop(frame, target.keypoints5, self.size, "inswapper")
         swapped = self.model.swap(crop, source.identity)
         # insightface's paste mask: the crop square eroded by max(size/10, 10), blurred (σ ≈ size/20)

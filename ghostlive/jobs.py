@@ -1,0 +1,171 @@
+"""Photo, folder and video jobs: what the CLI and the GUI run, with one set of settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ghostlive.errors import ConfigError, InvalidInputError, NoFaceError, OutputError
+from ghostlive.faces import FaceAnalyzer, LbpEmbedder, TargetSelection
+from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
+from ghostlive.media.video import VIDEO_SUFFIXES, EncodeOptions
+from ghostlive.pipeline.frame import FramePipeline, FrameResult
+from ghostlive.pipeline.offline import Progress, VideoReport, swap_video
+from ghostlive.pipeline.stream import Pair, StreamSwapper
+from ghostlive.swappers.base import Swapper
+from ghostlive.swappers.classic import ClassicOptions
+from ghostlive.swappers.factory import build_swapper
+from ghostlive.tracking import TrackerOptions
+from ghostlive.types import TargetMode
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = set(WRITABLE) | {".gif"}
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    """A source photo, and optionally a reference photo of the target person it should replace."""
+
+    source: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class SwapSettings:
+    swapper: str = "classic"
+    classic: ClassicOptions = field(default_factory=ClassicOptions)
+    detector: str = "full"
+    tiles: int = 2
+    faces: TargetMode = "all"
+    face_index: int = 0
+    similarity: float | None = None
+    source_face: int | None = None
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    label: str = ""
+
+
+def target_kind(path: str | Path) -> str:
+    """'folder', 'video' or 'image', judged by the path."""
+    p = Path(path)
+    if p.is_dir():
+        return "folder"
+    return "video" if p.suffix.lower() in VIDEO_SUFFIXES else "image"
+
+
+class Job:
+    """Everything a run needs, built once: analyzer, swapper, identities."""
+
+    def __init__(self, settings: SwapSettings, pairs: list[PairSpec], swapper: Swapper | None = None) -> None:
+        if not pairs:
+            raise ConfigError("give a source face (--source FACE or --pair FACE=REFERENCE)")
+        self.settings = settings
+        mode = "reference" if any(p.reference for p in pairs) else settings.faces
+        if mode == "reference" and not all(p.reference for p in pairs):
+            raise ConfigError("with reference matching every source needs a reference photo (--pair FACE=REF)")
+        self.analyzer = FaceAnalyzer(settings.detector, tile_levels=settings.tiles)  # type: ignore[arg-type]
+        self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic)
+        self.embedder = LbpEmbedder()
+        self.selection = TargetSelection(mode, settings.face_index, (), settings.similarity)
+        photo = FramePipeline(self.analyzer, self.swapper, self.selection, self.embedder)
+        self.pairs: list[Pair] = []
+        for spec in pairs:
+            src = read_image(spec.source).bgr
+            photo.set_source(src, settings.source_face, spec.source)
+            ref = None
+            if spec.reference:
+                img = read_image(spec.reference).bgr
+                ref = self.embedder.embed(img, photo.find_face(img, None, spec.reference))
+            self.pairs.append(Pair(photo.source, ref))
+        self.photo = photo
+        refs = tuple(p.reference for p in self.pairs if p.reference is not None)
+        self.photo.selection = TargetSelection(mode, settings.face_index, refs, settings.similarity)
+
+    def stream(self) -> StreamSwapper:
+        stream = StreamSwapper(
+            self.analyzer,
+            self.swapper,
+            selection=self.photo.selection,
+            tracker=self.settings.tracker,
+            embedder=self.embedder,
+        )
+        stream.set_pairs(self.pairs)
+        return stream
+
+    def swap_image(self, image: LoadedImage) -> FrameResult:
+        """One photo: each reference picks its best face (photo semantics), or all/largest/index."""
+        if len(self.pairs) == 1:
+            return self.photo.process(image.bgr)
+        return self.stream().process(image.bgr, 0.0)
+
+
+def explain_no_swap(result: FrameResult, job: Job, target: str) -> NoFaceError:
+    if not result.faces:
+        return NoFaceError(f"no face found in {target}")
+    if job.selection.mode == "reference":
+        best = ", ".join(f"{s:.2f}" for s in result.best_similarity) or "n/a"
+        threshold = job.selection.threshold or job.embedder.default_threshold
+        return NoFaceError(
+            f"no face in {target} matches the reference (best similarity {best}, threshold "
+            f"{threshold:.2f}); lower it with --similarity"
+        )
+    return NoFaceError(f"{target} has {len(result.faces)} face(s); face index {job.settings.face_index} does not exist")
+
+
+def run_image(job: Job, target: str, output: str | Path, inputs: tuple[str, ...]) -> FrameResult:
+    out = check_output_path(output, inputs)
+    image = read_image(target)
+    result = job.swap_image(image)
+    if not result.swapped:
+        raise explain_no_swap(result, job, target)
+    write_image(out, result.frame, like=image)
+    return result
+
+
+def run_folder(
+    job: Job, folder: str | Path, output: str | Path, report: Callable[[str], None] = log.info
+) -> tuple[int, list[str]]:
+    """Swap every image in ``folder`` into the folder ``output`` (created if missing); inputs are never
+    overwritten. Returns (images written, problems)."""
+    src, dst = Path(folder), Path(output)
+    if dst.exists() and not dst.is_dir():
+        raise OutputError("must be a folder when the target is a folder", dst)
+    if dst.resolve() == src.resolve():
+        raise OutputError("the output folder is the input folder; choose another so nothing is overwritten", dst)
+    if not dst.parent.is_dir():
+        raise OutputError(f"the folder {dst.parent} does not exist", dst)
+    dst.mkdir(exist_ok=True)
+    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InvalidInputError("contains no images", src)
+    written, problems = 0, []
+    for i, path in enumerate(files):
+        out = dst / (path.name if path.suffix.lower() in WRITABLE else path.stem + ".png")
+        try:
+            run_image(job, str(path), out, (str(path),))
+            written += 1
+        except (InvalidInputError, NoFaceError) as exc:
+            problems.append(str(exc))
+        report(f"[{i + 1}/{len(files)}] {path.name}")
+    return written, problems
+
+
+def run_video(
+    job: Job,
+    target: str,
+    output: str | Path,
+    progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+) -> VideoReport:
+    out = Path(output)
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(f"a video needs a video output ({', '.join(sorted(VIDEO_SUFFIXES))})", out)
+    if out.exists() and out.resolve() == Path(target).resolve():
+        raise OutputError("the output would overwrite the input; choose another output path", out)
+    return swap_video(
+        target, out, job.stream(), encode=job.settings.encode, label=job.settings.label, progress=progress, stop=stop
+    )

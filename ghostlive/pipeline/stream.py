@@ -1,0 +1,105 @@
+"""Swapping a stream of frames (video files, live cameras): tracks, per-track identity, several source→target
+pairs. The stateful counterpart of :class:`FramePipeline`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ghostlive.errors import ConfigError
+from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
+from ghostlive.ops.blend import paste
+from ghostlive.pipeline.frame import FrameResult, StageTimes
+from ghostlive.swappers.base import Swapper
+from ghostlive.tracking import FaceTracker, Track, TrackerOptions
+from ghostlive.types import Embedding, Frame
+
+REEMBED_EVERY = 15
+SIMILARITY_EMA = 0.5
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Paste ``source`` (a prepared identity) onto faces like ``reference`` (None: onto the selected faces)."""
+
+    source: Any
+    reference: Embedding | None = None
+
+
+class StreamSwapper:
+    """Tracks faces frame after frame and swaps the selected ones."""
+
+    def __init__(
+        self,
+        analyzer: FaceAnalyzer,
+        swapper: Swapper,
+        *,
+        selection: TargetSelection | None = None,
+        tracker: TrackerOptions | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.analyzer = analyzer
+        self.swapper = swapper
+        self.selection = selection or TargetSelection()
+        self.tracker = FaceTracker(analyzer, tracker)
+        self.embedder = embedder or LbpEmbedder()
+        self.pairs: list[Pair] = []
+        self.enabled = True
+
+    def set_pairs(self, pairs: list[Pair]) -> None:
+        if not pairs:
+            raise ConfigError("at least one source face is needed")
+        self.pairs = list(pairs)
+        for tr in self.tracker.tracks:  # identities must be decided again against the new references
+            tr.state.pop("pair", None)
+            tr.state.pop("sims", None)
+
+    def _assign(self, frame: Frame, tracks: list[Track]) -> list[tuple[Track, Pair]]:
+        sel = self.selection
+        if not tracks:
+            return []
+        if sel.mode == "all":
+            return [(tr, self.pairs[0]) for tr in tracks]
+        if sel.mode == "largest":
+            return [(max(tracks, key=lambda tr: tr.face.detection.area), self.pairs[0])]
+        if sel.mode == "index":
+            return [(tracks[sel.index], self.pairs[0])] if 0 <= sel.index < len(tracks) else []
+        refs = [p for p in self.pairs if p.reference is not None]
+        if not refs:
+            raise ConfigError("reference selection needs at least one reference face")
+        threshold = self.embedder.default_threshold if sel.threshold is None else sel.threshold
+        out = []
+        for tr in tracks:
+            if not tr.held and (tr.age == 1 or tr.age % REEMBED_EVERY == 0 or "sims" not in tr.state):
+                emb = self.embedder.embed(frame, tr.face)
+                sims = np.array([float(emb @ p.reference) for p in refs])
+                old = tr.state.get("sims")
+                tr.state["sims"] = sims if old is None else SIMILARITY_EMA * old + (1 - SIMILARITY_EMA) * sims
+                best = int(np.argmax(tr.state["sims"]))
+                tr.state["pair"] = best if tr.state["sims"][best] >= threshold else None
+            if tr.state.get("pair") is not None:
+                out.append((tr, refs[tr.state["pair"]]))
+        return out
+
+    def process(self, frame: Frame, t: float) -> FrameResult:
+        """Swap ``frame`` taken at ``t`` seconds; the input is not modified."""
+        times = StageTimes({"track": 0.0, "select": 0.0, "swap": 0.0, "blend": 0.0})
+        t0 = time.perf_counter()
+        tracks = self.tracker.update(frame, t)
+        t1 = time.perf_counter()
+        chosen = self._assign(frame, tracks) if self.enabled and self.pairs else []
+        t2 = time.perf_counter()
+        items = [self.swapper.render(frame, tr.face, pair.source, tr.state) for tr, pair in chosen]
+        t3 = time.perf_counter()
+        out = frame.copy()
+        for item in items:
+            if item is not None:
+                paste(out, item)
+        t4 = time.perf_counter()
+        for key, a, b in (("track", t0, t1), ("select", t1, t2), ("swap", t2, t3), ("blend", t3, t4)):
+            times.ms[key] = (b - a) * 1000.0
+        faces = [tr.face for tr in tracks]
+        return FrameResult(out, faces, [tr.face for tr, _ in chosen], times)

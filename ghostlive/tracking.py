@@ -1,0 +1,146 @@
+"""Face tracks across frames: identity kept per track, landmarks smoothed, short detection gaps bridged.
+
+Each frame, every live track is first followed by running the face mesh on the region of its last landmarks
+(the mesh's presence score says whether the face is still there); the detector then runs (every frame, or every
+``detect_every`` frames while all tracks are followed) to start tracks for new faces. A track that is neither
+followed nor detected is held at its last landmarks for up to ``max_gap`` frames, so the swap does not drop
+out (and the real face does not flash through) when one frame misses; after that it ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ghostlive.faces import FaceAnalyzer
+from ghostlive.models.blazeface import iou
+from ghostlive.models.facemesh import five_points, roi_from_landmarks
+from ghostlive.ops.smooth import OneEuro
+from ghostlive.types import Detection, Face, Frame
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    detect_every: int = 1
+    max_gap: int = 5
+    smoothing: bool = True
+    min_cutoff: float = 1.0
+    beta: float = 6.0
+    match_iou: float = 0.3
+
+
+@dataclass
+class Track:
+    """One face followed over time. ``face`` is what to render (smoothed, or held during a gap)."""
+
+    id: int
+    face: Face
+    raw: Face
+    filter: OneEuro
+    age: int = 0
+    missed: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
+    """Per-track memory for selection and swappers (identity decision, frozen mask parameters…)."""
+
+    @property
+    def held(self) -> bool:
+        return self.missed > 0
+
+
+def face_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
+    lo, hi = landmarks.min(0), landmarks.max(0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def face_from_mesh(landmarks: np.ndarray, depth: np.ndarray, presence: float, score: float) -> Face:
+    """A Face whose detection record is derived from the mesh (for frames where the detector did not run)."""
+    k5 = five_points(landmarks)
+    kps = np.stack([k5[0], k5[1], k5[2], (k5[3] + k5[4]) / 2, landmarks[234], landmarks[454]]).astype(np.float32)
+    return Face(Detection(face_box(landmarks), kps, score), landmarks.astype(np.float32), depth, presence)
+
+
+def face_width(face: Face) -> float:
+    x1, y1, x2, y2 = face.box
+    return max(x2 - x1, y2 - y1, 1.0)
+
+
+class FaceTracker:
+    """Turns per-frame analysis into tracks (see the module docstring)."""
+
+    def __init__(self, analyzer: FaceAnalyzer, options: TrackerOptions | None = None) -> None:
+        self.analyzer = analyzer
+        self.options = options or TrackerOptions()
+        self.tracks: list[Track] = []
+        self._next_id = 0
+        self._frame = 0
+
+    def reset(self) -> None:
+        self.tracks.clear()
+        self._frame = 0
+
+    def _follow(self, frame: Frame, track: Track) -> Face | None:
+        xy, z, p = self.analyzer.mesh.run(frame, roi_from_landmarks(track.raw.landmarks))
+        if p < self.analyzer.min_presence:
+            return None
+        return face_from_mesh(xy, z, p, track.raw.score)
+
+    def _observe(self, track: Track, face: Face, t: float) -> None:
+        track.raw = face
+        track.missed = 0
+        track.age += 1
+        if self.options.smoothing:
+            lm = track.filter(face.landmarks, t, face_width(face))
+            track.face = face_from_mesh(lm, face.depth, face.presence, face.score)
+        else:
+            track.face = face
+
+    def update(self, frame: Frame, t: float) -> list[Track]:
+        """Advance all tracks to ``frame`` taken at ``t`` seconds; returns the tracks to render."""
+        opts = self.options
+        observed: dict[int, Face] = {}
+        for tr in self.tracks:
+            f = self._follow(frame, tr)
+            if f is not None:
+                observed[tr.id] = f
+        due = self._frame % max(opts.detect_every, 1) == 0 or len(observed) < len(self.tracks)
+        if due:
+            detections = self.analyzer.detect(frame)
+            known = [observed.get(tr.id, tr.raw).box for tr in self.tracks]
+            for det in detections:
+                overlaps = [iou(np.array(det.box), np.array([b]))[0] for b in known]
+                best = int(np.argmax(overlaps)) if overlaps else -1
+                if best >= 0 and overlaps[best] > opts.match_iou:
+                    tr = self.tracks[best]
+                    if tr.id not in observed:  # the mesh lost it but the detector has it: re-acquire
+                        faces = self.analyzer.landmarks(frame, [det])
+                        if faces:
+                            observed[tr.id] = faces[0]
+                    continue
+                faces = self.analyzer.landmarks(frame, [det])
+                if faces:
+                    self._start(faces[0])
+                    known.append(faces[0].box)
+                    observed[self.tracks[-1].id] = faces[0]
+        for tr in self.tracks:
+            if tr.id in observed:
+                self._observe(tr, observed[tr.id], t)
+            else:
+                tr.missed += 1
+        self.tracks = [tr for tr in self.tracks if tr.missed <= opts.max_gap]
+        self._dedupe()
+        self._frame += 1
+        return sorted(self.tracks, key=lambda tr: tr.face.box[0] + tr.face.box[2])
+
+    def _start(self, face: Face) -> None:
+        f = OneEuro(self.options.min_cutoff, self.options.beta)
+        self.tracks.append(Track(self._next_id, face, face, f))
+        self._next_id += 1
+
+    def _dedupe(self) -> None:
+        kept: list[Track] = []
+        for tr in sorted(self.tracks, key=lambda tr: -tr.age):
+            if all(iou(np.array(tr.face.box), np.array([k.face.box]))[0] < 0.5 for k in kept):
+                kept.append(tr)
+        self.tracks = sorted(kept, key=lambda tr: tr.id)
