@@ -64,7 +64,7 @@ def test_faces_changed_and_faceless_frames_kept(clip_with_audio: Path, swapped_c
 
 
 def test_reference_picks_the_right_person_in_a_two_person_clip(tmp_path: Path, astronaut, grace) -> None:
-    canvas, spans = compose(astronaut, grace, height=300)
+    canvas, _ = compose(astronaut, grace, height=300)
     frames = [np.roll(canvas, 2 * i, axis=1) for i in range(12)]  # a slow pan
     clip = write_video(tmp_path / "two.mp4", frames)
     ref = tmp_path / "ref.jpg"
