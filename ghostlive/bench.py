@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -75,6 +76,8 @@ def run_bench(args: argparse.Namespace) -> int:
         med = statistics.median(totals)
         cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in STAGES)
         print(f"{size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f}")
+    if args.video:
+        bench_video([int(n) for n in args.video.split(",")], args.threads)
     if args.generator:
         batches = [int(b) for b in args.batches.split(",")]
         bench_generator(args.generator, batches, max(1, args.runs), args.threads)
@@ -127,3 +130,58 @@ def bench_generator(name: str, batches: list[int], runs: int, threads: int) -> N
                 times.append((time.perf_counter() - t0) * 1000.0)
             med = statistics.median(times)
             print(f"{b:>6} {med:10.1f} {med / b:9.1f} {1000.0 * b / med:8.2f}")
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (OSError, ValueError):
+        return 0.0
+
+
+def _make_clip(path: str, photo: Frame, size: tuple[int, int], frames: int) -> None:
+    """A real photo in a slowly panning 720p frame, encoded once (not timed)."""
+    import av
+
+    from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, bgr_to_yuv420, matrix_for
+
+    base = fit_frame(photo, size)
+    matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, size[1])
+    with av.open(path, "w") as out:
+        s = out.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
+        s.options = {"preset": "ultrafast", "crf": "23"}
+        for i in range(frames):
+            img = np.roll(base, int(20 * np.sin(i / 15)), axis=1)
+            f = av.VideoFrame.from_ndarray(bgr_to_yuv420(img, matrix), format="yuv420p")
+            f.pts = i
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+
+def bench_video(lengths: list[int], threads: int) -> None:
+    """Offline fps on a 1280×720 clip and resident memory as the clip gets longer."""
+    import tempfile
+
+    from ghostlive.jobs import Job, PairSpec, SwapSettings, run_video
+
+    photo = read_image(asset_path("samples/astronaut.png")).bgr
+    job = Job(SwapSettings(tiles=0), [PairSpec(asset_path("samples/grace_hopper.jpg"))])
+    print("\noffline video, 1280x720 H.264 in and out, classic swapper, decode/swap/encode overlapped")
+    print(f"{'frames':>7} {'fps':>7} {'RSS start MB':>13} {'RSS peak MB':>12} {'RSS end MB':>11}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in lengths:
+            clip = f"{tmp}/in_{n}.mp4"
+            _make_clip(clip, photo, (1280, 720), n)
+            peak = [_rss_mb()]
+            start = peak[0]
+
+            def sample(_p: object, peak: list[float] = peak) -> None:
+                peak.append(_rss_mb())
+
+            report = run_video(job, clip, f"{tmp}/out_{n}.mp4", progress=sample)
+            print(f"{n:>7} {report.fps:7.1f} {start:13.0f} {max(peak):12.0f} {_rss_mb():11.0f}")
