@@ -129,9 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument("--batches", default="1,8", help="generator batch sizes (default 1,8)")
     bench.add_argument("--runs", type=int, default=3, help="timed generator runs per batch size (default 3)")
+    from ghostlive.live_cli import add_parser as add_live
     from ghostlive.models_cli import add_parsers
 
     add_parsers(sub)
+    add_live(sub, _add_swap_options)
     return parser
 
 
@@ -216,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ghostlive.bench import run_bench
 
             return run_bench(args)
+        if args.command == "live":
+            from ghostlive.live_cli import run_live
+
+            return run_live(args, lambda a: Job(_settings(a), _pairs(a, a.source)))
         if args.command in ("models", "export"):
             from ghostlive.models_cli import run_export, run_models
 

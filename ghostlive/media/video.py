@@ -177,6 +177,17 @@ def upright(frame: Any, matrix: Matrix) -> Frame:
     return np.ascontiguousarray(np.rot90(img, k=rotation // 90)) if rotation else img
 
 
+def video_frame(image: Frame, pix_fmt: str, matrix: Matrix) -> Any:
+    """A PyAV frame for encoding ``image`` (BGR, even size); yuv420p is converted exactly, with colour tags."""
+    av = _av()
+    if pix_fmt != "yuv420p":
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+    frame = av.VideoFrame.from_ndarray(bgr_to_yuv420(image, matrix), format="yuv420p")
+    frame.colorspace = colorspace_tag(matrix)
+    frame.color_range = RANGE_JPEG if matrix.full_range else RANGE_MPEG
+    return frame
+
+
 @dataclass(frozen=True)
 class EncodeOptions:
     codec: str = "libx264"
@@ -237,12 +248,7 @@ class VideoSink:
 
     def write(self, image: Frame, pts: int | None, index: int) -> None:
         h, w = self.video.height, self.video.width
-        if self.video.pix_fmt == "yuv420p":
-            frame = self._av.VideoFrame.from_ndarray(bgr_to_yuv420(image[:h, :w], self.matrix), format="yuv420p")
-            frame.colorspace = colorspace_tag(self.matrix)
-            frame.color_range = RANGE_JPEG if self.matrix.full_range else RANGE_MPEG
-        else:
-            frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="bgr24")
+        frame = video_frame(image[:h, :w], self.video.pix_fmt, self.matrix)
         if pts is None or (self._last_pts is not None and pts <= self._last_pts):
             pts = index if self._last_pts is None else self._last_pts + 1
         frame.pts = pts

@@ -1,0 +1,89 @@
+"""``ghostlive live``: the webcam loop from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ghostlive.errors import ConfigError
+from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera
+from ghostlive.media.sources import open_source
+from ghostlive.pipeline.live import LiveOptions, LivePipeline
+
+
+def add_parser(sub: argparse._SubParsersAction, add_swap_options) -> None:  # type: ignore[type-arg]
+    live = sub.add_parser("live", help="swap faces in a live camera feed")
+    live.add_argument("--source", metavar="FACE", help="photo of the face to paste")
+    live.add_argument("--camera", default="0", help="camera index, /dev/videoN, stream URL, or a video file")
+    live.add_argument("--no-loop", action="store_true", help="with a video file: stop at its end")
+    live.add_argument("--size", default="", metavar="WxH", help="camera resolution to ask for, e.g. 1280x720")
+    live.add_argument("--fps", type=float, default=0.0, help="camera frame rate to ask for")
+    live.add_argument("--virtual-camera", action="store_true", help="send the output to a virtual camera")
+    live.add_argument("--virtual-camera-device", default=None, help="e.g. /dev/video10 (v4l2loopback)")
+    live.add_argument("--stream", default="", metavar="HOST:PORT", help="serve MJPEG over HTTP, e.g. 127.0.0.1:8080")
+    live.add_argument("--token", default=None, help="access token for --stream (required off loopback)")
+    live.add_argument("--record", default="", metavar="OUT.mp4", help="record the swapped output")
+    live.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0 = Ctrl-C)")
+    add_swap_options(live)
+    live.set_defaults(tiles=0, detect_every=3)
+
+
+def _size(text: str) -> tuple[int, int]:
+    if not text:
+        return 0, 0
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size {text!r} is not WIDTHxHEIGHT") from None
+    return w, h
+
+
+def run_live(args: argparse.Namespace, job_factory) -> int:
+    width, height = _size(args.size)
+    job = job_factory(args)
+    probe = open_source(args.camera, loop=not args.no_loop, width=width, height=height, fps=args.fps)
+    first = probe.read()
+    fps = probe.fps
+    probe.close()
+    if first is None:
+        raise ConfigError(f"{args.camera}: the camera gave no frame")
+    sinks: list[Sink] = []
+    try:
+        if args.virtual_camera:
+            sinks.append(VirtualCamera(first.shape[1], first.shape[0], fps, device=args.virtual_camera_device))
+        if args.stream:
+            host, _, port = args.stream.rpartition(":")
+            sinks.append(MjpegServer(host or "127.0.0.1", int(port), token=args.token))
+        if args.record:
+            sinks.append(Recorder(args.record))
+    except Exception:
+        for s in sinks:
+            s.close()
+        raise
+    sinks = sinks or [NullSink()]
+    for s in sinks:
+        print(f"output: {s.name}", file=sys.stderr)
+    pipe = LivePipeline(
+        lambda: open_source(args.camera, loop=not args.no_loop, width=width, height=height, fps=args.fps),
+        job.stream(),
+        sinks,
+        LiveOptions(output_fps=fps or 30.0),
+    )
+    pipe.start()
+    started = time.monotonic()
+    try:
+        while pipe.running:
+            time.sleep(1.0)
+            if not args.quiet:
+                sys.stderr.write("\r" + pipe.stats().line() + "   ")
+                sys.stderr.flush()
+            if args.duration and time.monotonic() - started >= args.duration:
+                break
+    finally:
+        pipe.stop()
+        if not args.quiet:
+            sys.stderr.write("\n")
+    stats = pipe.stats()
+    print(f"delivered {stats.delivered} frames, dropped {stats.dropped}, reconnects {stats.reconnects}")
+    return 0 if not pipe.errors or stats.delivered else 1

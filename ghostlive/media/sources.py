@@ -1,0 +1,104 @@
+"""Live frame sources: cameras (index, device path or network URL) and video files used as cameras."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+
+from ghostlive.errors import InvalidInputError
+from ghostlive.media.video import VideoItem, VideoSource
+from ghostlive.types import Frame
+
+log = logging.getLogger(__name__)
+
+
+class FrameSource(Protocol):
+    """Gives frames one at a time. ``read`` returns None when the source failed or ended (see ``ended``)."""
+
+    name: str
+    fps: float
+    ended: bool
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+
+class CameraSource:
+    """A camera through OpenCV: an index (``0``), a device path (``/dev/video2``) or a URL (rtsp/http)."""
+
+    def __init__(self, spec: str | int, width: int = 0, height: int = 0, fps: float = 0.0) -> None:
+        self.name = str(spec)
+        target: str | int = int(spec) if str(spec).isdigit() else str(spec)
+        self.cap = cv2.VideoCapture(target)
+        if not self.cap.isOpened():
+            raise InvalidInputError("cannot open this camera or stream (is it connected, and not in use?)", str(spec))
+        if width and height:
+            self.cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            self.cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if fps:
+            self.cap.set(cv2.CAP_PROP_FPS, fps)
+        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or fps or 30.0)
+        self.ended = False
+
+    def read(self) -> Frame | None:
+        ok, frame = self.cap.read()
+        return frame if ok else None
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class FileCamera:
+    """A video file played as a camera: paced at its own frame rate, optionally looping."""
+
+    def __init__(self, path: str | Path, *, loop: bool = True, pace: bool = True) -> None:
+        self.name = str(path)
+        self.video = VideoSource(path)
+        self.fps = float(self.video.info.fps) or 30.0
+        self.loop = loop
+        self.pace = pace
+        self.ended = False
+        self._frames = self._iterate()
+        self._next_due = time.monotonic()
+
+    def _iterate(self) -> Iterator[Frame]:
+        while True:
+            count = 0
+            for item in self.video.items():
+                if isinstance(item, VideoItem):
+                    count += 1
+                    yield item.image
+            if not self.loop or count == 0:
+                return
+
+    def read(self) -> Frame | None:
+        if self.pace:
+            delay = self._next_due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self._next_due = max(self._next_due + 1.0 / self.fps, time.monotonic() - 1.0 / self.fps)
+        try:
+            return next(self._frames)
+        except StopIteration:
+            self.ended = True
+            return None
+        except InvalidInputError as exc:  # damaged file: like an unplugged camera, the caller may reopen
+            log.warning("%s", exc)
+            return None
+
+    def close(self) -> None:
+        self.video.close()
+
+
+def open_source(spec: str, *, loop: bool = True, width: int = 0, height: int = 0, fps: float = 0.0) -> FrameSource:
+    """A camera index, device path or URL → CameraSource; an existing video file → FileCamera."""
+    path = Path(spec)
+    if not spec.isdigit() and "://" not in spec and path.is_file() and not spec.startswith("/dev/"):
+        return FileCamera(path, loop=loop)
+    return CameraSource(spec, width, height, fps)

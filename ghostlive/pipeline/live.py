@@ -1,0 +1,331 @@
+"""The live loop: capture → swap → sinks, each in its own thread, joined by depth-1 "newest wins" slots.
+
+A slot holds at most one frame; a new frame replaces an unread one (counted as dropped), so latency never builds
+up, and with one swap worker frames leave in capture order. Every frame carries its capture time; per-stage
+milliseconds, end-to-end latency (capture → handed to the sinks), fps and drops are measured all the time.
+Source face, swapper and settings change while frames keep flowing: a new swapper loads in the background and
+replaces the old one when ready. A camera that fails is reopened with backoff while the sinks keep receiving
+the last good frame. A worker's exception becomes an error event, never a silently dead thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ghostlive.media.sinks import Sink
+from ghostlive.media.sources import FrameSource
+from ghostlive.pipeline.stream import Pair, StreamSwapper
+from ghostlive.swappers.base import Swapper
+from ghostlive.types import Embedding, Face, Frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Packet:
+    seq: int
+    image: Frame
+    t_capture: float
+    stages: dict[str, float] = field(default_factory=dict)
+    faces: int = 0
+    swapped: int = 0
+
+
+class LatestSlot:
+    """Holds the newest item only; ``put`` over an unread item drops it (and counts the drop)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: Any = None
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, item: Any) -> None:
+        with self._cond:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None = None) -> Any:
+        with self._cond:
+            self._cond.wait_for(lambda: self._item is not None or self.closed, timeout=timeout)
+            item, self._item = self._item, None
+            return item
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    fps: float
+    latency_p50: float
+    latency_p95: float
+    captured: int
+    delivered: int
+    dropped: int
+    stages: dict[str, float]
+    faces: int
+    reconnects: int
+    swapper: str
+
+    @property
+    def drop_rate(self) -> float:
+        return self.dropped / self.captured if self.captured else 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.fps:5.1f} fps | latency p50 {self.latency_p50:5.0f} ms p95 {self.latency_p95:5.0f} ms | "
+            f"dropped {self.dropped} ({100 * self.drop_rate:.1f}%) | faces {self.faces} | {self.swapper}"
+        )
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    reconnect_backoff: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    output_fps: float = 30.0
+    """How often sinks that need a steady stream get the last frame again while no new frame comes."""
+    window: int = 120
+    """Frames in the rolling statistics."""
+
+
+class LivePipeline:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        open_source: Callable[[], FrameSource],
+        swapper: StreamSwapper,
+        sinks: list[Sink],
+        options: LiveOptions | None = None,
+        on_frame: Callable[[Packet], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.open_source = open_source
+        self.swapper = swapper
+        self.sinks = list(sinks)
+        self.options = options or LiveOptions()
+        self.on_frame = on_frame
+        self.on_error = on_error
+        self.errors: deque[str] = deque(maxlen=50)
+        self._captured = LatestSlot()
+        self._processed = LatestSlot()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: list[Callable[[], None]] = []
+        self._latency: deque[float] = deque(maxlen=self.options.window)
+        self._delivered_at: deque[float] = deque(maxlen=self.options.window)
+        self._stages: dict[str, float] = {}
+        self._captured_count = self._delivered = self.reconnects = 0
+        self._faces = 0
+        self._threads: list[threading.Thread] = []
+
+    # control --------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        for name, fn in (("capture", self._capture), ("swap", self._process), ("sink", self._deliver)):
+            t = threading.Thread(target=self._guard(name, fn), name=f"ghostlive-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._captured.close()
+        self._processed.close()
+        for t in self._threads:
+            t.join(timeout)
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:  # noqa: BLE001 - closing must not hide other sinks
+                self._error(f"closing {sink.name}: {exc}")
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads) and not self._stop.is_set()
+
+    def _later(self, change: Callable[[], None]) -> None:
+        """Apply ``change`` in the swap thread between two frames (no locking in the hot path)."""
+        with self._lock:
+            self._pending.append(change)
+
+    def set_pairs(self, pairs: list[Pair]) -> None:
+        """New source identities, effective from the next frame."""
+        self._later(lambda: self.swapper.set_pairs(pairs))
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Swap on/off (off = passthrough, e.g. a before/after toggle)."""
+        self._later(lambda: setattr(self.swapper, "enabled", enabled))
+
+    def update(self, fn: Callable[[StreamSwapper], None]) -> None:
+        """Any other setting change, run in the swap thread before the next frame."""
+        self._later(lambda: fn(self.swapper))
+
+    def load_swapper(
+        self,
+        build: Callable[[], Swapper],
+        sources: list[tuple[Frame, Face, Embedding | None]],
+        done: Callable[[str | None], None] | None = None,
+    ) -> threading.Thread:
+        """Build a new swapper in the background (frames keep flowing with the current one), prepare the
+        sources ``[(image, face, reference)]`` with it, then switch between two frames. ``done`` gets None or
+        an error message."""
+
+        def work() -> None:
+            try:
+                new = build()
+                pairs = [Pair(new.prepare_source(img, face), ref) for img, face, ref in sources]
+            except Exception as exc:  # noqa: BLE001 - reported, the old swapper stays
+                self._error(f"loading swapper: {exc}")
+                if done:
+                    done(str(exc))
+                return
+
+            def switch() -> None:
+                self.swapper.swapper = new
+                self.swapper.set_pairs(pairs)
+
+            self._later(switch)
+            if done:
+                done(None)
+
+        t = threading.Thread(target=work, name="ghostlive-load", daemon=True)
+        t.start()
+        return t
+
+    # statistics -----------------------------------------------------------------------------------------
+    def stats(self) -> LiveStats:
+        lat = np.array(self._latency) if self._latency else np.zeros(1)
+        times = list(self._delivered_at)
+        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        return LiveStats(
+            fps=fps,
+            latency_p50=float(np.percentile(lat, 50)),
+            latency_p95=float(np.percentile(lat, 95)),
+            captured=self._captured_count,
+            delivered=self._delivered,
+            dropped=self._captured.dropped + self._processed.dropped,
+            stages=dict(self._stages),
+            faces=self._faces,
+            reconnects=self.reconnects,
+            swapper=getattr(self.swapper.swapper, "name", "?"),
+        )
+
+    # threads --------------------------------------------------------------------------------------------
+    def _error(self, message: str) -> None:
+        log.error("%s", message)
+        self.errors.append(message)
+        if self.on_error:
+            self.on_error(message)
+
+    def _guard(self, name: str, fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - becomes an error event
+                self._error(f"{name} stopped: {type(exc).__name__}: {exc}")
+                self._stop.set()
+                self._captured.close()
+                self._processed.close()
+
+        return run
+
+    def _capture(self) -> None:
+        seq = 0
+        source: FrameSource | None = None
+        attempt = 0
+        while not self._stop.is_set():
+            if source is None:
+                try:
+                    source = self.open_source()
+                    attempt = 0
+                except Exception as exc:  # noqa: BLE001 - any open failure: retry with backoff
+                    delay = self.options.reconnect_backoff[min(attempt, len(self.options.reconnect_backoff) - 1)]
+                    self._error(f"source unavailable ({exc}); retrying in {delay:.2f} s")
+                    attempt += 1
+                    self._stop.wait(delay)
+                    continue
+            frame = source.read()
+            if frame is None:
+                ended = source.ended
+                source.close()
+                source = None
+                if ended:
+                    log.info("source ended")
+                    self._captured.close()
+                    return
+                self.reconnects += 1
+                delay = self.options.reconnect_backoff[min(attempt, len(self.options.reconnect_backoff) - 1)]
+                self._error(f"source stopped delivering frames; reconnecting in {delay:.2f} s")
+                attempt += 1
+                self._stop.wait(delay)
+                continue
+            self._captured_count += 1
+            self._captured.put(Packet(seq, frame, time.monotonic()))
+            seq += 1
+        if source is not None:
+            source.close()
+
+    def _process(self) -> None:
+        while not self._stop.is_set():
+            packet: Packet | None = self._captured.get(timeout=0.5)
+            if packet is None:
+                if self._captured.closed:
+                    self._processed.close()
+                    return
+                continue
+            with self._lock:
+                pending, self._pending = self._pending, []
+            for change in pending:
+                change()
+            try:
+                result = self.swapper.process(packet.image, packet.t_capture)
+                packet.image = result.frame
+                packet.stages = result.times.ms
+                packet.faces, packet.swapped = len(result.faces), len(result.swapped)
+            except Exception as exc:  # noqa: BLE001 - the feed goes on unswapped; the error is reported
+                self._error(f"swap failed on frame {packet.seq}: {type(exc).__name__}: {exc}")
+            self._processed.put(packet)
+
+    def _deliver(self) -> None:
+        last: Packet | None = None
+        period = 1.0 / max(self.options.output_fps, 1.0)
+        while not self._stop.is_set():
+            packet: Packet | None = self._processed.get(timeout=period)
+            if packet is None:
+                if self._processed.closed:
+                    return
+                if last is not None:  # keep steady consumers fed with the last good frame
+                    for sink in self.sinks:
+                        if sink.repeats:
+                            self._send(sink, last.image)
+                continue
+            now = time.monotonic()
+            self._latency.append((now - packet.t_capture) * 1000.0)
+            self._delivered_at.append(now)
+            self._delivered += 1
+            self._faces = packet.faces
+            for k, v in packet.stages.items():
+                self._stages[k] = v if k not in self._stages else 0.8 * self._stages[k] + 0.2 * v
+            for sink in list(self.sinks):
+                self._send(sink, packet.image)
+            if self.on_frame:
+                self.on_frame(packet)
+            last = packet
+
+    def _send(self, sink: Sink, image: Frame) -> None:
+        try:
+            sink.send(image)
+        except Exception as exc:  # noqa: BLE001 - a broken sink is removed, the others go on
+            self._error(f"{sink.name} failed and was removed: {exc}")
+            self.sinks.remove(sink)
