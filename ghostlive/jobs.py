@@ -19,7 +19,7 @@ from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.swappers.factory import build_swapper
 from ghostlive.tracking import TrackerOptions
-from ghostlive.types import TargetMode
+from ghostlive.types import Embedding, Face, Frame, TargetMode
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +73,17 @@ class Job:
         self.selection = TargetSelection(mode, settings.face_index, (), settings.similarity)
         photo = FramePipeline(self.analyzer, self.swapper, self.selection, self.embedder)
         self.pairs: list[Pair] = []
+        self.sources: list[tuple[Frame, Face, Embedding | None]] = []
+        """(image, face, reference) of each pair: what a new swapper needs to prepare the same identities."""
         for spec in pairs:
             src = read_image(spec.source).bgr
-            photo.set_source(src, settings.source_face, spec.source)
+            face = photo.set_source(src, settings.source_face, spec.source)
             ref = None
             if spec.reference:
                 img = read_image(spec.reference).bgr
                 ref = self.embedder.embed(img, photo.find_face(img, None, spec.reference))
             self.pairs.append(Pair(photo.source, ref))
+            self.sources.append((src, face, ref))
         self.photo = photo
         refs = tuple(p.reference for p in self.pairs if p.reference is not None)
         self.photo.selection = TargetSelection(mode, settings.face_index, refs, settings.similarity)
