@@ -76,6 +76,8 @@ def run_bench(args: argparse.Namespace) -> int:
         med = statistics.median(totals)
         cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in STAGES)
         print(f"{size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f}")
+    if args.live:
+        bench_live(sizes, args.live_seconds)
     if args.video:
         bench_video([int(n) for n in args.video.split(",")], args.threads)
     if args.generator:
@@ -142,7 +144,7 @@ def _rss_mb() -> float:
 
 
 def _make_clip(path: str, photo: Frame, size: tuple[int, int], frames: int) -> None:
-    """A real photo in a slowly panning 720p frame, encoded once (not timed)."""
+    """A real photo in a slowly panning frame, encoded once (not timed)."""
     import av
 
     from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, bgr_to_yuv420, matrix_for
@@ -185,3 +187,36 @@ def bench_video(lengths: list[int], threads: int) -> None:
 
             report = run_video(job, clip, f"{tmp}/out_{n}.mp4", progress=sample)
             print(f"{n:>7} {report.fps:7.1f} {start:13.0f} {max(peak):12.0f} {_rss_mb():11.0f}")
+
+
+def bench_live(sizes: list[tuple[int, int]], seconds: float) -> None:
+    """The live loop on a 30 fps file camera (paced like a webcam): fps, latency percentiles, drops."""
+    import tempfile
+
+    from ghostlive.jobs import Job, PairSpec, SwapSettings
+    from ghostlive.media.sinks import NullSink
+    from ghostlive.media.sources import FileCamera
+    from ghostlive.pipeline.live import LivePipeline
+    from ghostlive.tracking import TrackerOptions
+
+    photo = read_image(asset_path("samples/astronaut.png")).bgr
+    job = Job(
+        SwapSettings(tiles=0, tracker=TrackerOptions(detect_every=3)),
+        [PairSpec(asset_path("samples/grace_hopper.jpg"))],
+    )
+    print(f"\nlive loop, 30 fps file camera, classic swapper, detector every 3rd frame, {seconds:.0f} s per size")
+    print(f"{'frame':>10} {'fps':>6} {'p50 ms':>7} {'p95 ms':>7} {'dropped':>8} {'track':>6} {'swap':>6} {'blend':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for w, h in sizes:
+            clip = f"{tmp}/cam_{w}x{h}.mp4"
+            _make_clip(clip, photo, (w, h), 90)
+            pipe = LivePipeline(lambda clip=clip: FileCamera(clip), job.stream(), [NullSink()])
+            pipe.start()
+            time.sleep(seconds)
+            s = pipe.stats()
+            pipe.stop()
+            st = s.stages
+            print(
+                f"{w:>5}x{h:<4} {s.fps:6.1f} {s.latency_p50:7.1f} {s.latency_p95:7.1f} {100 * s.drop_rate:7.1f}% "
+                f"{st.get('track', 0):6.1f} {st.get('swap', 0):6.1f} {st.get('blend', 0):6.1f}"
+            )

@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LEVELS",
         help="small-face tile levels, as for swap (default 0, the live setting)",
     )
+    bench.add_argument("--live", action="store_true", help="also measure the threaded live loop")
+    bench.add_argument("--live-seconds", type=float, default=8.0, help="seconds per size for --live")
     bench.add_argument("--video", metavar="N,N", help="also time offline video of these lengths, e.g. 150,600")
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument("--batches", default="1,8", help="generator batch sizes (default 1,8)")
