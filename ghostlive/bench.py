@@ -82,7 +82,7 @@ def run_bench(args: argparse.Namespace) -> int:
         bench_video([int(n) for n in args.video.split(",")], args.threads)
     if args.generator:
         batches = [int(b) for b in args.batches.split(",")]
-        bench_generator(args.generator, batches, max(1, args.runs), args.threads)
+        bench_generator(args.generator, batches, max(1, args.runs), args.backend)
     return 0
 
 
@@ -109,17 +109,17 @@ def _generator_model(name: str, tmp: str) -> tuple[str, str]:
     return str(path), "untrained weights (timing only: same graph and cost as the released model)"
 
 
-def bench_generator(name: str, batches: list[int], runs: int, threads: int) -> None:
-    """Per-face milliseconds of a GHOST generator under ONNX Runtime (CPU) for each batch size."""
+def bench_generator(name: str, batches: list[int], runs: int, backend: str) -> None:
+    """Per-face milliseconds of a GHOST generator for each batch size, on the chosen backend."""
     import tempfile
 
-    from ghostlive.engines.ort import OrtRunner
+    from ghostlive.engines.registry import BACKENDS, open_runner
     from ghostlive.models.ghost import GhostGenerator
 
     with tempfile.TemporaryDirectory() as tmp:
         path, origin = _generator_model(name, tmp)
-        gen = GhostGenerator(OrtRunner(path, threads=threads))
-        print(f"\n{name} generator, ONNX Runtime {gen.runner.info.backend}, {origin}")
+        gen = GhostGenerator(open_runner(path, prefer=BACKENDS if backend == "auto" else [backend]))
+        print(f"\n{name} generator, backend {gen.runner.info.backend}, {origin}")
         print(f"{'batch':>6} {'ms/batch':>10} {'ms/face':>9} {'faces/s':>8}")
         crops = np.random.default_rng(0).integers(0, 255, (max(batches), 224, 224, 3), dtype=np.uint8)
         ident = np.random.default_rng(1).standard_normal((1, 512)).astype(np.float32)
@@ -132,6 +132,21 @@ def bench_generator(name: str, batches: list[int], runs: int, threads: int) -> N
                 times.append((time.perf_counter() - t0) * 1000.0)
             med = statistics.median(times)
             print(f"{b:>6} {med:10.1f} {med / b:9.1f} {1000.0 * b / med:8.2f}")
+        used = gpu_memory_mb()
+        if used is not None:
+            print(f"GPU memory in use: {used:.0f} MB")
+
+
+def gpu_memory_mb() -> float | None:
+    """Device memory in use (MB) as the driver reports it, or None without a GPU."""
+    from ghostlive.xp import gpu_available
+
+    if not gpu_available():
+        return None
+    import cupy  # type: ignore[import-not-found]
+
+    free, total = cupy.cuda.runtime.memGetInfo()
+    return (total - free) / 1e6
 
 
 def _rss_mb() -> float:

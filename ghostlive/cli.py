@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ghostlive import __version__
+from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import DETECTORS, asset_path
 from ghostlive.jobs import Job, PairSpec, SwapSettings, run_folder, run_image, run_video, target_kind
@@ -86,6 +87,12 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
     v.add_argument("--detect-every", type=int, default=1, help="run the detector every N frames (default 1)")
     v.add_argument("--label", default="", help="burn a visible label into every frame, e.g. 'AI-generated'")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    g.add_argument(
+        "--backend",
+        choices=("auto", *BACKENDS, "torch-cpu", "ort-trt"),
+        default="auto",
+        help="inference backend for neural swappers (default auto: TensorRT → ORT CUDA → torch CUDA → ORT CPU)",
+    )
     q = p.add_argument_group("classic swapper quality")
     q.add_argument("--blend", type=float, default=1.0, help="0 = target only … 1 = full swap (default 1)")
     q.add_argument("--feather", type=float, default=0.035, help="mask edge softness, fraction of face width")
@@ -129,8 +136,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--live-seconds", type=float, default=8.0, help="seconds per size for --live")
     bench.add_argument("--video", metavar="N,N", help="also time offline video of these lengths, e.g. 150,600")
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
+    bench.add_argument(
+        "--backend",
+        choices=("auto", *BACKENDS, "torch-cpu", "ort-trt"),
+        default="auto",
+        help="backend for --generator (default auto)",
+    )
     bench.add_argument("--batches", default="1,8", help="generator batch sizes (default 1,8)")
     bench.add_argument("--runs", type=int, default=3, help="timed generator runs per batch size (default 3)")
+    doctor = sub.add_parser("doctor", help="check GPU, CUDA, cuDNN, TensorRT, ONNX Runtime and virtual cameras")
+    doctor.add_argument("--strict", action="store_true", help="exit 1 when any check fails")
+    engines = sub.add_parser("engines", help="TensorRT engines for the installed models")
+    esub = engines.add_subparsers(dest="engines_command", required=True)
+    build = esub.add_parser("build", help="build (or reuse) engines for every installed ONNX model")
+    build.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
+    build.add_argument("--max-batch", type=int, default=8)
     from ghostlive.live_cli import add_parser as add_live
     from ghostlive.models_cli import add_parsers
 
@@ -149,6 +169,7 @@ def _pair(value: str) -> PairSpec:
 def _settings(args: argparse.Namespace) -> SwapSettings:
     return SwapSettings(
         swapper=args.swapper,
+        backend=args.backend,
         classic=ClassicOptions(blend=args.blend, feather=args.feather, color=args.color, keep=args.keep),
         detector=args.detector,
         tiles=args.tiles,
@@ -220,6 +241,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ghostlive.bench import run_bench
 
             return run_bench(args)
+        if args.command == "doctor":
+            from ghostlive.doctor import report, run_checks
+
+            checks = run_checks()
+            print(report(checks))
+            return 1 if args.strict and any(c.status == "fail" for c in checks) else 0
+        if args.command == "engines":
+            from ghostlive.models_cli import build_engines
+
+            return build_engines(args)
         if args.command == "live":
             from ghostlive.live_cli import run_live
 

@@ -37,6 +37,7 @@ class PairSpec:
 @dataclass(frozen=True)
 class SwapSettings:
     swapper: str = "classic"
+    backend: str = "auto"
     classic: ClassicOptions = field(default_factory=ClassicOptions)
     detector: str = "full"
     tiles: int = 2
@@ -68,7 +69,7 @@ class Job:
         if mode == "reference" and not all(p.reference for p in pairs):
             raise ConfigError("with reference matching every source needs a reference photo (--pair FACE=REF)")
         self.analyzer = FaceAnalyzer(settings.detector, tile_levels=settings.tiles)  # type: ignore[arg-type]
-        self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic)
+        self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend)
         self.embedder = LbpEmbedder()
         self.selection = TargetSelection(mode, settings.face_index, (), settings.similarity)
         photo = FramePipeline(self.analyzer, self.swapper, self.selection, self.embedder)

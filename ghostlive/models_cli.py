@@ -120,3 +120,24 @@ def run_export(args: argparse.Namespace, store: ModelStore | None = None) -> int
         raise ConfigError("name an installed checkpoint (e.g. ghost-2) or give --checkpoint PATH")
     export_installed(store or ModelStore(), args.name, args.fp16)
     return 0
+
+
+def build_engines(args: argparse.Namespace, store: ModelStore | None = None) -> int:
+    """Pre-build TensorRT engines for every installed ONNX model, with visible progress."""
+    from ghostlive.engines.tensorrt import TensorRTRunner
+
+    store = store or ModelStore()
+    models = sorted(name for name in store.manifest() if name.endswith(".onnx"))
+    if not models:
+        raise ModelError("no ONNX models are installed; see: ghostlive models list")
+    for i, name in enumerate(models, 1):
+        print(f"[{i}/{len(models)}] {name} ({args.precision})", flush=True)
+        runner = TensorRTRunner(
+            store.path(name),
+            store.root / "engines",
+            precision=args.precision,
+            batch=(1, 1, max(1, args.max_batch)),
+            progress=lambda m: print(f"    {m}", flush=True),
+        )
+        print(f"    ready: {runner.info.backend}")
+    return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ghostlive.engines.base import Runner
+from ghostlive.engines.registry import run_in_batches
 from ghostlive.errors import ModelError
 from ghostlive.ops.filters import remap, resize
 from ghostlive.types import Embedding, Frame
@@ -75,11 +76,18 @@ class GhostGenerator:
         self._target = next((n for n in names if len(shapes[n]) == 4), names[0])
         self._source = next(n for n in names if n != self._target)
 
-    def swap(self, crops224: np.ndarray, identity: np.ndarray) -> np.ndarray:
-        """N×224×224×3 BGR uint8 + N×512 (or 1×512, broadcast) → N×224×224×3 BGR float32."""
+    def swap(self, crops224: np.ndarray, identity: np.ndarray, max_batch: int = 8) -> np.ndarray:
+        """N×224×224×3 BGR uint8 + N×512 (or 1×512, broadcast) → N×224×224×3 BGR float32, in batches of at
+        most ``max_batch`` (halved automatically when the device runs out of memory)."""
         n = len(crops224)
-        big = np.stack([resize(c, (GEN_SIZE, GEN_SIZE)) for c in crops224])
-        ident = np.broadcast_to(np.asarray(identity, np.float32).reshape(-1, 512), (n, 512))
-        out = self.runner.run({self._target: bgr_to_signed_nchw(big), self._source: np.ascontiguousarray(ident)})
-        imgs = signed_nchw_to_bgr(next(iter(out.values())))
+        big = bgr_to_signed_nchw(np.stack([resize(c, (GEN_SIZE, GEN_SIZE)) for c in crops224]))
+        ident = np.ascontiguousarray(np.broadcast_to(np.asarray(identity, np.float32).reshape(-1, 512), (n, 512)))
+        both = np.concatenate([big.reshape(n, -1), ident], axis=1)
+
+        def run(chunk: np.ndarray) -> np.ndarray:
+            x = np.ascontiguousarray(chunk[:, :-512].reshape(-1, 3, GEN_SIZE, GEN_SIZE))
+            out = self.runner.run({self._target: x, self._source: np.ascontiguousarray(chunk[:, -512:])})
+            return next(iter(out.values()))
+
+        imgs = signed_nchw_to_bgr(run_in_batches(run, both, max_batch))
         return np.stack([resize(im, (CROP, CROP)) for im in imgs])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ghostlive.engines.ort import open_onnx
+from collections.abc import Callable
+
+from ghostlive.engines.base import Runner
+from ghostlive.engines.registry import BACKENDS, open_runner
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, SWAPPERS
@@ -31,8 +34,50 @@ def _require(store: ModelStore, swapper: str, model: str, filename: str) -> str:
     return str(store.path(filename))
 
 
-def build_swapper(name: str, store: ModelStore | None = None, classic: ClassicOptions | None = None) -> Swapper:
-    """A ready swapper: ``classic`` needs nothing; ``ghost-N`` and ``inswapper`` need installed models."""
+def _runner(path: str, backend: str, torch_factory: Callable[[str], Runner] | None = None) -> Runner:
+    return open_runner(path, prefer=BACKENDS if backend == "auto" else [backend], torch_factory=torch_factory)
+
+
+def _ghost_torch(store: ModelStore, name: str) -> Callable[[str], Runner] | None:
+    """A factory of torch runners from the installed checkpoint (the torch backend), when torch is present."""
+    spec = BY_NAME[name]
+    if not store.has(spec.filename):
+        return None
+
+    def make(device: str) -> Runner:
+        from ghostlive.engines.base import TensorSpec
+        from ghostlive.engines.torch_runner import TorchRunner
+        from ghostlive.export.checkpoint import load_into
+        from ghostlive.export.onnx import model_for_checkpoint
+
+        path = store.path(spec.filename)
+        _, model = model_for_checkpoint(path)
+        load_into(model, path)
+        if name == "ghost-arcface":
+            return TorchRunner(
+                model,
+                [TensorSpec("input", (None, 3, 112, 112), "float32")],
+                TensorSpec("embedding", (None, 512), "float32"),
+                device=device,
+                name=name,
+            )
+        return TorchRunner(
+            model,
+            [TensorSpec("target", (None, 3, 256, 256), "float32"), TensorSpec("source", (None, 512), "float32")],
+            TensorSpec("output", (None, 3, 256, 256), "float32"),
+            device=device,
+            half=True,
+            name=name,
+        )
+
+    return make
+
+
+def build_swapper(
+    name: str, store: ModelStore | None = None, classic: ClassicOptions | None = None, backend: str = "auto"
+) -> Swapper:
+    """A ready swapper: ``classic`` needs nothing; ``ghost-N`` and ``inswapper`` need installed models.
+    ``backend``: auto (TensorRT → ORT CUDA → torch CUDA → ORT CPU) or one of them."""
     if name not in SWAPPERS:
         raise ConfigError(f"unknown swapper {name!r}; choose from {', '.join(SWAPPERS)}")
     if name == "classic":
@@ -45,11 +90,18 @@ def build_swapper(name: str, store: ModelStore | None = None, classic: ClassicOp
 
         gen = _require(store, name, name, BY_NAME[name].exports_to)
         arc = _require(store, name, "ghost-arcface", BY_NAME["ghost-arcface"].exports_to)
-        lm = Landmark106(open_onnx(store.path("2d106det.onnx"))) if store.has("2d106det.onnx") else None
-        return GhostSwapper(name, GhostGenerator(open_onnx(gen)), GhostArcFace(open_onnx(arc)), lm)
+        lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None
+        return GhostSwapper(
+            name,
+            GhostGenerator(_runner(gen, backend, _ghost_torch(store, name))),
+            GhostArcFace(_runner(arc, backend, _ghost_torch(store, "ghost-arcface"))),
+            lm,
+        )
     from ghostlive.models.insightface import InsightArcFace, InSwapper
     from ghostlive.swappers.neural import InSwapperSwapper
 
     model = _require(store, name, "inswapper", BY_NAME["inswapper"].filename)
     arc = _require(store, name, "w600k", BY_NAME["w600k"].filename)
-    return InSwapperSwapper(InSwapper(open_onnx(model), InSwapper.read_emap(model)), InsightArcFace(open_onnx(arc)))
+    return InSwapperSwapper(
+        InSwapper(_runner(model, backend), InSwapper.read_emap(model)), InsightArcFace(_runner(arc, backend))
+    )

@@ -1,0 +1,155 @@
+"""Choosing a backend: TensorRT → ONNX Runtime CUDA → torch CUDA → ONNX Runtime CPU, with one error that says
+why each one was unavailable. Also the numeric guard for fp16 (NaN or black output → fp32)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ghostlive.engines.base import Runner
+
+from ghostlive.errors import BackendUnavailableError
+
+log = logging.getLogger(__name__)
+
+BACKENDS: tuple[str, ...] = ("tensorrt", "ort-cuda", "torch-cuda", "ort-cpu")
+
+
+def ort_providers() -> list[str]:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return []
+    return list(ort.get_available_providers())
+
+
+def _ort(path: Path, provider: str) -> Runner:
+    from ghostlive.engines.ort import OrtRunner
+
+    if provider not in ort_providers():
+        raise BackendUnavailableError(f"ONNX Runtime has no {provider} (installed: {', '.join(ort_providers())})")
+    runner = OrtRunner(path, providers=[provider])
+    if not runner.info.backend.endswith(provider):
+        raise BackendUnavailableError(f"{provider} could not start (fell back to {runner.info.backend})")
+    return runner
+
+
+def open_runner(
+    path: str | Path,
+    *,
+    prefer: Iterable[str] = BACKENDS,
+    engine_cache: str | Path | None = None,
+    torch_factory: Callable[[str], Runner] | None = None,
+    precision: str = "fp16",
+) -> Runner:
+    """The first backend of ``prefer`` that can run the ONNX model at ``path``.
+
+    ``torch_factory(device)`` builds a torch runner for models that have a PyTorch definition (GHOST).
+    """
+    p = Path(path)
+    reasons: list[str] = []
+    for name in prefer:
+        try:
+            if name == "tensorrt":
+                from ghostlive.engines.tensorrt import TensorRTRunner
+
+                cache = engine_cache or p.parent / "engines"
+                first = TensorRTRunner(p, cache, precision=precision)
+                if precision != "fp16":
+                    return first
+                return guarded(lambda: first, lambda: TensorRTRunner(p, cache, precision="fp32"), probe_inputs(first))
+            if name == "ort-cuda":
+                return _ort(p, "CUDAExecutionProvider")
+            if name == "ort-trt":
+                return _ort(p, "TensorrtExecutionProvider")
+            if name == "torch-cuda":
+                if torch_factory is None:
+                    raise BackendUnavailableError("no PyTorch definition for this model")
+                try:
+                    import torch
+                except ImportError:
+                    raise BackendUnavailableError("PyTorch is not installed") from None
+                if not torch.cuda.is_available():
+                    raise BackendUnavailableError("PyTorch sees no CUDA GPU")
+                return torch_factory("cuda")
+            if name == "ort-cpu":
+                return _ort(p, "CPUExecutionProvider")
+            if name == "torch-cpu":
+                if torch_factory is None:
+                    raise BackendUnavailableError("no PyTorch definition for this model")
+                return torch_factory("cpu")
+            raise BackendUnavailableError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}, torch-cpu, ort-trt")
+        except BackendUnavailableError as exc:
+            reasons.append(f"{name}: {exc}")
+        except (ImportError, OSError, RuntimeError) as exc:
+            reasons.append(f"{name}: {type(exc).__name__}: {exc}")
+    raise BackendUnavailableError(f"no backend can run {p.name}:\n  " + "\n  ".join(reasons))
+
+
+def probe_inputs(runner: Runner) -> dict[str, np.ndarray]:
+    """Deterministic test inputs for a runner: batch 1, values in [−1, 1]."""
+    rng = np.random.default_rng(0)
+    out = {}
+    for spec in runner.info.inputs:
+        shape = [d if isinstance(d, int) and d > 0 else 1 for d in spec.shape]
+        out[spec.name] = rng.uniform(-1, 1, shape).astype(np.float32)
+    return out
+
+
+def output_problem(outputs: dict[str, Any]) -> str | None:
+    """Why an output looks numerically broken (NaN/inf, or a constant 'black' image), or None."""
+    for name, value in outputs.items():
+        arr = np.asarray(value.get() if hasattr(value, "get") else value, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            return f"{name} contains NaN or infinity"
+        if arr.ndim == 4 and arr.size > 1000 and float(arr.std()) < 1e-6:
+            return f"{name} is constant (a black or flat image)"
+    return None
+
+
+def guarded(
+    fp16: Callable[[], Runner],
+    fp32: Callable[[], Runner],
+    probe: dict[str, np.ndarray],
+    warn: Callable[[str], None] = log.warning,
+) -> Runner:
+    """The fp16 runner if it gives sane output on ``probe``, else the fp32 runner (and a warning that says so):
+    the guard for GPUs whose fp16 gives NaN or black faces."""
+    runner = fp16()
+    problem = output_problem(runner.run(dict(probe)))
+    if problem is None:
+        return runner
+    warn(f"{runner.info.model}: fp16 output is broken on this device ({problem}); using fp32 for this model")
+    return fp32()
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(k in text for k in ("out of memory", "outofmemory", "failed to allocate", "cudaerrormemoryallocation"))
+
+
+def run_in_batches(
+    fn: Callable[[np.ndarray], np.ndarray], items: np.ndarray, batch: int, warn: Callable[[str], None] = log.warning
+) -> np.ndarray:
+    """``fn`` over ``items`` in batches of ``batch``; on out-of-memory the batch is halved and retried."""
+    out: list[np.ndarray] = []
+    i = 0
+    size = max(1, batch)
+    while i < len(items):
+        try:
+            out.append(fn(items[i : i + size]))
+            i += size
+        except Exception as exc:
+            if not is_out_of_memory(exc) or size == 1:
+                if is_out_of_memory(exc):
+                    raise BackendUnavailableError(
+                        "out of GPU memory even with batch 1: close other GPU programs, or use a smaller model "
+                        "(ghost-1) or --backend ort-cpu"
+                    ) from exc
+                raise
+            size //= 2
+            warn(f"out of memory: retrying with batch {size}")
+    return np.concatenate(out) if out else items[:0]
