@@ -26,6 +26,15 @@ def ort_providers() -> list[str]:
     return list(ort.get_available_providers())
 
 
+def torch_cuda() -> bool | None:
+    """Whether PyTorch sees a CUDA GPU (None: PyTorch is not installed)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return bool(torch.cuda.is_available())
+
+
 def _ort(path: Path, provider: str) -> Runner:
     from ghostlive.engines.ort import OrtRunner
 
@@ -35,6 +44,16 @@ def _ort(path: Path, provider: str) -> Runner:
     if not runner.info.backend.endswith(provider):
         raise BackendUnavailableError(f"{provider} could not start (fell back to {runner.info.backend})")
     return runner
+
+
+def _tensorrt(path: Path, cache: Path, precision: str) -> Runner:
+    """A TensorRT runner; an fp16 engine whose output is broken on this GPU is replaced by an fp32 one."""
+    from ghostlive.engines.tensorrt import TensorRTRunner
+
+    first = TensorRTRunner(path, cache, precision=precision)
+    if precision != "fp16":
+        return first
+    return guarded(lambda: first, lambda: TensorRTRunner(path, cache, precision="fp32"), probe_inputs(first))
 
 
 def open_runner(
@@ -54,13 +73,7 @@ def open_runner(
     for name in prefer:
         try:
             if name == "tensorrt":
-                from ghostlive.engines.tensorrt import TensorRTRunner
-
-                cache = engine_cache or p.parent / "engines"
-                first = TensorRTRunner(p, cache, precision=precision)
-                if precision != "fp16":
-                    return first
-                return guarded(lambda: first, lambda: TensorRTRunner(p, cache, precision="fp32"), probe_inputs(first))
+                return _tensorrt(p, Path(engine_cache or p.parent / "engines"), precision)
             if name == "ort-cuda":
                 return _ort(p, "CUDAExecutionProvider")
             if name == "ort-trt":

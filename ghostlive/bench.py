@@ -18,6 +18,7 @@ from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import STAGES
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.types import Frame
+from ghostlive.xp import device_memory_used_mb
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -132,21 +133,9 @@ def bench_generator(name: str, batches: list[int], runs: int, backend: str) -> N
                 times.append((time.perf_counter() - t0) * 1000.0)
             med = statistics.median(times)
             print(f"{b:>6} {med:10.1f} {med / b:9.1f} {1000.0 * b / med:8.2f}")
-        used = gpu_memory_mb()
+        used = device_memory_used_mb()
         if used is not None:
             print(f"GPU memory in use: {used:.0f} MB")
-
-
-def gpu_memory_mb() -> float | None:
-    """Device memory in use (MB) as the driver reports it, or None without a GPU."""
-    from ghostlive.xp import gpu_available
-
-    if not gpu_available():
-        return None
-    import cupy  # type: ignore[import-not-found]
-
-    free, total = cupy.cuda.runtime.memGetInfo()
-    return (total - free) / 1e6
 
 
 def _rss_mb() -> float:

@@ -12,6 +12,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ghostlive.engines.registry import ort_providers, torch_cuda
+from ghostlive.xp import cuda_runtime
+
 
 @dataclass(frozen=True)
 class Check:
@@ -64,10 +67,7 @@ def cupy_check() -> Check:
             "pip install cupy-cuda12x   (or cupy-cuda13x, matching your CUDA driver)",
         )
     try:
-        import cupy  # type: ignore[import-not-found]
-
-        runtime = cupy.cuda.runtime.runtimeGetVersion()
-        cupy.zeros(1)
+        runtime = cuda_runtime()
     except Exception as exc:  # noqa: BLE001
         return Check(
             "CuPy (GPU warping)",
@@ -75,16 +75,14 @@ def cupy_check() -> Check:
             f"{version}, but no usable GPU ({type(exc).__name__}: {exc})",
             "match the cupy package to your driver's CUDA version (nvidia-smi shows it)",
         )
-    return Check("CuPy (GPU warping)", "ok", f"{version}, CUDA runtime {runtime // 1000}.{runtime % 1000 // 10}")
+    return Check("CuPy (GPU warping)", "ok", f"{version}, CUDA runtime {runtime}")
 
 
 def ort_check() -> Check:
     version = _version("onnxruntime")
     if version is None:
         return Check("ONNX Runtime", "fail", "not installed", "pip install onnxruntime (CPU) or onnxruntime-gpu")
-    import onnxruntime as ort
-
-    providers = ort.get_available_providers()
+    providers = ort_providers()
     detail = f"{version}; providers: {', '.join(providers)}"
     if shutil.which("nvidia-smi") and "CUDAExecutionProvider" not in providers:
         return Check("ONNX Runtime", "warn", detail, "pip uninstall onnxruntime && pip install onnxruntime-gpu")
@@ -122,9 +120,7 @@ def torch_check() -> Check:
             "not installed: .pth export and the torch backend are unavailable",
             "pip install 'ghostlive[torch]'",
         )
-    import torch
-
-    return Check("PyTorch", "ok", f"{version}, CUDA {'available' if torch.cuda.is_available() else 'not available'}")
+    return Check("PyTorch", "ok", f"{version}, CUDA {'available' if torch_cuda() else 'not available'}")
 
 
 def virtual_camera_check() -> Check:

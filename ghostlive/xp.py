@@ -64,3 +64,21 @@ def to_host(a: Any) -> np.ndarray:
 def to_device(a: np.ndarray, xp: ModuleType) -> Any:
     """Upload ``a`` to the array module ``xp`` (no-op for numpy)."""
     return a if xp is np else xp.asarray(a)
+
+
+def device_memory_used_mb() -> float | None:
+    """GPU memory in use (MB) as the driver reports it, or None without a GPU."""
+    cp = _cupy()
+    if cp is None:
+        return None
+    free, total = cp.cuda.runtime.memGetInfo()
+    return (total - free) / 1e6
+
+
+def cuda_runtime() -> str:
+    """CuPy's CUDA runtime version ("12.4"); raises when CuPy or a GPU is missing."""
+    import cupy  # type: ignore[import-not-found]
+
+    v = cupy.cuda.runtime.runtimeGetVersion()
+    cupy.zeros(1)
+    return f"{v // 1000}.{v % 1000 // 10}"

@@ -1,6 +1,6 @@
 """Layering rules, checked on the source: Qt only in ui/, inference runtimes only in engines/ (and export/ for
-torch), cupy only in ghostlive/xp.py, no print() in the library, no reads of the shared folder outside the
-repository."""
+torch), cupy only in ghostlive/xp.py (and engines/, for device buffers), no print() in the library, no reads of
+the shared folder outside the repository."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ RULES = {
     "onnxruntime": ("engines",),
     "tensorrt": ("engines",),
     "torch": ("engines", "export"),
-    "cupy": ("ghostlive/xp.py",),
+    "cupy": ("ghostlive/xp.py", "engines"),  # engines share device buffers with CuPy
     "cupyx": ("ghostlive/xp.py",),
 }
 
