@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--batches", default="1,8", help="generator batch sizes (default 1,8)")
     bench.add_argument("--runs", type=int, default=3, help="timed generator runs per batch size (default 3)")
+    sub.add_parser("gui", help="open the desktop app (needs the gui extra: PySide6)")
     doctor = sub.add_parser("doctor", help="check GPU, CUDA, cuDNN, TensorRT, ONNX Runtime and virtual cameras")
     doctor.add_argument("--strict", action="store_true", help="exit 1 when any check fails")
     engines = sub.add_parser("engines", help="TensorRT engines for the installed models")
@@ -241,6 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ghostlive.bench import run_bench
 
             return run_bench(args)
+        if args.command == "gui":
+            try:
+                from ghostlive.ui.app import run_gui
+            except ImportError as exc:
+                raise ConfigError(f"the GUI needs PySide6 ({exc}); run: pip install 'ghostlive[gui]'") from None
+            return run_gui()
         if args.command == "doctor":
             from ghostlive.doctor import report, run_checks
 

@@ -123,6 +123,7 @@ class LivePipeline:
         self._processed = LatestSlot()
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._sink_lock = threading.Lock()
         self._pending: list[Callable[[], None]] = []
         self._latency: deque[float] = deque(maxlen=self.options.window)
         self._delivered_at: deque[float] = deque(maxlen=self.options.window)
@@ -149,6 +150,16 @@ class LivePipeline:
                 sink.close()
             except Exception as exc:  # noqa: BLE001 - closing must not hide other sinks
                 self._error(f"closing {sink.name}: {exc}")
+
+    def add_sink(self, sink: Sink) -> None:
+        with self._sink_lock:
+            self.sinks.append(sink)
+
+    def remove_sink(self, sink: Sink) -> None:
+        """Detach ``sink`` (it is closed by the caller, after the last frame it will get)."""
+        with self._sink_lock:
+            if sink in self.sinks:
+                self.sinks.remove(sink)
 
     @property
     def running(self) -> bool:
@@ -324,8 +335,11 @@ class LivePipeline:
             last = packet
 
     def _send(self, sink: Sink, image: Frame) -> None:
-        try:
-            sink.send(image)
-        except Exception as exc:  # noqa: BLE001 - a broken sink is removed, the others go on
-            self._error(f"{sink.name} failed and was removed: {exc}")
-            self.sinks.remove(sink)
+        with self._sink_lock:
+            if sink not in self.sinks:
+                return
+            try:
+                sink.send(image)
+            except Exception as exc:  # noqa: BLE001 - a broken sink is removed, the others go on
+                self._error(f"{sink.name} failed and was removed: {exc}")
+                self.sinks.remove(sink)

@@ -1,0 +1,155 @@
+"""The desktop window, driven through pytest-qt (offscreen): real photos, a real clip, the live loop."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from ghostlive.ui.main_window import MainWindow
+
+from ghostlive.hub import ModelStore
+
+from .conftest import sample
+from .media_tools import CLIP, frames_of
+
+GRACE = str(sample("grace_hopper.jpg"))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> MainWindow:
+    w = MainWindow(settings_path=tmp_path / "settings.toml", store=ModelStore(tmp_path / "home"))
+    w.cfg.output_folder = str(tmp_path)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.stop_live()
+
+
+def test_source_photo_shows_its_face_thumbnail(window: MainWindow) -> None:
+    assert window.add_source_photos([GRACE]) == 1
+    item = window.source_list.item(0)
+    assert not item.icon().isNull() and "grace_hopper.jpg" in item.text()
+    assert window.selected_source() == (GRACE, 0)
+
+
+def test_video_job_runs_to_completion(window: MainWindow, qtbot, tmp_path: Path) -> None:
+    window.add_source_photos([GRACE])
+    out = tmp_path / "out.mp4"
+    window.job_input.setText(str(CLIP))
+    window.job_output.setText(str(out))
+    seen: list[int] = []
+    window.run_button.click()
+    task = window.task
+    assert task is not None
+    task.progress.connect(lambda d, t, s: seen.append(d))
+    with qtbot.waitSignal(task.finished, timeout=120_000):
+        pass
+    assert out.exists() and len(frames_of(out)) == 72
+    assert seen and max(seen) > 0
+    assert window.open_button.isEnabled() and window.last_output == out
+    assert window.error_banner.isHidden()
+
+
+def test_live_preview_with_a_video_file_camera(window: MainWindow, qtbot) -> None:
+    window.add_source_photos([GRACE])
+    window.camera.setCurrentText(str(CLIP))
+    window.resolution.setCurrentText("640x480")
+    window.start_button.click()
+    assert window.pipeline is not None
+    qtbot.waitUntil(
+        lambda: window.preview.pixmap() is not None and not window.preview.pixmap().isNull(), timeout=20_000
+    )
+    qtbot.waitUntil(lambda: "fps" in window.stats_label.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: window.bridge.frames_seen > 20, timeout=20_000)
+    assert window.pipeline.stats().faces >= 1
+    # change a setting while live: blend 0 means the swap leaves the frame as captured
+    frames_before = window.bridge.frames_seen
+    window.blend.setValue(0)
+    qtbot.waitUntil(lambda: window.pipeline.swapper.swapper.options.blend == 0.0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.bridge.frames_seen > frames_before + 10, timeout=20_000)
+    assert window.pipeline is not None and window.pipeline.running  # never restarted
+    window.start_button.click()
+    assert window.pipeline is None and window.start_button.text() == "Start"
+
+
+def test_before_after_and_screenshot(window: MainWindow, qtbot, tmp_path: Path) -> None:
+    window.add_source_photos([GRACE])
+    window.camera.setCurrentText(str(CLIP))
+    assert window.start_live()
+    qtbot.waitUntil(lambda: window.bridge.frames_seen > 5, timeout=20_000)
+    window.before_after.setChecked(True)
+    qtbot.waitUntil(lambda: window.pipeline.swapper.enabled is False, timeout=10_000)
+    shot = window.screenshot()
+    assert shot is not None and shot.exists() and shot.parent == tmp_path
+
+
+def test_missing_model_is_reported_in_the_window(window: MainWindow) -> None:
+    window.add_source_photos([GRACE])
+    window.swapper_combo.setCurrentText("ghost-2")
+    assert "ghostlive models download ghost-2" in window.model_status.text()
+    window.camera.setCurrentText(str(CLIP))
+    assert not window.start_live()
+    assert window.error_banner.isVisible()
+    assert (
+        "ghost-2.onnx" in window.error_banner.text()
+        and "ghostlive models download ghost-2" in window.error_banner.text()
+    )
+
+
+def test_bad_files_are_reported_in_the_window(window: MainWindow, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a picture")
+    assert window.add_source_photos([str(bad)]) == 0
+    assert window.error_banner.isVisible() and "broken.jpg" in window.error_banner.text()
+    window.add_source_photos([GRACE])
+    window.job_input.setText(str(tmp_path / "missing.mp4"))
+    window.job_output.setText(str(tmp_path / "o.mp4"))
+    task = window.run_job()
+    assert task is not None
+    task.wait(30_000)
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    assert "missing.mp4" in window.error_banner.text()
+
+
+def test_settings_persist(qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    w = MainWindow(settings_path=path, store=ModelStore(tmp_path / "home"))
+    qtbot.addWidget(w)
+    w.add_source_photos([GRACE])
+    w.feather.setValue(60)
+    w.color.setCurrentText("mean")
+    w.keep["eyes"].setChecked(True)
+    w.close()
+    assert path.exists()
+    again = MainWindow(settings_path=path, store=ModelStore(tmp_path / "home"))
+    qtbot.addWidget(again)
+    assert again.feather.value() == 60 and again.color.currentText() == "mean"
+    assert again.keep["eyes"].isChecked() and again.source_list.count() == 1
+
+
+def test_drop_and_shortcuts_exist(window: MainWindow) -> None:
+    keys = {a.shortcut().toString() for a in window.actions()}
+    assert {"Space", "B", "Ctrl+S", "Ctrl+O"} <= keys
+    assert window.acceptDrops()
+
+
+def test_live_frames_are_swapped_and_source_changes_live(window: MainWindow, qtbot) -> None:
+    window.add_source_photos([GRACE, str(sample("astronaut.png"))])
+    window.source_list.setCurrentRow(0)
+    window.camera.setCurrentText(str(CLIP))
+    assert window.start_live()
+    qtbot.waitUntil(lambda: window.bridge.frames_swapped > 20, timeout=30_000)
+    pairs_before = window.pipeline.swapper.pairs
+    window.source_list.setCurrentRow(1)  # pick the other face while frames flow
+    qtbot.waitUntil(lambda: window.pipeline.swapper.pairs is not pairs_before, timeout=20_000)
+    seen = window.bridge.frames_seen
+    qtbot.waitUntil(lambda: window.bridge.frames_seen > seen + 10, timeout=20_000)
+    assert window.error_banner.isHidden()
