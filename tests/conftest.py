@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -10,6 +11,8 @@ import pytest
 
 from ghostlive.faces import FaceAnalyzer, asset_path
 from ghostlive.types import Face, Frame
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # GUI tests run without a display
 
 DATA = Path(__file__).parent / "data"
 
