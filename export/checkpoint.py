@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ghostlive.errors import InputNotFoundError, InvalidInputError, ModelError
+from ghostlive.errors import InvalidInputError, ModelError
+from ghostlive.media.paths import require_file
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,7 @@ _WRAPPERS = ("state_dict", "model", "net", "generator", "G")
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The tensors of a checkpoint file, loaded without executing any pickled code."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputNotFoundError("checkpoint not found", p)
-    if p.stat().st_size == 0:
-        raise InvalidInputError("the checkpoint is empty (0 bytes)", p)
+    p = require_file(path, "checkpoint")
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError, zip errors…

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ghostlive.errors import InputNotFoundError, InvalidInputError, ModelError
+from ghostlive.errors import ModelError
+from ghostlive.media.paths import require_file
 from ghostlive.models.registry import BY_FILENAME, BY_NAME, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -134,11 +135,7 @@ class ModelStore:
     # adding files -----------------------------------------------------------------------------------------
     def import_file(self, source: str | Path, filename: str | None = None) -> Path:
         """Copy a local model file into the store (the original is left untouched)."""
-        src = Path(source)
-        if not src.is_file():
-            raise InputNotFoundError("no such model file", src)
-        if src.stat().st_size == 0:
-            raise InvalidInputError("the model file is empty (0 bytes)", src)
+        src = require_file(source, "model file")
         name = filename or src.name
         spec = BY_FILENAME.get(name)
         self.staging.mkdir(exist_ok=True)

@@ -6,6 +6,7 @@ import glob
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from pathlib import Path
 from typing import ClassVar
 
@@ -54,7 +55,7 @@ class Collect:
 
     def __init__(self, repeats: bool = False) -> None:
         self.repeats = repeats
-        self.frames: list[np.ndarray] = []
+        self.frames: deque[np.ndarray] = deque(maxlen=30)  # the latest only: a soak must not grow here
         self.times: list[float] = []
 
     def send(self, frame: np.ndarray) -> None:

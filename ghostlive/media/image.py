@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ghostlive.errors import InputNotFoundError, InvalidInputError, OutputError
+from ghostlive.errors import InvalidInputError, OutputError
+from ghostlive.media.paths import require_file
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,7 @@ class LoadedImage:
 
 def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     """Decode ``path`` into a BGR uint8 frame (EXIF rotation applied; 16-bit scaled to 8; alpha kept aside)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputNotFoundError("no such file", p)
-    if not p.is_file():
-        raise InvalidInputError("not a regular file", p)
-    if p.stat().st_size == 0:
-        raise InvalidInputError("the file is empty (0 bytes)", p)
+    p = require_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

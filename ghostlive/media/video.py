@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ghostlive import __version__
-from ghostlive.errors import InputNotFoundError, InvalidInputError, OutputError
+from ghostlive.errors import InvalidInputError, OutputError
 from ghostlive.media.colour import (
     RANGE_JPEG,
     RANGE_MPEG,
@@ -22,6 +22,7 @@ from ghostlive.media.colour import (
     matrix_for,
     yuv444_to_bgr,
 )
+from ghostlive.media.paths import require_file
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,7 @@ class VideoSource:
 
     def __init__(self, path: str | Path) -> None:
         av = _av()
-        p = Path(path)
-        if not p.exists():
-            raise InputNotFoundError("no such file", p)
-        if not p.is_file():
-            raise InvalidInputError("not a regular file", p)
-        if p.stat().st_size == 0:
-            raise InvalidInputError("the file is empty (0 bytes)", p)
+        p = require_file(path)
         self.path = p
         try:
             self.container = av.open(str(p))

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from ghostlive.engines.base import Runner
-from ghostlive.errors import ModelError
+from ghostlive.models.common import check_io
 from ghostlive.types import Detection, Frame
 
 
@@ -87,8 +87,7 @@ class BlazeFace:
     """Finds faces in a BGR frame with one BlazeFace model."""
 
     def __init__(self, runner: Runner, config: BlazeFaceConfig, *, min_score: float = 0.5) -> None:
-        if len(runner.info.inputs) != 1 or len(runner.info.outputs) != 2:
-            raise ModelError(f"{runner.info.model}: expected 1 input and 2 outputs for a BlazeFace model")
+        check_io(runner, 1, 2, "BlazeFace")
         self.runner = runner
         self.config = config
         self.min_score = min_score

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ghostlive.engines.base import Runner
-from ghostlive.errors import ModelError
+from ghostlive.models.common import check_io
 from ghostlive.types import Affine, Detection, Face, Frame, Points
 
 INPUT_SIZE = 192
@@ -123,8 +123,7 @@ class FaceMesh:
     """Runs the 468-point mesh on a rotation-normalised crop."""
 
     def __init__(self, runner: Runner) -> None:
-        if len(runner.info.outputs) != 2:
-            raise ModelError(f"{runner.info.model}: expected 2 outputs (landmarks, presence) for a face mesh model")
+        check_io(runner, 1, 2, "face mesh (landmarks, presence)")
         self.runner = runner
         self._input = runner.info.inputs[0].name
         self._outputs = [o.name for o in runner.info.outputs]

@@ -6,22 +6,12 @@ import numpy as np
 
 from ghostlive.engines.base import Runner
 from ghostlive.engines.registry import run_in_batches
-from ghostlive.errors import ModelError
+from ghostlive.models.common import check_io
 from ghostlive.ops.filters import remap, resize
 from ghostlive.types import Embedding, Frame
 
 CROP = 224
 GEN_SIZE = 256
-
-
-def check_io(runner: Runner, inputs: int, outputs: int, what: str) -> None:
-    """Refuse a model whose number of inputs/outputs does not fit ``what``."""
-    got_in, got_out = len(runner.info.inputs), len(runner.info.outputs)
-    if (got_in, got_out) != (inputs, outputs):
-        raise ModelError(
-            f"{runner.info.model}: a {what} model has {inputs} input(s) and {outputs} output(s), "
-            f"this one has {got_in} and {got_out}"
-        )
 
 
 def bgr_to_signed_nchw(images: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ghostlive.engines.base import Runner
-from ghostlive.errors import ModelError
+from ghostlive.models.common import check_io
 from ghostlive.types import Affine, Face, Frame, Points
 
 INPUT_SIZE = 64
@@ -55,8 +55,7 @@ class IrisLandmarks:
     """Runs the iris model on both eyes of a face."""
 
     def __init__(self, runner: Runner) -> None:
-        if len(runner.info.outputs) != 2:
-            raise ModelError(f"{runner.info.model}: expected 2 outputs (eye contour, iris) for an iris model")
+        check_io(runner, 1, 2, "iris (eye contour, iris)")
         self.runner = runner
         self._input = runner.info.inputs[0].name
         self._outputs = [o.name for o in runner.info.outputs]

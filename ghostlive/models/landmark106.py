@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ghostlive.engines.base import Runner
-from ghostlive.models.ghost import check_io
+from ghostlive.models.common import check_io
 from ghostlive.types import Points
 
 INPUT_SIZE = 192
