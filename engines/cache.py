@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ghostlive.media.paths import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,6 @@ def onnx_digest(path: str | Path) -> str:
         while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class EngineCache:
@@ -96,8 +85,8 @@ class EngineCache:
         data = build()
         if not data:
             raise RuntimeError(f"TensorRT produced no engine for {name}")
-        _atomic_write(engine, data)
-        _atomic_write(meta, json.dumps(asdict(key), indent=1).encode())
+        atomic_write_bytes(engine, data)
+        atomic_write_bytes(meta, json.dumps(asdict(key), indent=1).encode())
         return data, True
 
     def invalidate(self, name: str, key: EngineKey) -> None:

@@ -20,6 +20,7 @@ from torch import nn
 
 from ghostlive import __version__
 from ghostlive.errors import ModelError, OutputError
+from ghostlive.media.paths import publish
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _export(
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
         onnx.save(proto, tmp)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -243,10 +243,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_bench(args)
         if args.command == "gui":
-            try:
-                from ghostlive.ui.app import run_gui
-            except ImportError as exc:
-                raise ConfigError(f"the GUI needs PySide6 ({exc}); run: pip install 'ghostlive[gui]'") from None
+            import importlib.util
+
+            if importlib.util.find_spec("PySide6") is None:
+                raise ConfigError("the GUI needs PySide6; run: pip install 'ghostlive[gui]'")
+            from ghostlive.ui.app import run_gui
+
             return run_gui()
         if args.command == "doctor":
             from ghostlive.doctor import report, run_checks

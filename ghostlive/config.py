@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from ghostlive.media.paths import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,5 @@ def load_settings(path: Path | None = None) -> GuiSettings:
 def save_settings(settings: GuiSettings, path: Path | None = None) -> Path:
     p = path or config_dir() / "settings.toml"
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".toml", dir=p.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(to_toml(settings))
-    os.replace(tmp, p)
+    atomic_write_bytes(p, to_toml(settings).encode())
     return p

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghostlive.errors import ModelError
-from ghostlive.media.paths import require_file
+from ghostlive.media.paths import publish, require_file
 from ghostlive.models.registry import BY_FILENAME, BY_NAME, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class ModelStore:
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".manifest.", suffix=".part")
         with os.fdopen(fd, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)
-        os.replace(tmp, self._manifest_path)
+        publish(tmp, self._manifest_path)
 
     def _install(self, staged: Path, filename: str, source: str, expected: str = "") -> Path:
         """Hash ``staged``, check it against ``expected`` (if any), move it into place and record it."""
@@ -98,7 +98,7 @@ class ModelStore:
                 "the file was corrupted or replaced and has been deleted"
             )
         dest = self.root / filename
-        os.replace(staged, dest)
+        publish(staged, dest)
         self._record(Installed(filename, digest, dest.stat().st_size, source))
         log.info("installed %s (sha256 %s)", dest, digest)
         return dest

@@ -53,6 +53,9 @@ def test_swap_writes_a_swapped_photo(tmp_path: Path, capsys, analyzer: FaceAnaly
     assert np.abs(result.astype(int) - original.astype(int)).mean() > 0.5
     assert len(analyzer.analyze(result)) == 1
     assert not list(tmp_path.glob(".*part"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # like any file the user writes, not private
 
 
 def test_demo_uses_bundled_samples(tmp_path: Path, capsys) -> None:

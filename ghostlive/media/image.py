@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ghostlive.errors import InvalidInputError, OutputError
-from ghostlive.media.paths import require_file
+from ghostlive.media.paths import atomic_write_bytes, require_file
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -113,20 +112,6 @@ def check_output_path(path: str | os.PathLike[str], inputs: tuple[str | os.PathL
         if same_file or Path(i).resolve() == p.resolve():
             raise OutputError("the output would overwrite an input; choose another output path", p)
     return p
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, flush it to disk, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def encode_image(frame: Frame, suffix: str, like: LoadedImage | None = None, quality: int = 95) -> bytes:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, colorspace_tag, matrix_for
+from ghostlive.media.paths import publish
 from ghostlive.media.video import SYNTHETIC_NOTE, video_frame
 from ghostlive.types import Frame
 
@@ -304,7 +305,7 @@ class Recorder:
                     self.container.mux(packet)
             self.container.close()
             if self.stream is not None:
-                os.replace(self._tmp, self.path)
+                publish(self._tmp, self.path)
         finally:
             self._tmp.unlink(missing_ok=True)
             self.container = None

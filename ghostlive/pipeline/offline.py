@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 
 from ghostlive.errors import CancelledError, GhostliveError, OutputError
+from ghostlive.media.paths import publish
 from ghostlive.media.video import EncodeOptions, VideoItem, VideoSink, VideoSource
 from ghostlive.pipeline.stream import StreamSwapper
 from ghostlive.types import Frame
@@ -138,7 +139,7 @@ def swap_video(
         if writer.error:
             raise writer.error
         sink.close()
-        os.replace(tmp, out)
+        publish(tmp, out)
         return VideoReport(report[0], report[1], report[2], out)
     except BaseException:
         stop.set()
