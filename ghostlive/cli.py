@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from ghostlive import __version__
 from ghostlive.engines.registry import BACKENDS
@@ -284,6 +283,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-__all__ = ["Path", "build_parser", "main"]

@@ -71,8 +71,7 @@ class Job:
         self.analyzer = FaceAnalyzer(settings.detector, tile_levels=settings.tiles)  # type: ignore[arg-type]
         self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend)
         self.embedder = LbpEmbedder()
-        self.selection = TargetSelection(mode, settings.face_index, (), settings.similarity)
-        photo = FramePipeline(self.analyzer, self.swapper, self.selection, self.embedder)
+        photo = FramePipeline(self.analyzer, self.swapper, TargetSelection(mode), self.embedder)
         self.pairs: list[Pair] = []
         self.sources: list[tuple[Frame, Face, Embedding | None]] = []
         """(image, face, reference) of each pair: what a new swapper needs to prepare the same identities."""
@@ -88,6 +87,10 @@ class Job:
         self.photo = photo
         refs = tuple(p.reference for p in self.pairs if p.reference is not None)
         self.photo.selection = TargetSelection(mode, settings.face_index, refs, settings.similarity)
+
+    @property
+    def selection(self) -> TargetSelection:
+        return self.photo.selection
 
     def stream(self) -> StreamSwapper:
         stream = StreamSwapper(

@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 
 from ghostlive.errors import ConfigError, GhostliveError, OutputError
-from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, colorspace_tag, matrix_for
+from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, matrix_for
 from ghostlive.media.paths import publish
-from ghostlive.media.video import SYNTHETIC_NOTE, video_frame
+from ghostlive.media.video import SYNTHETIC_NOTE, add_video_stream, video_frame
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -279,15 +279,16 @@ class Recorder:
 
         now = time.monotonic() if t is None else t
         if self.stream is None:
-            s = self.container.add_stream(self.codec, rate=30)
-            s.width, s.height = frame.shape[1] - frame.shape[1] % 2, frame.shape[0] - frame.shape[0] % 2
-            s.pix_fmt = "yuv420p"
-            self.matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, s.height)
-            s.codec_context.colorspace = colorspace_tag(self.matrix)
-            s.codec_context.color_range = RANGE_MPEG
-            s.time_base = Fraction(1, 1000)
-            s.codec_context.time_base = Fraction(1, 1000)
-            s.options = {"crf": str(self.crf), "preset": "veryfast"}
+            self.matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, frame.shape[0])
+            s = add_video_stream(
+                self.container,
+                self.codec,
+                30,
+                (frame.shape[1], frame.shape[0]),
+                Fraction(1, 1000),
+                self.matrix,
+                options={"crf": str(self.crf), "preset": "veryfast"},
+            )
             self.stream, self._t0 = s, now
         pts = max(int((now - (self._t0 or now)) * 1000), self._last + 1)
         self._last = pts

@@ -183,6 +183,34 @@ def video_frame(image: Frame, pix_fmt: str, matrix: Matrix) -> Any:
     return frame
 
 
+def add_video_stream(
+    container: Any,
+    codec: str,
+    rate: Fraction | int,
+    size: tuple[int, int],
+    time_base: Fraction,
+    matrix: Matrix,
+    *,
+    pix_fmt: str = "yuv420p",
+    options: dict[str, str] | None = None,
+) -> Any:
+    """A video stream of even ``size`` (width, height) timed in ``time_base``, tagged with ``matrix``'s colour
+    space and range (the frames are converted with it by :func:`video_frame`)."""
+    stream = container.add_stream(codec, rate=rate)
+    stream.width, stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2
+    stream.pix_fmt = pix_fmt
+    stream.time_base = time_base
+    stream.codec_context.time_base = time_base
+    if options:
+        stream.options = options
+    try:
+        stream.codec_context.colorspace = colorspace_tag(matrix)
+        stream.codec_context.color_range = RANGE_JPEG if matrix.full_range else RANGE_MPEG
+    except (AttributeError, ValueError, TypeError):
+        log.debug("colour tags not set on the output stream")
+    return stream
+
+
 @dataclass(frozen=True)
 class EncodeOptions:
     codec: str = "libx264"
@@ -208,25 +236,26 @@ class VideoSink:
         self.container.metadata["ghostlive_synthetic"] = "1"
         self.container.metadata["encoder_app"] = f"ghostlive {__version__}"
         info = source.info
+        self.matrix = source.matrix
+        x264 = {"crf": str(opts.crf), "preset": opts.preset} if opts.codec in ("libx264", "libx265") else None
         try:
-            self.video = self.container.add_stream(opts.codec, rate=info.fps)
+            self.video = add_video_stream(
+                self.container,
+                opts.codec,
+                info.fps,
+                (info.width, info.height),
+                source.video.time_base,
+                self.matrix,
+                pix_fmt=opts.pix_fmt,
+                options=x264,
+            )
         except (av.error.FFmpegError, ValueError) as exc:
             raise OutputError(f"video codec {opts.codec!r} is not available ({exc})", self.path) from None
-        self.video.width, self.video.height = info.width - info.width % 2, info.height - info.height % 2
-        self.video.pix_fmt = opts.pix_fmt
-        self.video.time_base = source.video.time_base
-        self.video.codec_context.time_base = source.video.time_base
-        if opts.codec in ("libx264", "libx265"):
-            self.video.options = {"crf": str(opts.crf), "preset": opts.preset}
-        self.matrix = source.matrix
-        ctx = self.video.codec_context
         try:
-            ctx.colorspace = colorspace_tag(self.matrix)
-            ctx.color_range = RANGE_JPEG if self.matrix.full_range else RANGE_MPEG
             for attr in ("color_primaries", "color_trc"):
-                setattr(ctx, attr, getattr(source.video.codec_context, attr))
+                setattr(self.video.codec_context, attr, getattr(source.video.codec_context, attr))
         except (AttributeError, ValueError, TypeError):
-            log.debug("colour tags not set on the output stream")
+            log.debug("colour primaries/transfer not copied")
         self.video.metadata["comment"] = SYNTHETIC_NOTE
         self.audio = None
         if source.audio is not None:

@@ -72,12 +72,10 @@ class GhostGenerator:
         n = len(crops224)
         big = bgr_to_signed_nchw(np.stack([resize(c, (GEN_SIZE, GEN_SIZE)) for c in crops224]))
         ident = np.ascontiguousarray(np.broadcast_to(np.asarray(identity, np.float32).reshape(-1, 512), (n, 512)))
-        both = np.concatenate([big.reshape(n, -1), ident], axis=1)
 
-        def run(chunk: np.ndarray) -> np.ndarray:
-            x = np.ascontiguousarray(chunk[:, :-512].reshape(-1, 3, GEN_SIZE, GEN_SIZE))
-            out = self.runner.run({self._target: x, self._source: np.ascontiguousarray(chunk[:, -512:])})
+        def run(rows: np.ndarray) -> np.ndarray:
+            out = self.runner.run({self._target: big[rows], self._source: ident[rows]})
             return next(iter(out.values()))
 
-        imgs = signed_nchw_to_bgr(run_in_batches(run, both, max_batch))
+        imgs = signed_nchw_to_bgr(run_in_batches(run, np.arange(n), max_batch))
         return np.stack([resize(im, (CROP, CROP)) for im in imgs])

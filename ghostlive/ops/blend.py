@@ -19,6 +19,15 @@ class Paste:
     mask: Array
 
 
+def composite(frame: Array, items: list[Paste | None]) -> Array:
+    """A copy of ``frame`` with every rendered face pasted in (None entries: nothing to paste)."""
+    out = frame.copy()
+    for item in items:
+        if item is not None:
+            paste(out, item)
+    return out
+
+
 def paste(frame: Array, item: Paste, amount: float = 1.0) -> Array:
     """Composite ``item`` into ``frame`` in place (out = m·face + (1−m)·frame with m = amount·mask); returns
     ``frame``."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from ghostlive.errors import NoFaceError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection, select_faces
-from ghostlive.ops.blend import paste
+from ghostlive.ops.blend import composite
 from ghostlive.swappers.base import Swapper
 from ghostlive.types import Face, Frame
 
@@ -37,7 +37,9 @@ class FrameResult:
     best_similarity: tuple[float, ...] = ()
 
 
-class _Clock:
+class Clock:
+    """Adds the time since the last lap to a stage of ``times``."""
+
     def __init__(self, times: StageTimes) -> None:
         self.times = times
         self.t = time.perf_counter()
@@ -88,18 +90,15 @@ class FramePipeline:
         if self.source is None:
             raise NoFaceError("no source face has been set")
         times = StageTimes()
-        clock = _Clock(times)
+        clock = Clock(times)
         detections = self.analyzer.detect(frame)
         clock.lap("detect")
         faces = self.analyzer.landmarks(frame, detections)
         clock.lap("landmarks")
         chosen = select_faces(frame, faces, self.selection, self.embedder)
         clock.lap("select")
-        out = frame.copy()
         pastes = [self.swapper.render(frame, f, self.source) for f in chosen.faces]
         clock.lap("swap")
-        for p in pastes:
-            if p is not None:
-                paste(out, p)
+        out = composite(frame, pastes)
         clock.lap("blend")
         return FrameResult(out, faces, chosen.faces, times, chosen.best_similarity)

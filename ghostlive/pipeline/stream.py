@@ -3,7 +3,6 @@ pairs. The stateful counterpart of :class:`FramePipeline`."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +10,8 @@ import numpy as np
 
 from ghostlive.errors import ConfigError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
-from ghostlive.ops.blend import paste
-from ghostlive.pipeline.frame import FrameResult, StageTimes
+from ghostlive.ops.blend import composite
+from ghostlive.pipeline.frame import Clock, FrameResult, StageTimes
 from ghostlive.swappers.base import Swapper
 from ghostlive.tracking import FaceTracker, Track, TrackerOptions
 from ghostlive.types import Embedding, Frame
@@ -87,19 +86,14 @@ class StreamSwapper:
     def process(self, frame: Frame, t: float) -> FrameResult:
         """Swap ``frame`` taken at ``t`` seconds; the input is not modified."""
         times = StageTimes({"track": 0.0, "select": 0.0, "swap": 0.0, "blend": 0.0})
-        t0 = time.perf_counter()
+        clock = Clock(times)
         tracks = self.tracker.update(frame, t)
-        t1 = time.perf_counter()
+        clock.lap("track")
         chosen = self._assign(frame, tracks) if self.enabled and self.pairs else []
-        t2 = time.perf_counter()
+        clock.lap("select")
         items = [self.swapper.render(frame, tr.face, pair.source, tr.state) for tr, pair in chosen]
-        t3 = time.perf_counter()
-        out = frame.copy()
-        for item in items:
-            if item is not None:
-                paste(out, item)
-        t4 = time.perf_counter()
-        for key, a, b in (("track", t0, t1), ("select", t1, t2), ("swap", t2, t3), ("blend", t3, t4)):
-            times.ms[key] = (b - a) * 1000.0
+        clock.lap("swap")
+        out = composite(frame, items)
+        clock.lap("blend")
         faces = [tr.face for tr in tracks]
         return FrameResult(out, faces, [tr.face for tr, _ in chosen], times)
