@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from ghostlive.xp import array_module, host_fast_path, to_device, to_host
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,18 @@ class Runner(Protocol):
     info: RunnerInfo
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+
+def run_any(runner: Runner, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Run ``runner`` on host or device arrays; the outputs come back on the array module of the inputs.
+
+    Device (cupy) inputs go to the runner's ``run_device`` when it has one (no copies through the host);
+    otherwise they are downloaded and the outputs uploaded. In :func:`ghostlive.xp.portable` mode host arrays
+    also take ``run_device``, so its binding logic runs on a CPU too.
+    """
+    xp = array_module(*inputs.values())
+    device_run = getattr(runner, "run_device", None)
+    if device_run is not None and not host_fast_path(xp):
+        return device_run(dict(inputs))
+    out = runner.run({k: np.ascontiguousarray(to_host(v)) for k, v in inputs.items()})
+    return {k: to_device(v, xp) for k, v in out.items()}

@@ -10,8 +10,10 @@ import numpy as np
 from ghostlive.engines.base import RunnerInfo, TensorSpec
 
 from ghostlive.errors import InputNotFoundError, ModelError
+from ghostlive.xp import array_module, to_host
 
 log = logging.getLogger(__name__)
+GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
 
 
 def _spec(arg: object) -> TensorSpec:
@@ -56,32 +58,66 @@ class OrtRunner:
             outputs=tuple(_spec(o) for o in self._session.get_outputs()),
         )
         self._output_names = [o.name for o in self.info.outputs]
+        self.on_gpu = self._session.get_providers()[0] in GPU_PROVIDERS
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         outs = self._session.run(self._output_names, inputs)
         return dict(zip(self._output_names, outs, strict=True))
 
     def run_device(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        """CuPy arrays in, CuPy arrays out, bound with I/O binding so nothing is copied through the host
-        (CUDA or TensorRT execution provider)."""
-        import cupy  # type: ignore[import-not-found]
-
+        """Run on arrays where they are, bound with I/O binding: CuPy arrays on a CUDA or TensorRT session
+        (outputs are CuPy arrays over ONNX Runtime's buffers, nothing copied through the host), numpy arrays
+        on any session. CuPy arrays on a CPU-only session are downloaded and the outputs uploaded."""
+        xp = array_module(*inputs.values())
+        on_gpu = xp is not np
+        if on_gpu and not self.on_gpu:
+            out = self.run({k: to_host(v) for k, v in inputs.items()})
+            return {k: xp.asarray(v) for k, v in out.items()}
+        device = "cuda" if on_gpu else "cpu"
+        device_id = 0
         binding = self._session.io_binding()
-        for name, arr in inputs.items():
-            arr = cupy.ascontiguousarray(arr)
-            inputs[name] = arr
-            binding.bind_input(name, "cuda", arr.device.id, arr.dtype, list(arr.shape), arr.data.ptr)
+        held = []  # the bound buffers must outlive the run
+        for name, value in inputs.items():
+            arr = xp.ascontiguousarray(xp.asarray(value))
+            held.append(arr)
+            if on_gpu:
+                device_id = arr.device.id
+                ptr = arr.data.ptr
+            else:
+                ptr = arr.ctypes.data
+            binding.bind_input(name, device, device_id, arr.dtype, list(arr.shape), ptr)
         for name in self._output_names:
-            binding.bind_output(name, "cuda")
+            binding.bind_output(name, device, device_id)
+        if on_gpu:  # ONNX Runtime computes on its own stream: the inputs must be finished first
+            xp.cuda.get_current_stream().synchronize()
         self._session.run_with_iobinding(binding)
-        return {n: _ort_to_cupy(v) for n, v in zip(self._output_names, binding.get_outputs(), strict=True)}
+        if on_gpu:
+            binding.synchronize_outputs()
+        values = binding.get_outputs()
+        if not on_gpu:
+            return {n: v.numpy() for n, v in zip(self._output_names, values, strict=True)}
+        return {n: _ort_to_cupy(v) for n, v in zip(self._output_names, values, strict=True)}
+
+
+_ORT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(uint8)": np.uint8,
+    "tensor(bool)": np.bool_,
+}
 
 
 def _ort_to_cupy(value: Any) -> Any:
+    """A CuPy view of an ONNX Runtime CUDA output; the view keeps the OrtValue (its owner) alive."""
     import cupy  # type: ignore[import-not-found]
 
-    mem = cupy.cuda.UnownedMemory(value.data_ptr(), int(np.prod(value.shape())) * 4, value)
-    return cupy.ndarray(value.shape(), dtype=cupy.float32, memptr=cupy.cuda.MemoryPointer(mem, 0)).copy()
+    dtype = np.dtype(_ORT_DTYPES[value.data_type()])
+    shape = tuple(value.shape())
+    mem = cupy.cuda.UnownedMemory(value.data_ptr(), int(np.prod(shape)) * dtype.itemsize, value)
+    return cupy.ndarray(shape, dtype=dtype, memptr=cupy.cuda.MemoryPointer(mem, 0))
 
 
 def open_onnx(path: str | Path, *, threads: int = 0) -> OrtRunner:

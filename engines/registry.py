@@ -12,6 +12,7 @@ import numpy as np
 from ghostlive.engines.base import Runner
 
 from ghostlive.errors import BackendUnavailableError
+from ghostlive.xp import array_module
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +146,11 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 
 def run_in_batches(
-    fn: Callable[[np.ndarray], np.ndarray], items: np.ndarray, batch: int, warn: Callable[[str], None] = log.warning
-) -> np.ndarray:
-    """``fn`` over ``items`` in batches of ``batch``; on out-of-memory the batch is halved and retried."""
-    out: list[np.ndarray] = []
+    fn: Callable[[np.ndarray], Any], items: np.ndarray, batch: int, warn: Callable[[str], None] = log.warning
+) -> Any:
+    """``fn`` over ``items`` in batches of ``batch``, results concatenated on their own array module (host or
+    device); on out-of-memory the batch is halved and retried."""
+    out: list[Any] = []
     i = 0
     size = max(1, batch)
     while i < len(items):
@@ -165,4 +167,4 @@ def run_in_batches(
                 raise
             size //= 2
             warn(f"out of memory: retrying with batch {size}")
-    return np.concatenate(out) if out else items[:0]
+    return array_module(*out).concatenate(out) if out else items[:0]

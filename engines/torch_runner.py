@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from ghostlive.engines.base import RunnerInfo, TensorSpec
 
+from ghostlive.xp import array_module
+
 
 class TorchRunner:
     """Wraps an ``nn.Module`` whose forward takes the named inputs in order and returns one tensor."""
@@ -42,15 +44,20 @@ class TorchRunner:
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         t = [
-            self.torch.from_numpy(np.ascontiguousarray(inputs[s.name])).to(self.device, self.dtype)
+            self.torch.from_numpy(np.require(inputs[s.name], requirements=["C", "W"])).to(self.device, self.dtype)
             for s in self.info.inputs
         ]
         out = self._call(t)
         return {self.info.outputs[0].name: out.float().cpu().numpy()}
 
     def run_device(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        """CuPy arrays in and out through DLPack (no copies)."""
-        import cupy  # type: ignore[import-not-found]
-
-        t = [self.torch.from_dlpack(inputs[s.name]).to(self.dtype) for s in self.info.inputs]
-        return {self.info.outputs[0].name: cupy.from_dlpack(self._call(t).float().contiguous())}
+        """Arrays in and out through DLPack: CuPy arrays stay on the GPU, numpy arrays on the host; the output
+        comes back on the inputs' array module (moved only when the model lives on the other device)."""
+        xp = array_module(*inputs.values())
+        arrays = [xp.ascontiguousarray(xp.asarray(inputs[s.name])) for s in self.info.inputs]
+        if xp is np:  # DLPack cannot export read-only numpy arrays
+            arrays = [np.require(a, requirements=["W"]) for a in arrays]
+        src = [self.torch.from_dlpack(a) for a in arrays]
+        home = src[0].device
+        out = self._call([t.to(self.device, self.dtype) for t in src]).float().to(home).contiguous()
+        return {self.info.outputs[0].name: xp.from_dlpack(out)}

@@ -8,6 +8,7 @@ reported as one readable error.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,7 @@ import torch
 from torch import nn
 
 from ghostlive.errors import InvalidInputError, ModelError
-from ghostlive.media.paths import require_file
+from ghostlive.media.paths import atomic_write_bytes, require_file
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +77,12 @@ def load_into(model: nn.Module, path: str | Path) -> nn.Module:
         log.info("%s: cast %d float16 tensors to %s", path, halves, next(iter(expected.values())).dtype)
     model.load_state_dict(cast, strict=True)
     return model.eval()
+
+
+def save_checkpoint(model: nn.Module, path: str | Path) -> Path:
+    """Write ``model``'s state_dict as a plain ``.pth`` (tensors only, loadable with ``weights_only=True``)."""
+    out = Path(path)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    atomic_write_bytes(out, buffer.getvalue())
+    return out

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import platform
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ghostlive.errors import ConfigError
+from ghostlive.engines.registry import BACKENDS
+from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import FaceAnalyzer, asset_path
+from ghostlive.hub import ModelStore
 from ghostlive.media.image import read_image
+from ghostlive.models.registry import BY_NAME
 from ghostlive.pipeline import FramePipeline
-from ghostlive.pipeline.frame import STAGES
-from ghostlive.swappers.classic import ClassicSwapper
+from ghostlive.pipeline.frame import STAGES, FrameDevice
+from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
 from ghostlive.types import Frame
-from ghostlive.xp import device_memory_used_mb
+from ghostlive.xp import device_memory_used_mb, portable
+
+log = logging.getLogger(__name__)
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -51,79 +60,148 @@ def run_bench(args: argparse.Namespace) -> int:
     sizes = parse_sizes(args.sizes)
     if args.frames < 1:
         raise ConfigError("--frames must be at least 1")
-    source = read_image(asset_path("samples/grace_hopper.jpg")).bgr
-    photo = read_image(asset_path("samples/astronaut.png")).bgr
-    pipe = FramePipeline(FaceAnalyzer(threads=args.threads, tile_levels=args.tiles), ClassicSwapper())
-    pipe.set_source(source)
-    print(
-        f"ghostlive bench: classic swapper, ONNX Runtime CPU, {platform.processor() or platform.machine()}, "
-        f"detection tile levels {args.tiles}, {args.frames} frames per size (median ms)"
-    )
-    header = f"{'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in STAGES) + f" {'total':>8} {'fps':>7}"
-    print(header)
-    for size in sizes:
-        frame = fit_frame(photo, size)
-        pipe.process(frame)  # warm-up
-        per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
-        totals = []
-        faces = 0
-        for _ in range(args.frames):
-            t0 = time.perf_counter()
-            result = pipe.process(frame)
-            totals.append((time.perf_counter() - t0) * 1000.0)
-            faces = len(result.swapped)
-            for s in STAGES:
-                per_stage[s].append(result.times.ms[s])
-        med = statistics.median(totals)
-        cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in STAGES)
-        print(f"{size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_frames(args, sizes, tmp)
+        if args.generator:
+            batches = [int(b) for b in args.batches.split(",")]
+            bench_generator(args.generator, batches, max(1, args.runs), args.backend, tmp)
     if args.live:
         bench_live(sizes, args.live_seconds)
     if args.video:
         bench_video([int(n) for n in args.video.split(",")], args.threads)
-    if args.generator:
-        batches = [int(b) for b in args.batches.split(",")]
-        bench_generator(args.generator, batches, max(1, args.runs), args.backend)
     return 0
 
 
-def _generator_model(name: str, tmp: str) -> tuple[str, str]:
-    """Path of the ONNX generator to time, and where it came from (installed, or an untrained export)."""
-    from ghostlive.hub import ModelStore
-    from ghostlive.models.registry import BY_NAME
+def _backends(choice: str) -> list[str]:
+    """``all`` → every backend in the automatic order plus torch on the CPU; otherwise just ``choice``."""
+    return [*BACKENDS, "torch-cpu"] if choice == "all" else [choice]
+
+
+def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: str) -> None:
+    """Per-stage median ms, end-to-end ms and fps of the photo pipeline, per backend and frame size."""
+    source = read_image(asset_path("samples/grace_hopper.jpg")).bgr
+    photo = read_image(asset_path("samples/astronaut.png")).bgr
+    analyzer = FaceAnalyzer(threads=args.threads, tile_levels=args.tiles)
+    store, origin = (None, "built in") if args.swapper == "classic" else _swapper_store(args.swapper, tmp)
+    portable_run = args.device == "portable"
+    device = FrameDevice("cpu" if portable_run else args.device)
+    where = "numpy through the GPU code path (portable)" if portable_run else device.name
+    print(
+        f"ghostlive bench: {args.swapper} swapper ({origin}), frames on {where}, "
+        f"{platform.processor() or platform.machine()}, detection tile levels {args.tiles}, "
+        f"{args.frames} frames per size (median ms)"
+    )
+    header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in STAGES)
+    print(header + f" {'total':>8} {'fps':>7} {'GPU MB':>7}")
+    for backend in _backends(args.backend):
+        try:
+            swapper = build_swapper(args.swapper, store, backend=backend)
+        except BackendUnavailableError as exc:
+            _unavailable(backend, exc)
+            continue
+        label = _backend_label(swapper, backend)
+        with portable() if portable_run else contextlib.nullcontext():
+            pipe = FramePipeline(analyzer, swapper, device=device)
+            pipe.set_source(source)
+            for size in sizes:
+                _time_size(pipe, fit_frame(photo, size), size, args.frames, label)
+        if device.fell_back:
+            print(f"{'':>22} the GPU path failed and the run moved to the CPU: {device.fell_back}")
+
+
+def _time_size(pipe: FramePipeline, frame: Frame, size: tuple[int, int], frames: int, label: str) -> None:
+    pipe.process(frame)  # warm-up (engine/kernel caches, first allocations)
+    per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
+    totals = []
+    faces = 0
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        result = pipe.process(frame)
+        totals.append((time.perf_counter() - t0) * 1000.0)
+        faces = len(result.swapped)
+        for s in STAGES:
+            per_stage[s].append(result.times.ms[s])
+    med = statistics.median(totals)
+    cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in STAGES)
+    print(f"{label:>22} {size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f} {_gpu_mb()}")
+
+
+def _gpu_mb() -> str:
+    """GPU memory in use (MB) as a 7-wide cell, '-' without a GPU."""
+    used = device_memory_used_mb()
+    return f"{used:7.0f}" if used is not None else f"{'-':>7}"
+
+
+def _unavailable(backend: str, exc: Exception) -> None:
+    print(f"{backend:>22} unavailable: {str(exc).splitlines()[-1].strip()}")
+
+
+def _backend_label(swapper: object, requested: str) -> str:
+    """What actually ran the swap model (the generator for GHOST), e.g. ``onnxruntime:CPUExecutionProvider``."""
+    for attr in ("generator", "model"):
+        runner = getattr(getattr(swapper, attr, None), "runner", None)
+        if runner is not None:
+            return runner.info.backend.replace("ExecutionProvider", "")
+    return "onnxruntime:CPU"  # the classic swapper has no model; the built-in face models run on ORT CPU
+
+
+def _swapper_store(name: str, tmp: str) -> tuple[ModelStore, str]:
+    """The user's model folder when ``name`` is installed there; for GHOST otherwise a temporary folder with
+    untrained exports of the same graphs (same cost, meaningless faces: for timing only)."""
+    store = ModelStore()
+    try:
+        build_swapper(name, store, backend="ort-cpu")
+        return store, "installed weights"
+    except ModelError:
+        if not name.startswith("ghost-"):
+            raise
+    try:
+        from ghostlive.export.aei_net import AEINet
+        from ghostlive.export.iresnet import iresnet100
+        from ghostlive.export.onnx import export_arcface, export_generator
+    except ImportError:
+        raise ConfigError(
+            f"{name} is not installed and PyTorch is missing to export an untrained copy for timing; run: "
+            f"ghostlive models download {name}"
+        ) from None
+    from ghostlive.export.checkpoint import save_checkpoint
+
+    temp = ModelStore(Path(tmp) / "models")
+    temp.staging.mkdir(parents=True, exist_ok=True)
+    log.info("exporting untrained %s and ArcFace graphs for timing", name)
+    for model_name, net in ((name, AEINet(int(name[-1])).eval()), ("ghost-arcface", iresnet100().eval())):
+        spec = BY_NAME[model_name]
+        checkpoint = save_checkpoint(net, temp.staging / spec.filename)  # the torch backends load this
+        temp.add_file(checkpoint, spec.filename, "untrained weights for bench")
+        export = export_generator if model_name == name else export_arcface
+        onnx_path = export(net, temp.staging / spec.exports_to, name=model_name)  # type: ignore[operator]
+        temp.add_file(onnx_path, spec.exports_to, "untrained export for bench")
+    return temp, "untrained weights: same graphs and cost as the released models, for timing only"
+
+
+def bench_generator(name: str, batches: list[int], runs: int, backend: str, tmp: str) -> None:
+    """Per-face milliseconds of a GHOST generator for each batch size, on each chosen backend."""
+    from ghostlive.engines.registry import open_runner
+    from ghostlive.models.ghost import GhostGenerator
 
     spec = BY_NAME.get(name)
     if spec is None or not spec.exports_to or not name.startswith("ghost-"):
         raise ConfigError(f"--generator takes ghost-1, ghost-2 or ghost-3, got {name!r}")
-    store = ModelStore()
-    if store.has(spec.exports_to):
-        return str(store.path(spec.exports_to)), "installed weights"
-    try:
-        from ghostlive.export.aei_net import AEINet
-        from ghostlive.export.onnx import export_generator
-    except ImportError:
-        raise ConfigError(
-            f"{name} is not installed and PyTorch is missing to export an untrained copy for "
-            f"timing; run: ghostlive models download {name}"
-        ) from None
-    path = export_generator(AEINet(int(name[-1])).eval(), f"{tmp}/{name}.onnx", name=name)
-    return str(path), "untrained weights (timing only: same graph and cost as the released model)"
-
-
-def bench_generator(name: str, batches: list[int], runs: int, backend: str) -> None:
-    """Per-face milliseconds of a GHOST generator for each batch size, on the chosen backend."""
-    import tempfile
-
-    from ghostlive.engines.registry import BACKENDS, open_runner
-    from ghostlive.models.ghost import GhostGenerator
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path, origin = _generator_model(name, tmp)
-        gen = GhostGenerator(open_runner(path, prefer=BACKENDS if backend == "auto" else [backend]))
-        print(f"\n{name} generator, backend {gen.runner.info.backend}, {origin}")
-        print(f"{'batch':>6} {'ms/batch':>10} {'ms/face':>9} {'faces/s':>8}")
-        crops = np.random.default_rng(0).integers(0, 255, (max(batches), 224, 224, 3), dtype=np.uint8)
-        ident = np.random.default_rng(1).standard_normal((1, 512)).astype(np.float32)
+    store, origin = _swapper_store(name, tmp)
+    path = store.path(spec.exports_to)
+    crops = np.random.default_rng(0).integers(0, 255, (max(batches), 224, 224, 3), dtype=np.uint8)
+    ident = np.random.default_rng(1).standard_normal((1, 512)).astype(np.float32)
+    print(f"\n{name} generator alone, {origin}")
+    print(f"{'backend':>22} {'batch':>6} {'ms/batch':>10} {'ms/face':>9} {'faces/s':>8} {'GPU MB':>7}")
+    for choice in _backends(backend):
+        try:
+            prefer = BACKENDS if choice == "auto" else [choice]
+            runner = open_runner(path, prefer=prefer, torch_factory=ghost_torch_factory(store, name))
+        except BackendUnavailableError as exc:
+            _unavailable(choice, exc)
+            continue
+        gen = GhostGenerator(runner)
+        label = runner.info.backend.replace("ExecutionProvider", "")
         for b in batches:
             gen.swap(crops[:b], ident)  # warm-up
             times = []
@@ -132,10 +210,7 @@ def bench_generator(name: str, batches: list[int], runs: int, backend: str) -> N
                 gen.swap(crops[:b], ident)
                 times.append((time.perf_counter() - t0) * 1000.0)
             med = statistics.median(times)
-            print(f"{b:>6} {med:10.1f} {med / b:9.1f} {1000.0 * b / med:8.2f}")
-        used = device_memory_used_mb()
-        if used is not None:
-            print(f"GPU memory in use: {used:.0f} MB")
+            print(f"{label:>22} {b:>6} {med:10.1f} {med / b:9.1f} {1000.0 * b / med:8.2f} {_gpu_mb()}")
 
 
 def _rss_mb() -> float:

@@ -20,6 +20,7 @@ from ghostlive.pipeline.offline import Progress
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import KEEP_REGIONS
+from ghostlive.xp import DEVICES
 
 log = logging.getLogger("ghostlive")
 
@@ -92,6 +93,12 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="inference backend for neural swappers (default auto: TensorRT → ORT CUDA → torch CUDA → ORT CPU)",
     )
+    g.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where frames are processed: auto (the GPU when CuPy can use one), cpu, or cuda",
+    )
     q = p.add_argument_group("classic swapper quality")
     q.add_argument("--blend", type=float, default=1.0, help="0 = target only … 1 = full swap (default 1)")
     q.add_argument("--feather", type=float, default=0.035, help="mask edge softness, fraction of face width")
@@ -136,10 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--video", metavar="N,N", help="also time offline video of these lengths, e.g. 150,600")
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument(
+        "--swapper",
+        choices=SWAPPERS,
+        default="classic",
+        help="swapper for the per-stage table (default classic; ghost-N not installed: untrained export)",
+    )
+    bench.add_argument(
         "--backend",
-        choices=("auto", *BACKENDS, "torch-cpu", "ort-trt"),
+        choices=("auto", "all", *BACKENDS, "torch-cpu", "ort-trt"),
         default="auto",
-        help="backend for --generator (default auto)",
+        help="backend for neural models (all: each backend present in turn; default auto)",
+    )
+    bench.add_argument(
+        "--device",
+        choices=(*DEVICES, "portable"),
+        default="auto",
+        help="where frames are processed (portable: the GPU code path on numpy, to check it on a CPU)",
     )
     bench.add_argument("--batches", default="1,8", help="generator batch sizes (default 1,8)")
     bench.add_argument("--runs", type=int, default=3, help="timed generator runs per batch size (default 3)")
@@ -170,6 +189,7 @@ def _settings(args: argparse.Namespace) -> SwapSettings:
     return SwapSettings(
         swapper=args.swapper,
         backend=args.backend,
+        device=args.device,
         classic=ClassicOptions(blend=args.blend, feather=args.feather, color=args.color, keep=args.keep),
         detector=args.detector,
         tiles=args.tiles,

@@ -30,6 +30,7 @@ class GuiSettings:
     source_photos: list[str] = field(default_factory=list)
     swapper: str = "classic"
     backend: str = "auto"
+    device: str = "auto"
     faces: str = "all"
     similarity: float = 0.88
     reference_photos: list[str] = field(default_factory=list)

@@ -108,6 +108,17 @@ def tensorrt_check() -> Check:
             "not installed: the fastest backend is unavailable",
             "pip install tensorrt-cu12 (from NVIDIA's package index), then: ghostlive engines build",
         )
+    if (
+        version.split(".")[0].isdigit()
+        and int(version.split(".")[0]) >= 11
+        and _version("onnxconverter_common") is None
+    ):
+        return Check(
+            "TensorRT",
+            "warn",
+            f"{version}: fp16 engines need an fp16 graph (TensorRT 11 has no FP16 flag); they fall back to fp32",
+            "pip install onnxconverter-common (included in 'ghostlive[gpu]')",
+        )
     return Check("TensorRT", "ok", version)
 
 

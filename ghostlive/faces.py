@@ -16,6 +16,7 @@ from ghostlive.models.facemesh import FaceMesh
 from ghostlive.ops.align import norm_crop
 from ghostlive.ops.lbp import lbp_descriptor
 from ghostlive.types import Detection, Embedding, Face, Frame, TargetMode
+from ghostlive.xp import to_host
 
 DetectorKind = Literal["full", "short", "both"]
 DETECTORS: tuple[str, ...] = ("full", "short", "both")
@@ -44,7 +45,7 @@ class LbpEmbedder:
 
     def embed(self, image: Frame, face: Face) -> Embedding:
         crop, _ = norm_crop(image, face.keypoints5, 112, "arcface")
-        gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        gray = cv2.cvtColor(to_host(crop), cv2.COLOR_BGR2GRAY)
         both = lbp_descriptor(gray) + lbp_descriptor(np.ascontiguousarray(gray[:, ::-1]))
         return (both / max(float(np.linalg.norm(both)), 1e-12)).astype(np.float32)
 

@@ -12,7 +12,7 @@ from ghostlive.errors import ConfigError, InvalidInputError, NoFaceError, Output
 from ghostlive.faces import FaceAnalyzer, LbpEmbedder, TargetSelection
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
 from ghostlive.media.video import VIDEO_SUFFIXES, EncodeOptions
-from ghostlive.pipeline.frame import FramePipeline, FrameResult
+from ghostlive.pipeline.frame import FrameDevice, FramePipeline, FrameResult
 from ghostlive.pipeline.offline import Progress, VideoReport, swap_video
 from ghostlive.pipeline.stream import Pair, StreamSwapper
 from ghostlive.swappers.base import Swapper
@@ -38,6 +38,8 @@ class PairSpec:
 class SwapSettings:
     swapper: str = "classic"
     backend: str = "auto"
+    device: str = "auto"
+    """Where frames are processed: auto (the GPU when CuPy can use one), cpu or cuda."""
     classic: ClassicOptions = field(default_factory=ClassicOptions)
     detector: str = "full"
     tiles: int = 2
@@ -71,7 +73,8 @@ class Job:
         self.analyzer = FaceAnalyzer(settings.detector, tile_levels=settings.tiles)  # type: ignore[arg-type]
         self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend)
         self.embedder = LbpEmbedder()
-        photo = FramePipeline(self.analyzer, self.swapper, TargetSelection(mode), self.embedder)
+        self.device = FrameDevice(settings.device)
+        photo = FramePipeline(self.analyzer, self.swapper, TargetSelection(mode), self.embedder, self.device)
         self.pairs: list[Pair] = []
         self.sources: list[tuple[Frame, Face, Embedding | None]] = []
         """(image, face, reference) of each pair: what a new swapper needs to prepare the same identities."""
@@ -99,6 +102,7 @@ class Job:
             selection=self.photo.selection,
             tracker=self.settings.tracker,
             embedder=self.embedder,
+            device=self.device,
         )
         stream.set_pairs(self.pairs)
         return stream

@@ -23,6 +23,9 @@ Affine: TypeAlias = NDArray[np.float64]
 Points: TypeAlias = NDArray[np.float32]
 """N×2 pixel coordinates (x, y)."""
 
+Roi: TypeAlias = tuple[int, int, int, int]
+"""x0, y0, x1, y1 (exclusive) in frame pixels."""
+
 Embedding: TypeAlias = NDArray[np.float32]
 """A 1-D identity vector."""
 

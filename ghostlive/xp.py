@@ -7,6 +7,8 @@ this module imports cupy, and only lazily, so the core installs and runs without
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from types import ModuleType
 from typing import Any
@@ -14,7 +16,12 @@ from typing import Any
 import numpy as np
 import scipy.ndimage
 
+from ghostlive.errors import BackendUnavailableError, ConfigError
+
 log = logging.getLogger(__name__)
+
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+_portable = [False]
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +51,46 @@ def array_module(*arrays: Any) -> ModuleType:
     return np
 
 
+def resolve_device(device: str) -> ModuleType:
+    """The array module frames live on: ``cpu`` → numpy, ``cuda`` → cupy (an error says why it is missing),
+    ``auto`` → cupy when it can allocate on a GPU, else numpy."""
+    if device not in DEVICES:
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "cpu":
+        return np
+    cp = _cupy()
+    if cp is not None:
+        return cp
+    if device == "cuda":
+        raise BackendUnavailableError(
+            "--device cuda needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x (see `ghostlive doctor`)"
+        )
+    return np
+
+
+@contextmanager
+def portable() -> Iterator[None]:
+    """Run the device code path on numpy: every op takes the branch a GPU takes (ndimage, vectorised
+    rasters, I/O binding) instead of OpenCV's host fast path. Used by tests and ``bench --device portable`` to
+    check, without a GPU, the exact logic that runs on one. Process-wide while active."""
+    before = _portable[0]
+    _portable[0] = True
+    try:
+        yield
+    finally:
+        _portable[0] = before
+
+
+def is_portable() -> bool:
+    """True inside :func:`portable`."""
+    return _portable[0]
+
+
+def host_fast_path(xp: ModuleType) -> bool:
+    """Whether an op on ``xp`` arrays may use its OpenCV host implementation."""
+    return xp is np and not _portable[0]
+
+
 def ndimage_module(xp: ModuleType) -> ModuleType:
     """scipy.ndimage for numpy, cupyx.scipy.ndimage for cupy."""
     if xp is np:
@@ -61,9 +108,11 @@ def to_host(a: Any) -> np.ndarray:
     return np.asarray(get() if get is not None else a)
 
 
-def to_device(a: np.ndarray, xp: ModuleType) -> Any:
-    """Upload ``a`` to the array module ``xp`` (no-op for numpy)."""
-    return a if xp is np else xp.asarray(a)
+def to_device(a: Any, xp: ModuleType) -> Any:
+    """``a`` on the array module ``xp``: an upload for cupy, a download for numpy, a no-op when it is there."""
+    if xp is np:
+        return to_host(a)
+    return xp.asarray(a)
 
 
 def device_memory_used_mb() -> float | None:

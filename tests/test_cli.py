@@ -265,11 +265,19 @@ def test_bad_option_values(tmp_path: Path, capsys) -> None:
     assert exc.value.code == 2
 
 
-def test_bench_prints_numbers(capsys) -> None:
-    code, out, _ = run(capsys, "bench", "--frames", "2", "--sizes", "640x480,1280x720")
+def bench_rows(out: str) -> list[list[str]]:
+    """The per-size rows of ``ghostlive bench``: backend, frame, faces, five stages, total, fps, GPU MB."""
+    return [ln.split() for ln in out.splitlines() if len(ln.split()) == 11 and "x" in ln.split()[1]]
+
+
+@pytest.mark.parametrize("device", ["cpu", "portable"])
+def test_bench_prints_numbers(capsys, device: str) -> None:
+    code, out, _ = run(capsys, "bench", "--frames", "2", "--sizes", "640x480,1280x720", "--device", device)
     assert code == 0
-    lines = [ln for ln in out.splitlines() if ln.strip().startswith(("640x480", "1280x720"))]
-    assert len(lines) == 2
-    for ln in lines:
-        cells = ln.split()
-        assert cells[1] == "1" and float(cells[-1]) > 0  # one face swapped, a positive fps
+    rows = bench_rows(out)
+    assert [r[1] for r in rows] == ["640x480", "1280x720"]
+    for cells in rows:
+        stages = [float(c) for c in cells[3:8]]
+        total, fps = float(cells[8]), float(cells[9])
+        assert cells[2] == "1" and fps > 0 and abs(fps - 1000 / total) < 0.1  # one face swapped
+        assert all(s >= 0 for s in stages) and sum(stages) <= total * 1.05

@@ -144,3 +144,52 @@ def test_ghost_mask_is_a_soft_face_blob() -> None:
     assert mask.shape == (224, 224) and mask.dtype == np.float32
     assert mask[120, 112] > 0.99 and mask[5, 5] == 0.0 and mask.max() <= 1.0
     assert mask[120, 112 + 40] > mask[120, 112 + 62] > mask[120, 112 + 85]  # soft edge around the hull
+
+
+def test_ghost_device_path_matches_host(home: Path, grace, astronaut, analyzer: FaceAnalyzer) -> None:
+    """The GPU code path of the whole GHOST swap (alignment warps, generator pre/post-processing, both masks,
+    paste-back), run on numpy through ``portable()`` against the OpenCV host path."""
+    from ghostlive.engines.ort import OrtRunner
+
+    from ghostlive.models.landmark106 import Landmark106
+    from ghostlive.xp import portable
+
+    from . import onnx_graphs
+
+    angle = np.linspace(0, 2 * np.pi, 106, endpoint=False)
+    planted = np.stack([0.5 * np.cos(angle), 0.1 + 0.6 * np.sin(angle)], 1).astype(np.float32)
+    for landmarks106 in (None, Landmark106(OrtRunner(onnx_graphs.landmark106(planted)))):
+
+        def swap(lm=landmarks106) -> np.ndarray:
+            swapper = build_swapper("ghost-1", ModelStore(home))
+            swapper.landmarks106 = lm
+            pipe = FramePipeline(analyzer, swapper)
+            pipe.set_source(grace)
+            return pipe.process(astronaut).frame
+
+        host = swap()
+        with portable():
+            dev = swap()
+        changed = (host != astronaut).any(2)
+        assert changed.mean() > 0.01
+        diff = np.abs(host.astype(int) - dev.astype(int))[changed]
+        change = np.abs(host.astype(int) - astronaut.astype(int))[changed]
+        # the untrained generator paints high-frequency noise (σ ≈ 120 grey levels), so OpenCV's 1/32 px
+        # coordinate rounding in warpAffine shows up per pixel; on average the two paths agree within 3 %
+        assert diff.mean() < 0.03 * change.mean(), (diff.mean(), change.mean())
+
+
+def test_bench_times_ghost_on_every_backend_present(home: Path, monkeypatch, capsys) -> None:
+    from .test_cli import bench_rows
+
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(home))
+    args = ["bench", "--swapper", "ghost-1", "--backend", "all", "--frames", "1", "--sizes", "640x480"]
+    assert main([*args, "--generator", "ghost-1", "--batches", "1,2", "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = bench_rows(out)
+    assert [r[0] for r in rows] == ["onnxruntime:CPU"] and float(rows[0][9]) > 0 and rows[0][2] == "1"
+    for backend in ("tensorrt", "ort-cuda", "torch-cuda"):  # absent here: each says why
+        assert any(ln.split()[:2] == [backend, "unavailable:"] for ln in out.splitlines()), backend
+    generator = [ln.split() for ln in out.split("generator alone")[1].splitlines() if ln.startswith(" ")]
+    batches = [r for r in generator if r[0] == "onnxruntime:CPU"]
+    assert [r[1] for r in batches] == ["1", "2"] and all(float(r[3]) > 0 for r in batches)

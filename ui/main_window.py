@@ -50,6 +50,7 @@ from ghostlive.pipeline.live import LiveOptions, LivePipeline
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.swappers.factory import build_swapper, missing_hint
 from ghostlive.tracking import TrackerOptions
+from ghostlive.xp import DEVICES
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,9 @@ class MainWindow(QMainWindow):
         self.swapper_combo.currentTextChanged.connect(self._swapper_changed)
         self.backend_combo = QComboBox()
         self.backend_combo.addItems(["auto", *BACKENDS])
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(list(DEVICES))
+        self.device_combo.setToolTip("where frames are processed: auto uses the GPU when CuPy can")
         self.model_status = QLabel()
         self.model_status.setWordWrap(True)
         self.download_button = QPushButton("Download")
@@ -162,6 +166,7 @@ class MainWindow(QMainWindow):
         self.model_progress = QProgressBar()
         form.addRow("Swapper", self.swapper_combo)
         form.addRow("Backend", self.backend_combo)
+        form.addRow("Frames on", self.device_combo)
         form.addRow(self.model_status)
         row = QHBoxLayout()
         row.addWidget(self.download_button)
@@ -293,6 +298,7 @@ class MainWindow(QMainWindow):
         c = self.cfg
         self.swapper_combo.setCurrentText(c.swapper)
         self.backend_combo.setCurrentText(c.backend)
+        self.device_combo.setCurrentText(c.device)
         self.faces_combo.setCurrentText(c.faces)
         self.similarity.setValue(round(c.similarity * 100))
         self.camera.setCurrentText(c.camera)
@@ -319,6 +325,7 @@ class MainWindow(QMainWindow):
             source_photos=sorted({p for p, _, _ in self.sources}),
             swapper=self.swapper_combo.currentText(),
             backend=self.backend_combo.currentText(),
+            device=self.device_combo.currentText(),
             faces=self.faces_combo.currentText(),
             similarity=self.similarity.value() / 100,
             camera=self.camera.currentText(),
@@ -345,6 +352,7 @@ class MainWindow(QMainWindow):
         return SwapSettings(
             swapper=c.swapper,
             backend=c.backend,
+            device=c.device,
             classic=classic,
             tiles=0,
             faces=mode,  # type: ignore[arg-type]

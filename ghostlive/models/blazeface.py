@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cv2
 import numpy as np
 
-from ghostlive.engines.base import Runner
+from ghostlive.engines.base import Runner, run_any
 from ghostlive.models.common import check_io
-from ghostlive.types import Detection, Frame
+from ghostlive.ops.filters import resize
+from ghostlive.types import Array, Detection, Frame
+from ghostlive.xp import array_module, to_host
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,15 @@ def weighted_nms(rows: np.ndarray, scores: np.ndarray, threshold: float = 0.3) -
     return kept
 
 
-def letterbox(image: Frame, size: int) -> tuple[np.ndarray, float]:
-    """Scale ``image`` into a size×size square (top-left aligned, zero padding); returns it and the scale."""
+def letterbox(image: Array, size: int) -> tuple[Array, float]:
+    """Scale ``image`` into a size×size square (top-left aligned, zero padding; area-averaged when shrinking)
+    on the image's array module; returns it and the scale."""
+    xp = array_module(image)
     h, w = image.shape[:2]
     scale = size / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    out = np.zeros((size, size, 3), np.uint8)
-    out[:nh, :nw] = cv2.resize(image, (nw, nh), interpolation=interp)
+    out = xp.zeros((size, size, 3), xp.uint8)
+    out[:nh, :nw] = resize(image, (nw, nh), interpolation="area")
     return out, scale
 
 
@@ -94,11 +96,12 @@ class BlazeFace:
         self._input = runner.info.inputs[0].name
         self._anchors = anchors(config)
 
-    def raw(self, square_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decoded rows (N×16, normalised to the square) and scores for a size×size BGR image."""
-        x = cv2.cvtColor(square_bgr, cv2.COLOR_BGR2RGB).astype(np.float32) * (2.0 / 255.0) - 1.0
-        out = self.runner.run({self._input: x[None]})
-        regressors, logits = (out[o.name] for o in self.runner.info.outputs)
+    def raw(self, square_bgr: Array) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded rows (N×16, normalised to the square) and scores for a size×size BGR image (host or
+        device; only the model outputs come back to the host for decoding)."""
+        x = square_bgr[None, ..., ::-1].astype(np.float32) * (2.0 / 255.0) - 1.0
+        out = run_any(self.runner, {self._input: x})
+        regressors, logits = (to_host(out[o.name]) for o in self.runner.info.outputs)
         if regressors.shape[-1] == 1:  # output order differs between conversions
             regressors, logits = logits, regressors
         reg = regressors.reshape(-1, 16) / self.config.input_size

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ghostlive.engines.base import Runner
+from ghostlive.engines.base import Runner, run_any
 from ghostlive.errors import ModelError
 from ghostlive.models.common import check_io
-from ghostlive.types import Embedding, Frame
+from ghostlive.types import Array, Embedding
+from ghostlive.xp import array_module, to_device, to_host
 
 
 def l2_normalise(v: np.ndarray) -> np.ndarray:
@@ -22,10 +23,11 @@ class InsightArcFace:
         self.runner = runner
         self._input = runner.info.inputs[0].name
 
-    def embed(self, crop112: Frame) -> Embedding:
+    def embed(self, crop112: Array) -> Embedding:
+        """The raw embedding (host) of an aligned crop on the host or a device."""
         x = (crop112[..., ::-1].astype(np.float32) - 127.5) / 127.5
-        out = self.runner.run({self._input: np.ascontiguousarray(x.transpose(2, 0, 1)[None])})
-        return next(iter(out.values())).reshape(-1).astype(np.float32)
+        out = run_any(self.runner, {self._input: x.transpose(2, 0, 1)[None]})
+        return to_host(next(iter(out.values()))).reshape(-1).astype(np.float32)
 
 
 class InSwapper:
@@ -59,13 +61,16 @@ class InSwapper:
     def latent(self, embedding: Embedding) -> np.ndarray:
         return l2_normalise(l2_normalise(np.asarray(embedding, np.float32)).reshape(1, -1) @ self.emap)
 
-    def swap(self, crop128: Frame, latent: np.ndarray) -> np.ndarray:
+    def swap(self, crop128: Array, latent: np.ndarray) -> Array:
+        """Swapped crop (BGR float32 0–255) on the array module of ``crop128``."""
+        xp = array_module(crop128)
         x = crop128[..., ::-1].astype(np.float32) / 255.0
-        out = self.runner.run(
+        out = run_any(
+            self.runner,
             {
-                self._target: np.ascontiguousarray(x.transpose(2, 0, 1)[None]),
-                self._source: latent.reshape(1, 512).astype(np.float32),
-            }
+                self._target: x.transpose(2, 0, 1)[None],
+                self._source: to_device(latent.reshape(1, 512).astype(np.float32), xp),
+            },
         )
         y = next(iter(out.values()))[0].transpose(1, 2, 0)
-        return np.ascontiguousarray(np.clip(y, 0.0, 1.0)[..., ::-1] * 255.0)
+        return xp.ascontiguousarray(xp.clip(y, 0.0, 1.0)[..., ::-1] * 255.0)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ghostlive.ops.mesh import Roi
-from ghostlive.types import Array
+from ghostlive.types import Array, Roi
 from ghostlive.xp import array_module
 
 

@@ -1,29 +1,32 @@
 """Resampling and filtering primitives over numpy or cupy.
 
-Each function takes host (numpy) or device (cupy) arrays and returns the same kind. The device path and the
-``backend="ndimage"`` host path use (cupyx.)scipy.ndimage; the default host path uses OpenCV, which is several
-times faster on a CPU. Tests check that the paths agree.
+Each function takes host (numpy) or device (cupy) arrays and returns the same kind. The device path, the
+``backend="ndimage"`` host path and :func:`ghostlive.xp.portable` mode use (cupyx.)scipy.ndimage and array
+maths; the default host path uses OpenCV, which is several times faster on a CPU. Tests check that the paths
+agree.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import cv2
 import numpy as np
 
 from ghostlive.types import Affine, Array
-from ghostlive.xp import array_module, ndimage_module
+from ghostlive.xp import array_module, host_fast_path, ndimage_module, to_device
 
 Border = Literal["constant", "replicate"]
 Backend = Literal["auto", "opencv", "ndimage"]
+Interpolation = Literal["linear", "area"]
 
 _CV_BORDER = {"constant": cv2.BORDER_CONSTANT, "replicate": cv2.BORDER_REPLICATE}
 _ND_MODE = {"constant": "grid-constant", "replicate": "nearest"}
 
 
 def _use_opencv(xp: object, backend: Backend) -> bool:
-    return xp is np and backend != "ndimage"
+    return host_fast_path(xp) and backend != "ndimage"  # type: ignore[arg-type]
 
 
 def _inverse(m: Affine) -> np.ndarray:
@@ -70,33 +73,63 @@ def remap(image: Array, map_x: Array, map_y: Array, *, border: Border = "constan
     return _cast_like(out, image)
 
 
-def gaussian_blur(image: Array, sigma: float, *, backend: Backend = "auto") -> Array:
-    """Gaussian blur over the two spatial axes, kernel truncated at 3σ, mirrored borders
-    (cv2.BORDER_REFLECT_101). Values farther than 3σ from any non-zero pixel stay exactly zero."""
-    if sigma <= 0:
+def gaussian_blur(
+    image: Array, sigma: float | tuple[float, float], *, truncate: float = 3.0, backend: Backend = "auto"
+) -> Array:
+    """Gaussian blur over the two spatial axes (``sigma``: one value, or (σx, σy)), kernel radius
+    ``int(truncate·σ + 0.5)``, mirrored borders (cv2.BORDER_REFLECT_101). Values farther than the radius from
+    any non-zero pixel stay exactly zero."""
+    sx, sy = (sigma, sigma) if isinstance(sigma, (int, float)) else sigma
+    if sx <= 0 or sy <= 0:
         return image
     xp = array_module(image)
-    radius = int(3.0 * sigma + 0.5)
     if _use_opencv(xp, backend):
-        k = 2 * radius + 1
-        return cv2.GaussianBlur(image, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
+        k = (2 * int(truncate * sx + 0.5) + 1, 2 * int(truncate * sy + 0.5) + 1)
+        return cv2.GaussianBlur(image, k, sigmaX=sx, sigmaY=sy, borderType=cv2.BORDER_REFLECT_101)
     ndi = ndimage_module(xp)
-    sig = (sigma, sigma) + (0.0,) * (image.ndim - 2)
-    out = ndi.gaussian_filter(image.astype(xp.float32), sig, mode="mirror", truncate=radius / sigma)
+    sig = (sy, sx) + (0.0,) * (image.ndim - 2)
+    out = ndi.gaussian_filter(image.astype(xp.float32), sig, mode="mirror", truncate=truncate)
     return _cast_like(out, image)
 
 
-def resize(image: Array, size: tuple[int, int], *, backend: Backend = "auto") -> Array:
-    """Bilinear resize to ``size`` = (width, height) with pixel-centre alignment (cv2.INTER_LINEAR semantics)."""
+def resize(
+    image: Array,
+    size: tuple[int, int],
+    *,
+    interpolation: Interpolation = "linear",
+    backend: Backend = "auto",
+) -> Array:
+    """Resize to ``size`` = (width, height): bilinear with pixel-centre alignment (cv2.INTER_LINEAR), or
+    ``area`` for shrinking (each output pixel the exact area-weighted mean of the input it covers, as
+    cv2.INTER_AREA; enlarging with ``area`` falls back to bilinear)."""
     xp = array_module(image)
     w, h = size
+    area = interpolation == "area" and w <= image.shape[1] and h <= image.shape[0]
     if _use_opencv(xp, backend):
-        return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+        return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if area else cv2.INTER_LINEAR)
+    if area:
+        wy = to_device(area_weights(image.shape[0], h), xp)
+        wx = to_device(area_weights(image.shape[1], w), xp)
+        src = image.astype(xp.float32)
+        out = xp.tensordot(wy, src, axes=(1, 0))  # h×W(×C)
+        out = xp.moveaxis(xp.tensordot(wx, out, axes=(1, 1)), 0, 1)  # h×w(×C)
+        return _cast_like(out, image)
     sy, sx = image.shape[0] / h, image.shape[1] / w
     ys = (xp.arange(h, dtype=xp.float32) + 0.5) * sy - 0.5
     xs = (xp.arange(w, dtype=xp.float32) + 0.5) * sx - 0.5
     my, mx = xp.meshgrid(xp.clip(ys, 0, None), xp.clip(xs, 0, None), indexing="ij")
     return remap(image, mx, my, border="replicate", backend="ndimage")
+
+
+@lru_cache(maxsize=32)
+def area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """n_out×n_in matrix whose row i holds the fraction of input pixel j inside output pixel i's footprint
+    [i·s, (i+1)·s), s = n_in/n_out, normalised to sum 1 (area resampling along one axis)."""
+    s = n_in / n_out
+    lo = np.arange(n_out)[:, None] * s
+    j = np.arange(n_in)[None, :]
+    overlap = np.clip(np.minimum(lo + s, j + 1) - np.maximum(lo, j), 0.0, None)
+    return (overlap / overlap.sum(1, keepdims=True)).astype(np.float32)
 
 
 def _cast_like(out: Array, like: Array) -> Array:

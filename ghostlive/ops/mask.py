@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import ModuleType
 
 import cv2
 import numpy as np
 
 from ghostlive.ops.filters import gaussian_blur
-from ghostlive.ops.mesh import Roi
-from ghostlive.types import Array, Points
-from ghostlive.xp import array_module, to_device
+from ghostlive.ops.raster import polygon_fill
+from ghostlive.types import Array, Points, Roi
+from ghostlive.xp import array_module, host_fast_path, ndimage_module
 
 
 def offset_polygon(polygon: Points, distance: float) -> Points:
@@ -22,15 +23,17 @@ def offset_polygon(polygon: Points, distance: float) -> Points:
     return (c + v * np.clip(1.0 - distance / np.maximum(n, 1e-6), 0.0, None)).astype(np.float32)
 
 
-def fill_polygons(
-    shape: tuple[int, int], roi: Roi, polygons: Iterable[Points], value: float = 1.0, base: np.ndarray | None = None
-) -> np.ndarray:
-    """Rasterise ``polygons`` (frame coordinates) into an ``roi``-sized float32 host mask."""
+def fill_polygons(shape: tuple[int, int], roi: Roi, polygons: Iterable[Points], xp: ModuleType = np) -> Array:
+    """Rasterise ``polygons`` (frame coordinates) into an ``roi``-sized float32 0–1 mask on ``xp`` (OpenCV
+    with anti-aliased edges on the host fast path, :func:`ghostlive.ops.raster.polygon_fill` elsewhere)."""
+    if not host_fast_path(xp):
+        # OpenCV's fills (anti-aliased or not) reach about half a pixel beyond the outline; so does this one
+        return polygon_fill(shape, roi, [offset_polygon(p, -0.5) for p in polygons], xp)
     x0, y0 = roi[0], roi[1]
-    out = np.zeros(shape, np.float32) if base is None else base
+    out = np.zeros(shape, np.float32)
     pts = [np.rint((np.asarray(p, np.float64) - (x0, y0)) * 16).astype(np.int32) for p in polygons]
     if pts:
-        cv2.fillPoly(out, pts, float(value), lineType=cv2.LINE_AA, shift=4)
+        cv2.fillPoly(out, pts, 1.0, lineType=cv2.LINE_AA, shift=4)
     return out
 
 
@@ -52,13 +55,17 @@ def feathered_mask(
     x0, y0, x1, y1 = roi
     shape = (y1 - y0, x1 - x0)
     xp = array_module(like) if like is not None else np
-    outer = fill_polygons(shape, roi, [offset_polygon(outline, 3.0 * feather + 1.0)])
-    soft = xp.clip(gaussian_blur(to_device(outer, xp), feather), 0.0, 1.0)
+    outer = fill_polygons(shape, roi, [offset_polygon(outline, 3.0 * feather + 1.0)], xp)
+    soft = xp.clip(gaussian_blur(outer, feather), 0.0, 1.0)
+    # exactly 0 outside the outline, whatever σ: OpenCV's fill is > 0 only where the outline covers part of a
+    # pixel; centre sampling (undilated) is a subset of that
+    inside = fill_polygons(shape, roi, [outline]) if host_fast_path(xp) else polygon_fill(shape, roi, [outline], xp)
+    soft = xp.where(inside > 0, soft, 0.0)
     hole_list = list(holes)
     if hole_list:
         hf = feather / 2.0 if hole_feather is None else hole_feather
-        inner = fill_polygons(shape, roi, [offset_polygon(h, -(3.0 * hf + 1.0)) for h in hole_list])
-        soft = soft * (1.0 - xp.clip(gaussian_blur(to_device(inner, xp), hf), 0.0, 1.0))
+        inner = fill_polygons(shape, roi, [offset_polygon(h, -(3.0 * hf + 1.0)) for h in hole_list], xp)
+        soft = soft * (1.0 - xp.clip(gaussian_blur(inner, hf), 0.0, 1.0))
     return soft
 
 
@@ -82,21 +89,30 @@ def ghost_mask_params(swap106: Points, target106: Points) -> tuple[int, tuple[fl
     return 5, (5.0, 5.0), 2.0
 
 
-def ghost_mask(swap106: Points, size: int, params: tuple[int, tuple[float, float], float]) -> np.ndarray:
-    """GHOST's paste mask in crop space (host, float32 0–1): convex hull of the swapped face's 106 landmarks with
-    the brows pushed up, eroded or dilated, its border cleared, Gaussian-blurred."""
+def ghost_mask(
+    swap106: Points, size: int, params: tuple[int, tuple[float, float], float], xp: ModuleType = np
+) -> Array:
+    """GHOST's paste mask in crop space (float32 0–1 on ``xp``): convex hull of the swapped face's 106
+    landmarks with the brows pushed up, eroded or dilated, its border cleared, Gaussian-blurred (radius 4σ,
+    as cv2.GaussianBlur picks for float images)."""
     erode, (sx, sy), factor = params
     pts = np.asarray(swap106, np.float64).copy()
     for brows, eyes in zip(_GHOST_BROWS, _GHOST_EYES, strict=True):
         b, e = list(brows), list(eyes)
         pts[b] = pts[b] + factor * 0.5 * (pts[b] - pts[e])
-    mask = np.zeros((size, size), np.uint8)
     hull = cv2.convexHull(np.rint(pts).astype(np.int32))
-    cv2.fillConvexPoly(mask, hull, 255)
-    k = np.ones((abs(erode), abs(erode)), np.uint8)
-    mask = cv2.erode(mask, k) if erode > 0 else cv2.dilate(mask, k)
+    k = abs(erode)
+    if host_fast_path(xp):
+        mask = np.zeros((size, size), np.uint8)
+        cv2.fillConvexPoly(mask, hull, 1)
+        kernel = np.ones((k, k), np.uint8)
+        mask = (cv2.erode(mask, kernel) if erode > 0 else cv2.dilate(mask, kernel)).astype(np.float32)
+    else:
+        mask = fill_polygons((size, size), (0, 0, size, size), [hull.reshape(-1, 2).astype(np.float32)], xp)
+        ndi = ndimage_module(xp)
+        morph = ndi.minimum_filter if erode > 0 else ndi.maximum_filter
+        mask = morph(mask, size=(k, k), mode="nearest") if k > 1 else mask
     border = int(2 * sy)
     if border > 0:
         mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = 0, 0, 0, 0
-    out = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=sx, sigmaY=sy)
-    return np.clip(out / 255.0, 0.0, 1.0)
+    return xp.clip(gaussian_blur(mask, (sx, sy), truncate=4.0), 0.0, 1.0)

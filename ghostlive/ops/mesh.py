@@ -6,11 +6,9 @@ import cv2
 import numpy as np
 
 from ghostlive.ops.filters import remap
-from ghostlive.types import Array, Points
-from ghostlive.xp import array_module, to_device
-
-Roi = tuple[int, int, int, int]
-"""x0, y0, x1, y1 (exclusive) in frame pixels."""
+from ghostlive.ops.raster import triangle_ids
+from ghostlive.types import Array, Points, Roi
+from ghostlive.xp import array_module, host_fast_path, to_device
 
 
 def points_roi(points: Points, frame_shape: tuple[int, ...], margin: int = 2) -> Roi | None:
@@ -23,17 +21,22 @@ def points_roi(points: Points, frame_shape: tuple[int, ...], margin: int = 2) ->
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
-def triangle_index_map(points: Points, triangles: np.ndarray, roi: Roi, depth: np.ndarray | None = None) -> np.ndarray:
-    """For every pixel of ``roi``, the index of the triangle covering it (−1 where none), on the host.
+def triangle_index_map(
+    points: Points, triangles: np.ndarray, roi: Roi, depth: np.ndarray | None = None, xp: object = np
+) -> Array:
+    """For every pixel of ``roi``, the index of the triangle covering it (−1 where none), on ``xp``.
 
     With ``depth`` (per vertex, larger = farther), far triangles are drawn first so that where the mesh folds
-    over itself the nearest surface wins.
+    over itself the nearest surface wins. The host fast path draws with OpenCV; elsewhere
+    :func:`ghostlive.ops.raster.triangle_ids` does the same as array maths.
     """
     x0, y0, x1, y1 = roi
-    ids = np.full((y1 - y0, x1 - x0), -1, np.int32)
     order = np.arange(len(triangles))
     if depth is not None:
         order = np.argsort(-np.asarray(depth)[triangles].mean(1), kind="stable")
+    if not host_fast_path(xp):  # type: ignore[arg-type]
+        return triangle_ids(points, triangles, roi, order, xp)  # type: ignore[arg-type]
+    ids = np.full((y1 - y0, x1 - x0), -1, np.int32)
     shifted = np.rint((np.asarray(points, np.float64) - (x0, y0)) * 16).astype(np.int32)
     for t in order:
         cv2.fillConvexPoly(ids, shifted[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
@@ -61,13 +64,11 @@ def piecewise_affine(
 ) -> tuple[Array, Array]:
     """Warp ``source`` so that its mesh ``src_points`` lands on ``dst_points``, rendered over ``roi`` of the
     destination. Returns the warped ROI (float32, same channels as ``source``) and a coverage mask (1 where a
-    triangle covers the pixel). Works on numpy or cupy ``source``; the triangle raster is made on the host."""
+    triangle covers the pixel), on the array module of ``source``."""
     x0, y0, x1, y1 = roi
-    ids_host = triangle_index_map(dst_points, triangles, roi, depth)
-    aff_host = triangle_affines(dst_points, src_points, triangles).astype(np.float32)
     xp = array_module(source)
-    ids = to_device(ids_host, xp)
-    aff = to_device(aff_host, xp)
+    ids = triangle_index_map(dst_points, triangles, roi, depth, xp)
+    aff = to_device(triangle_affines(dst_points, src_points, triangles).astype(np.float32), xp)
     covered = ids >= 0
     a = aff[xp.maximum(ids, 0)]  # H×W×2×3
     ys, xs = xp.meshgrid(xp.arange(y0, y1, dtype=xp.float32), xp.arange(x0, x1, dtype=xp.float32), indexing="ij")

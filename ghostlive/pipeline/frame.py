@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ghostlive.errors import NoFaceError
+import numpy as np
+
+from ghostlive.errors import GhostliveError, NoFaceError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection, select_faces
 from ghostlive.ops.blend import composite
 from ghostlive.swappers.base import Swapper
-from ghostlive.types import Face, Frame
+from ghostlive.types import Array, Face, Frame
+from ghostlive.xp import resolve_device, to_device, to_host
+
+log = logging.getLogger(__name__)
 
 STAGES: tuple[str, ...] = ("detect", "landmarks", "select", "swap", "blend")
 
@@ -50,6 +57,44 @@ class Clock:
         self.t = now
 
 
+class FrameDevice:
+    """Where frames are swapped: ``cpu`` (numpy, OpenCV fast paths) or ``cuda`` (cupy: each frame is
+    uploaded once, detection, landmarks, alignment, the swap model, masks, colour transfer and paste-back run
+    on the GPU, and the result is downloaded once; only model outputs of a few KB, such as boxes and landmark
+    points, come back to the host). ``auto`` picks cuda when CuPy can use a GPU.
+
+    A GPU run that fails with an unexpected error (not a ghostlive error such as a missing face) is redone on
+    the CPU, and the rest of the run stays there, with one warning: the GPU path cannot take a session down.
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.requested = device
+        self.xp = resolve_device(device)
+        self.fell_back: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "cpu" if self.xp is np else "cuda"
+
+    def upload(self, image: Array) -> Array:
+        return to_device(image, self.xp)
+
+    def run(self, frame: Frame, fn: Callable[[Array], FrameResult]) -> FrameResult:
+        """``fn`` on ``frame`` moved to this device; the result frame comes back as a host array."""
+        if self.xp is np:
+            return fn(frame)
+        try:
+            result = fn(self.upload(frame))
+            return replace(result, frame=to_host(result.frame))
+        except GhostliveError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any GPU failure: redo on the CPU, say so once
+            self.fell_back = f"{type(exc).__name__}: {exc}"
+            log.warning("the GPU frame path failed (%s); continuing on the CPU", self.fell_back)
+            self.xp = np
+            return fn(frame)
+
+
 class FramePipeline:
     """Swaps the current source face onto the selected faces of each frame."""
 
@@ -59,11 +104,13 @@ class FramePipeline:
         swapper: Swapper,
         selection: TargetSelection | None = None,
         embedder: Embedder | None = None,
+        device: FrameDevice | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.swapper = swapper
         self.selection = selection or TargetSelection()
         self.embedder = embedder or LbpEmbedder()
+        self.device = device or FrameDevice()
         self.source: Any = None
         self.source_face: Face | None = None
 
@@ -81,7 +128,7 @@ class FramePipeline:
     def set_source(self, image: Frame, index: int | None = None, label: str = "the source image") -> Face:
         """Choose the identity to paste: the largest face of ``image`` unless ``index`` says otherwise."""
         face = self.find_face(image, index, label)
-        self.source = self.swapper.prepare_source(image, face)
+        self.source = self.swapper.prepare_source(self.device.upload(image), face)
         self.source_face = face
         return face
 
@@ -89,6 +136,9 @@ class FramePipeline:
         """Detect, select and swap faces in ``frame``; the input frame is not modified."""
         if self.source is None:
             raise NoFaceError("no source face has been set")
+        return self.device.run(frame, self._process)
+
+    def _process(self, frame: Array) -> FrameResult:
         times = StageTimes()
         clock = Clock(times)
         detections = self.analyzer.detect(frame)

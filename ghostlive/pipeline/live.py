@@ -195,7 +195,8 @@ class LivePipeline:
         def work() -> None:
             try:
                 new = build()
-                pairs = [Pair(new.prepare_source(img, face), ref) for img, face, ref in sources]
+                up = self.swapper.device.upload
+                pairs = [Pair(new.prepare_source(up(img), face), ref) for img, face, ref in sources]
             except Exception as exc:  # noqa: BLE001 - reported, the old swapper stays
                 self._error(f"loading swapper: {exc}")
                 if done:

@@ -11,10 +11,10 @@ import numpy as np
 from ghostlive.errors import ConfigError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
 from ghostlive.ops.blend import composite
-from ghostlive.pipeline.frame import Clock, FrameResult, StageTimes
+from ghostlive.pipeline.frame import Clock, FrameDevice, FrameResult, StageTimes
 from ghostlive.swappers.base import Swapper
 from ghostlive.tracking import FaceTracker, Track, TrackerOptions
-from ghostlive.types import Embedding, Frame
+from ghostlive.types import Array, Embedding, Frame
 
 REEMBED_EVERY = 15
 SIMILARITY_EMA = 0.5
@@ -39,7 +39,9 @@ class StreamSwapper:
         selection: TargetSelection | None = None,
         tracker: TrackerOptions | None = None,
         embedder: Embedder | None = None,
+        device: FrameDevice | None = None,
     ) -> None:
+        self.device = device or FrameDevice()
         self.analyzer = analyzer
         self.swapper = swapper
         self.selection = selection or TargetSelection()
@@ -85,6 +87,9 @@ class StreamSwapper:
 
     def process(self, frame: Frame, t: float) -> FrameResult:
         """Swap ``frame`` taken at ``t`` seconds; the input is not modified."""
+        return self.device.run(frame, lambda f: self._process(f, t))
+
+    def _process(self, frame: Array, t: float) -> FrameResult:
         times = StageTimes({"track": 0.0, "select": 0.0, "swap": 0.0, "blend": 0.0})
         clock = Clock(times)
         tracks = self.tracker.update(frame, t)

@@ -18,7 +18,7 @@ from ghostlive.ops.blend import Paste
 from ghostlive.ops.color import COLOR_MODES, ColorMode, transfer_color
 from ghostlive.ops.mask import feathered_mask
 from ghostlive.ops.mesh import piecewise_affine, points_roi
-from ghostlive.types import KEEP_REGIONS, Array, Face, Frame, Points
+from ghostlive.types import KEEP_REGIONS, Array, Face, Points
 from ghostlive.xp import array_module, to_device
 
 _REGION_LOOPS = {"mouth": ("mouth",), "eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
@@ -72,13 +72,14 @@ class ClassicSwapper:
     def __init__(self, options: ClassicOptions | None = None) -> None:
         self.options = options or ClassicOptions()
 
-    def prepare_source(self, image: Frame, face: Face, xp: object = np) -> ClassicSource:
+    def prepare_source(self, image: Array, face: Face, xp: object | None = None) -> ClassicSource:
+        """The source crop, kept on ``xp`` (default: where ``image`` lives)."""
         roi = points_roi(face.landmarks, image.shape, margin=4)
         if roi is None:
             raise ValueError("source face lies outside its image")
         x0, y0, x1, y1 = roi
-        crop = np.ascontiguousarray(image[y0:y1, x0:x1]).astype(np.float32)
-        return ClassicSource(to_device(crop, xp), (face.landmarks - np.array([x0, y0], np.float32)))
+        crop = image[y0:y1, x0:x1].astype(np.float32)
+        return ClassicSource(to_device(crop, xp or array_module(image)), face.landmarks - np.float32([x0, y0]))
 
     def render(
         self, frame: Array, target: Face, source: ClassicSource, state: dict[str, Any] | None = None
@@ -92,7 +93,7 @@ class ClassicSwapper:
         x0, y0, x1, y1 = roi
         width = face_width(target.landmarks)
         warped, covered = piecewise_affine(
-            source.image, source.landmarks, target.landmarks, topo.triangles, roi, depth=target.depth
+            to_device(source.image, xp), source.landmarks, target.landmarks, topo.triangles, roi, depth=target.depth
         )
         region = frame[y0:y1, x0:x1].astype(xp.float32)
         warped = xp.where(covered[..., None] > 0, warped, region)

@@ -38,7 +38,7 @@ def _runner(path: str, backend: str, torch_factory: Callable[[str], Runner] | No
     return open_runner(path, prefer=BACKENDS if backend == "auto" else [backend], torch_factory=torch_factory)
 
 
-def _ghost_torch(store: ModelStore, name: str) -> Callable[[str], Runner] | None:
+def ghost_torch_factory(store: ModelStore, name: str) -> Callable[[str], Runner] | None:
     """A factory of torch runners from the installed checkpoint (the torch backend), when torch is present."""
     spec = BY_NAME[name]
     if not store.has(spec.filename):
@@ -93,8 +93,8 @@ def build_swapper(
         lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None
         return GhostSwapper(
             name,
-            GhostGenerator(_runner(gen, backend, _ghost_torch(store, name))),
-            GhostArcFace(_runner(arc, backend, _ghost_torch(store, "ghost-arcface"))),
+            GhostGenerator(_runner(gen, backend, ghost_torch_factory(store, name))),
+            GhostArcFace(_runner(arc, backend, ghost_torch_factory(store, "ghost-arcface"))),
             lm,
         )
     from ghostlive.models.insightface import InsightArcFace, InSwapper

@@ -22,6 +22,7 @@ from ghostlive.ops.filters import gaussian_blur, warp_affine
 from ghostlive.ops.mask import feathered_mask, ghost_mask, ghost_mask_params
 from ghostlive.ops.mesh import points_roi
 from ghostlive.types import Affine, Array, Embedding, Face, Frame
+from ghostlive.xp import array_module, to_device
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,10 @@ class NeuralSource:
     identity: Embedding = field(repr=False)
 
 
-def paste_crop(frame: Array, crop: np.ndarray, mask: np.ndarray, m: Affine) -> Paste | None:
-    """Map a swapped crop and its mask (crop space) back into the frame region they cover."""
+def paste_crop(frame: Array, crop: Array, mask: Array, m: Affine) -> Paste | None:
+    """Map a swapped crop and its mask (crop space) back into the frame region they cover, on the frame's
+    array module."""
+    xp = array_module(frame)
     size = crop.shape[0]
     inv = invert_affine(m)
     corners = transform_points(np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float32), inv)
@@ -42,16 +45,18 @@ def paste_crop(frame: Array, crop: np.ndarray, mask: np.ndarray, m: Affine) -> P
     x0, y0, x1, y1 = roi
     shifted = inv.copy()
     shifted[:, 2] -= (x0, y0)
-    face = warp_affine(crop.astype(np.float32), shifted, (x1 - x0, y1 - y0), border="replicate")
-    soft = warp_affine(mask.astype(np.float32), shifted, (x1 - x0, y1 - y0), border="constant")
-    return Paste(roi=roi, face=face, mask=np.clip(soft, 0.0, 1.0))
+    size_out = (x1 - x0, y1 - y0)
+    face = warp_affine(to_device(crop, xp).astype(xp.float32), shifted, size_out, border="replicate")
+    soft = warp_affine(to_device(mask, xp).astype(xp.float32), shifted, size_out, border="constant")
+    return Paste(roi=roi, face=face, mask=xp.clip(soft, 0.0, 1.0))
 
 
-def mesh_mask(face: Face, m: Affine, size: int, feather: float = 0.04) -> np.ndarray:
-    """A crop-space mask from the target's face-mesh outline (used when no 106-point model is installed)."""
+def mesh_mask(face: Face, m: Affine, size: int, feather: float = 0.04, like: Array | None = None) -> Array:
+    """A crop-space mask from the target's face-mesh outline (used when no 106-point model is installed), on
+    the array module of ``like``."""
     oval = transform_points(face.landmarks[topology().oval], m)
     width = float(np.ptp(oval[:, 0]))
-    return np.asarray(feathered_mask((0, 0, size, size), oval, feather=max(feather * width, 0.5)))
+    return feathered_mask((0, 0, size, size), oval, feather=max(feather * width, 0.5), like=like)
 
 
 class GhostSwapper:
@@ -69,19 +74,18 @@ class GhostSwapper:
         crop, _ = norm_crop(image, face.keypoints5, CROP, "ghost")
         return NeuralSource(self.arcface.embed_one(crop))
 
-    def _mask(
-        self, target_crop: Frame, swapped: np.ndarray, face: Face, m: Affine, state: dict[str, Any] | None
-    ) -> np.ndarray:
+    def _mask(self, target_crop: Array, swapped: Array, face: Face, m: Affine, state: dict[str, Any] | None) -> Array:
+        xp = array_module(swapped)
         if self.landmarks106 is None:
-            return mesh_mask(face, m, CROP)
+            return mesh_mask(face, m, CROP, like=swapped)
         box = (0.0, 0.0, float(CROP), float(CROP))
-        lm_s = self.landmarks106.landmarks(np.clip(swapped, 0, 255).astype(np.uint8), box)
+        lm_s = self.landmarks106.landmarks(xp.clip(swapped, 0, 255).astype(xp.uint8), box)
         params = state.get("ghost_mask") if state is not None else None
         if params is None:  # GHOST freezes the mask parameters at the first frame of a face's run
             params = ghost_mask_params(lm_s, self.landmarks106.landmarks(target_crop, box))
             if state is not None:
                 state["ghost_mask"] = params
-        return ghost_mask(lm_s, CROP, params)
+        return ghost_mask(lm_s, CROP, params, xp)
 
     def render(
         self, frame: Array, target: Face, source: NeuralSource, state: dict[str, Any] | None = None
@@ -100,6 +104,11 @@ class InSwapperSwapper:
     def __init__(self, model: InSwapper, arcface: InsightArcFace) -> None:
         self.model = model
         self.arcface = arcface
+        # insightface's paste mask: the crop square eroded by max(size/10, 10), blurred (σ ≈ size/20)
+        erode = max(self.size // 10, 10)
+        mask = np.zeros((self.size, self.size), np.float32)
+        mask[erode:-erode, erode:-erode] = 1.0
+        self.paste_mask = gaussian_blur(mask, max(self.size / 20.0, 5.0) / 2.0)
 
     def prepare_source(self, image: Frame, face: Face) -> NeuralSource:
         crop, _ = norm_crop(image, face.keypoints5, 112, "arcface")
@@ -110,9 +119,4 @@ class InSwapperSwapper:
     ) -> Paste | None:
         crop, m = norm_crop(frame, target.keypoints5, self.size, "inswapper")
         swapped = self.model.swap(crop, source.identity)
-        # insightface's paste mask: the crop square eroded by max(size/10, 10), blurred (σ ≈ size/20)
-        erode = max(self.size // 10, 10)
-        mask = np.zeros((self.size, self.size), np.float32)
-        mask[erode:-erode, erode:-erode] = 1.0
-        mask = gaussian_blur(mask, max(self.size / 20.0, 5.0) / 2.0)
-        return paste_crop(frame, swapped, mask, m)
+        return paste_crop(frame, swapped, self.paste_mask, m)
