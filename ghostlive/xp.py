@@ -41,10 +41,15 @@ def gpu_available() -> bool:
     return _cupy() is not None
 
 
+def on_device(a: Any) -> bool:
+    """Whether ``a`` is a cupy (device) array."""
+    return type(a).__module__.split(".")[0] == "cupy"
+
+
 def array_module(*arrays: Any) -> ModuleType:
     """numpy or cupy, whichever the given arrays belong to (numpy for none or host arrays)."""
     for a in arrays:
-        if type(a).__module__.split(".")[0] == "cupy":
+        if on_device(a):
             cp = _cupy()
             if cp is not None:
                 return cp
@@ -102,7 +107,7 @@ def ndimage_module(xp: ModuleType) -> ModuleType:
 
 def to_host(a: Any) -> np.ndarray:
     """A numpy copy-free view (host arrays) or a download (device arrays)."""
-    if isinstance(a, np.ndarray):
+    if isinstance(a, np.ndarray) and not on_device(a):
         return a
     get = getattr(a, "get", None)
     return np.asarray(get() if get is not None else a)

@@ -246,3 +246,64 @@ def test_ghostlive_errors_are_not_hidden_by_the_fallback(astronaut: np.ndarray) 
     with pytest.raises(NoFaceError):
         device.run(astronaut, swap)
     assert device.fell_back is None
+
+
+def test_photo_pipeline_on_a_stand_in_gpu_moves_the_frame_once(astronaut, grace, analyzer, monkeypatch) -> None:
+    """The whole photo pipeline on device arrays that refuse every implicit host/device move (see fake_cupy):
+    it must not fall back, must equal the portable numpy run, and must upload and download the frame once."""
+    from . import fake_cupy
+
+    with portable():
+        expected = FramePipeline(analyzer, ClassicSwapper())
+        expected.set_source(grace)
+        want = expected.process(astronaut).frame
+    fake_cupy.install(monkeypatch)
+    # ONNX Runtime here has only the CPU provider, so model inputs/outputs cross to the host inside the runner
+    # (on a GPU they are bound in place); count those apart
+    model_io: list[int] = []
+    bound = OrtRunner.run_device
+
+    def run_device(self, inputs):
+        before = len(fake_cupy.transfers)
+        out = bound(self, inputs)
+        model_io.extend(range(before, len(fake_cupy.transfers)))
+        return out
+
+    monkeypatch.setattr(OrtRunner, "run_device", run_device)
+    device = FrameDevice("cuda")
+    pipe = FramePipeline(analyzer, ClassicSwapper(), device=device)
+    with portable():  # the source photo is analysed on the host: the same way as for the expected frame
+        pipe.set_source(grace)
+    pipe.process(astronaut)  # the first frame also uploads per-size tables (resampling weights), once
+    fake_cupy.transfers.clear()
+    model_io.clear()
+    got = pipe.process(astronaut)
+    assert device.name == "cuda" and device.fell_back is None
+    assert type(got.frame) is np.ndarray and np.array_equal(got.frame, want)
+    frame_bytes = astronaut.nbytes
+    big = [t for t in fake_cupy.transfers if t[1] >= frame_bytes]
+    assert big == [("up", frame_bytes), ("down", frame_bytes)]
+    # everything else that crosses is small: per-triangle tables (~100 KB for the 854-triangle mesh) up,
+    # landmark-sized results down
+    other = [n for i, (_, n) in enumerate(fake_cupy.transfers) if i not in model_io and n < frame_bytes]
+    assert sum(other) < 150_000, sorted(other)[-5:]
+
+
+def test_stream_on_a_stand_in_gpu_equals_portable(monkeypatch) -> None:
+    from . import fake_cupy
+
+    frames = frames_of(DATA / "megamind_3s.mp4")[6:24:6]
+
+    def run(device: str) -> list[np.ndarray]:
+        settings = SwapSettings(tiles=0, device=device, tracker=TrackerOptions(detect_every=2))
+        job = Job(settings, [PairSpec(asset_path("samples/grace_hopper.jpg"))])
+        out = [job.stream().process(f, i / 5).frame for i, f in enumerate(frames)]
+        assert job.device.fell_back is None
+        return out
+
+    with portable():
+        want = run("cpu")
+    fake_cupy.install(monkeypatch)
+    with portable():  # host-side work (the source photo) as above; device arrays are unaffected
+        got = run("cuda")
+    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))

@@ -193,3 +193,35 @@ def test_bench_times_ghost_on_every_backend_present(home: Path, monkeypatch, cap
     generator = [ln.split() for ln in out.split("generator alone")[1].splitlines() if ln.startswith(" ")]
     batches = [r for r in generator if r[0] == "onnxruntime:CPU"]
     assert [r[1] for r in batches] == ["1", "2"] and all(float(r[3]) > 0 for r in batches)
+
+
+def test_ghost_on_a_stand_in_gpu_equals_portable(home: Path, grace, astronaut, analyzer, monkeypatch) -> None:
+    """GHOST on device arrays that refuse implicit host/device moves (tests/fake_cupy.py), with the mesh mask
+    and with the adaptive 106-point mask: no fallback, and the same frame as the portable numpy run."""
+    from ghostlive.engines.ort import OrtRunner
+
+    from ghostlive.models.landmark106 import Landmark106
+    from ghostlive.pipeline.frame import FrameDevice
+    from ghostlive.xp import portable
+
+    from . import fake_cupy, onnx_graphs
+
+    angle = np.linspace(0, 2 * np.pi, 106, endpoint=False)
+    planted = np.stack([0.5 * np.cos(angle), 0.1 + 0.6 * np.sin(angle)], 1).astype(np.float32)
+    lm106 = Landmark106(OrtRunner(onnx_graphs.landmark106(planted)))
+
+    def swap(lm, device: str) -> np.ndarray:
+        swapper = build_swapper("ghost-1", ModelStore(home))
+        swapper.landmarks106 = lm
+        dev = FrameDevice(device)
+        with portable():
+            pipe = FramePipeline(analyzer, swapper, device=dev)
+            pipe.set_source(grace)
+            out = pipe.process(astronaut).frame
+        assert dev.fell_back is None and type(out) is np.ndarray
+        return out
+
+    want = [swap(lm, "cpu") for lm in (None, lm106)]
+    fake_cupy.install(monkeypatch)
+    got = [swap(lm, "cuda") for lm in (None, lm106)]
+    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))

@@ -128,3 +128,30 @@ def test_inswapper_device_path_matches_host(tmp_path: Path, grace, astronaut, an
         (id_d, out_d) = render()
     assert np.abs(id_h - id_d).max() < 1e-3  # the stand-in ArcFace averages a crop that differs by ±1 level
     assert np.abs(out_h.astype(int) - out_d.astype(int)).mean() < 0.2
+
+
+def test_inswapper_on_a_stand_in_gpu_equals_portable(tmp_path: Path, grace, astronaut, analyzer, monkeypatch) -> None:
+    from ghostlive.pipeline import FramePipeline
+    from ghostlive.pipeline.frame import FrameDevice
+    from ghostlive.xp import portable
+
+    from . import fake_cupy
+
+    rng = np.random.default_rng(5)
+    model_path = tmp_path / "inswapper_128.onnx"
+    model_path.write_bytes(onnx_graphs.inswapper(rng.standard_normal((512, 512)).astype(np.float32)))
+    arc = onnx_graphs.arcface(rng.standard_normal((3, 512)).astype(np.float32))
+
+    def swap(device: str) -> np.ndarray:
+        model = InSwapper(OrtRunner(model_path), InSwapper.read_emap(str(model_path)))
+        dev = FrameDevice(device)
+        with portable():
+            pipe = FramePipeline(analyzer, InSwapperSwapper(model, InsightArcFace(OrtRunner(arc))), device=dev)
+            pipe.set_source(grace)
+            out = pipe.process(astronaut).frame
+        assert dev.fell_back is None
+        return out
+
+    want = swap("cpu")
+    fake_cupy.install(monkeypatch)
+    assert np.array_equal(swap("cuda"), want)

@@ -96,29 +96,35 @@ class BlazeFace:
         self._input = runner.info.inputs[0].name
         self._anchors = anchors(config)
 
-    def raw(self, square_bgr: Array) -> tuple[np.ndarray, np.ndarray]:
-        """Decoded rows (N×16, normalised to the square) and scores for a size×size BGR image (host or
-        device; only the model outputs come back to the host for decoding)."""
+    def raw(self, square_bgr: Array, min_score: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded rows (N×16, normalised to the square) and scores of the anchors scoring at least
+        ``min_score``, for a size×size BGR image on the host or a device. The score test runs where the model
+        output is, so only the few candidate rows come back to the host."""
         x = square_bgr[None, ..., ::-1].astype(np.float32) * (2.0 / 255.0) - 1.0
         out = run_any(self.runner, {self._input: x})
-        regressors, logits = (to_host(out[o.name]) for o in self.runner.info.outputs)
+        regressors, logits = (out[o.name] for o in self.runner.info.outputs)
         if regressors.shape[-1] == 1:  # output order differs between conversions
             regressors, logits = logits, regressors
-        reg = regressors.reshape(-1, 16) / self.config.input_size
-        scores = 1.0 / (1.0 + np.exp(-np.clip(logits.reshape(-1).astype(np.float64), -100, 100)))
-        a = np.tile(self._anchors, (1, 6))
-        kps = reg[:, 4:] + a
-        cx, cy = reg[:, 0] + self._anchors[:, 0], reg[:, 1] + self._anchors[:, 1]
+        xp = array_module(logits)
+        logits = logits.reshape(-1)
+        threshold = float(np.log(min_score / (1.0 - min_score))) - 1e-4 if 0.0 < min_score < 1.0 else -np.inf
+        keep = to_host(xp.nonzero(logits >= threshold)[0]) if min_score > 0.0 else np.arange(logits.shape[0])
+        reg = to_host(regressors.reshape(-1, 16)[keep]) / self.config.input_size
+        raw_logits = to_host(logits[keep]).astype(np.float64)
+        scores = 1.0 / (1.0 + np.exp(-np.clip(raw_logits, -100, 100)))
+        anchors_kept = self._anchors[keep]
+        kps = reg[:, 4:] + np.tile(anchors_kept, (1, 6))
+        cx, cy = reg[:, 0] + anchors_kept[:, 0], reg[:, 1] + anchors_kept[:, 1]
         w, h = reg[:, 2], reg[:, 3]
         boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
         return np.concatenate([boxes, kps], axis=1), scores
 
-    def detect_rows(self, image: Frame) -> tuple[np.ndarray, np.ndarray]:
+    def detect_rows(self, image: Array) -> tuple[np.ndarray, np.ndarray]:
         """Candidate rows in ``image`` pixel coordinates (before NMS) and their scores."""
         size = self.config.input_size
         square, scale = letterbox(image, size)
-        rows, scores = self.raw(square)
-        keep = scores >= self.min_score
+        rows, scores = self.raw(square, self.min_score)
+        keep = scores >= self.min_score  # the logit test above, made exact in probability space
         return rows[keep] * (size / scale), scores[keep]
 
     def detect(self, image: Frame) -> list[Detection]:

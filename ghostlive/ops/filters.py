@@ -9,6 +9,7 @@ agree.
 from __future__ import annotations
 
 from functools import lru_cache
+from types import ModuleType
 from typing import Literal
 
 import cv2
@@ -108,8 +109,7 @@ def resize(
     if _use_opencv(xp, backend):
         return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if area else cv2.INTER_LINEAR)
     if area:
-        wy = to_device(area_weights(image.shape[0], h), xp)
-        wx = to_device(area_weights(image.shape[1], w), xp)
+        wy, wx = _area_weights_on(xp, image.shape[0], h), _area_weights_on(xp, image.shape[1], w)
         src = image.astype(xp.float32)
         out = xp.tensordot(wy, src, axes=(1, 0))  # h×W(×C)
         out = xp.moveaxis(xp.tensordot(wx, out, axes=(1, 1)), 0, 1)  # h×w(×C)
@@ -122,6 +122,11 @@ def resize(
 
 
 @lru_cache(maxsize=32)
+def _area_weights_on(xp: ModuleType, n_in: int, n_out: int) -> Array:
+    """:func:`area_weights` kept on ``xp`` (uploaded once per frame size, not once per frame)."""
+    return to_device(area_weights(n_in, n_out), xp)
+
+
 def area_weights(n_in: int, n_out: int) -> np.ndarray:
     """n_out×n_in matrix whose row i holds the fraction of input pixel j inside output pixel i's footprint
     [i·s, (i+1)·s), s = n_in/n_out, normalised to sum 1 (area resampling along one axis)."""
