@@ -307,3 +307,15 @@ def test_stream_on_a_stand_in_gpu_equals_portable(monkeypatch) -> None:
     with portable():  # host-side work (the source photo) as above; device arrays are unaffected
         got = run("cuda")
     assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
+def test_triangle_raster_is_the_same_in_many_chunks(astronaut, analyzer, monkeypatch) -> None:
+    from ghostlive.ops import raster
+
+    face = analyzer.analyze(astronaut)[0]
+    roi = points_roi(face.landmarks, astronaut.shape)
+    tris = topology().triangles
+    order = np.argsort(-face.depth[tris].mean(1), kind="stable")
+    whole = raster.triangle_ids(face.landmarks, tris, roi, order)
+    monkeypatch.setattr(raster, "CANDIDATE_BUDGET", 500)  # forces dozens of chunks
+    assert np.array_equal(raster.triangle_ids(face.landmarks, tris, roi, order), whole)

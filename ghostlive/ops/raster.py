@@ -66,13 +66,11 @@ def triangle_ids(points: Points, triangles: np.ndarray, roi: Roi, order: np.ndar
     keys, owners = [], []
     start = 0
     while start < len(live):
-        stop = start + 1
-        bw, bh = ext[live[start]]
-        while stop < len(live):
-            nbw, nbh = np.maximum((bw, bh), ext[live[stop]])
-            if (stop - start + 1) * nbw * nbh > CANDIDATE_BUDGET:
-                break
-            bw, bh, stop = nbw, nbh, stop + 1
+        # the longest run from ``start`` whose padded boxes stay within the budget (at least one triangle)
+        rest = ext[live[start:]]
+        cost = np.arange(1, len(rest) + 1) * np.maximum.accumulate(rest[:, 0]) * np.maximum.accumulate(rest[:, 1])
+        stop = start + max(1, int(np.searchsorted(cost, CANDIDATE_BUDGET, side="right")))
+        bw, bh = rest[: stop - start].max(0)
         idx = live[start:stop]
         k, t = _chunk_candidates(tri[idx], lo[idx], hi[idx], int(bw), int(bh), w, xp)
         keys.append(k * n + (n - 1 - xp.asarray(rank[idx])[t]))
