@@ -7,7 +7,8 @@ what would silently move data between host and device or mix the two:
 - a numpy function applied to a device array (``np.clip(dev)``, ``np.asarray(dev)``): TypeError; device code
   must go through ``xp``;
 - arithmetic between a device array and a host array (cupy raises for that): TypeError;
-- a device array converted implicitly (``np.array(dev)``, ``float(dev)`` of a non-scalar): TypeError.
+- a device array converted implicitly (``np.array(dev)``, ``float(dev)`` of a non-scalar): TypeError;
+- indexing with host index arrays, or assigning a host array into a device array: TypeError.
 
 Downloads are explicit, with ``.get()``, as in cupy. ``install(monkeypatch)`` makes ``ghostlive.xp`` see this
 module as cupy and ``cupyx.scipy.ndimage`` as scipy.ndimage behind the same wrapper. What it cannot check: CUDA
@@ -36,7 +37,7 @@ class DeviceArray(np.ndarray):
     def get(self) -> np.ndarray:
         """Download (an explicit copy to a host array)."""
         transfers.append(("down", self.nbytes))
-        return np.array(self.view(np.ndarray), copy=True)
+        return _ORIGINAL["array"](self.view(np.ndarray), copy=True)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError("implicit conversion of a device array to a host array (use .get())")
@@ -54,6 +55,16 @@ class DeviceArray(np.ndarray):
         result = getattr(ufunc, method)(*(_host_view(x) for x in inputs), **kwargs)
         return _device(result)
 
+    def __getitem__(self, index: Any) -> Any:
+        _check_index(index)
+        return super().__getitem__(index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _check_index(index)
+        if isinstance(value, np.ndarray) and not isinstance(value, DeviceArray) and value.ndim > 0:
+            raise TypeError("assigning a host array into a device array (upload it with xp.asarray)")
+        super().__setitem__(index, _host_view(value))
+
     def __float__(self) -> float:
         if self.size != 1:
             raise TypeError("only single-element device arrays convert to float")
@@ -66,6 +77,13 @@ class DeviceArray(np.ndarray):
 
 
 DeviceArray.__module__ = "cupy"  # what ghostlive.xp.array_module looks at
+
+
+def _check_index(index: Any) -> None:
+    """Index arrays must live on the device too (cupy does not take host index arrays everywhere)."""
+    for i in index if isinstance(index, tuple) else (index,):
+        if isinstance(i, np.ndarray) and not isinstance(i, DeviceArray) and i.ndim > 0:
+            raise TypeError("indexing a device array with a host index array")
 
 
 def _host_view(x: Any) -> Any:
@@ -96,7 +114,7 @@ def _wrap(fn: Any) -> Any:
 def _upload(a: Any, dtype: Any = None, **_: Any) -> DeviceArray:
     if isinstance(a, DeviceArray):
         return a if dtype is None else a.astype(dtype)
-    out = np.array(a, dtype=dtype, copy=True).view(DeviceArray)
+    out = _ORIGINAL["array"](a, dtype=dtype, copy=True).view(DeviceArray)
     if isinstance(a, np.ndarray):
         transfers.append(("up", out.nbytes))
     return out
@@ -123,8 +141,25 @@ cupy.ndarray = DeviceArray  # type: ignore[attr-defined]
 ndimage = _Module("cupyx.scipy.ndimage", scipy.ndimage)
 
 
+_ORIGINAL = {name: getattr(np, name) for name in ("asarray", "array", "ascontiguousarray", "asanyarray")}
+
+
+def _refusing(name: str) -> Any:
+    original = _ORIGINAL[name]
+
+    def convert(a: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(a, DeviceArray):
+            raise TypeError(f"numpy.{name} of a device array: implicit download (use .get() / to_host)")
+        return original(a, *args, **kwargs)
+
+    return convert
+
+
 def install(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """Make ghostlive see this module as a working cupy (and cupyx.scipy.ndimage) for one test."""
+    """Make ghostlive see this module as a working cupy (and cupyx.scipy.ndimage) for one test; numpy's
+    converters refuse device arrays meanwhile, as they do for cupy's."""
+    for name in _ORIGINAL:
+        monkeypatch.setattr(np, name, _refusing(name))
     cupyx = types.ModuleType("cupyx")
     cupyx.scipy = types.ModuleType("cupyx.scipy")  # type: ignore[attr-defined]
     cupyx.scipy.ndimage = ndimage  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import FrameDevice, FrameResult, StageTimes
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.tracking import TrackerOptions
-from ghostlive.xp import is_portable, portable, resolve_device
+from ghostlive.xp import is_portable, on_device, portable, resolve_device, to_host
 
 from .conftest import DATA
 from .media_tools import frames_of
@@ -319,3 +319,25 @@ def test_triangle_raster_is_the_same_in_many_chunks(astronaut, analyzer, monkeyp
     whole = raster.triangle_ids(face.landmarks, tris, roi, order)
     monkeypatch.setattr(raster, "CANDIDATE_BUDGET", 500)  # forces dozens of chunks
     assert np.array_equal(raster.triangle_ids(face.landmarks, tris, roi, order), whole)
+
+
+def test_the_stand_in_gpu_refuses_what_cupy_refuses(monkeypatch) -> None:
+    """The stand-in is only useful if it is strict: each refusal it promises, checked."""
+    from . import fake_cupy
+
+    cp = fake_cupy.install(monkeypatch)
+    dev = cp.asarray(np.arange(6, dtype=np.float32))
+    host = np.ones(6, np.float32)
+    assert resolve_device("cuda") is cp and on_device(dev) and not on_device(host)
+    for bad in (
+        lambda: np.clip(dev, 0, 1),
+        lambda: np.asarray(dev),
+        lambda: dev + host,
+        lambda: dev[np.array([0, 1])],
+        lambda: dev.__setitem__(slice(0, 6), host),
+        lambda: float(dev),
+    ):
+        with pytest.raises(TypeError):
+            bad()
+    assert np.array_equal(to_host(cp.clip(dev, 0, 1) + 1), np.clip(np.arange(6), 0, 1) + 1)
+    assert fake_cupy.transfers == [("up", 24), ("down", 24)]

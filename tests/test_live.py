@@ -160,6 +160,7 @@ def test_slow_stage_drops_old_frames_and_latency_stays_bounded(portrait_clip: Pa
     assert max(lat) < 0.6  # one slow swap plus at most one frame of waiting
     early, late = np.median(lat[: len(lat) // 3]), np.median(lat[-len(lat) // 3 :])
     assert late < early + 0.05  # no build-up
+    assert stats.device == "cpu" and stats.line().endswith("on cpu")  # where frames were processed
 
 
 def test_source_change_mid_run_has_no_gap(portrait_clip: Path, astronaut) -> None:

@@ -108,11 +108,11 @@ class BlazeFace:
         xp = array_module(logits)
         logits = logits.reshape(-1)
         threshold = float(np.log(min_score / (1.0 - min_score))) - 1e-4 if 0.0 < min_score < 1.0 else -np.inf
-        keep = to_host(xp.nonzero(logits >= threshold)[0]) if min_score > 0.0 else np.arange(logits.shape[0])
-        reg = to_host(regressors.reshape(-1, 16)[keep]) / self.config.input_size
-        raw_logits = to_host(logits[keep]).astype(np.float64)
+        chosen = xp.nonzero(logits >= threshold)[0] if min_score > 0.0 else xp.arange(logits.shape[0])
+        reg = to_host(regressors.reshape(-1, 16)[chosen]) / self.config.input_size
+        raw_logits = to_host(logits[chosen]).astype(np.float64)
         scores = 1.0 / (1.0 + np.exp(-np.clip(raw_logits, -100, 100)))
-        anchors_kept = self._anchors[keep]
+        anchors_kept = self._anchors[to_host(chosen)]
         kps = reg[:, 4:] + np.tile(anchors_kept, (1, 6))
         cx, cy = reg[:, 0] + anchors_kept[:, 0], reg[:, 1] + anchors_kept[:, 1]
         w, h = reg[:, 2], reg[:, 3]

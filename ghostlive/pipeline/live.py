@@ -22,6 +22,7 @@ import numpy as np
 
 from ghostlive.media.sinks import Sink
 from ghostlive.media.sources import FrameSource
+from ghostlive.pipeline.frame import FrameDevice
 from ghostlive.pipeline.stream import Pair, StreamSwapper
 from ghostlive.swappers.base import Swapper
 from ghostlive.types import Embedding, Face, Frame
@@ -79,6 +80,8 @@ class LiveStats:
     faces: int
     reconnects: int
     swapper: str
+    device: str = "cpu"
+    """Where frames are processed: cpu, cuda, or "cpu (GPU failed: …)" after a fallback."""
 
     @property
     def drop_rate(self) -> float:
@@ -87,8 +90,13 @@ class LiveStats:
     def line(self) -> str:
         return (
             f"{self.fps:5.1f} fps | latency p50 {self.latency_p50:5.0f} ms p95 {self.latency_p95:5.0f} ms | "
-            f"dropped {self.dropped} ({100 * self.drop_rate:.1f}%) | faces {self.faces} | {self.swapper}"
+            f"dropped {self.dropped} ({100 * self.drop_rate:.1f}%) | faces {self.faces} | {self.swapper} "
+            f"on {self.device}"
         )
+
+
+def _device_label(device: FrameDevice) -> str:
+    return f"cpu (GPU failed: {device.fell_back[:60]})" if device.fell_back else device.name
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,7 @@ class LivePipeline:
             faces=self._faces,
             reconnects=self.reconnects,
             swapper=getattr(self.swapper.swapper, "name", "?"),
+            device=_device_label(self.swapper.device),
         )
 
     # threads --------------------------------------------------------------------------------------------
