@@ -236,6 +236,16 @@ def test_a_failing_gpu_path_falls_back_to_the_cpu_once(astronaut: np.ndarray, ca
     assert seen == [True, False, False]  # stays on the CPU
 
 
+def test_a_failing_upload_falls_back_too(astronaut: np.ndarray) -> None:
+    def out_of_memory(_a: np.ndarray) -> np.ndarray:
+        raise MemoryError("cudaErrorMemoryAllocation: out of memory")
+
+    device = FrameDevice("cpu")
+    device.xp = FakeGpu(asarray=out_of_memory)
+    assert device.apply(astronaut, lambda img: img.shape) == astronaut.shape
+    assert device.name == "cpu" and "out of memory" in (device.fell_back or "")
+
+
 def test_ghostlive_errors_are_not_hidden_by_the_fallback(astronaut: np.ndarray) -> None:
     device = FrameDevice("cpu")
     device.xp = FakeGpu(asarray=lambda a: np.array(a, copy=True))

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from ghostlive.types import Array, Face, Frame
 from ghostlive.xp import resolve_device, to_device, to_host
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STAGES: tuple[str, ...] = ("detect", "landmarks", "select", "swap", "blend")
 
@@ -79,20 +80,29 @@ class FrameDevice:
     def upload(self, image: Array) -> Array:
         return to_device(image, self.xp)
 
-    def run(self, frame: Frame, fn: Callable[[Array], FrameResult]) -> FrameResult:
-        """``fn`` on ``frame`` moved to this device; the result frame comes back as a host array."""
+    def apply(self, value: Any, fn: Callable[[Any], T]) -> T:
+        """``fn`` on ``value`` moved to this device. An unexpected failure on the GPU (upload included) redoes
+        ``fn`` on the host value and moves this device to the CPU for good, with one warning."""
         if self.xp is np:
-            return fn(frame)
+            return fn(value)
         try:
-            result = fn(self.upload(frame))
-            return replace(result, frame=to_host(result.frame))
+            return fn(self.upload(value))
         except GhostliveError:
             raise
         except Exception as exc:  # noqa: BLE001 - any GPU failure: redo on the CPU, say so once
             self.fell_back = f"{type(exc).__name__}: {exc}"
             log.warning("the GPU frame path failed (%s); continuing on the CPU", self.fell_back)
             self.xp = np
-            return fn(frame)
+            return fn(value)
+
+    def run(self, frame: Frame, fn: Callable[[Array], FrameResult]) -> FrameResult:
+        """``fn`` on ``frame`` moved to this device; the result frame comes back as a host array."""
+
+        def swap_and_download(f: Array) -> FrameResult:
+            result = fn(f)
+            return replace(result, frame=to_host(result.frame))
+
+        return self.apply(frame, swap_and_download)
 
 
 class FramePipeline:
@@ -128,7 +138,7 @@ class FramePipeline:
     def set_source(self, image: Frame, index: int | None = None, label: str = "the source image") -> Face:
         """Choose the identity to paste: the largest face of ``image`` unless ``index`` says otherwise."""
         face = self.find_face(image, index, label)
-        self.source = self.swapper.prepare_source(self.device.upload(image), face)
+        self.source = self.device.apply(image, lambda img: self.swapper.prepare_source(img, face))
         self.source_face = face
         return face
 

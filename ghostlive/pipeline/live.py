@@ -203,8 +203,11 @@ class LivePipeline:
         def work() -> None:
             try:
                 new = build()
-                up = self.swapper.device.upload
-                pairs = [Pair(new.prepare_source(up(img), face), ref) for img, face, ref in sources]
+                device = self.swapper.device
+                pairs = [
+                    Pair(device.apply(img, lambda im, face=face: new.prepare_source(im, face)), ref)
+                    for img, face, ref in sources
+                ]
             except Exception as exc:  # noqa: BLE001 - reported, the old swapper stays
                 self._error(f"loading swapper: {exc}")
                 if done:
