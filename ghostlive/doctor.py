@@ -11,9 +11,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
 
 from ghostlive.engines.registry import ort_providers, torch_cuda
-from ghostlive.xp import cuda_runtime
+from ghostlive.xp import cuda_runtime, resolve_device
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,55 @@ def virtual_camera_check() -> Check:
     return Check("virtual camera", "ok", "v4l2loopback loaded; devices: " + (", ".join(names) or "none"))
 
 
+def frame_path_check() -> Check:
+    """Run the GPU frame path's ops once on a small synthetic frame and compare with the host: catches what
+    import checks miss (kernels that cannot compile, e.g. a missing NVRTC, or a broken driver)."""
+    name = "GPU frame path (--device auto)"
+    try:
+        xp = resolve_device("auto")
+    except Exception as exc:  # noqa: BLE001 - a broken install is a finding, not a crash
+        return Check(name, "fail", f"{type(exc).__name__}: {exc}", "use --device cpu until CuPy works")
+    if xp is np:
+        return Check(name, "warn", "frames are processed on the CPU (no usable CuPy)", "pip install 'ghostlive[gpu]'")
+    try:
+        error = _frame_ops_error(xp)
+    except Exception as exc:  # noqa: BLE001
+        return Check(
+            name,
+            "fail",
+            f"the GPU ops fail ({type(exc).__name__}: {exc}); ghostlive falls back to the CPU at the first frame",
+            "pip install nvidia-cuda-nvrtc-cu12 (CuPy compiles its kernels with NVRTC), or use --device cpu",
+        )
+    if error > 2.0:
+        return Check(name, "fail", f"GPU results differ from the CPU by {error:.1f} grey levels", "use --device cpu")
+    return Check(name, "ok", f"warp, blur, resize, raster and blend run on the GPU (max difference {error:.2f})")
+
+
+def _frame_ops_error(xp: Any) -> float:
+    """Largest difference between the device and host results of the frame path's basic ops."""
+    from ghostlive.ops.blend import Paste, paste
+    from ghostlive.ops.filters import gaussian_blur, resize, warp_affine
+    from ghostlive.ops.mask import feathered_mask
+    from ghostlive.xp import portable, to_device, to_host
+
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8), (0, 0), 2.0)
+    m = np.array([[0.9, 0.2, 5.0], [-0.2, 0.9, 8.0]])
+    outline = np.array([[30, 20], [90, 25], [100, 70], [60, 90], [25, 65]], np.float32)
+
+    def ops(img: Any) -> list[np.ndarray]:
+        warped = warp_affine(img, m, (112, 112))
+        soft = feathered_mask((0, 0, 128, 96), outline, feather=3.0, like=img)
+        face = gaussian_blur(img.astype(np.float32), 2.0)
+        blended = paste(img.copy(), Paste((0, 0, 128, 96), face, soft))
+        return [to_host(a).astype(np.float32) for a in (warped, resize(img, (40, 30), interpolation="area"), blended)]
+
+    with portable():
+        host = ops(frame)
+    device = ops(to_device(frame, xp))
+    return max(float(np.abs(h - d).max()) for h, d in zip(host, device, strict=True))
+
+
 def optional(name: str, module: str, fix: str) -> Check:
     version = _version(module)
     return Check(name, "ok", version) if version else Check(name, "warn", "not installed", fix)
@@ -168,6 +221,7 @@ def run_checks() -> list[Check]:
         Check("Python", "ok", f"{sys.version.split()[0]} on {platform.platform()}"),
         gpu_check(),
         cupy_check(),
+        frame_path_check(),
         ort_check(),
         cudnn_check(),
         tensorrt_check(),

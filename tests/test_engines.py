@@ -15,6 +15,7 @@ from ghostlive.engines.registry import guarded, open_runner, output_problem, run
 from ghostlive.cli import main
 from ghostlive.doctor import report, run_checks
 from ghostlive.errors import BackendUnavailableError
+from ghostlive.xp import gpu_available
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -343,3 +344,24 @@ def test_engine_build_sets_fp16_the_way_each_tensorrt_needs(tmp_path: Path, monk
     assert out.dtype == np.float32 and np.abs(out - ref).max() < 0.02 * np.abs(ref).max()
     build_engine(model, "fp32", (1, 2, 8), work)
     assert fake.seen["parsed"] == str(model) and fake.seen["timing_blob"] == b"+"
+
+
+def test_doctor_runs_the_gpu_frame_path(monkeypatch) -> None:
+    from ghostlive.doctor import frame_path_check
+
+    from . import fake_cupy
+
+    here = frame_path_check()
+    if not gpu_available():
+        assert here.status == "warn" and "ghostlive[gpu]" in here.fix
+    fake_cupy.install(monkeypatch)  # a working "GPU": the ops run on device arrays and match the host
+    ok = frame_path_check()
+    assert ok.status == "ok" and "max difference 0.00" in ok.detail
+    # a GPU whose kernels cannot compile: reported with the fix, not a crash
+    monkeypatch.setattr(fake_cupy.ndimage, "gaussian_filter", _nvrtc_failure, raising=False)
+    broken = frame_path_check()
+    assert broken.status == "fail" and "NVRTC" in broken.fix and "nvrtc" in broken.detail
+
+
+def _nvrtc_failure(*args, **kwargs):
+    raise RuntimeError("cupy_backends.cuda.libs.nvrtc: libnvrtc.so.12: cannot open shared object file")
