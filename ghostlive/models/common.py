@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ghostlive.engines.base import Runner
+import numpy as np
+
+from ghostlive.engines.base import Runner, run_any
 from ghostlive.errors import ModelError
+from ghostlive.ops.align import invert_affine
+from ghostlive.ops.filters import warp_affine
+from ghostlive.types import Affine, Array
+from ghostlive.xp import to_host
 
 
 def check_io(runner: Runner, inputs: int, outputs: int, what: str) -> None:
@@ -14,3 +20,13 @@ def check_io(runner: Runner, inputs: int, outputs: int, what: str) -> None:
             f"{runner.info.model}: a {what} model has {inputs} input(s) and {outputs} output(s), "
             f"this one has {got_in} and {got_out}"
         )
+
+
+def run_on_roi(runner: Runner, image: Array, crop_to_frame: Affine, size: int) -> list[np.ndarray]:
+    """The outputs (host arrays, in output order) of a MediaPipe-style model on the size×size crop that
+    ``crop_to_frame`` maps onto ``image``: bilinear, replicated border, RGB in [0, 1]. The crop is cut where
+    the image lives (host or device); only the outputs come back to the host."""
+    crop = warp_affine(image, invert_affine(crop_to_frame), (size, size), border="replicate")
+    x = crop[None, ..., ::-1].astype(np.float32) * (1.0 / 255.0)
+    out = run_any(runner, {runner.info.inputs[0].name: x})
+    return [to_host(out[o.name]) for o in runner.info.outputs]

@@ -13,12 +13,10 @@ from importlib import resources
 
 import numpy as np
 
-from ghostlive.engines.base import Runner, run_any
-from ghostlive.models.common import check_io
-from ghostlive.ops.align import invert_affine
-from ghostlive.ops.filters import warp_affine
+from ghostlive.engines.base import Runner
+from ghostlive.models.common import check_io, run_on_roi
+from ghostlive.ops.align import transform_points
 from ghostlive.types import Affine, Array, Detection, Face, Points
-from ghostlive.xp import to_host
 
 INPUT_SIZE = 192
 ROI_SCALE = 1.5
@@ -127,22 +125,16 @@ class FaceMesh:
     def __init__(self, runner: Runner) -> None:
         check_io(runner, 1, 2, "face mesh (landmarks, presence)")
         self.runner = runner
-        self._input = runner.info.inputs[0].name
-        self._outputs = [o.name for o in runner.info.outputs]
 
     def run(self, image: Array, crop_to_frame: Affine) -> tuple[Points, np.ndarray, float]:
         """Landmarks (468×2, frame pixels), depth (468) and presence probability for one ROI of a host or
         device image (the crop is cut where the image lives; only the points come back to the host)."""
-        crop = warp_affine(image, invert_affine(crop_to_frame), (INPUT_SIZE, INPUT_SIZE), border="replicate")
-        x = crop[None, ..., ::-1].astype(np.float32) * (1.0 / 255.0)
-        out = run_any(self.runner, {self._input: x})
-        a, b = (to_host(out[n]) for n in self._outputs)
+        a, b = run_on_roi(self.runner, image, crop_to_frame, INPUT_SIZE)
         pts, logit = (a, b) if a.size > b.size else (b, a)
         pts = pts.reshape(468, 3).astype(np.float64)
-        xy = pts[:, :2] @ crop_to_frame[:, :2].T + crop_to_frame[:, 2]
         scale = float(np.sqrt(abs(np.linalg.det(crop_to_frame[:, :2]))))
         presence = float(1.0 / (1.0 + np.exp(-np.clip(float(logit.reshape(-1)[0]), -60, 60))))
-        return xy.astype(np.float32), (pts[:, 2] * scale).astype(np.float32), presence
+        return transform_points(pts[:, :2], crop_to_frame), (pts[:, 2] * scale).astype(np.float32), presence
 
     def landmarks(self, image: Array, det: Detection, *, refine: int = 1) -> Face:
         """A :class:`Face` for ``det``: one pass on the detection ROI, then ``refine`` passes on the mesh ROI."""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ghostlive.engines.base import Runner
-from ghostlive.models.common import check_io
-from ghostlive.types import Affine, Face, Frame, Points
+from ghostlive.models.common import check_io, run_on_roi
+from ghostlive.ops.align import transform_points
+from ghostlive.types import Affine, Array, Face, Points
 
 INPUT_SIZE = 64
 ROI_SCALE = 2.3
@@ -57,28 +57,13 @@ class IrisLandmarks:
     def __init__(self, runner: Runner) -> None:
         check_io(runner, 1, 2, "iris (eye contour, iris)")
         self.runner = runner
-        self._input = runner.info.inputs[0].name
-        self._outputs = [o.name for o in runner.info.outputs]
 
-    def eye(self, image: Frame, face: Face, side: str) -> Eye:
+    def eye(self, image: Array, face: Face, side: str) -> Eye:
         """The iris and contour of the subject's ``side`` ('right' or 'left') eye."""
         crop_to_frame = eye_roi(face.landmarks, side, mirror=side == "left")
-        crop = cv2.warpAffine(
-            image,
-            cv2.invertAffineTransform(crop_to_frame),
-            (INPUT_SIZE, INPUT_SIZE),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        x = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) * (1.0 / 255.0)
-        out = self.runner.run({self._input: x[None]})
-        a, b = (out[n].reshape(-1, 3)[:, :2].astype(np.float64) for n in self._outputs)
+        a, b = (o.reshape(-1, 3)[:, :2] for o in run_on_roi(self.runner, image, crop_to_frame, INPUT_SIZE))
         contour, iris = (a, b) if len(a) > len(b) else (b, a)
-        to_frame = crop_to_frame[:, :2].T
-        return Eye(
-            iris=(iris @ to_frame + crop_to_frame[:, 2]).astype(np.float32),
-            contour=(contour @ to_frame + crop_to_frame[:, 2]).astype(np.float32),
-        )
+        return Eye(iris=transform_points(iris, crop_to_frame), contour=transform_points(contour, crop_to_frame))
 
-    def eyes(self, image: Frame, face: Face) -> dict[str, Eye]:
+    def eyes(self, image: Array, face: Face) -> dict[str, Eye]:
         return {side: self.eye(image, face, side) for side in EYE_CORNERS}
