@@ -49,5 +49,11 @@ def run_any(runner: Runner, inputs: dict[str, Any]) -> dict[str, Any]:
     device_run = getattr(runner, "run_device", None)
     if device_run is not None and not host_fast_path(xp):
         return device_run(dict(inputs))
+    return run_via_host(runner, inputs)
+
+
+def run_via_host(runner: Runner, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``runner.run`` on host copies of ``inputs``; outputs moved back to the inputs' array module."""
+    xp = array_module(*inputs.values())
     out = runner.run({k: np.ascontiguousarray(to_host(v)) for k, v in inputs.items()})
     return {k: to_device(v, xp) for k, v in out.items()}

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ghostlive.engines.base import RunnerInfo, TensorSpec
+from ghostlive.engines.base import RunnerInfo, TensorSpec, run_via_host
 
 from ghostlive.errors import InputNotFoundError, ModelError
-from ghostlive.xp import array_module, to_host
+from ghostlive.xp import array_module
 
 log = logging.getLogger(__name__)
 GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
@@ -71,8 +71,7 @@ class OrtRunner:
         xp = array_module(*inputs.values())
         on_gpu = xp is not np
         if on_gpu and not self.on_gpu:
-            out = self.run({k: to_host(v) for k, v in inputs.items()})
-            return {k: xp.asarray(v) for k, v in out.items()}
+            return run_via_host(self, inputs)
         device = "cuda" if on_gpu else "cpu"
         device_id = 0
         binding = self._session.io_binding()

@@ -86,11 +86,6 @@ def portable() -> Iterator[None]:
         _portable[0] = before
 
 
-def is_portable() -> bool:
-    """True inside :func:`portable`."""
-    return _portable[0]
-
-
 def host_fast_path(xp: ModuleType) -> bool:
     """Whether an op on ``xp`` arrays may use its OpenCV host implementation."""
     return xp is np and not _portable[0]

@@ -29,7 +29,7 @@ from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import FrameDevice, FrameResult, StageTimes
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.tracking import TrackerOptions
-from ghostlive.xp import is_portable, on_device, portable, resolve_device, to_host
+from ghostlive.xp import host_fast_path, on_device, portable, resolve_device, to_host
 
 from .conftest import DATA
 from .media_tools import frames_of
@@ -44,10 +44,10 @@ def both(fn, *args, **kwargs):
 
 
 def test_portable_is_scoped_and_devices_resolve() -> None:
-    assert not is_portable()
+    assert host_fast_path(np)
     with portable():
-        assert is_portable()
-    assert not is_portable()
+        assert not host_fast_path(np)
+    assert host_fast_path(np)
     assert resolve_device("cpu") is np
     with pytest.raises(ConfigError, match="device must be one of"):
         resolve_device("tpu")

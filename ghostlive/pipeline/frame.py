@@ -69,7 +69,6 @@ class FrameDevice:
     """
 
     def __init__(self, device: str = "cpu") -> None:
-        self.requested = device
         self.xp = resolve_device(device)
         self.fell_back: str | None = None
 
