@@ -59,14 +59,22 @@ def feathered_mask(
     soft = xp.clip(gaussian_blur(outer, feather), 0.0, 1.0)
     # exactly 0 outside the outline, whatever σ: OpenCV's fill is > 0 only where the outline covers part of a
     # pixel; centre sampling (undilated) is a subset of that
-    inside = fill_polygons(shape, roi, [outline]) if host_fast_path(xp) else polygon_fill(shape, roi, [outline], xp)
+    inside = _covered(shape, roi, [outline], xp)
     soft = xp.where(inside > 0, soft, 0.0)
     hole_list = list(holes)
     if hole_list:
         hf = feather / 2.0 if hole_feather is None else hole_feather
         inner = fill_polygons(shape, roi, [offset_polygon(h, -(3.0 * hf + 1.0)) for h in hole_list], xp)
         soft = soft * (1.0 - xp.clip(gaussian_blur(inner, hf), 0.0, 1.0))
+        # exactly 0 inside each hole: a blurred 1 is not always exactly 1 (OpenCV 5's blur leaves 1 - 6e-8)
+        exact = _covered(shape, roi, hole_list, xp)
+        soft = xp.where(exact > 0, 0.0, soft)
     return soft
+
+
+def _covered(shape: tuple[int, int], roi: Roi, polygons: list[Points], xp: ModuleType) -> Array:
+    """Pixels that ``polygons`` cover at least partly (the host's anti-aliased fill), or by centre (elsewhere)."""
+    return fill_polygons(shape, roi, polygons) if host_fast_path(xp) else polygon_fill(shape, roi, polygons, xp)
 
 
 # GHOST's adaptive mask (106-point landmarks) -------------------------------------------------------------
