@@ -342,5 +342,7 @@ def test_soak_memory_and_latency_stay_flat(portrait_clip: Path) -> None:
     mem = [m for m, _ in samples]
     lat = [p for _, p in samples]
     assert max(mem[3:]) - mem[2] < 40  # MB, after warm-up
-    assert np.median(lat[-5:]) < 1.5 * np.median(lat[:5]) + 10
+    # a queue that grows adds latency without bound (seconds after 150 s); scheduling noise on a busy 2-core
+    # machine moves the median by tens of milliseconds, which this bound tolerates
+    assert np.median(lat[-5:]) < 2.0 * np.median(lat[:5]) + 100
     assert not pipe.errors
