@@ -74,9 +74,10 @@ def same_file(a: PathLike, b: PathLike) -> bool:
     ra, rb = _resolved(pa), _resolved(pb)
     if ra == rb:
         return True
-    if ra.parent.is_dir() and case_insensitive(str(ra.parent)):
-        return str(ra).casefold() == str(rb).casefold()
-    return False
+    if str(ra).casefold() != str(rb).casefold():
+        return False  # no need to probe the file system
+    folder = ra.parent if ra.parent.is_dir() else rb.parent
+    return folder.is_dir() and case_insensitive(str(folder))
 
 
 def check_sinks(outputs: Iterable[PathLike | None], inputs: Iterable[PathLike | None]) -> None:
