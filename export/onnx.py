@@ -14,7 +14,7 @@ from typing import Literal
 
 import torch
 from ghostlive.export.aei_net import AEINet
-from ghostlive.export.checkpoint import load_into, read_state_dict
+from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
 from ghostlive.export.iresnet import IResNet, iresnet100
 from torch import nn
 
@@ -139,6 +139,14 @@ def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
     if "fc.weight" in keys and any(k.startswith("layer4.") for k in keys):
         return "arcface", iresnet100()
     raise ModelError("not a GHOST generator or ArcFace iresnet100 checkpoint (unknown keys)", path)
+
+
+def expected_network(name: str, state: dict[str, torch.Tensor]) -> list[str]:
+    """Mismatches (missing, unexpected, wrong-shaped keys) between ``state`` and the network ``name``
+    ('ghost-1/2/3' or 'ghost-arcface'); empty when it fits. Built on the meta device: no memory, no weights."""
+    with torch.device("meta"):
+        model = iresnet100() if name == "ghost-arcface" else AEINet(int(name.rsplit("-", 1)[1]))
+    return mismatch_report(model, state)
 
 
 def export_checkpoint(checkpoint: str | Path, output: str | Path, precision: Precision = "fp32") -> Path:

@@ -8,11 +8,22 @@ import sys
 from collections.abc import Sequence
 
 from ghostlive import __version__
+from ghostlive.cli_args import float_range, int_range
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import DETECTORS, asset_path
-from ghostlive.jobs import Job, PairSpec, SwapSettings, run_folder, run_image, run_video, target_kind
+from ghostlive.jobs import (
+    Job,
+    PairSpec,
+    SwapSettings,
+    folder_summary,
+    run_folder,
+    run_image,
+    run_video,
+    target_kind,
+)
 from ghostlive.media.image import check_output_path
+from ghostlive.media.paths import check_sinks
 from ghostlive.media.video import EncodeOptions
 from ghostlive.models.registry import SWAPPERS
 from ghostlive.ops.color import COLOR_MODES
@@ -23,6 +34,8 @@ from ghostlive.types import KEEP_REGIONS
 from ghostlive.xp import DEVICES
 
 log = logging.getLogger("ghostlive")
+MAX_TILES = 8
+"""More tile levels than this find nothing new: levels stop where tiles get too small."""
 
 
 def _keep(value: str) -> tuple[str, ...]:
@@ -41,7 +54,7 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         default="all",
         help="which target faces to swap (default: all)",
     )
-    g.add_argument("--face-index", type=int, default=0, help="with --faces index: 0 = leftmost face")
+    g.add_argument("--face-index", type=int_range(0), default=0, help="with --faces index: 0 = leftmost face")
     g.add_argument(
         "--reference",
         action="append",
@@ -51,7 +64,7 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--similarity",
-        type=float,
+        type=float_range(-1.0, 1.0),
         default=None,
         help="with --faces reference: minimum similarity (default: the matcher's own)",
     )
@@ -63,11 +76,11 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         metavar="FACE=REFERENCE",
         help="paste FACE onto the person shown in REFERENCE (repeatable: several people at once)",
     )
-    g.add_argument("--source-face", type=int, default=None, help="face in the source image (default: largest)")
+    g.add_argument("--source-face", type=int_range(0), default=None, help="face in the source image (default: largest)")
     g.add_argument("--detector", choices=DETECTORS, default="full", help="BlazeFace variant (default: full)")
     g.add_argument(
         "--tiles",
-        type=int,
+        type=int_range(0, MAX_TILES),
         default=2,
         metavar="LEVELS",
         help="extra detection passes over magnified tiles for small faces (0 = off, default 2)",
@@ -80,11 +93,15 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
     )
     v = p.add_argument_group("video")
     v.add_argument("--codec", default="libx264", help="video codec (default libx264 / H.264)")
-    v.add_argument("--crf", type=int, default=18, help="quality for x264/x265, lower is better (default 18)")
+    v.add_argument(
+        "--crf", type=int_range(0, 63), default=18, help="quality for x264/x265, lower is better (default 18)"
+    )
     v.add_argument("--preset", default="medium", help="x264/x265 speed preset (default medium)")
     v.add_argument("--no-smoothing", action="store_true", help="turn off landmark smoothing")
-    v.add_argument("--max-gap", type=int, default=5, help="frames a lost face is held before it ends (default 5)")
-    v.add_argument("--detect-every", type=int, default=1, help="run the detector every N frames (default 1)")
+    v.add_argument(
+        "--max-gap", type=int_range(0), default=5, help="frames a lost face is held before it ends (default 5)"
+    )
+    v.add_argument("--detect-every", type=int_range(1), default=1, help="run the detector every N frames (default 1)")
     v.add_argument("--label", default="", help="burn a visible label into every frame, e.g. 'AI-generated'")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     g.add_argument(
@@ -128,18 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_swap_options(demo)
 
     bench = sub.add_parser("bench", help="measure per-stage speed on real photos")
-    bench.add_argument("--frames", type=int, default=50, help="timed frames per size (default 50)")
+    bench.add_argument("--frames", type=int_range(1), default=50, help="timed frames per size (default 50)")
     bench.add_argument("--sizes", default="640x480,1280x720", help="comma-separated WxH frame sizes")
-    bench.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
+    bench.add_argument("--threads", type=int_range(0), default=0, help="ONNX Runtime threads (0 = all cores)")
     bench.add_argument(
         "--tiles",
-        type=int,
+        type=int_range(0, MAX_TILES),
         default=0,
         metavar="LEVELS",
         help="small-face tile levels, as for swap (default 0, the live setting)",
     )
     bench.add_argument("--live", action="store_true", help="also measure the threaded live loop")
-    bench.add_argument("--live-seconds", type=float, default=8.0, help="seconds per size for --live")
+    bench.add_argument(
+        "--live-seconds", type=float_range(0.0, lo_open=True), default=8.0, help="seconds per size for --live"
+    )
     bench.add_argument("--video", metavar="N,N", help="also time offline video of these lengths, e.g. 150,600")
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument(
@@ -161,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where frames are processed (portable: the GPU code path on numpy, to check it on a CPU)",
     )
     bench.add_argument("--batches", default="1,8", help="generator batch sizes (default 1,8)")
-    bench.add_argument("--runs", type=int, default=3, help="timed generator runs per batch size (default 3)")
+    bench.add_argument("--runs", type=int_range(1), default=3, help="timed generator runs per batch size (default 3)")
     sub.add_parser("gui", help="open the desktop app (needs the gui extra: PySide6)")
     doctor = sub.add_parser("doctor", help="check GPU, CUDA, cuDNN, TensorRT, ONNX Runtime and virtual cameras")
     doctor.add_argument("--strict", action="store_true", help="exit 1 when any check fails")
@@ -169,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     esub = engines.add_subparsers(dest="engines_command", required=True)
     build = esub.add_parser("build", help="build (or reuse) engines for every installed ONNX model")
     build.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
-    build.add_argument("--max-batch", type=int, default=8)
+    build.add_argument("--max-batch", type=int_range(1, 64), default=8)
     from ghostlive.live_cli import add_parser as add_live
     from ghostlive.models_cli import add_parsers
 
@@ -225,13 +244,15 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     kind = target_kind(target)
     if kind == "image":
         check_output_path(args.output, inputs)
+    elif kind == "video":
+        check_sinks([args.output], inputs)
     job = Job(_settings(args), pairs)
     if kind == "folder":
         written, problems = run_folder(job, target, args.output)
         for problem in problems:
-            print(f"skipped: {problem}", file=sys.stderr)
-        print(f"swapped {written} image(s) → {args.output}")
-        return 0 if written else 1
+            print(f"failed: {problem}", file=sys.stderr)
+        print(folder_summary(written, problems, args.output))
+        return 1 if problems else 0
     if kind == "video":
         report = run_video(job, target, args.output, progress=None if args.quiet else _show_progress)
         if not args.quiet:

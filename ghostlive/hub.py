@@ -134,7 +134,10 @@ class ModelStore:
 
     # adding files -----------------------------------------------------------------------------------------
     def import_file(self, source: str | Path, filename: str | None = None) -> Path:
-        """Copy a local model file into the store (the original is left untouched)."""
+        """Copy a local model file into the store (the original is left untouched). The copy must be a usable
+        model of its name (see :mod:`ghostlive.models.validate`); otherwise nothing is stored."""
+        from ghostlive.models.validate import check_model_file
+
         src = require_file(source, "model file")
         name = filename or src.name
         spec = BY_FILENAME.get(name)
@@ -143,6 +146,8 @@ class ModelStore:
         os.close(fd)
         try:
             shutil.copyfile(src, tmp)
+            checked = check_model_file(Path(tmp), name, src)
+            log.info("%s: %s", src, checked)
             return self._install(Path(tmp), name, f"import:{src.resolve()}", spec.sha256 if spec else "")
         finally:
             Path(tmp).unlink(missing_ok=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ghostlive.errors import ConfigError, InvalidInputError, NoFaceError, OutputError
 from ghostlive.faces import FaceAnalyzer, LbpEmbedder, TargetSelection
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
+from ghostlive.media.paths import check_sinks, same_file
 from ghostlive.media.video import VIDEO_SUFFIXES, EncodeOptions
 from ghostlive.pipeline.frame import FrameDevice, FramePipeline, FrameResult
 from ghostlive.pipeline.offline import Progress, VideoReport, swap_video
@@ -140,29 +142,44 @@ def run_image(job: Job, target: str, output: str | Path, inputs: tuple[str, ...]
 def run_folder(
     job: Job, folder: str | Path, output: str | Path, report: Callable[[str], None] = log.info
 ) -> tuple[int, list[str]]:
-    """Swap every image in ``folder`` into the folder ``output`` (created if missing); inputs are never
-    overwritten. Returns (images written, problems)."""
+    """Swap every image in ``folder`` into the folder ``output``; inputs are never overwritten. ``output`` is
+    created only when there are images to swap, and removed again when it was new and nothing was written.
+    Returns (images written, problems), each problem as ``"NAME: reason"``."""
     src, dst = Path(folder), Path(output)
     if dst.exists() and not dst.is_dir():
         raise OutputError("must be a folder when the target is a folder", dst)
-    if dst.resolve() == src.resolve():
+    if same_file(dst, src):
         raise OutputError("the output folder is the input folder; choose another so nothing is overwritten", dst)
     if not dst.parent.is_dir():
         raise OutputError(f"the folder {dst.parent} does not exist", dst)
-    dst.mkdir(exist_ok=True)
     files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise InvalidInputError("contains no images", src)
+        raise InvalidInputError(f"is a folder with no images in it ({', '.join(sorted(IMAGE_SUFFIXES))})", src)
+    created = not dst.exists()
+    dst.mkdir(exist_ok=True)
     written, problems = 0, []
-    for i, path in enumerate(files):
-        out = dst / (path.name if path.suffix.lower() in WRITABLE else path.stem + ".png")
-        try:
-            run_image(job, str(path), out, (str(path),))
-            written += 1
-        except (InvalidInputError, NoFaceError) as exc:
-            problems.append(str(exc))
-        report(f"[{i + 1}/{len(files)}] {path.name}")
+    try:
+        for i, path in enumerate(files):
+            out = dst / (path.name if path.suffix.lower() in WRITABLE else path.stem + ".png")
+            try:
+                run_image(job, str(path), out, (str(path),))
+                written += 1
+            except (InvalidInputError, NoFaceError) as exc:
+                problems.append(f"{path.name}: {str(exc).removeprefix(f'{exc.path}: ')}")
+            report(f"[{i + 1}/{len(files)}] {path.name}")
+    finally:
+        if created and not written:
+            with suppress(OSError):
+                dst.rmdir()
     return written, problems
+
+
+def folder_summary(written: int, problems: list[str], output: str | Path) -> str:
+    """One line: how many images were written where, how many failed and which (from :func:`run_folder`)."""
+    line = f"{written} done, {len(problems)} failed"
+    if problems:
+        line += " (" + ", ".join(p.split(": ", 1)[0] for p in problems) + ")"
+    return line + (f" → {output}" if written else "; nothing written")
 
 
 def run_video(
@@ -175,8 +192,7 @@ def run_video(
     out = Path(output)
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(f"a video needs a video output ({', '.join(sorted(VIDEO_SUFFIXES))})", out)
-    if out.exists() and out.resolve() == Path(target).resolve():
-        raise OutputError("the output would overwrite the input; choose another output path", out)
+    check_sinks([out], [target])
     return swap_video(
         target, out, job.stream(), encode=job.settings.encode, label=job.settings.label, progress=progress, stop=stop
     )

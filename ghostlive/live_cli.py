@@ -6,8 +6,10 @@ import argparse
 import sys
 import time
 
+from ghostlive.cli_args import address, float_range
 from ghostlive.errors import ConfigError
-from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera
+from ghostlive.media.paths import check_live_sinks
+from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
 from ghostlive.media.sources import open_source
 from ghostlive.pipeline.live import LiveOptions, LivePipeline
 
@@ -18,13 +20,15 @@ def add_parser(sub: argparse._SubParsersAction, add_swap_options) -> None:  # ty
     live.add_argument("--camera", default="0", help="camera index, /dev/videoN, stream URL, or a video file")
     live.add_argument("--no-loop", action="store_true", help="with a video file: stop at its end")
     live.add_argument("--size", default="", metavar="WxH", help="camera resolution to ask for, e.g. 1280x720")
-    live.add_argument("--fps", type=float, default=0.0, help="camera frame rate to ask for")
+    live.add_argument("--fps", type=float_range(0.0, 240.0), default=0.0, help="camera frame rate to ask for")
     live.add_argument("--virtual-camera", action="store_true", help="send the output to a virtual camera")
     live.add_argument("--virtual-camera-device", default=None, help="e.g. /dev/video10 (v4l2loopback)")
-    live.add_argument("--stream", default="", metavar="HOST:PORT", help="serve MJPEG over HTTP, e.g. 127.0.0.1:8080")
+    live.add_argument("--stream", type=address, metavar="HOST:PORT", help="serve MJPEG over HTTP, e.g. 127.0.0.1:8080")
     live.add_argument("--token", default=None, help="access token for --stream (required off loopback)")
     live.add_argument("--record", default="", metavar="OUT.mp4", help="record the swapped output")
-    live.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0 = Ctrl-C)")
+    live.add_argument(
+        "--duration", type=float_range(0.0), default=0.0, help="stop after this many seconds (0 = Ctrl-C)"
+    )
     add_swap_options(live)
     live.set_defaults(tiles=0, detect_every=3)
 
@@ -36,11 +40,23 @@ def _size(text: str) -> tuple[int, int]:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise ConfigError(f"--size {text!r} is not WIDTHxHEIGHT") from None
+    if not (16 <= w <= 16384 and 16 <= h <= 16384):
+        raise ConfigError(f"--size {text!r} is outside 16x16 … 16384x16384")
     return w, h
+
+
+def check_live_outputs(args: argparse.Namespace) -> None:
+    """Before anything opens: no file output may be an input, and the recording must be a video file name."""
+    photos = [args.source, *args.reference, *(p.source for p in args.pair), *(p.reference for p in args.pair)]
+    device = args.virtual_camera_device if args.virtual_camera else None
+    check_live_sinks([args.record, device], args.camera, photos)
+    if args.record:
+        check_record_path(args.record)
 
 
 def run_live(args: argparse.Namespace, job_factory) -> int:
     width, height = _size(args.size)
+    check_live_outputs(args)
     job = job_factory(args)
     probe = open_source(args.camera, loop=not args.no_loop, width=width, height=height, fps=args.fps)
     first = probe.read()
@@ -53,8 +69,8 @@ def run_live(args: argparse.Namespace, job_factory) -> int:
         if args.virtual_camera:
             sinks.append(VirtualCamera(first.shape[1], first.shape[0], fps, device=args.virtual_camera_device))
         if args.stream:
-            host, _, port = args.stream.rpartition(":")
-            sinks.append(MjpegServer(host or "127.0.0.1", int(port), token=args.token))
+            host, port = args.stream
+            sinks.append(MjpegServer(host, port, token=args.token))
         if args.record:
             sinks.append(Recorder(args.record))
     except Exception:

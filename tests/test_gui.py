@@ -153,3 +153,24 @@ def test_live_frames_are_swapped_and_source_changes_live(window: MainWindow, qtb
     seen = window.bridge.frames_seen
     qtbot.waitUntil(lambda: window.bridge.frames_seen > seen + 10, timeout=20_000)
     assert window.error_banner.isHidden()
+
+
+def test_recording_over_the_camera_file_is_refused(window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    """The window records to its output folder under a time-stamped name; when that name is the video file used
+    as the camera, the shared live check (the one ``ghostlive live`` uses) refuses before anything is written."""
+    import shutil
+    import time
+
+    camera = tmp_path / "ghostlive-rec.mp4"
+    shutil.copy(CLIP, camera)
+    before = camera.read_bytes()
+    window.add_source_photos([GRACE])
+    window.camera.setCurrentText(str(camera))
+    assert window.start_live()
+    monkeypatch.setattr(time, "strftime", lambda fmt, *args: "ghostlive-rec.mp4")
+    window.record_button.setChecked(True)
+    assert window.recorder is None and not window.record_button.isChecked()
+    assert "would overwrite an input" in window.error_banner.text()
+    window.stop_live()
+    assert camera.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mp4") == ["ghostlive-rec.mp4"]

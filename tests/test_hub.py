@@ -8,6 +8,7 @@ import os
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ghostlive.cli import main
@@ -15,7 +16,11 @@ from ghostlive.errors import ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, ModelSpec
 
+from .golden import manifests
 from .http_server import Files, serve
+from .onnx_graphs import arcface as arcface_graph
+from .onnx_graphs import inswapper as inswapper_graph
+from .onnx_graphs import landmark106 as landmark_graph
 
 PAYLOAD = os.urandom(3 * (1 << 20) + 12345)  # a few chunks, not a multiple of the chunk size
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -113,9 +118,10 @@ def test_archive_members_are_unpacked(tmp_path: Path) -> None:
 def test_import_verify_and_list_from_the_cli(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
     src = tmp_path / "inswapper_128.onnx"
-    src.write_bytes(PAYLOAD)
+    model = inswapper_graph(np.eye(512, dtype=np.float32))  # stand-in with inswapper's real signature
+    src.write_bytes(model)
     assert main(["models", "import", str(src)]) == 0
-    assert src.read_bytes() == PAYLOAD  # the original is left alone
+    assert src.read_bytes() == model  # the original is left alone
     assert main(["models", "verify"]) == 0
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
@@ -143,3 +149,79 @@ def test_import_of_missing_or_empty_files(tmp_path: Path, capsys, monkeypatch) -
     assert main(["models", "import", str(empty)]) == 1
     err = capsys.readouterr().err
     assert "nope.onnx: no such model file" in err and "empty.onnx: the model file is empty" in err
+
+
+def imported(tmp_path: Path, name: str, data: bytes) -> tuple[ModelStore, Path]:
+    src = tmp_path / name
+    src.write_bytes(data)
+    return ModelStore(tmp_path / "home"), src
+
+
+def nothing_stored(store: ModelStore) -> bool:
+    return store.manifest() == {} and leftovers(store) == [] and not list(store.staging.iterdir())
+
+
+def test_import_checks_the_onnx_signature(tmp_path: Path) -> None:
+    """Stand-in graphs (tests/onnx_graphs.py) with the real models' signatures are accepted under their names;
+    a graph under another model's name is refused and nothing is stored."""
+    store, src = imported(tmp_path, "w600k_r50.onnx", arcface_graph(np.ones((3, 512), np.float32)))
+    assert store.import_file(src).name == "w600k_r50.onnx"
+    store, src = imported(tmp_path, "2d106det.onnx", landmark_graph(np.zeros(212, np.float32)))
+    assert store.import_file(src).name == "2d106det.onnx"
+    assert set(store.verify()) == {"w600k_r50.onnx", "2d106det.onnx"}
+
+    wrong = ModelStore(tmp_path / "wrong")
+    _, src = imported(tmp_path, "x.onnx", landmark_graph(np.zeros(212, np.float32)))
+    with pytest.raises(
+        ModelError,
+        match=r"x.onnx: not the w600k model \(imported as w600k_r50.onnx\): its inputs: no tensor named 'input.1'",
+    ):
+        wrong.import_file(src, "w600k_r50.onnx")
+    with pytest.raises(
+        ModelError, match=r"not the inswapper model \(imported as inswapper_128.onnx\): its inputs: expected 2, found 1"
+    ):
+        wrong.import_file(src, "inswapper_128.onnx")
+    _, src = imported(tmp_path, "swapper.onnx", inswapper_graph(np.eye(512, dtype=np.float32)))
+    with pytest.raises(ModelError, match=r"target has shape 1×3×128×128, expected N×3×256×256"):
+        wrong.import_file(src, "ghost-2.onnx")
+    assert nothing_stored(wrong)
+
+
+def test_import_of_a_file_that_is_not_onnx(tmp_path: Path) -> None:
+    store, src = imported(tmp_path, "inswapper_128.onnx", b"hello\n")
+    with pytest.raises(ModelError, match=r"inswapper_128.onnx: not a loadable ONNX model"):
+        store.import_file(src)
+    assert nothing_stored(store)
+    assert store.verify() == {}
+
+
+def ghost_checkpoint(path: Path, entries: list, drop: int = 0) -> Path:
+    """A state_dict with exactly the released checkpoint's keys and shapes (from the golden manifest); each
+    tensor is one zero broadcast to its shape, so the file stays a few hundred KB."""
+    import torch
+
+    state = {k: torch.zeros((), dtype=getattr(torch, dt)).expand(shape) for k, shape, dt in entries[drop:]}
+    torch.save(state, path)
+    return path
+
+
+def test_import_checks_checkpoint_keys(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    entries = manifests()["arcface_backbone_iresnet100"]
+    store = ModelStore(tmp_path / "home")
+    good = ghost_checkpoint(tmp_path / "backbone.pth", entries)
+    assert store.import_file(good).name == "backbone.pth"
+    assert store.verify() == {"backbone.pth": "ok"}
+
+    wrong = ModelStore(tmp_path / "wrong")
+    short = ghost_checkpoint(tmp_path / "short.pth", entries, drop=3)
+    with pytest.raises(
+        ModelError,
+        match=r"short.pth: not the ghost-arcface checkpoint \(imported as backbone.pth\): 3 missing key\(s\)",
+    ):
+        wrong.import_file(short, "backbone.pth")
+    with pytest.raises(
+        ModelError, match=r"backbone.pth: not the ghost-1 checkpoint \(imported as G_unet_1block.pth\): .*missing"
+    ):
+        wrong.import_file(good, "G_unet_1block.pth")  # ArcFace weights under a generator's name
+    assert nothing_stored(wrong)

@@ -293,7 +293,12 @@ def test_image_folder(tmp_path: Path, capsys) -> None:
     (folder / "notes.txt").write_text("not an image")
     (folder / "empty.png").touch()
     out = tmp_path / "out"
-    assert main(["swap", "--source", GRACE, "--target", str(folder), "-o", str(out)]) == 0
+    assert main(["swap", "--source", GRACE, "--target", str(folder), "-o", str(out)]) == 1  # one file failed
     assert sorted(p.name for p in out.iterdir()) == ["astronaut.png", "grace_hopper.jpg"]
-    assert "empty.png" in capsys.readouterr().err
+    stdout, err = capsys.readouterr()
+    assert "failed: empty.png: the file is empty" in err
+    assert stdout.strip().splitlines()[-1] == f"2 done, 1 failed (empty.png) → {out}"
+    (folder / "empty.png").unlink()
+    assert main(["swap", "--source", GRACE, "--target", str(folder), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"2 done, 0 failed → {out}"
     assert main(["swap", "--source", GRACE, "--target", str(folder), "-o", str(folder)]) == 1

@@ -42,6 +42,7 @@ from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import Job, PairSpec, SwapSettings, run_folder, run_image, run_video, target_kind
 from ghostlive.media.image import read_image
+from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import MjpegServer, Recorder, VirtualCamera
 from ghostlive.media.sources import open_source
 from ghostlive.models.registry import BY_NAME, SWAPPERS
@@ -644,6 +645,8 @@ class MainWindow(QMainWindow):
             folder = Path(self.cfg.output_folder or Path.home())
             path = folder / time.strftime("ghostlive-%Y%m%d-%H%M%S.mp4")
             try:
+                photos = [p for p, _, _ in self.sources] + list(self.cfg.reference_photos)
+                check_live_sinks([path], self.camera.currentText().strip(), photos)
                 self.recorder = Recorder(path)
             except GhostliveError as exc:
                 self.record_button.setChecked(False)

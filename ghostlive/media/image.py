@@ -7,6 +7,7 @@ file beside the destination and is renamed over it only once complete.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import warnings
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from ghostlive.errors import InvalidInputError, OutputError
-from ghostlive.media.paths import atomic_write_bytes, require_file
+from ghostlive.media.paths import atomic_write_bytes, check_sinks, require_file
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -51,49 +52,93 @@ class LoadedImage:
 
 
 def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
-    """Decode ``path`` into a BGR uint8 frame (EXIF rotation applied; 16-bit scaled to 8; alpha kept aside)."""
+    """Decode ``path`` into a BGR uint8 frame (EXIF rotation applied; 16-bit and float scaled to 8 bits; alpha
+    kept aside). Formats Pillow cannot hold (float or 16-bit colour TIFF) are decoded by OpenCV."""
     p = require_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as im:
-                w, h = im.size
-                if w * h > max_pixels:
-                    raise InvalidInputError(
-                        f"image declares too many pixels ({w}×{h}, more than the {max_pixels:,} allowed)", p
-                    )
+                _check_size(p, im.size, max_pixels)
                 im.load()
                 im = ImageOps.exif_transpose(im)
                 return _to_loaded(p, im)
     except InvalidInputError:
         raise
     except UnidentifiedImageError:
-        raise InvalidInputError("not an image file, or a format that cannot be read", p) from None
+        return _read_tiff_with_opencv(p, max_pixels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InvalidInputError(f"image declares too many pixels to decode safely ({exc})", p) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInputError(f"the image is damaged or truncated ({exc})", p) from None
 
 
+def _check_size(path: Path, size: tuple[int, int], max_pixels: int) -> None:
+    w, h = size
+    if w * h > max_pixels:
+        raise InvalidInputError(f"image declares too many pixels ({w}×{h}, more than the {max_pixels:,} allowed)", path)
+
+
+def _read_tiff_with_opencv(path: Path, max_pixels: int) -> LoadedImage:
+    """A TIFF that Pillow cannot represent (3-channel float32, for one): size checked from its header, then
+    decoded by OpenCV with its depth kept."""
+    not_image = InvalidInputError("not an image file, or a format that cannot be read", path)
+    try:
+        with open(path, "rb") as f:
+            ifd = TiffImagePlugin.ImageFileDirectory_v2(f.read(8))
+            f.seek(ifd.next)
+            ifd.load(f)
+        size = (int(ifd[256]), int(ifd[257]))
+    except (KeyError, OSError, SyntaxError, ValueError, TypeError):
+        raise not_image from None
+    _check_size(path, size, max_pixels)
+    data = np.fromfile(path, np.uint8)
+    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise InvalidInputError("the image is damaged or truncated (OpenCV cannot decode this TIFF)", path)
+    alpha = to_uint8(arr[..., 3]) if arr.ndim == 3 and arr.shape[2] == 4 else None
+    depth = 16 if arr.dtype == np.uint16 else (32 if arr.dtype.kind == "f" else 8)
+    if arr.ndim == 2 or arr.shape[2] == 1:
+        gray = to_uint8(arr.reshape(arr.shape[:2]))
+        return LoadedImage(path, cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), None, True, depth)
+    return LoadedImage(path, np.ascontiguousarray(to_uint8(arr[..., :3])), alpha, False, depth)
+
+
+def to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Samples of any depth as uint8. 16-bit scales by 1/257, wider integers and floats by their value range:
+    0–1 (the usual float convention), else 0–255, else 0–65535, else by their maximum. NaN becomes 0."""
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.uint16:
+        top = 65535.0
+    elif arr.dtype.kind in "ui":
+        top = 255.0 if arr.max(initial=0) <= 255 else 65535.0 if arr.max(initial=0) <= 65535 else float(arr.max())
+    else:
+        arr = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        peak = float(arr.max(initial=0.0))
+        top = next((t for t in (1.0, 255.0, 65535.0) if peak <= t * (1 + 1e-6)), peak)
+    return np.clip(np.rint(arr.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
+
+
 def _to_loaded(path: Path, im: Image.Image) -> LoadedImage:
     mode = im.mode
-    bit_depth = 16 if mode in ("I;16", "I;16B", "I;16L", "I") else 8
-    alpha = None
-    if mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(im, dtype=np.float64)
-        scale = 65535.0 if arr.max(initial=0) > 255 or mode != "I" else 255.0
-        gray = np.clip(np.rint(arr * (255.0 / scale)), 0, 255).astype(np.uint8)
-        return LoadedImage(path, cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), None, True, bit_depth)
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(im)
+        if mode.startswith("I;16"):
+            arr = arr.astype(np.uint16)
+        depth = 32 if mode == "F" else 16
+        return LoadedImage(path, cv2.cvtColor(to_uint8(arr), cv2.COLOR_GRAY2BGR), None, True, depth)
     if mode in ("L", "1"):
         gray = np.asarray(im.convert("L"))
-        return LoadedImage(path, cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), None, True, bit_depth)
-    if mode in ("LA", "RGBA", "PA") or (mode == "P" and "transparency" in im.info):
+        return LoadedImage(path, cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), None, True, 8)
+    alpha = None
+    if mode in ("LA", "La", "RGBA", "PA") or (mode == "P" and "transparency" in im.info):
         rgba = np.asarray(im.convert("RGBA"))
         alpha = rgba[..., 3].copy()
         rgb = rgba[..., :3]
     else:
         rgb = np.asarray(im.convert("RGB"))
-    return LoadedImage(path, np.ascontiguousarray(rgb[..., ::-1]), alpha, mode in ("LA",), bit_depth)
+    return LoadedImage(path, np.ascontiguousarray(rgb[..., ::-1]), alpha, mode in ("LA", "La"), 8)
 
 
 def check_output_path(path: str | os.PathLike[str], inputs: tuple[str | os.PathLike[str], ...] = ()) -> Path:
@@ -107,10 +152,7 @@ def check_output_path(path: str | os.PathLike[str], inputs: tuple[str | os.PathL
         raise OutputError(f"the folder {p.parent} does not exist", p)
     if p.is_dir():
         raise OutputError("is a folder, not a file name", p)
-    for i in inputs:
-        same_file = Path(i).exists() and p.exists() and os.path.samefile(i, p)
-        if same_file or Path(i).resolve() == p.resolve():
-            raise OutputError("the output would overwrite an input; choose another output path", p)
+    check_sinks([p], inputs)
     return p
 
 
@@ -118,8 +160,10 @@ def encode_image(frame: Frame, suffix: str, like: LoadedImage | None = None, qua
     """Encode ``frame`` (BGR) for ``suffix``, restoring the layout of ``like`` (greyscale, alpha) if given."""
     ext = WRITABLE[suffix.lower()]
     out: np.ndarray = frame
-    if like is not None and like.grayscale and like.alpha is None:
+    if like is not None and like.grayscale:
         out = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        if like.alpha is not None and ext in _ALPHA_FORMATS:
+            return _encode_grey_alpha(out, like.alpha, ext)
     elif like is not None and like.alpha is not None and ext in _ALPHA_FORMATS:
         out = np.dstack([frame, like.alpha])
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == ".jpg" else []
@@ -127,6 +171,13 @@ def encode_image(frame: Frame, suffix: str, like: LoadedImage | None = None, qua
     if not ok:
         raise OutputError(f"could not encode the image as {ext}")
     return buf.tobytes()
+
+
+def _encode_grey_alpha(gray: np.ndarray, alpha: np.ndarray, ext: str) -> bytes:
+    """Grey + alpha as the format's own grey-with-alpha layout (OpenCV writes only 1, 3 or 4 channels)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.dstack([gray, alpha]), "LA").save(buf, format=ext.lstrip(".").replace("jpg", "jpeg"))
+    return buf.getvalue()
 
 
 def write_image(path: str | os.PathLike[str], frame: Frame, like: LoadedImage | None = None, quality: int = 95) -> Path:

@@ -23,7 +23,7 @@ import numpy as np
 from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, matrix_for
 from ghostlive.media.paths import publish
-from ghostlive.media.video import SYNTHETIC_NOTE, add_video_stream, video_frame
+from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -251,6 +251,21 @@ class MjpegServer:
         self._thread.join(timeout=5)
 
 
+def check_record_path(path: str | Path) -> Path:
+    """A recording's file name, checked before anything is opened: a video extension, an existing folder, not a
+    folder itself."""
+    p = Path(path)
+    if p.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(
+            f"unsupported recording format {p.suffix or '(none)'}; use one of {', '.join(sorted(VIDEO_SUFFIXES))}", p
+        )
+    if not p.parent.is_dir():
+        raise OutputError(f"the folder {p.parent} does not exist", p)
+    if p.is_dir():
+        raise OutputError("is a folder, not a file name", p)
+    return p
+
+
 class Recorder:
     """Records the swapped output to a video file at the frames' own timing (variable frame rate); the file
     appears under its name only when the recording is closed complete."""
@@ -260,13 +275,15 @@ class Recorder:
     def __init__(self, path: str | Path, *, codec: str = "libx264", crf: int = 20) -> None:
         import av
 
-        self.path = Path(path)
-        if not self.path.parent.is_dir():
-            raise OutputError(f"the folder {self.path.parent} does not exist", self.path)
+        self.path = check_record_path(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
         os.close(fd)
         self._tmp = Path(tmp)
-        self.container: Any = av.open(tmp, "w")
+        try:
+            self.container: Any = av.open(tmp, "w")
+        except Exception as exc:  # noqa: BLE001 - PyAV raises per-format errors; nothing may stay behind
+            self._tmp.unlink(missing_ok=True)
+            raise OutputError(f"cannot record to this file ({exc})", self.path) from None
         self.container.metadata["comment"] = SYNTHETIC_NOTE
         self.codec, self.crf = codec, crf
         self.stream: Any = None

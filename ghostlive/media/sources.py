@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Protocol
 import cv2
 
 from ghostlive.errors import InvalidInputError
+from ghostlive.media.paths import require_file
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.types import Frame
 
@@ -97,8 +99,12 @@ class FileCamera:
 
 
 def open_source(spec: str, *, loop: bool = True, width: int = 0, height: int = 0, fps: float = 0.0) -> FrameSource:
-    """A camera index, device path or URL → CameraSource; an existing video file → FileCamera."""
+    """A camera index, device path or URL → CameraSource; a video file → FileCamera. A name that looks like a
+    file (a folder in it, or an extension) must be an existing video file: a clear error says what is wrong."""
+    if spec.isdigit() or "://" in spec or spec.startswith("/dev/"):
+        return CameraSource(spec, width, height, fps)
     path = Path(spec)
-    if not spec.isdigit() and "://" not in spec and path.is_file() and not spec.startswith("/dev/"):
+    if path.is_dir() or path.is_file() or path.is_symlink() or path.suffix or "/" in spec or os.sep in spec:
+        require_file(path, "video file")
         return FileCamera(path, loop=loop)
     return CameraSource(spec, width, height, fps)

@@ -101,3 +101,44 @@ MODELS: tuple[ModelSpec, ...] = (
 BY_NAME = {m.name: m for m in MODELS}
 BY_FILENAME = {m.filename: m for m in MODELS}
 SWAPPERS: tuple[str, ...] = ("classic", "ghost-1", "ghost-2", "ghost-3", "inswapper")
+
+
+@dataclass(frozen=True)
+class TensorSig:
+    """One expected ONNX input or output: its name (None: any) and shape (None: any size; a leading ``...``:
+    any number of leading axes of any size)."""
+
+    name: str | None
+    shape: tuple[object, ...]
+
+
+Signature = tuple[tuple[TensorSig, ...], tuple[TensorSig, ...]]
+"""(inputs, outputs) of a model file, as its wrapper in ghostlive.models needs them."""
+
+_SCRFD_OUT = tuple(TensorSig(None, (..., width)) for width in (1, 1, 1, 4, 4, 4, 10, 10, 10))
+SIGNATURES: dict[str, Signature] = {
+    "scrfd": ((TensorSig("input.1", (None, 3, None, None)),), _SCRFD_OUT),
+    "landmark106": ((TensorSig("data", (None, 3, 192, 192)),), (TensorSig("fc1", (None, 212)),)),
+    "arcface_insightface": ((TensorSig("input.1", (None, 3, 112, 112)),), (TensorSig("683", (None, 512)),)),
+    "inswapper": (
+        (TensorSig("target", (None, 3, 128, 128)), TensorSig("source", (None, 512))),
+        (TensorSig("output", (None, 3, 128, 128)),),
+    ),
+    "ghost_generator": (
+        (TensorSig("target", (None, 3, 256, 256)), TensorSig("source", (None, 512))),
+        (TensorSig("output", (None, 3, 256, 256)),),
+    ),
+    "ghost_arcface": ((TensorSig("input", (None, 3, 112, 112)),), (TensorSig("embedding", (None, 512)),)),
+}
+"""ONNX signatures by kind: the insightface files' own tensor names, and those of ghostlive's GHOST exports."""
+
+
+def expected_kind(filename: str) -> tuple[str, str] | None:
+    """(model name, kind) that a model file name stands for: a registry file or a GHOST export; else None."""
+    if filename in BY_FILENAME:
+        spec = BY_FILENAME[filename]
+        return spec.name, spec.kind
+    for m in MODELS:
+        if m.exports_to and filename in (m.exports_to, m.exports_to.replace(".onnx", "-fp16.onnx")):
+            return m.name, "ghost_arcface" if m.name == "ghost-arcface" else "ghost_generator"
+    return None
