@@ -1,0 +1,203 @@
+"""The run's files: metrics.json, metrics.csv, montages, distribution plots and report.html (atomic writes)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ghostlive.eval.aggregate import worst_first
+from ghostlive.eval.catalogue import BY_KEY, METRICS, PAPER, RETRIEVAL
+from ghostlive.eval.judges import DLIB68_LICENCE
+from ghostlive.media.image import read_image, write_image
+from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.types import Frame
+
+TILE = 192
+WORST = 5
+
+
+def _clean(value: Any) -> Any:
+    """NaN → None, recursively (strict JSON)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def metric_keys(records: list[dict[str, Any]]) -> list[str]:
+    """Metric names present in the run, in catalogue order, then verdicts and retrieval."""
+    present = {k for r in records for k in r.get("metrics", {})}
+    order = [*RETRIEVAL, *(f"verdict_{j}" for j in ("dlib", "arcface")), *(m.key for m in METRICS)]
+    return [k for k in order if k in present]
+
+
+def write_json(out: Path, run: dict[str, Any], summary: dict, records: list[dict[str, Any]]) -> None:
+    pairs = [{k: v for k, v in r.items() if k not in ("descriptors", "stamp")} for r in records]
+    doc = {"run": run, "summary": summary, "paper": PAPER, "pairs": pairs}
+    atomic_write_bytes(out / "metrics.json", json.dumps(_clean(doc), indent=1, allow_nan=False).encode())
+
+
+def write_csv(out: Path, records: list[dict[str, Any]]) -> None:
+    keys = metric_keys(records)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["label", "source", "target", "output", "status", *keys])
+    for r in records:
+        m = r.get("metrics", {})
+        cells = ["" if (v := m.get(k)) is None or (isinstance(v, float) and math.isnan(v)) else v for k in keys]
+        w.writerow([r["label"], r["source"], r["target"], r["output"], r.get("status", ""), *cells])
+    atomic_write_bytes(out / "metrics.csv", buf.getvalue().encode())
+
+
+def first_frame(path: str | Path) -> Frame | None:
+    """A photo, or the first frame of a video; None when unreadable."""
+    from ghostlive.eval.runner import media_kind, read_frames
+
+    try:
+        if media_kind(Path(path)) == "video":
+            frames = read_frames(Path(path), 1)
+            return frames[0] if frames else None
+        return read_image(path).bgr
+    except (OSError, ValueError):
+        return None
+
+
+def _tile(image: Frame | None, caption: str) -> Frame:
+    tile = np.full((TILE + 22, TILE, 3), 32, np.uint8)
+    if image is not None:
+        h, w = image.shape[:2]
+        s = TILE / max(h, w)
+        small = cv2.resize(image, (max(round(w * s), 1), max(round(h * s), 1)), interpolation=cv2.INTER_AREA)
+        y, x = (TILE - small.shape[0]) // 2, (TILE - small.shape[1]) // 2
+        tile[y : y + small.shape[0], x : x + small.shape[1]] = small
+    cv2.putText(tile, caption[:26], (4, TILE + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
+    return tile
+
+
+def montages(out: Path, records: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """One JPEG per (source, target): source | target | each label's output. Returns relative paths."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault((r["source"], r["target"]), []).append(r)
+    folder = out / "montages"
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for (src, tgt), rows in groups.items():
+        tiles = [_tile(first_frame(src), "source"), _tile(first_frame(tgt), "target")]
+        tiles += [_tile(first_frame(r["output"]) if r.get("status") == "ok" else None, r["label"]) for r in rows]
+        name = f"{Path(src).stem}_to_{Path(tgt).stem}.png"
+        write_image(folder / name, np.hstack(tiles))
+        made[(src, tgt)] = f"montages/{name}"
+    return made
+
+
+def plots(out: Path, records: list[dict[str, Any]]) -> list[str]:
+    """A histogram per metric (all labels overlaid), as PNGs under plots/; needs matplotlib (eval extra)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    folder = out / "plots"
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = list(dict.fromkeys(r["label"] for r in records))
+    made = []
+    for key in metric_keys(records):
+        if key.startswith(("verdict_", "retrieval_")):
+            continue
+        fig, ax = plt.subplots(figsize=(4.2, 2.6), dpi=100)
+        for label in labels:
+            vals = [v for r in records if r["label"] == label and isinstance(v := r["metrics"].get(key), float)]
+            vals = [v for v in vals if not math.isnan(v)]
+            if vals:
+                ax.hist(vals, bins=12, alpha=0.6, label=label)
+        m = BY_KEY[key]
+        ax.axvline(m.limit, color="k", linestyle="--", linewidth=1)
+        ax.set_title(f"{key} ({m.unit}, judge: {m.judge})", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        atomic_write_bytes(folder / f"{key}.png", buf.getvalue())
+        made.append(f"plots/{key}.png")
+    return made
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "–" if math.isnan(v) else f"{v:.3g}"
+    return html.escape(str(v))
+
+
+def _summary_html(summary: dict, keys: list[str]) -> str:
+    labels = list(summary)
+    head = "".join(f"<th>{html.escape(lb)} median</th><th>mean</th><th>pass</th>" for lb in labels)
+    rows = []
+    for key in keys:
+        cells = []
+        for lb in labels:
+            e = summary[lb].get(key, {})
+            if key.startswith("verdict_"):
+                cells.append(f"<td colspan=3>source {e.get('source', 0):.0%} · target {e.get('target', 0):.0%}</td>")
+            else:
+                p = e.get("pass")
+                pass_txt = "–" if p is None else (f"{p:.1f}%" if key in RETRIEVAL else f"{p:.0%}")
+                cells.append(f"<td>{_fmt(e.get('median', math.nan))}</td><td>{_fmt(e.get('mean', math.nan))}</td>")
+                cells.append(f"<td>{pass_txt}</td>")
+        m = BY_KEY.get(key)
+        what = RETRIEVAL.get(key) or (f"{m.definition} [{m.unit}; judge {m.judge}]" if m else "identity verdict")
+        rows.append(f"<tr><th title='{html.escape(what)}'>{key}</th>{''.join(cells)}</tr>")
+    return f"<table><tr><th>metric</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def write_html(out: Path, run: dict, summary: dict, records: list[dict[str, Any]]) -> None:
+    keys = metric_keys(records)
+    tiles = montages(out, records)
+    figures = plots(out, records)
+    paper = "".join(
+        f"<tr><td>{p['method']}</td><td>{p['id_retrieval']}</td><td>{p['eye_ldmks']}</td></tr>" for p in PAPER["rows"]
+    )
+    worst = []
+    for key in keys:
+        if key.startswith("verdict_"):
+            continue
+        rows = worst_first(records, key)[:WORST]
+        items = "".join(
+            f"<li>{_fmt(r['metrics'][key])} — {html.escape(r['label'])}: "
+            f"<a href='#{html.escape(Path(r['source']).stem)}_to_{html.escape(Path(r['target']).stem)}'>"
+            f"{html.escape(Path(r['source']).stem)} → {html.escape(Path(r['target']).stem)}</a></li>"
+            for r in rows
+        )
+        worst.append(f"<details><summary>{key}</summary><ol>{items}</ol></details>")
+    pairs = "".join(
+        f"<h3 id='{Path(s).stem}_to_{Path(t).stem}'>{html.escape(Path(s).stem)} → {html.escape(Path(t).stem)}</h3>"
+        f"<img src='{rel}' alt='montage'>"
+        for (s, t), rel in tiles.items()
+    )
+    doc = f"""<!doctype html><html><head><meta charset="utf-8"><title>ghostlive eval</title><style>
+body{{font-family:sans-serif;margin:1.5em;max-width:1200px}} table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}} th:first-child{{text-align:left}}
+img{{max-width:100%}} .plots img{{width:32%}}</style></head><body>
+<h1>ghostlive eval</h1><p>{html.escape(run.get("when", ""))} · judges: {html.escape(", ".join(run["judges"]))}
+· {len(records)} outputs · {html.escape(run.get("machine", ""))}</p>
+<h2>Summary</h2>{_summary_html(summary, keys)}
+<h2>Published (GHOST paper)</h2><table><tr><th>method</th><th>ID retrieval</th><th>eye ldmks</th></tr>{paper}</table>
+<p>{html.escape(PAPER["note"])}</p><p>{html.escape(DLIB68_LICENCE)}.</p>
+<h2>Worst pairs per metric</h2>{"".join(worst)}
+<h2>Distributions</h2><div class="plots">{"".join(f"<img src='{f}'>" for f in figures)}</div>
+<h2>Pairs</h2>{pairs}</body></html>"""
+    atomic_write_bytes(out / "report.html", doc.encode())

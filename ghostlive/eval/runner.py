@@ -1,0 +1,266 @@
+"""An evaluation run: which pairs, making the outputs with ghostlive's swappers (or taking another program's),
+scoring each, and keeping every finished pair on disk so that Ctrl-C loses nothing and a rerun resumes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ghostlive.errors import GhostliveError, InputNotFoundError, InvalidInputError
+from ghostlive.eval.scoring import Scorer, Seen
+from ghostlive.jobs import IMAGE_SUFFIXES, Job, PairSpec, SwapSettings, run_video
+from ghostlive.media.image import read_image, write_image
+from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.media.video import VIDEO_SUFFIXES, VideoItem, VideoSource
+from ghostlive.types import Frame
+
+log = logging.getLogger(__name__)
+TEMPORAL_FRAMES = 30
+"""Consecutive frames (from the start) read from a video pair for the temporal metrics."""
+STATIC_EVERY = 10
+"""Every this many of those frames is also scored like a photo; the per-image metrics are averaged."""
+
+
+@dataclass(frozen=True)
+class Media:
+    """One input file."""
+
+    path: Path
+    kind: str  # "image" or "video"
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+@dataclass(frozen=True)
+class Task:
+    """One output to score: ``result`` exists already (``--results``) or is made by ``swapper``."""
+
+    label: str
+    source: Media
+    target: Media
+    result: Path
+    swapper: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.label}/{self.source.stem}_to_{self.target.stem}"
+
+
+def media_kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    return "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else None
+
+
+def list_media(folder: str | Path, videos: bool = True) -> list[Media]:
+    """The photos (and videos) of ``folder``, sorted by name."""
+    p = Path(folder)
+    if not p.is_dir():
+        raise InputNotFoundError("no such folder", p)
+    items = [Media(f, k) for f in sorted(p.iterdir()) if f.is_file() and (k := media_kind(f))]
+    items = [m for m in items if videos or m.kind == "image"]
+    if not items:
+        raise InvalidInputError("contains no photos" + (" or videos" if videos else ""), p)
+    return items
+
+
+def swap_tasks(sources: list[Media], targets: list[Media], swappers: list[str], out: Path) -> list[Task]:
+    """Every source onto every other target with each swapper; outputs go to ``out/outputs/SWAPPER/``."""
+    tasks = []
+    for name in swappers:
+        for s in sources:
+            for t in targets:
+                if s.path.resolve() == t.path.resolve() or s.stem == t.stem:
+                    continue  # the same photo (or the same name: the same person) on both sides
+                suffix = ".mp4" if t.kind == "video" else ".png"
+                tasks.append(Task(name, s, t, out / "outputs" / name / f"{s.stem}_to_{t.stem}{suffix}", name))
+    return tasks
+
+
+def result_tasks(results: Path, sources: list[Media], targets: list[Media], label: str) -> list[Task]:
+    """Outputs of another program: ``pairs.csv`` (source,target,result) or files named SOURCE_to_TARGET.EXT."""
+    by_src, by_tgt = {m.stem: m for m in sources}, {m.stem: m for m in targets}
+    rows: list[tuple[str, str, Path]] = []
+    table = results / "pairs.csv"
+    if table.is_file():
+        with table.open(newline="") as f:
+            for row in csv.DictReader(f):
+                rows.append((Path(row["source"]).stem, Path(row["target"]).stem, results / row["result"]))
+    else:
+        for f in sorted(results.iterdir()):
+            src, sep, tgt = f.stem.partition("_to_")
+            if sep and media_kind(f):
+                rows.append((src, tgt, f))
+    tasks = []
+    for src, tgt, path in rows:
+        if src not in by_src or tgt not in by_tgt:
+            log.warning("skipped %s: no source %r or target %r in the given folders", path, src, tgt)
+            continue
+        tasks.append(Task(label, by_src[src], by_tgt[tgt], path, None))
+    if not tasks:
+        raise InvalidInputError(
+            "holds no results named SOURCE_to_TARGET.EXT (or a pairs.csv) for these inputs", results
+        )
+    return tasks
+
+
+def read_frames(path: Path, count: int) -> list[Frame]:
+    """The first ``count`` frames of a video (upright BGR)."""
+    frames: list[Frame] = []
+    with VideoSource(path) as video:
+        for item in video.items():
+            if isinstance(item, VideoItem):
+                frames.append(item.image)
+                if len(frames) >= count:
+                    break
+    return frames
+
+
+class Evaluation:
+    """Makes and scores the outputs of ``tasks``; finished pairs are kept in ``out/pairs/``."""
+
+    def __init__(self, out: Path, scorer: Scorer, settings: SwapSettings | None = None) -> None:
+        self.out = out
+        self.scorer = scorer
+        self.settings = settings or SwapSettings(faces="largest", tiles=2)
+        self._seen: dict[Path, Seen] = {}
+        self._jobs: dict[tuple[str, Path], Job] = {}
+
+    def record_path(self, task: Task) -> Path:
+        return self.out / "pairs" / task.label / f"{task.source.stem}_to_{task.target.stem}.json"
+
+    def finished(self, task: Task) -> dict[str, Any] | None:
+        """The stored record of ``task`` when its inputs have not changed since."""
+        path = self.record_path(task)
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        return record if record.get("stamp") == self._stamp(task) else None
+
+    def _stamp(self, task: Task) -> list[list[int]]:
+        files = [task.source.path, task.target.path] + ([task.result] if task.swapper is None else [])
+        return [[f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+
+    def run(self, tasks: list[Task], advance: Callable[[Task, dict[str, Any]], None]) -> Iterator[dict[str, Any]]:
+        """Yield each task's record, resuming finished ones; a KeyboardInterrupt leaves every finished pair."""
+        for task in tasks:
+            record = self.finished(task)
+            if record is None:
+                record = self._score(task)
+                path = self.record_path(task)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(path, json.dumps(record, indent=1).encode())
+            advance(task, record)
+            yield record
+
+    def _see(self, media: Media, image: Frame | None = None) -> Seen:
+        if media.path not in self._seen:
+            self._seen[media.path] = self.scorer.see(read_image(media.path).bgr if image is None else image)
+        return self._seen[media.path]
+
+    def gallery_entry(self, media: Media) -> dict[str, list[float]]:
+        """The judges' identity vectors of an input (a video: its first frame); empty when unreadable."""
+        try:
+            if media.kind == "video":
+                frames = read_frames(media.path, 1)
+                return self._see(media, frames[0]).descriptors if frames else {}
+            return self._see(media).descriptors
+        except (GhostliveError, ValueError) as exc:
+            log.warning("%s: %s", media.path, exc)
+            return {}
+
+    def _job(self, task: Task) -> Job:
+        key = (task.label, task.source.path)
+        if key not in self._jobs:
+            settings = SwapSettings(**{**self.settings.__dict__, "swapper": task.swapper})
+            self._jobs[key] = Job(settings, [PairSpec(str(task.source.path))])
+        return self._jobs[key]
+
+    def _score(self, task: Task) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "label": task.label,
+            "swapper": task.swapper or "",
+            "source": str(task.source.path),
+            "target": str(task.target.path),
+            "output": str(task.result),
+            "kind": task.target.kind,
+            "stamp": self._stamp(task),
+        }
+        try:
+            if task.swapper is not None:
+                self._make(task)
+            metrics, descriptors = self._measure(task)
+            record |= {"status": "ok", "metrics": metrics, "descriptors": descriptors}
+        except (GhostliveError, ValueError) as exc:
+            log.warning("%s: %s", task.key, exc)
+            record |= {"status": f"failed: {exc}", "metrics": {}, "descriptors": {}}
+        return record
+
+    def _make(self, task: Task) -> None:
+        task.result.parent.mkdir(parents=True, exist_ok=True)
+        job = self._job(task)
+        if task.target.kind == "video":
+            run_video(job, str(task.target.path), task.result)
+            return
+        image = read_image(task.target.path)
+        result = job.swap_image(image)
+        if not result.swapped:
+            raise ValueError(f"{task.swapper} swapped no face in {task.target.path}")
+        write_image(task.result, result.frame)
+
+    def _measure(self, task: Task) -> tuple[dict[str, Any], dict[str, list[float]]]:
+        source_img = read_image(task.source.path).bgr
+        source = self._see(task.source, source_img)
+        if task.target.kind == "image":
+            target_img = read_image(task.target.path).bgr
+            output_img = _same_size(read_image(task.result).bgr, target_img)
+            metrics, seen = self.scorer.image(source_img, source, target_img, self._see(task.target), output_img)
+            return metrics, seen.descriptors
+        return self._measure_video(task, source_img, source)
+
+    def _measure_video(self, task: Task, source_img: Frame, source: Seen) -> tuple[dict, dict]:
+        target = read_frames(task.target.path, TEMPORAL_FRAMES)
+        output = [_same_size(o, t) for o, t in zip(read_frames(task.result, TEMPORAL_FRAMES), target, strict=False)]
+        per_frame, descriptors = [], []
+        for i in range(0, len(output), STATIC_EVERY):
+            seen_target = self.scorer.see(target[i])
+            if seen_target.face is None:
+                continue
+            m, seen = self.scorer.image(source_img, source, target[i], seen_target, output[i])
+            per_frame.append(m)
+            descriptors.append(seen.descriptors)
+        metrics = _average(per_frame) | self.scorer.video(target[: len(output)], output)
+        judges = {j for d in descriptors for j in d}
+        mean = {j: np.mean([d[j] for d in descriptors if j in d], axis=0).tolist() for j in judges}
+        return metrics, mean
+
+
+def _same_size(output: Frame, target: Frame) -> Frame:
+    if output.shape[:2] == target.shape[:2]:
+        return output
+    import cv2
+
+    log.info("resizing an output of %s to its target's %s", output.shape[:2], target.shape[:2])
+    return cv2.resize(output, (target.shape[1], target.shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def _average(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean of each numeric metric over frames; the most common value of each text one."""
+    keys = {k for r in rows for k in r}
+    out: dict[str, Any] = {}
+    for k in sorted(keys):
+        values = [r[k] for r in rows if k in r]
+        if all(isinstance(v, float | int) for v in values):
+            out[k] = float(np.nanmean(values)) if not all(np.isnan(values)) else float("nan")
+        else:
+            out[k] = Counter(values).most_common(1)[0][0]
+    return out
