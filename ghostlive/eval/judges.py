@@ -71,37 +71,50 @@ def _box_near(boxes: list[Any], hint: tuple[float, float, float, float] | None) 
 
 
 class DlibJudge:
-    """dlib's detector, descriptor and 68 landmarks for one face of an image (the one near a hint box)."""
+    """dlib's detector, descriptor and 68 landmarks for one face of an image (the one near a hint box).
+
+    With a hint, dlib searches only a crop around it, magnified so the face is about :data:`FACE_PX` wide
+    (small faces are found, large images cost little); dlib still places its own box and points."""
 
     name = "dlib"
+    FACE_PX = 160
 
-    def __init__(self, upsample: int = 1) -> None:
+    def __init__(self) -> None:
         self.models = _dlib()
-        self.upsample = upsample
 
-    def find(self, image: Frame, hint: tuple[float, float, float, float] | None = None) -> tuple[np.ndarray, Any]:
-        """(RGB image, dlib box) of the face near ``hint``; the box is None when dlib finds no face there."""
-        rgb = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-        boxes = list(self.models[0](rgb, self.upsample))
-        if not boxes and self.upsample < 2 and min(image.shape[:2]) < 1200:
-            boxes = list(self.models[0](rgb, 2))  # small faces: one more magnification
-        return rgb, _box_near(boxes, hint)
+    def look(
+        self, image: Frame, hint: tuple[float, float, float, float] | None = None
+    ) -> tuple[np.ndarray | None, Points | None]:
+        """(128-d descriptor, 68 points in image pixels) of the face near ``hint``; (None, None) when dlib finds
+        no face there."""
+        rgb, box, scale, origin = self._find(image, hint)
+        if box is None:
+            return None, None
+        descriptor = np.array(self.models[3].compute_face_descriptor(rgb, self.models[1](rgb, box)), np.float32)
+        parts = self.models[2](rgb, box).parts()
+        points = np.array([[p.x, p.y] for p in parts], np.float32) / scale + origin
+        return descriptor, points.astype(np.float32)
 
     def describe(self, image: Frame, hint: tuple[float, float, float, float] | None = None) -> np.ndarray | None:
         """The 128-d descriptor of the face near ``hint`` (None when dlib finds no face)."""
-        rgb, box = self.find(image, hint)
-        if box is None:
-            return None
-        shape = self.models[1](rgb, box)
-        return np.array(self.models[3].compute_face_descriptor(rgb, shape), np.float32)
+        return self.look(image, hint)[0]
 
-    def landmarks68(self, image: Frame, hint: tuple[float, float, float, float] | None = None) -> Points | None:
-        """dlib's 68 points (x, y) of the face near ``hint`` (None when dlib finds no face)."""
-        rgb, box = self.find(image, hint)
-        if box is None:
-            return None
-        shape = self.models[2](rgb, box)
-        return np.array([[p.x, p.y] for p in shape.parts()], np.float32)
+    def _find(self, image: Frame, hint: tuple[float, float, float, float] | None) -> tuple[Any, Any, float, Any]:
+        origin, scale = np.zeros(2, np.float32), 1.0
+        if hint is not None:
+            side = max(hint[2] - hint[0], hint[3] - hint[1], 1.0)
+            h, w = image.shape[:2]
+            x0, y0 = max(int(hint[0] - side), 0), max(int(hint[1] - side), 0)
+            x1, y1 = min(int(hint[2] + side), w), min(int(hint[3] + side), h)
+            image, origin = image[y0:y1, x0:x1], np.float32([x0, y0])
+            scale = self.FACE_PX / side
+            interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
+        rgb = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        boxes = list(self.models[0](rgb, 0 if hint is not None else 1))
+        if hint is not None:
+            hint = tuple((np.float32(hint) - np.tile(origin, 2)) * scale)  # type: ignore[assignment]
+        return rgb, _box_near(boxes, hint), scale, origin
 
     @staticmethod
     def distance(a: np.ndarray, b: np.ndarray) -> float:

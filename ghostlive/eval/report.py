@@ -103,7 +103,8 @@ def montages(out: Path, records: list[dict[str, Any]]) -> dict[tuple[str, str], 
 
 
 def plots(out: Path, records: list[dict[str, Any]]) -> list[str]:
-    """A histogram per metric (all labels overlaid), as PNGs under plots/; needs matplotlib (eval extra)."""
+    """Histograms of every metric (all labels overlaid, the pass limit dashed) in one PNG,
+    plots/distributions.png; needs matplotlib (eval extra), else nothing is drawn."""
     try:
         import matplotlib
 
@@ -111,30 +112,43 @@ def plots(out: Path, records: list[dict[str, Any]]) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return []
-    folder = out / "plots"
-    folder.mkdir(parents=True, exist_ok=True)
+    keys = [k for k in metric_keys(records) if not k.startswith(("verdict_", "retrieval_"))]
+    if not keys:
+        return []
     labels = list(dict.fromkeys(r["label"] for r in records))
-    made = []
-    for key in metric_keys(records):
-        if key.startswith(("verdict_", "retrieval_")):
-            continue
-        fig, ax = plt.subplots(figsize=(4.2, 2.6), dpi=100)
-        for label in labels:
-            vals = [v for r in records if r["label"] == label and isinstance(v := r["metrics"].get(key), float)]
-            vals = [v for v in vals if not math.isnan(v)]
-            if vals:
-                ax.hist(vals, bins=12, alpha=0.6, label=label)
+    cols = 4
+    rows = (len(keys) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), dpi=90, squeeze=False)
+    for ax, key in zip(axes.flat, keys, strict=False):
         m = BY_KEY[key]
+        by_label = {
+            label: [v for r in records if r["label"] == label and _number(v := r["metrics"].get(key))]
+            for label in labels
+        }
+        values = [v for vs in by_label.values() for v in vs]
+        span = (min([*values, 0.0]), max([*values, m.limit * 1.1]) or 1.0)
+        for label, vals in by_label.items():
+            if vals:
+                ax.hist(vals, bins=16, range=span, alpha=0.6, label=label)
         ax.axvline(m.limit, color="k", linestyle="--", linewidth=1)
-        ax.set_title(f"{key} ({m.unit}, judge: {m.judge})", fontsize=9)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        atomic_write_bytes(folder / f"{key}.png", buf.getvalue())
-        made.append(f"plots/{key}.png")
-    return made
+        ax.set_title(f"{key} ({m.unit}; {m.judge})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, loc="upper right", fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    (out / "plots").mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "plots" / "distributions.png", buf.getvalue())
+    return ["plots/distributions.png"]
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, float) and not math.isnan(v)
 
 
 def _fmt(v: Any) -> str:
@@ -191,7 +205,7 @@ def write_html(out: Path, run: dict, summary: dict, records: list[dict[str, Any]
     doc = f"""<!doctype html><html><head><meta charset="utf-8"><title>ghostlive eval</title><style>
 body{{font-family:sans-serif;margin:1.5em;max-width:1200px}} table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}} th:first-child{{text-align:left}}
-img{{max-width:100%}} .plots img{{width:32%}}</style></head><body>
+img{{max-width:100%}} .plots img{{width:100%}}</style></head><body>
 <h1>ghostlive eval</h1><p>{html.escape(run.get("when", ""))} · judges: {html.escape(", ".join(run["judges"]))}
 · {len(records)} outputs · {html.escape(run.get("machine", ""))}</p>
 <h2>Summary</h2>{_summary_html(summary, keys)}

@@ -107,9 +107,7 @@ def result_tasks(results: Path, sources: list[Media], targets: list[Media], labe
             continue
         tasks.append(Task(label, by_src[src], by_tgt[tgt], path, None))
     if not tasks:
-        raise InvalidInputError(
-            "holds no results named SOURCE_to_TARGET.EXT (or a pairs.csv) for these inputs", results
-        )
+        raise InvalidInputError("holds no SOURCE_to_TARGET.EXT results (or a pairs.csv) for these inputs", results)
     return tasks
 
 

@@ -65,11 +65,9 @@ class Scorer:
         if face is None:
             return seen
         if self.dlib is not None:
-            if identity:
-                d = self.dlib.describe(image, _box(face))
-                if d is not None:
-                    seen.descriptors["dlib"] = [float(x) for x in d]
-            seen.dlib68 = self.dlib.landmarks68(image, _box(face))
+            d, seen.dlib68 = self.dlib.look(image, _box(face))
+            if d is not None and identity:
+                seen.descriptors["dlib"] = [float(x) for x in d]
         if self.arcface is not None and identity:
             seen.descriptors["arcface"] = [float(x) for x in self.arcface.describe(image, face)]
         return seen

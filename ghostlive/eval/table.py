@@ -71,5 +71,5 @@ def render(summary: dict[str, dict[str, dict[str, float]]], keys: list[str], con
     with console.capture() as cap:
         console.print(table)
         console.print(ptable)
-        console.print(note)
+        console.print(note, soft_wrap=True)
     return cap.get()
