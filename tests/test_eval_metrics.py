@@ -170,3 +170,31 @@ def test_flicker_and_show_through(analyzer, grace, astronaut) -> None:
     dropped = [swapped, grace, swapped, swapped, grace, swapped, swapped, swapped]
     assert show_through(target, dropped, lms) == pytest.approx(2 / 8)
     assert show_through(target, [swapped] * 8, lms) == 0.0
+
+
+def test_arcface_judge_when_installed_is_flagged_for_swappers_of_its_family(
+    tmp_path, monkeypatch, analyzer, astronaut, grace
+) -> None:
+    """Plumbing only: the model is a stand-in ONNX graph with ArcFace's signature (the real w600k_r50 weights
+    cannot be downloaded here), installed where ``ghostlive models download w600k`` puts the real one."""
+    from ghostlive.eval.aggregate import summarise
+    from ghostlive.eval.table import SAME_FAMILY_NOTE, render
+    from ghostlive.hub import ModelStore
+
+    from . import onnx_graphs
+
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path))
+    store = ModelStore()
+    store.staging.mkdir(parents=True, exist_ok=True)
+    staged = store.staging / "arc.onnx"
+    staged.write_bytes(onnx_graphs.arcface(np.random.default_rng(0).normal(size=(3, 512))))
+    store.add_file(staged, "w600k_r50.onnx", "test stand-in")
+    scorer = Scorer(analyzer=analyzer, use_dlib=False)
+    assert scorer.judges == ["mesh", "arcface"]
+    seen_s, seen_t = scorer.see(grace), scorer.see(astronaut)
+    metrics, _ = scorer.image(grace, seen_s, astronaut, seen_t, astronaut.copy())
+    assert metrics["id_arcface_target"] == pytest.approx(0.0, abs=1e-5) and metrics["verdict_arcface"] == "target"
+    records = [{"label": name, "status": "ok", "metrics": metrics} for name in ("inswapper", "classic")]
+    table = render(summarise(records), ["id_arcface_source"])
+    assert SAME_FAMILY_NOTE in table
+    assert [line.count("†") for line in table.splitlines() if "id_arcface_source" in line] == [1]

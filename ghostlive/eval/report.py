@@ -16,6 +16,7 @@ import numpy as np
 from ghostlive.eval.aggregate import worst_first
 from ghostlive.eval.catalogue import BY_KEY, METRICS, PAPER, RETRIEVAL
 from ghostlive.eval.judges import DLIB68_LICENCE
+from ghostlive.eval.table import SAME_FAMILY_MARK, SAME_FAMILY_NOTE, same_family
 from ghostlive.media.image import read_image, write_image
 from ghostlive.media.paths import atomic_write_bytes
 from ghostlive.types import Frame
@@ -171,7 +172,7 @@ def _summary_html(summary: dict, keys: list[str]) -> str:
                 p = e.get("pass")
                 pass_txt = "–" if p is None else (f"{p:.1f}%" if key in RETRIEVAL else f"{p:.0%}")
                 cells.append(f"<td>{_fmt(e.get('median', math.nan))}</td><td>{_fmt(e.get('mean', math.nan))}</td>")
-                cells.append(f"<td>{pass_txt}</td>")
+                cells.append(f"<td>{pass_txt}{SAME_FAMILY_MARK if same_family(key, lb) else ''}</td>")
         m = BY_KEY.get(key)
         what = RETRIEVAL.get(key) or (f"{m.definition} [{m.unit}; judge {m.judge}]" if m else "identity verdict")
         rows.append(f"<tr><th title='{html.escape(what)}'>{key}</th>{''.join(cells)}</tr>")
@@ -210,7 +211,7 @@ img{{max-width:100%}} .plots img{{width:100%}}</style></head><body>
 · {len(records)} outputs · {html.escape(run.get("machine", ""))}</p>
 <h2>Summary</h2>{_summary_html(summary, keys)}
 <h2>Published (GHOST paper)</h2><table><tr><th>method</th><th>ID retrieval</th><th>eye ldmks</th></tr>{paper}</table>
-<p>{html.escape(PAPER["note"])}</p><p>{html.escape(DLIB68_LICENCE)}.</p>
+<p>{html.escape(PAPER["note"])}</p><p>{html.escape(DLIB68_LICENCE)}. {html.escape(SAME_FAMILY_NOTE)}</p>
 <h2>Worst pairs per metric</h2>{"".join(worst)}
 <h2>Distributions</h2><div class="plots">{"".join(f"<img src='{f}'>" for f in figures)}</div>
 <h2>Pairs</h2>{pairs}</body></html>"""

@@ -14,7 +14,6 @@ from ghostlive.eval.artefacts import artefacts
 from ghostlive.eval.judges import (
     ARCFACE_SAME,
     DLIB_SAME,
-    SAME_FAMILY,
     ArcFaceJudge,
     DlibJudge,
     dlib_available,
@@ -114,8 +113,3 @@ class Scorer:
     def _landmarks(self, frame: Frame) -> np.ndarray | None:
         faces = self.analyzer.analyze(frame)
         return max(faces, key=lambda f: f.detection.area).landmarks if faces else None
-
-
-def same_family_note(swapper: str) -> str:
-    """The caveat to print beside ArcFace numbers of ``swapper``."""
-    return "same family as the swapper" if swapper in SAME_FAMILY else ""

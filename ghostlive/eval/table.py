@@ -6,6 +6,15 @@ import math
 from typing import Any
 
 from ghostlive.eval.catalogue import BY_KEY, PAPER, RETRIEVAL
+from ghostlive.eval.judges import SAME_FAMILY
+
+SAME_FAMILY_MARK = " †"
+SAME_FAMILY_NOTE = "† ArcFace judging a swapper that takes its identity from ArcFace: same family as the swapper."
+
+
+def same_family(key: str, label: str) -> bool:
+    """True for ArcFace-judged numbers of a swapper built on ArcFace (GHOST, inswapper)."""
+    return "arcface" in key and label in SAME_FAMILY
 
 
 def rows(summary: dict[str, dict[str, dict[str, float]]], keys: list[str]) -> list[list[str]]:
@@ -26,6 +35,8 @@ def rows(summary: dict[str, dict[str, dict[str, float]]], keys: list[str]) -> li
             else:
                 median = "–" if math.isnan(e["median"]) else f"{e['median']:.3g}"
                 cells.append(f"{median} ({e['pass']:.0%} pass)" if "pass" in e else median)
+            if same_family(key, label):
+                cells[-1] += SAME_FAMILY_MARK
         out.append(cells)
     return out
 
@@ -48,6 +59,8 @@ def render(summary: dict[str, dict[str, dict[str, float]]], keys: list[str], con
     body = rows(summary, keys)
     paper = paper_rows(summary)
     note = PAPER["note"] + " This run: ID retrieval by dlib among the run's sources; eye error in % inter-ocular."
+    if any(same_family(k, lb) for k in keys for lb in labels):
+        note += "\n" + SAME_FAMILY_NOTE
     try:
         from rich.console import Console
         from rich.table import Table
