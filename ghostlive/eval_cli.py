@@ -104,7 +104,7 @@ def run_eval(args: argparse.Namespace) -> int:
         tasks = runner.swap_tasks(sources, targets, _swappers(args.swapper), out)
     out.mkdir(parents=True, exist_ok=True)
     scorer = Scorer(use_dlib=not args.no_dlib, use_arcface=not args.no_arcface)
-    settings = SwapSettings(faces="largest", tiles=args.tiles, device="cpu")
+    settings = SwapSettings(faces="largest", tiles=args.tiles)
     evaluation = runner.Evaluation(out, scorer, settings)
     records: list[dict] = []
     bar, advance = _progress(len(tasks), args.quiet)
@@ -117,7 +117,8 @@ def run_eval(args: argparse.Namespace) -> int:
     if not args.quiet and not hasattr(bar, "update"):
         sys.stderr.write("\n")
     if records:
-        finish(out, evaluation, records, sources, targets, scorer.judges)
+        earlier = evaluation.earlier({t.label for t in tasks})
+        finish(out, evaluation, records + earlier, sources, targets, scorer.judges)
     if interrupted:
         print(f"interrupted: {len(records)} of {len(tasks)} pairs kept in {out}; run the same command to resume")
         return 130

@@ -138,12 +138,15 @@ def test_results_of_another_program_with_a_jittery_video(tmp_path: Path, capsys,
     assert photo["verdict_dlib"] in ("source", "neither") and "seam" in photo
     assert video["jitter"] == pytest.approx(added, rel=0.2)
     assert video["show_through"] == 0.0
-    # the same results listed in a pairs.csv under other names
+    # a second program's results, listed in a pairs.csv, into the same report: both columns are reported
     (res / "a.jpg").write_bytes((res / "astronaut_to_grace_hopper.jpg").read_bytes())
     (res / "pairs.csv").write_text("source,target,result\nastronaut.png,grace_hopper.jpg,a.jpg\n")
-    code, _, _ = run(capsys, "--sources", src, "--targets", tgt, "--results", res, "-o", tmp_path / "r2", "-q")
-    assert code == 0
-    assert [Path(p["output"]).name for p in strict_json(tmp_path / "r2" / "metrics.json")["pairs"]] == ["a.jpg"]
+    argv = ("--sources", src, "--targets", tgt, "--results", res, "--label", "csvcopy", "-o", report, "-q")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "(1 of 1 pairs scored)" in out
+    doc = strict_json(report / "metrics.json")
+    assert list(doc["summary"]) == ["csvcopy", "otherapp"]
+    assert [Path(p["output"]).name for p in doc["pairs"] if p["label"] == "csvcopy"] == ["a.jpg"]
 
 
 def test_bad_input_is_one_line(tmp_path: Path, folders, capsys) -> None:

@@ -160,6 +160,15 @@ class Evaluation:
             advance(task, record)
             yield record
 
+    def earlier(self, labels: set[str]) -> list[dict[str, Any]]:
+        """Finished records of other labels kept in this report folder by earlier runs (so that a
+        ``--results`` run beside a swapper run reports both columns)."""
+        folder = self.out / "pairs"
+        if not folder.is_dir():
+            return []
+        paths = sorted(p for d in folder.iterdir() if d.is_dir() and d.name not in labels for p in d.glob("*.json"))
+        return [json.loads(p.read_text()) for p in paths]
+
     def _see(self, media: Media, image: Frame | None = None) -> Seen:
         if media.path not in self._seen:
             self._seen[media.path] = self.scorer.see(read_image(media.path).bgr if image is None else image)
