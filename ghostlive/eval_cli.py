@@ -53,6 +53,11 @@ def _swappers(text: str) -> list[str]:
     return names
 
 
+def _say(text: str) -> None:
+    """The command's own output (the report summary), on stdout."""
+    sys.stdout.write(text.rstrip("\n") + "\n")
+
+
 def machine() -> str:
     """CPU model and core count, for every number the report shows."""
     model = platform.processor() or platform.machine()
@@ -120,12 +125,12 @@ def run_eval(args: argparse.Namespace) -> int:
         earlier = evaluation.earlier({t.label for t in tasks})
         finish(out, evaluation, records + earlier, sources, targets, scorer.judges)
     if interrupted:
-        print(f"interrupted: {len(records)} of {len(tasks)} pairs kept in {out}; run the same command to resume")
+        _say(f"interrupted: {len(records)} of {len(tasks)} pairs kept in {out}; run the same command to resume")
         return 130
     failed = [r for r in records if r["status"] != "ok"]
     for r in failed:
-        print(f"skipped: {r['output']}: {r['status']}", file=sys.stderr)
-    print(f"report: {out / 'report.html'}  ({len(records) - len(failed)} of {len(records)} pairs scored)")
+        sys.stderr.write(f"skipped: {r['output']}: {r['status']}\n")
+    _say(f"report: {out / 'report.html'}  ({len(records) - len(failed)} of {len(records)} pairs scored)")
     return 0 if len(failed) < len(records) else 1
 
 
@@ -145,7 +150,7 @@ def finish(out: Path, evaluation: Any, records: list[dict], sources: list, targe
         "judges": judges,
         "labels": list(summary),
     }
-    print(render(summary, report.metric_keys(records)))
+    _say(render(summary, report.metric_keys(records)))
     report.write_json(out, run, summary, records)
     report.write_csv(out, records)
     report.write_html(out, run, summary, records)

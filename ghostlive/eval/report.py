@@ -22,7 +22,7 @@ from ghostlive.media.paths import atomic_write_bytes
 from ghostlive.types import Frame
 
 TILE = 192
-WORST = 5
+WORST = 3
 
 
 def _clean(value: Any) -> Any:
@@ -61,17 +61,30 @@ def write_csv(out: Path, records: list[dict[str, Any]]) -> None:
     atomic_write_bytes(out / "metrics.csv", buf.getvalue().encode())
 
 
-def first_frame(path: str | Path) -> Frame | None:
-    """A photo, or the first frame of a video; None when unreadable."""
+def first_frame(path: str | Path, index: int = 0) -> Frame | None:
+    """A photo, or frame ``index`` of a video; None when unreadable."""
     from ghostlive.eval.runner import media_kind, read_frames
 
     try:
         if media_kind(Path(path)) == "video":
-            frames = read_frames(Path(path), 1)
-            return frames[0] if frames else None
+            frames = read_frames(Path(path), index + 1)
+            return frames[-1] if frames else None
         return read_image(path).bgr
     except (OSError, ValueError):
         return None
+
+
+def around(image: Frame | None, box: list[float] | None, margin: float = 0.7) -> Frame | None:
+    """The part of ``image`` around a face ``box`` (x1, y1, x2, y2), ``margin`` × its size on each side."""
+    if image is None or not box:
+        return image
+    x1, y1, x2, y2 = box
+    side = max(x2 - x1, y2 - y1) * (0.5 + margin)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    h, w = image.shape[:2]
+    xa, ya = max(int(cx - side), 0), max(int(cy - side), 0)
+    xb, yb = min(int(cx + side), w), min(int(cy + side), h)
+    return image[ya:yb, xa:xb] if xb > xa and yb > ya else image
 
 
 def _tile(image: Frame | None, caption: str) -> Frame:
@@ -95,8 +108,14 @@ def montages(out: Path, records: list[dict[str, Any]]) -> dict[tuple[str, str], 
     folder.mkdir(parents=True, exist_ok=True)
     made = {}
     for (src, tgt), rows in groups.items():
-        tiles = [_tile(first_frame(src), "source"), _tile(first_frame(tgt), "target")]
-        tiles += [_tile(first_frame(r["output"]) if r.get("status") == "ok" else None, r["label"]) for r in rows]
+        view = next((r["view"] for r in rows if r.get("view")), {})
+        i, tgt_box = view.get("frame", 0), view.get("target")
+        tiles = [_tile(around(first_frame(src), view.get("source")), "source")]
+        tiles.append(_tile(around(first_frame(tgt, i), tgt_box), "target" + (f" (frame {i})" if i else "")))
+        tiles += [
+            _tile(around(first_frame(r["output"], i), tgt_box) if r.get("status") == "ok" else None, r["label"])
+            for r in rows
+        ]
         name = f"{Path(src).stem}_to_{Path(tgt).stem}.png"
         write_image(folder / name, np.hstack(tiles))
         made[(src, tgt)] = f"montages/{name}"
@@ -128,9 +147,9 @@ def plots(out: Path, records: list[dict[str, Any]]) -> list[str]:
         }
         values = [v for vs in by_label.values() for v in vs]
         span = (min([*values, 0.0]), max([*values, m.limit * 1.1]) or 1.0)
-        for label, vals in by_label.items():
-            if vals:
-                ax.hist(vals, bins=16, range=span, alpha=0.6, label=label)
+        for i, (label, vals) in enumerate(by_label.items()):
+            if vals:  # a fixed colour per label, whichever labels have values here
+                ax.hist(vals, bins=16, range=span, alpha=0.6, label=label, color=f"C{i % 10}")
         ax.axvline(m.limit, color="k", linestyle="--", linewidth=1)
         ax.set_title(f"{key} ({m.unit}; {m.judge})", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -156,6 +175,11 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "–" if math.isnan(v) else f"{v:.3g}"
     return html.escape(str(v))
+
+
+def _pair_link(r: dict[str, Any]) -> str:
+    s, t = html.escape(Path(r["source"]).stem), html.escape(Path(r["target"]).stem)
+    return f"{html.escape(r['label'])}: <a href='#{s}_to_{t}'>{s} → {t}</a>"
 
 
 def _summary_html(summary: dict, keys: list[str]) -> str:
@@ -188,31 +212,27 @@ def write_html(out: Path, run: dict, summary: dict, records: list[dict[str, Any]
     )
     worst = []
     for key in keys:
-        if key.startswith("verdict_"):
+        if key.startswith(("verdict_", "retrieval_")):
             continue
-        rows = worst_first(records, key)[:WORST]
-        items = "".join(
-            f"<li>{_fmt(r['metrics'][key])} — {html.escape(r['label'])}: "
-            f"<a href='#{html.escape(Path(r['source']).stem)}_to_{html.escape(Path(r['target']).stem)}'>"
-            f"{html.escape(Path(r['source']).stem)} → {html.escape(Path(r['target']).stem)}</a></li>"
-            for r in rows
+        cells = "".join(
+            f"<td>{_fmt(r['metrics'][key])} · {_pair_link(r)}</td>" for r in worst_first(records, key)[:WORST]
         )
-        worst.append(f"<details><summary>{key}</summary><ol>{items}</ol></details>")
+        worst.append(f"<tr><th>{key}</th>{cells}</tr>")
     pairs = "".join(
-        f"<h3 id='{Path(s).stem}_to_{Path(t).stem}'>{html.escape(Path(s).stem)} → {html.escape(Path(t).stem)}</h3>"
-        f"<img src='{rel}' alt='montage'>"
+        f"<h3 id='{a}_to_{b}'>{a} → {b}</h3><img src='{rel}' alt='montage'>"
         for (s, t), rel in tiles.items()
+        for a, b in [(html.escape(Path(s).stem), html.escape(Path(t).stem))]
     )
     doc = f"""<!doctype html><html><head><meta charset="utf-8"><title>ghostlive eval</title><style>
 body{{font-family:sans-serif;margin:1.5em;max-width:1200px}} table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}} th:first-child{{text-align:left}}
-img{{max-width:100%}} .plots img{{width:100%}}</style></head><body>
+img{{max-width:100%}} .worst td{{text-align:left}} .plots img{{width:100%}}</style></head><body>
 <h1>ghostlive eval</h1><p>{html.escape(run.get("when", ""))} · judges: {html.escape(", ".join(run["judges"]))}
 · {len(records)} outputs · {html.escape(run.get("machine", ""))}</p>
 <h2>Summary</h2>{_summary_html(summary, keys)}
 <h2>Published (GHOST paper)</h2><table><tr><th>method</th><th>ID retrieval</th><th>eye ldmks</th></tr>{paper}</table>
 <p>{html.escape(PAPER["note"])}</p><p>{html.escape(DLIB68_LICENCE)}. {html.escape(SAME_FAMILY_NOTE)}</p>
-<h2>Worst pairs per metric</h2>{"".join(worst)}
-<h2>Distributions</h2><div class="plots">{"".join(f"<img src='{f}'>" for f in figures)}</div>
-<h2>Pairs</h2>{pairs}</body></html>"""
+<h2>Worst pairs per metric</h2><table class="worst">{"".join(worst)}</table>
+<h2>Pairs (source | target | each output)</h2>{pairs}
+<h2>Distributions</h2><div class="plots">{"".join(f"<img src='{f}'>" for f in figures)}</div></body></html>"""
     atomic_write_bytes(out / "report.html", doc.encode())

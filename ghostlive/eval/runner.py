@@ -175,12 +175,15 @@ class Evaluation:
         return self._seen[media.path]
 
     def gallery_entry(self, media: Media) -> dict[str, list[float]]:
-        """The judges' identity vectors of an input (a video: its first frame); empty when unreadable."""
+        """The judges' identity vectors of an input (a video: its first sampled frame with a face)."""
         try:
-            if media.kind == "video":
-                frames = read_frames(media.path, 1)
-                return self._see(media, frames[0]).descriptors if frames else {}
-            return self._see(media).descriptors
+            if media.kind == "image":
+                return self._see(media).descriptors
+            if media.path not in self._seen:
+                frames = read_frames(media.path, TEMPORAL_FRAMES)[::STATIC_EVERY]
+                views = (self.scorer.see(f) for f in frames)
+                self._seen[media.path] = next((v for v in views if v.face is not None), Seen(None))
+            return self._seen[media.path].descriptors
         except (GhostliveError, ValueError) as exc:
             log.warning("%s: %s", media.path, exc)
             return {}
@@ -205,8 +208,8 @@ class Evaluation:
         try:
             if task.swapper is not None:
                 self._make(task)
-            metrics, descriptors = self._measure(task)
-            record |= {"status": "ok", "metrics": metrics, "descriptors": descriptors}
+            metrics, descriptors, view = self._measure(task)
+            record |= {"status": "ok", "metrics": metrics, "descriptors": descriptors, "view": view}
         except (GhostliveError, ValueError) as exc:
             log.warning("%s: %s", task.key, exc)
             record |= {"status": f"failed: {exc}", "metrics": {}, "descriptors": {}}
@@ -224,31 +227,38 @@ class Evaluation:
             raise ValueError(f"{task.swapper} swapped no face in {task.target.path}")
         write_image(task.result, result.frame)
 
-    def _measure(self, task: Task) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    def _measure(self, task: Task) -> tuple[dict[str, Any], dict[str, list[float]], dict[str, Any]]:
+        """Metrics, the output's identity vectors, and the view the report shows (frame index, face boxes)."""
         source_img = read_image(task.source.path).bgr
         source = self._see(task.source, source_img)
+        view: dict[str, Any] = {"frame": 0, "source": _box(source)}
         if task.target.kind == "image":
             target_img = read_image(task.target.path).bgr
             output_img = _same_size(read_image(task.result).bgr, target_img)
-            metrics, seen = self.scorer.image(source_img, source, target_img, self._see(task.target), output_img)
-            return metrics, seen.descriptors
-        return self._measure_video(task, source_img, source)
-
-    def _measure_video(self, task: Task, source_img: Frame, source: Seen) -> tuple[dict, dict]:
-        target = read_frames(task.target.path, TEMPORAL_FRAMES)
-        output = [_same_size(o, t) for o, t in zip(read_frames(task.result, TEMPORAL_FRAMES), target, strict=False)]
+            target = self._see(task.target)
+            metrics, seen = self.scorer.image(source_img, source, target_img, target, output_img)
+            return metrics, seen.descriptors, view | {"target": _box(target)}
+        target_frames = read_frames(task.target.path, TEMPORAL_FRAMES)
+        outputs = read_frames(task.result, TEMPORAL_FRAMES)
+        output = [_same_size(o, t) for o, t in zip(outputs, target_frames, strict=False)]
         per_frame, descriptors = [], []
         for i in range(0, len(output), STATIC_EVERY):
-            seen_target = self.scorer.see(target[i])
-            if seen_target.face is None:
+            target = self.scorer.see(target_frames[i])
+            if target.face is None:
                 continue
-            m, seen = self.scorer.image(source_img, source, target[i], seen_target, output[i])
+            if not per_frame:
+                view |= {"frame": i, "target": _box(target)}
+            m, seen = self.scorer.image(source_img, source, target_frames[i], target, output[i])
             per_frame.append(m)
             descriptors.append(seen.descriptors)
-        metrics = _average(per_frame) | self.scorer.video(target[: len(output)], output)
+        metrics = _average(per_frame) | self.scorer.video(target_frames[: len(output)], output)
         judges = {j for d in descriptors for j in d}
         mean = {j: np.mean([d[j] for d in descriptors if j in d], axis=0).tolist() for j in judges}
-        return metrics, mean
+        return metrics, mean, view
+
+
+def _box(seen: Seen) -> list[float] | None:
+    return [float(v) for v in seen.face.box] if seen.face is not None else None
 
 
 def _same_size(output: Frame, target: Frame) -> Frame:
