@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive import __version__
-from ghostlive.errors import ConfigError, OutputError
+from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.models.registry import SWAPPERS
 
 log = logging.getLogger(__name__)
@@ -113,17 +113,24 @@ def run_eval(args: argparse.Namespace) -> int:
     evaluation = runner.Evaluation(out, scorer, settings)
     records: list[dict] = []
     bar, advance = _progress(len(tasks), args.quiet)
+
+    def report() -> None:
+        if records:
+            earlier = evaluation.earlier({t.label for t in tasks})
+            finish(out, evaluation, records + earlier, sources, targets, scorer.judges)
+
     interrupted = False
     try:
         with bar:
             records.extend(evaluation.run(tasks, advance))
     except KeyboardInterrupt:
         interrupted = True
+    except GhostliveError:  # e.g. a swapper whose model is missing: report what finished, then say why
+        report()
+        raise
     if not args.quiet and not hasattr(bar, "update"):
-        sys.stderr.write("\n")
-    if records:
-        earlier = evaluation.earlier({t.label for t in tasks})
-        finish(out, evaluation, records + earlier, sources, targets, scorer.judges)
+        sys.stderr.write("\n")  # end the plain progress line
+    report()
     if interrupted:
         _say(f"interrupted: {len(records)} of {len(tasks)} pairs kept in {out}; run the same command to resume")
         return 130

@@ -149,12 +149,16 @@ def test_results_of_another_program_with_a_jittery_video(tmp_path: Path, capsys,
     assert [Path(p["output"]).name for p in doc["pairs"] if p["label"] == "csvcopy"] == ["a.jpg"]
 
 
-def test_bad_input_is_one_line(tmp_path: Path, folders, capsys) -> None:
+def test_bad_input_is_one_line(tmp_path: Path, folders, capsys, monkeypatch) -> None:
     src, tgt = folders
     code, _, err = run(capsys, "--sources", tmp_path / "nope", "--targets", tgt, "-o", tmp_path / "r")
     assert code == 1 and err.strip() == f"ghostlive: error: {tmp_path / 'nope'}: no such folder"
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--swapper", "classic,magic", "-o", tmp_path / "r")
     assert code == 1 and "unknown swapper(s) magic" in err and "Traceback" not in err
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
+    code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--swapper", "ghost-2", "-o", tmp_path / "r")
+    assert code == 1 and "ghost-2 swapper needs" in err and "ghostlive models download ghost-2" in err
+    assert len(err.strip().splitlines()) == 1
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--results", empty, "-o", tmp_path / "r")

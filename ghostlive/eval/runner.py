@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from ghostlive.errors import GhostliveError, InputNotFoundError, InvalidInputError
+from ghostlive.errors import (
+    BackendUnavailableError,
+    ConfigError,
+    GhostliveError,
+    InputNotFoundError,
+    InvalidInputError,
+    ModelError,
+)
 from ghostlive.eval.scoring import Scorer, Seen
 from ghostlive.jobs import IMAGE_SUFFIXES, Job, PairSpec, SwapSettings, run_video
 from ghostlive.media.image import read_image, write_image
@@ -210,6 +217,8 @@ class Evaluation:
                 self._make(task)
             metrics, descriptors, view = self._measure(task)
             record |= {"status": "ok", "metrics": metrics, "descriptors": descriptors, "view": view}
+        except (ModelError, BackendUnavailableError, ConfigError):
+            raise  # the swapper cannot run at all: not a problem of this pair
         except (GhostliveError, ValueError) as exc:
             log.warning("%s: %s", task.key, exc)
             record |= {"status": f"failed: {exc}", "metrics": {}, "descriptors": {}}
