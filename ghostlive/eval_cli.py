@@ -91,22 +91,22 @@ def _progress(total: int, quiet: bool) -> tuple[AbstractContextManager[Any], Cal
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from ghostlive.eval import runner
+    from ghostlive.eval import pairs, runner
     from ghostlive.eval.scoring import Scorer
     from ghostlive.jobs import SwapSettings
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise OutputError("must be a folder", out)
-    sources = runner.list_media(args.sources, videos=False)
-    targets = runner.list_media(args.targets)
+    sources = pairs.list_media(args.sources, videos=False)
+    targets = pairs.list_media(args.targets)
     if args.results:
         results = Path(args.results)
         if not results.is_dir():
             raise ConfigError(f"--results {results}: no such folder")
-        tasks = runner.result_tasks(results, sources, targets, args.label or results.name)
+        tasks = pairs.result_tasks(results, sources, targets, args.label or results.name)
     else:
-        tasks = runner.swap_tasks(sources, targets, _swappers(args.swapper), out)
+        tasks = pairs.swap_tasks(sources, targets, _swappers(args.swapper), out)
     out.mkdir(parents=True, exist_ok=True)
     scorer = Scorer(use_dlib=not args.no_dlib, use_arcface=not args.no_arcface)
     settings = SwapSettings(faces="largest", tiles=args.tiles)

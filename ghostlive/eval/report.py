@@ -63,7 +63,7 @@ def write_csv(out: Path, records: list[dict[str, Any]]) -> None:
 
 def first_frame(path: str | Path, index: int = 0) -> Frame | None:
     """A photo, or frame ``index`` of a video; None when unreadable."""
-    from ghostlive.eval.runner import media_kind, read_frames
+    from ghostlive.eval.pairs import media_kind, read_frames
 
     try:
         if media_kind(Path(path)) == "video":
