@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive import __version__
+from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.models.registry import SWAPPERS
 
@@ -40,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("-o", "--output", default="eval-report", metavar="DIR", help="report folder (default eval-report)")
     p.add_argument("--no-dlib", action="store_true", help="skip the dlib judges even when installed")
     p.add_argument("--no-arcface", action="store_true", help="skip the ArcFace judge even when installed")
-    p.add_argument("--tiles", type=int, default=2, help="small-face detection levels for swapping (default 2)")
+    p.add_argument("--tiles", type=int_range(0, 8), default=2, help="small-face detection levels (default 2)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_eval)
 
@@ -98,6 +99,9 @@ def run_eval(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise OutputError("must be a folder", out)
+    inputs = [Path(d).resolve() for d in (args.sources, args.targets, args.results) if d]
+    if out.resolve() in inputs:
+        raise OutputError("is an input folder; choose another folder for the report", out)
     sources = pairs.list_media(args.sources, videos=False)
     targets = pairs.list_media(args.targets)
     if args.results:

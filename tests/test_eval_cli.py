@@ -155,6 +155,8 @@ def test_bad_input_is_one_line(tmp_path: Path, folders, capsys, monkeypatch) -> 
     assert code == 1 and err.strip() == f"ghostlive: error: {tmp_path / 'nope'}: no such folder"
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--swapper", "classic,magic", "-o", tmp_path / "r")
     assert code == 1 and "unknown swapper(s) magic" in err and "Traceback" not in err
+    code, _, err = run(capsys, "--sources", src, "--targets", tgt, "-o", tgt)
+    assert code == 1 and err.strip().endswith(f"{tgt}: is an input folder; choose another folder for the report")
     monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--swapper", "ghost-2", "-o", tmp_path / "r")
     assert code == 1 and "ghost-2 swapper needs" in err and "ghostlive models download ghost-2" in err
