@@ -45,7 +45,10 @@ def metric_keys(records: list[dict[str, Any]]) -> list[str]:
 
 def write_json(out: Path, run: dict[str, Any], summary: dict, records: list[dict[str, Any]]) -> None:
     pairs = [{k: v for k, v in r.items() if k not in ("descriptors", "stamp")} for r in records]
-    doc = {"run": run, "summary": summary, "paper": PAPER, "pairs": pairs}
+    keys = metric_keys(records)
+    metrics = {m.key: {**m.__dict__} for m in METRICS if m.key in keys}
+    metrics |= {k: {"key": k, "unit": "%", "judge": k.split("_")[1], "definition": d} for k, d in RETRIEVAL.items()}
+    doc = {"run": run, "metrics": metrics, "summary": summary, "paper": PAPER, "pairs": pairs}
     atomic_write_bytes(out / "metrics.json", json.dumps(_clean(doc), indent=1, allow_nan=False).encode())
 
 
@@ -184,7 +187,9 @@ def _pair_link(r: dict[str, Any]) -> str:
 
 def _summary_html(summary: dict, keys: list[str]) -> str:
     labels = list(summary)
-    head = "".join(f"<th>{html.escape(lb)} median</th><th>mean</th><th>pass</th>" for lb in labels)
+    head = "<th>unit · judge</th>" + "".join(
+        f"<th>{html.escape(lb)} median</th><th>mean</th><th>pass</th>" for lb in labels
+    )
     rows = []
     for key in keys:
         cells = []
@@ -199,7 +204,11 @@ def _summary_html(summary: dict, keys: list[str]) -> str:
                 cells.append(f"<td>{pass_txt}{SAME_FAMILY_MARK if same_family(key, lb) else ''}</td>")
         m = BY_KEY.get(key)
         what = RETRIEVAL.get(key) or (f"{m.definition} [{m.unit}; judge {m.judge}]" if m else "identity verdict")
-        rows.append(f"<tr><th title='{html.escape(what)}'>{key}</th>{''.join(cells)}</tr>")
+        judge = (
+            f"{m.unit} · {m.judge}" if m else ("share · " if key.startswith("verdict_") else "% · ") + key.split("_")[1]
+        )
+        unit = f"<td style='text-align:left'>{html.escape(judge)}</td>"
+        rows.append(f"<tr><th title='{html.escape(what)}'>{key}</th>{unit}{''.join(cells)}</tr>")
     return f"<table><tr><th>metric</th>{head}</tr>{''.join(rows)}</table>"
 
 
