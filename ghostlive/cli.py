@@ -189,11 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     build = esub.add_parser("build", help="build (or reuse) engines for every installed ONNX model")
     build.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
     build.add_argument("--max-batch", type=int_range(1, 64), default=8)
+    from ghostlive.eval_cli import add_parser as add_eval
     from ghostlive.live_cli import add_parser as add_live
     from ghostlive.models_cli import add_parsers
 
     add_parsers(sub)
     add_live(sub, _add_swap_options)
+    add_eval(sub)
     return parser
 
 
@@ -274,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if hasattr(args, "handler"):
+            return args.handler(args)
         if args.command == "swap":
             return run_swap(args, args.source, args.target)
         if args.command == "demo":

@@ -1,0 +1,1 @@
+"""Quality evaluation: the GHOST paper's metric table on your own faces (``ghostlive eval``)."""

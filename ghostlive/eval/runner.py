@@ -1,0 +1,190 @@
+"""An evaluation run: making the outputs with ghostlive's swappers (or taking another program's), scoring each,
+and keeping every finished pair on disk so that Ctrl-C loses nothing and a rerun resumes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ghostlive.errors import (
+    BackendUnavailableError,
+    ConfigError,
+    GhostliveError,
+    ModelError,
+)
+from ghostlive.eval.pairs import STATIC_EVERY, TEMPORAL_FRAMES, Media, Task, read_frames
+from ghostlive.eval.scoring import Scorer, Seen
+from ghostlive.jobs import Job, PairSpec, SwapSettings, run_video
+from ghostlive.media.image import read_image, write_image
+from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.types import Frame
+
+log = logging.getLogger(__name__)
+
+
+class Evaluation:
+    """Makes and scores the outputs of ``tasks``; finished pairs are kept in ``out/pairs/``."""
+
+    def __init__(self, out: Path, scorer: Scorer, settings: SwapSettings | None = None) -> None:
+        self.out = out
+        self.scorer = scorer
+        self.settings = settings or SwapSettings(faces="largest", tiles=2)
+        self._seen: dict[Path, Seen] = {}
+        self._jobs: dict[tuple[str, Path], Job] = {}
+
+    def record_path(self, task: Task) -> Path:
+        return self.out / "pairs" / task.label / f"{task.source.stem}_to_{task.target.stem}.json"
+
+    def finished(self, task: Task) -> dict[str, Any] | None:
+        """The stored record of ``task`` when its inputs have not changed since."""
+        path = self.record_path(task)
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        return record if record.get("stamp") == self._stamp(task) else None
+
+    def _stamp(self, task: Task) -> list[list[int]]:
+        files = [task.source.path, task.target.path] + ([task.result] if task.swapper is None else [])
+        return [[f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+
+    def run(self, tasks: list[Task], advance: Callable[[Task, dict[str, Any]], None]) -> Iterator[dict[str, Any]]:
+        """Yield each task's record, resuming finished ones; a KeyboardInterrupt leaves every finished pair."""
+        for task in tasks:
+            record = self.finished(task)
+            if record is None:
+                record = self._score(task)
+                path = self.record_path(task)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(path, json.dumps(record, indent=1).encode())
+            advance(task, record)
+            yield record
+
+    def earlier(self, labels: set[str]) -> list[dict[str, Any]]:
+        """Finished records of other labels kept in this report folder by earlier runs (so that a
+        ``--results`` run beside a swapper run reports both columns)."""
+        folder = self.out / "pairs"
+        if not folder.is_dir():
+            return []
+        paths = sorted(p for d in folder.iterdir() if d.is_dir() and d.name not in labels for p in d.glob("*.json"))
+        return [json.loads(p.read_text()) for p in paths]
+
+    def _see(self, media: Media, image: Frame | None = None) -> Seen:
+        if media.path not in self._seen:
+            self._seen[media.path] = self.scorer.see(read_image(media.path).bgr if image is None else image)
+        return self._seen[media.path]
+
+    def gallery_entry(self, media: Media) -> dict[str, list[float]]:
+        """The judges' identity vectors of an input (a video: its first sampled frame with a face)."""
+        try:
+            if media.kind == "image":
+                return self._see(media).descriptors
+            if media.path not in self._seen:
+                frames = read_frames(media.path, TEMPORAL_FRAMES)[::STATIC_EVERY]
+                views = (self.scorer.see(f) for f in frames)
+                self._seen[media.path] = next((v for v in views if v.face is not None), Seen(None))
+            return self._seen[media.path].descriptors
+        except (GhostliveError, ValueError) as exc:
+            log.warning("%s: %s", media.path, exc)
+            return {}
+
+    def _job(self, task: Task) -> Job:
+        key = (task.label, task.source.path)
+        if key not in self._jobs:
+            settings = SwapSettings(**{**self.settings.__dict__, "swapper": task.swapper})
+            self._jobs[key] = Job(settings, [PairSpec(str(task.source.path))])
+        return self._jobs[key]
+
+    def _score(self, task: Task) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "label": task.label,
+            "swapper": task.swapper or "",
+            "source": str(task.source.path),
+            "target": str(task.target.path),
+            "output": str(task.result),
+            "kind": task.target.kind,
+            "stamp": self._stamp(task),
+        }
+        try:
+            if task.swapper is not None:
+                self._make(task)
+            metrics, descriptors, view = self._measure(task)
+            record |= {"status": "ok", "metrics": metrics, "descriptors": descriptors, "view": view}
+        except (ModelError, BackendUnavailableError, ConfigError):
+            raise  # the swapper cannot run at all: not a problem of this pair
+        except (GhostliveError, ValueError) as exc:
+            log.warning("%s: %s", task.key, exc)
+            record |= {"status": f"failed: {exc}", "metrics": {}, "descriptors": {}}
+        return record
+
+    def _make(self, task: Task) -> None:
+        task.result.parent.mkdir(parents=True, exist_ok=True)
+        job = self._job(task)
+        if task.target.kind == "video":
+            run_video(job, str(task.target.path), task.result)
+            return
+        image = read_image(task.target.path)
+        result = job.swap_image(image)
+        if not result.swapped:
+            raise ValueError(f"{task.swapper} swapped no face in {task.target.path}")
+        write_image(task.result, result.frame)
+
+    def _measure(self, task: Task) -> tuple[dict[str, Any], dict[str, list[float]], dict[str, Any]]:
+        """Metrics, the output's identity vectors, and the view the report shows (frame index, face boxes)."""
+        source_img = read_image(task.source.path).bgr
+        source = self._see(task.source, source_img)
+        view: dict[str, Any] = {"frame": 0, "source": _box(source)}
+        if task.target.kind == "image":
+            target_img = read_image(task.target.path).bgr
+            output_img = _same_size(read_image(task.result).bgr, target_img)
+            target = self._see(task.target)
+            metrics, seen = self.scorer.image(source_img, source, target_img, target, output_img)
+            return metrics, seen.descriptors, view | {"target": _box(target)}
+        target_frames = read_frames(task.target.path, TEMPORAL_FRAMES)
+        outputs = read_frames(task.result, TEMPORAL_FRAMES)
+        output = [_same_size(o, t) for o, t in zip(outputs, target_frames, strict=False)]
+        per_frame, descriptors = [], []
+        for i in range(0, len(output), STATIC_EVERY):
+            target = self.scorer.see(target_frames[i])
+            if target.face is None:
+                continue
+            if not per_frame:
+                view |= {"frame": i, "target": _box(target)}
+            m, seen = self.scorer.image(source_img, source, target_frames[i], target, output[i])
+            per_frame.append(m)
+            descriptors.append(seen.descriptors)
+        metrics = _average(per_frame) | self.scorer.video(target_frames[: len(output)], output)
+        judges = {j for d in descriptors for j in d}
+        mean = {j: np.mean([d[j] for d in descriptors if j in d], axis=0).tolist() for j in judges}
+        return metrics, mean, view
+
+
+def _box(seen: Seen) -> list[float] | None:
+    return [float(v) for v in seen.face.box] if seen.face is not None else None
+
+
+def _same_size(output: Frame, target: Frame) -> Frame:
+    if output.shape[:2] == target.shape[:2]:
+        return output
+    import cv2
+
+    log.info("resizing an output of %s to its target's %s", output.shape[:2], target.shape[:2])
+    return cv2.resize(output, (target.shape[1], target.shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def _average(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean of each numeric metric over frames; the most common value of each text one."""
+    keys = {k for r in rows for k in r}
+    out: dict[str, Any] = {}
+    for k in sorted(keys):
+        values = [r[k] for r in rows if k in r]
+        if all(isinstance(v, float | int) for v in values):
+            out[k] = float(np.nanmean(values)) if not all(np.isnan(values)) else float("nan")
+        else:
+            out[k] = Counter(values).most_common(1)[0][0]
+    return out
