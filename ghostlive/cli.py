@@ -77,7 +77,13 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         help="paste FACE onto the person shown in REFERENCE (repeatable: several people at once)",
     )
     g.add_argument("--source-face", type=int_range(0), default=None, help="face in the source image (default: largest)")
-    g.add_argument("--detector", choices=DETECTORS, default="full", help="BlazeFace variant (default: full)")
+    g.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default="auto",
+        help="face detector: BlazeFace full/short/both (built in) or scrfd (installed); auto (default): scrfd "
+        "for the neural swappers when installed, as they were trained on its keypoints, else full",
+    )
     g.add_argument(
         "--tiles",
         type=int_range(0, MAX_TILES),
