@@ -51,7 +51,8 @@ def missing_hint(store: ModelStore, name: str) -> str:
     for dep in (*BY_NAME[name].needs, name):
         d = BY_NAME[dep]
         if not store.has(d.filename):
-            via = name if BY_NAME[name].url else dep  # downloading the main model fetches what it needs
+            # downloading the main model fetches what it needs (inswapper: its helpers, the model is imported)
+            via = name if BY_NAME[name].url or BY_NAME[name].needs else dep
             steps.append(f"ghostlive models download {via}" if d.url else f"ghostlive models import {d.filename}")
         elif d.exports_to and not store.has(d.exports_to):
             steps.append(f"ghostlive export {dep}")
