@@ -50,9 +50,10 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("face selection")
     g.add_argument(
         "--faces",
-        choices=("all", "largest", "index", "reference"),
+        choices=("all", "largest", "index", "reference", "first"),
         default="all",
-        help="which target faces to swap (default: all)",
+        help="which target faces to swap (default: all); first: the first frame's best-detected face, followed "
+        "through the video by identity (GHOST's behaviour without a reference)",
     )
     g.add_argument("--face-index", type=int_range(0), default=0, help="with --faces index: 0 = leftmost face")
     g.add_argument(

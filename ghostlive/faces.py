@@ -186,6 +186,8 @@ def select_faces(
         return Selected(list(faces))
     if selection.mode == "largest":
         return Selected([max(faces, key=lambda f: f.detection.area)])
+    if selection.mode == "first":  # one picture: its best-detected face (video: see StreamSwapper)
+        return Selected([max(faces, key=lambda f: f.score)])
     if selection.mode == "index":
         return Selected([faces[selection.index]] if 0 <= selection.index < len(faces) else [])
     if embedder is None or not selection.references:

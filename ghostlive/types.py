@@ -29,7 +29,7 @@ Roi: TypeAlias = tuple[int, int, int, int]
 Embedding: TypeAlias = NDArray[np.float32]
 """A 1-D identity vector."""
 
-TargetMode = Literal["all", "largest", "index", "reference"]
+TargetMode = Literal["all", "largest", "index", "reference", "first"]
 KEEP_REGIONS: tuple[str, ...] = ("mouth", "eyes", "brows")
 
 

@@ -176,3 +176,33 @@ def test_one_command_installs_what_a_swapper_uses(tmp_path: Path, monkeypatch, c
     out = capsys.readouterr().out
     assert "uses: ghost-arcface (installed), 2d106det (installed), scrfd (installed)" in out
     assert "uses: w600k (installed), det_10g (installed)" in out
+
+
+def test_first_mode_follows_the_first_frames_face(astronaut, grace, cameraman, analyzer) -> None:
+    """GHOST without a reference: the first frame's best-detected face is the target; later frames with several
+    faces swap only the one most like it. The same three-person frame gets a different face swapped depending
+    on who was alone in the first frame."""
+    from ghostlive.pipeline.stream import Pair, StreamSwapper
+    from ghostlive.swappers.classic import ClassicSwapper
+
+    from .conftest import compose
+
+    w = np.random.default_rng(8).standard_normal((3, 512)).astype(np.float32)
+    embedder = GhostEmbedder(GhostArcFace(OrtRunner(onnx_graphs.arcface(w))))
+    swapper = ClassicSwapper()
+    source = swapper.prepare_source(grace, analyzer.analyze(grace)[0])
+    people = {"astronaut": astronaut, "grace": grace, "cameraman": cameraman}
+
+    def swapped_people(stream: StreamSwapper, order: list[str], t: float) -> list[str]:
+        image, spans = compose(*(people[p] for p in order))
+        result = stream.process(image, t)
+        assert len(result.faces) == len(order)
+        centres = [(f.box[0] + f.box[2]) / 2 for f in result.swapped]
+        return [order[i] for c in centres for i, (x0, x1) in enumerate(spans) if x0 < c < x1]
+
+    for alone in ("cameraman", "astronaut"):
+        stream = StreamSwapper(analyzer, swapper, selection=TargetSelection("first"), embedder=embedder)
+        stream.set_pairs([Pair(source)])
+        assert swapped_people(stream, [alone], 0.0) == [alone]
+        stream.tracker.reset()  # a cut: new tracks
+        assert swapped_people(stream, ["astronaut", "grace", "cameraman"], 1.0) == [alone]
