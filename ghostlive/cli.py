@@ -50,9 +50,10 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("face selection")
     g.add_argument(
         "--faces",
-        choices=("all", "largest", "index", "reference"),
+        choices=("all", "largest", "index", "reference", "first"),
         default="all",
-        help="which target faces to swap (default: all)",
+        help="which target faces to swap (default: all); first: the first frame's best-detected face, followed "
+        "through the video by identity (GHOST's behaviour without a reference)",
     )
     g.add_argument("--face-index", type=int_range(0), default=0, help="with --faces index: 0 = leftmost face")
     g.add_argument(
@@ -77,7 +78,13 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         help="paste FACE onto the person shown in REFERENCE (repeatable: several people at once)",
     )
     g.add_argument("--source-face", type=int_range(0), default=None, help="face in the source image (default: largest)")
-    g.add_argument("--detector", choices=DETECTORS, default="full", help="BlazeFace variant (default: full)")
+    g.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default="auto",
+        help="face detector: BlazeFace full/short/both (built in) or scrfd (installed); auto (default): scrfd "
+        "for the neural swappers when installed, as they were trained on its keypoints, else full",
+    )
     g.add_argument(
         "--tiles",
         type=int_range(0, MAX_TILES),

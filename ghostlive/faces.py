@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal, Protocol
 
@@ -13,13 +13,16 @@ from ghostlive.engines.ort import open_onnx
 from ghostlive.errors import ConfigError
 from ghostlive.models.blazeface import FULL_RANGE, SHORT_RANGE, BlazeFace, rows_to_detection, weighted_nms
 from ghostlive.models.facemesh import FaceMesh
+from ghostlive.models.scrfd import SCRFD
 from ghostlive.ops.align import norm_crop
 from ghostlive.ops.lbp import lbp_descriptor
 from ghostlive.types import Detection, Embedding, Face, Frame, TargetMode
 from ghostlive.xp import to_host
 
-DetectorKind = Literal["full", "short", "both"]
-DETECTORS: tuple[str, ...] = ("full", "short", "both")
+DetectorKind = Literal["auto", "full", "short", "both", "scrfd"]
+DETECTORS: tuple[str, ...] = ("auto", "full", "short", "both", "scrfd")
+"""auto: SCRFD for the neural swappers when it is installed (see :mod:`ghostlive.jobs`), else full;
+full/short/both: the built-in BlazeFace models; scrfd: an installed insightface SCRFD model."""
 
 
 def asset_path(name: str) -> str:
@@ -62,11 +65,16 @@ class FaceAnalyzer:
         refine: int = 1,
         tile_levels: int = 2,
         threads: int = 0,
+        scrfd: SCRFD | None = None,
     ) -> None:
         if detector not in DETECTORS:
             raise ConfigError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
+        if detector == "scrfd" and scrfd is None:
+            raise ConfigError("the scrfd detector needs an installed SCRFD model; run: ghostlive models download scrfd")
+        self.scrfd = scrfd if detector == "scrfd" else None
+        """SCRFD, when it is the detector: faces then carry its five keypoints (what GHOST/inswapper align on)."""
         self.detectors: list[BlazeFace] = []
-        if detector in ("full", "both"):
+        if detector in ("auto", "full", "both"):
             runner = open_onnx(asset_path("blazeface_full_range.onnx"), threads=threads)
             self.detectors.append(BlazeFace(runner, FULL_RANGE, min_score=min_score))
         if detector in ("short", "both"):
@@ -78,7 +86,10 @@ class FaceAnalyzer:
         self.tile_levels = tile_levels
 
     def detect(self, image: Frame) -> list[Detection]:
-        """Face boxes and keypoints, merged across detectors and tiles, left to right."""
+        """Face boxes and keypoints, merged across detectors and tiles (SCRFD: one 640 px pass, as insightface
+        runs it), left to right."""
+        if self.scrfd is not None:
+            return sorted(self.scrfd.detect(image), key=lambda d: (d.box[0] + d.box[2], d.box[1] + d.box[3]))
         found = [d.detect_rows(image) for d in self.detectors]
         for x0, y0, side in tiles(image.shape[:2], self.tile_levels):
             for d in self.detectors:
@@ -93,6 +104,7 @@ class FaceAnalyzer:
     def landmarks(self, image: Frame, detections: list[Detection]) -> list[Face]:
         """Dense landmarks for each detection; detections the mesh rejects are dropped."""
         faces = [self.mesh.landmarks(image, d, refine=self.refine) for d in detections]
+        faces = [replace(f, kps5=f.detection.keypoints) if len(f.detection.keypoints) == 5 else f for f in faces]
         return [f for f in faces if f.presence >= self.min_presence]
 
     def analyze(self, image: Frame) -> list[Face]:
@@ -174,6 +186,8 @@ def select_faces(
         return Selected(list(faces))
     if selection.mode == "largest":
         return Selected([max(faces, key=lambda f: f.detection.area)])
+    if selection.mode == "first":  # one picture: its best-detected face (video: see StreamSwapper)
+        return Selected([max(faces, key=lambda f: f.score)])
     if selection.mode == "index":
         return Selected([faces[selection.index]] if 0 <= selection.index < len(faces) else [])
     if embedder is None or not selection.references:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ghostlive.errors import ConfigError, InvalidInputError, NoFaceError, OutputError
-from ghostlive.faces import FaceAnalyzer, LbpEmbedder, TargetSelection
+from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
+from ghostlive.hub import ModelStore
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
 from ghostlive.media.paths import check_sinks, same_file
 from ghostlive.media.video import VIDEO_SUFFIXES, EncodeOptions
@@ -19,7 +20,7 @@ from ghostlive.pipeline.offline import Progress, VideoReport, swap_video
 from ghostlive.pipeline.stream import Pair, StreamSwapper
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
-from ghostlive.swappers.factory import build_swapper
+from ghostlive.swappers.factory import build_swapper, keypoint_detector
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import Embedding, Face, Frame, TargetMode
 
@@ -43,7 +44,7 @@ class SwapSettings:
     device: str = "auto"
     """Where frames are processed: auto (the GPU when CuPy can use one), cpu or cuda."""
     classic: ClassicOptions = field(default_factory=ClassicOptions)
-    detector: str = "full"
+    detector: str = "auto"
     tiles: int = 2
     faces: TargetMode = "all"
     face_index: int = 0
@@ -52,6 +53,23 @@ class SwapSettings:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     label: str = ""
+
+
+def make_analyzer(settings: SwapSettings, store: ModelStore | None = None) -> FaceAnalyzer:
+    """The face analyzer for ``settings``: with detector ``auto``, SCRFD for a neural swapper when it is
+    installed (their models were trained on its keypoints; a warning says what is lost when it is not), else
+    BlazeFace full; ``scrfd`` requires an installed SCRFD model."""
+    detector = settings.detector
+    scrfd = None
+    neural = settings.swapper != "classic"
+    if detector == "scrfd" or (detector == "auto" and neural):
+        store = store or ModelStore()
+        family = settings.swapper if neural else "ghost-2"
+        scrfd = keypoint_detector(family, store, settings.backend, warn=detector == "auto")
+        if scrfd is None and detector == "scrfd":
+            raise ConfigError("--detector scrfd needs an installed SCRFD model; run: ghostlive models download scrfd")
+    kind = "scrfd" if scrfd is not None else ("full" if detector == "auto" else detector)
+    return FaceAnalyzer(kind, tile_levels=settings.tiles, scrfd=scrfd)  # type: ignore[arg-type]
 
 
 def target_kind(path: str | Path) -> str:
@@ -72,9 +90,10 @@ class Job:
         mode = "reference" if any(p.reference for p in pairs) else settings.faces
         if mode == "reference" and not all(p.reference for p in pairs):
             raise ConfigError("with reference matching every source needs a reference photo (--pair FACE=REF)")
-        self.analyzer = FaceAnalyzer(settings.detector, tile_levels=settings.tiles)  # type: ignore[arg-type]
         self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend)
-        self.embedder = LbpEmbedder()
+        self.analyzer = make_analyzer(settings)
+        # neural swappers choose faces with their own ArcFace (GHOST's rule); the built-in descriptor otherwise
+        self.embedder: Embedder = getattr(self.swapper, "embedder", None) or LbpEmbedder()
         self.device = FrameDevice(settings.device)
         photo = FramePipeline(self.analyzer, self.swapper, TargetSelection(mode), self.embedder, self.device)
         self.pairs: list[Pair] = []

@@ -16,8 +16,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     models = sub.add_parser("models", help="list, download, import and verify neural models")
     msub = models.add_subparsers(dest="models_command", required=True)
     msub.add_parser("list", help="known models and what is installed")
-    dl = msub.add_parser("download", help="download a model (resumes, verifies SHA-256)")
-    dl.add_argument("name", choices=[m.name for m in MODELS if m.url])
+    dl = msub.add_parser(
+        "download", help="download a model and everything its swapper uses (resumes, verifies SHA-256)"
+    )
+    dl.add_argument("name", choices=[m.name for m in MODELS if m.url or m.needs])
     dl.add_argument("--url", help="download from this address instead of the registry's")
     dl.add_argument("--no-export", action="store_true", help="do not convert .pth checkpoints to ONNX")
     imp = msub.add_parser("import", help="copy a model file you already have into the model folder")
@@ -54,6 +56,10 @@ def run_models(args: argparse.Namespace, store: ModelStore | None = None) -> int
             if m.exports_to:
                 state += ", exported" if m.exports_to in installed else ", not exported"
             print(f"  {m.name:14} {m.filename:24} {state:28} {m.description}")
+            if m.needs:
+                have = {d: "installed" if BY_NAME[d].filename in installed else "missing" for d in m.needs}
+                deps = ", ".join(f"{d} ({state})" for d, state in have.items())
+                print(f"  {'':14} uses: {deps}")
             print(f"  {'':14} licence: {m.licence}")
         return 0
     if cmd == "download":

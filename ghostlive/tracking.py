@@ -9,7 +9,7 @@ out (and the real face does not flash through) when one frame misses; after that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,8 +17,9 @@ import numpy as np
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.models.blazeface import iou
 from ghostlive.models.facemesh import five_points, roi_from_landmarks
+from ghostlive.ops.align import similarity_transform, transform_points
 from ghostlive.ops.smooth import OneEuro
-from ghostlive.types import Detection, Face, Frame
+from ghostlive.types import Detection, Face, Frame, Points
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,23 @@ def face_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
     return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
-def face_from_mesh(landmarks: np.ndarray, depth: np.ndarray, presence: float, score: float) -> Face:
-    """A Face whose detection record is derived from the mesh (for frames where the detector did not run)."""
+def face_from_mesh(
+    landmarks: np.ndarray, depth: np.ndarray, presence: float, score: float, kps5: Points | None = None
+) -> Face:
+    """A Face whose detection record is derived from the mesh (for frames where the detector did not run);
+    ``kps5``: the detector's five keypoints carried along (SCRFD), if any."""
     k5 = five_points(landmarks)
     kps = np.stack([k5[0], k5[1], k5[2], (k5[3] + k5[4]) / 2, landmarks[234], landmarks[454]]).astype(np.float32)
-    return Face(Detection(face_box(landmarks), kps, score), landmarks.astype(np.float32), depth, presence)
+    return Face(Detection(face_box(landmarks), kps, score), landmarks.astype(np.float32), depth, presence, kps5)
+
+
+def carry_keypoints(previous: Face, landmarks: np.ndarray) -> Points | None:
+    """The detector keypoints of ``previous`` moved with the mesh to ``landmarks`` (the similarity between the
+    two meshes' five points), for frames where the detector did not see the face."""
+    if previous.kps5 is None:
+        return None
+    motion = similarity_transform(five_points(previous.landmarks), five_points(landmarks))
+    return transform_points(previous.kps5, motion)
 
 
 def face_width(face: Face) -> float:
@@ -84,7 +97,7 @@ class FaceTracker:
         xy, z, p = self.analyzer.mesh.run(frame, roi_from_landmarks(track.raw.landmarks))
         if p < self.analyzer.min_presence:
             return None
-        return face_from_mesh(xy, z, p, track.raw.score)
+        return face_from_mesh(xy, z, p, track.raw.score, carry_keypoints(track.raw, xy))
 
     def _observe(self, track: Track, face: Face, t: float) -> None:
         track.raw = face
@@ -92,7 +105,11 @@ class FaceTracker:
         track.age += 1
         if self.options.smoothing:
             lm = track.filter(face.landmarks, t, face_width(face))
-            track.face = face_from_mesh(lm, face.depth, face.presence, face.score)
+            kps5 = None
+            if face.kps5 is not None:
+                kf = track.state.setdefault("kps5_filter", OneEuro(self.options.min_cutoff, self.options.beta))
+                kps5 = kf(face.kps5, t, face_width(face)).astype(np.float32)
+            track.face = face_from_mesh(lm, face.depth, face.presence, face.score, kps5)
         else:
             track.face = face
 
@@ -117,6 +134,8 @@ class FaceTracker:
                         faces = self.analyzer.landmarks(frame, [det])
                         if faces:
                             observed[tr.id] = faces[0]
+                    elif len(det.keypoints) == 5:  # SCRFD saw it: its keypoints, not the carried ones
+                        observed[tr.id] = replace(observed[tr.id], kps5=det.keypoints)
                     continue
                 faces = self.analyzer.landmarks(frame, [det])
                 if faces:

@@ -29,7 +29,7 @@ Roi: TypeAlias = tuple[int, int, int, int]
 Embedding: TypeAlias = NDArray[np.float32]
 """A 1-D identity vector."""
 
-TargetMode = Literal["all", "largest", "index", "reference"]
+TargetMode = Literal["all", "largest", "index", "reference", "first"]
 KEEP_REGIONS: tuple[str, ...] = ("mouth", "eyes", "brows")
 
 
@@ -68,6 +68,9 @@ class Face:
     """468 relative z values of the mesh (larger = farther from the camera), in pixels."""
     presence: float
     """Face-presence probability reported by the mesh model."""
+    kps5: Points | None = field(default=None, repr=False)
+    """The five keypoints of a detector that gives them (SCRFD), in its order (image-left eye first); None
+    when the face was found by BlazeFace (then :attr:`keypoints5` derives them from the mesh)."""
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -80,7 +83,10 @@ class Face:
     @property
     def keypoints5(self) -> Points:
         """The five alignment points (subject's right eye, left eye, nose tip, right and left mouth corner)
-        as used by ArcFace/GHOST templates, taken from the mesh (image-left eye first)."""
+        as used by ArcFace/GHOST templates: the detector's (SCRFD) when it gave them, else derived from the
+        mesh (image-left eye first)."""
+        if self.kps5 is not None:
+            return self.kps5
         from ghostlive.models.facemesh import five_points
 
         return five_points(self.landmarks)

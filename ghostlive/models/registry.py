@@ -25,6 +25,8 @@ class ModelSpec:
     sha256: str = ""
     """Published SHA-256, when there is one; otherwise it is recorded on first install and verified after."""
     needs: tuple[str, ...] = ()
+    """What the swapper also uses, installed by the same ``models download``: the identity encoder (required),
+    the detector the model was trained on and GHOST's 106-point mask model (used when present)."""
     exports_to: str = ""
     """For ``.pth`` checkpoints: the ONNX file ``ghostlive export`` makes from it."""
 
@@ -39,7 +41,7 @@ MODELS: tuple[ModelSpec, ...] = (
             + (" (the main model)" if n == 2 else ""),
             licence="Apache-2.0 (GHOST; maintainer: commercial use allowed)",
             url=f"{GHOST_RELEASES}/sber-swap-v2.0/G_unet_{n}block{'s' if n > 1 else ''}.pth",
-            needs=("ghost-arcface",),
+            needs=("ghost-arcface", "2d106det", "scrfd"),
             exports_to=f"ghost-{n}.onnx",
         )
         for n in (1, 2, 3)
@@ -94,7 +96,7 @@ MODELS: tuple[ModelSpec, ...] = (
         kind="inswapper",
         description="insightface inswapper_128 (import your own copy: no official download exists)",
         licence=INSIGHTFACE_TERMS,
-        needs=("w600k",),
+        needs=("w600k", "det_10g"),
     ),
 )
 
@@ -142,3 +144,11 @@ def expected_kind(filename: str) -> tuple[str, str] | None:
         if m.exports_to and filename in (m.exports_to, m.exports_to.replace(".onnx", "-fp16.onnx")):
             return m.name, "ghost_arcface" if m.name == "ghost-arcface" else "ghost_generator"
     return None
+
+
+KEYPOINT_DETECTORS: dict[str, tuple[str, ...]] = {
+    "ghost": ("scrfd", "det_10g"),
+    "inswapper": ("det_10g", "scrfd"),
+}
+"""The SCRFD models each neural swapper family was trained on, in order of preference (GHOST's own
+``scrfd_10g_bnkps`` first for GHOST, buffalo_l's ``det_10g`` first for inswapper: both SCRFD-10GF)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ghostlive.engines.base import Runner
+from ghostlive.engines.base import Runner, run_any
 from ghostlive.errors import ModelError
-from ghostlive.models.blazeface import iou, letterbox
-from ghostlive.types import Detection, Frame
+from ghostlive.ops.filters import resize
+from ghostlive.types import Array, Detection
+from ghostlive.xp import array_module, to_host
 
 STRIDES = (8, 16, 32)
 ANCHORS = 2
@@ -23,16 +24,33 @@ def anchor_centres(size: int, stride: int) -> np.ndarray:
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
-    """Plain non-maximum suppression; indices of kept boxes, best first."""
-    order = list(np.argsort(-scores, kind="stable"))
+    """insightface's non-maximum suppression (box sides counted +1 px); indices of kept boxes, best first."""
+    order = np.argsort(-scores, kind="stable")
+    x1, y1, x2, y2 = (boxes[:, i] for i in range(4))
+    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
     keep = []
-    while order:
-        i = order.pop(0)
+    while order.size:
+        i, rest = order[0], order[1:]
         keep.append(int(i))
-        if order:
-            rest = np.array(order)
-            order = list(rest[iou(boxes[i], boxes[rest]) <= threshold])
+        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]) + 1)
+        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]) + 1)
+        inter = w * h
+        order = rest[inter / (areas[i] + areas[rest] - inter) <= threshold]
     return keep
+
+
+def scrfd_letterbox(image: Array, size: int) -> tuple[Array, float]:
+    """insightface's SCRFD input: the image resized (bilinear) so its longer side is ``size`` and the other
+    side truncated to whole pixels, top-left in a zero ``size`` square; the scale is new height / height."""
+    xp = array_module(image)
+    h, w = image.shape[:2]
+    if h / w > 1.0:
+        nh, nw = size, int(size / (h / w))
+    else:
+        nw, nh = size, int(size * (h / w))
+    out = xp.zeros((size, size, 3), xp.uint8)
+    out[:nh, :nw] = resize(image, (nw, nh))
+    return out, nh / h
 
 
 class SCRFD:
@@ -58,13 +76,15 @@ class SCRFD:
             raise ModelError(f"{self.runner.info.model}: outputs are not SCRFD's (scores, boxes, keypoints) × 3")
         return by[1], by[4], by[10]
 
-    def detect(self, image: Frame) -> list[Detection]:
-        """Faces in ``image``, best score first; keypoints are 5×2 (eyes, nose, mouth corners)."""
+    def detect(self, image: Array) -> list[Detection]:
+        """Faces in ``image`` (host or device), best score first; keypoints are 5×2 (image-left eye, other
+        eye, nose, image-left and other mouth corner), decoded as insightface does."""
         size = self.input_size
-        square, scale = letterbox(image, size)
-        x = (square[..., ::-1].astype(np.float32) - 127.5) / 128.0
-        outs = self.runner.run({self._input: np.ascontiguousarray(x.transpose(2, 0, 1)[None])})
-        scores_l, boxes_l, kps_l = self._grouped(outs)
+        square, scale = scrfd_letterbox(image, size)
+        xp = array_module(square)
+        x = (square[..., ::-1].astype(xp.float32) - 127.5) / 128.0
+        outs = run_any(self.runner, {self._input: xp.ascontiguousarray(x.transpose(2, 0, 1)[None])})
+        scores_l, boxes_l, kps_l = self._grouped({k: to_host(v) for k, v in outs.items()})
         all_scores, all_boxes, all_kps = [], [], []
         for stride, sc, bx, kp in zip(STRIDES, scores_l, boxes_l, kps_l, strict=True):
             centres = anchor_centres(size, stride)

@@ -19,10 +19,11 @@ GHOST_FRONTAL_112 = np.array(
 )
 """GHOST's frontal template at 112 px (doubled for its 224 crops)."""
 
-# GHOST's five pose templates at 112 px: left profile, left, frontal, right, right profile.
+# GHOST's five pose templates at 112 px (insightface 0.2.1 face_align, which GHOST pins): left profile, left,
+# frontal, right, right profile. insightface keeps them in float32; so does estimate_norm below.
 GHOST_TEMPLATES_112 = np.array(
     [
-        [[51.6420, 50.1150], [57.6170, 49.9900], [35.7400, 69.0070], [51.1590, 89.0500], [57.0250, 89.7020]],
+        [[51.6420, 50.1150], [57.6170, 49.9900], [35.7400, 69.0070], [51.1570, 89.0500], [57.0250, 89.7020]],
         [[45.0310, 50.1180], [65.5680, 50.8720], [39.6770, 68.1110], [45.1770, 86.1900], [64.2460, 86.7580]],
         GHOST_FRONTAL_112.tolist(),
         [[46.8450, 50.8720], [67.3820, 50.1180], [72.7370, 68.1110], [48.1670, 86.7580], [67.2360, 86.1900]],
@@ -90,7 +91,7 @@ def estimate_norm(keypoints5: Points, size: int, kind: str = "arcface") -> Affin
     GHOST does.
     """
     if kind == "ghost":
-        candidates = GHOST_TEMPLATES_112 * size / 112.0
+        candidates = GHOST_TEMPLATES_112.astype(np.float32) * np.float32(size / 112.0)
         fits = [similarity_transform(keypoints5, t) for t in candidates]
         errors = [reprojection_error(keypoints5, t, m) for t, m in zip(candidates, fits, strict=True)]
         return fits[int(np.argmin(errors))]

@@ -97,30 +97,42 @@ def ghost_mask_params(swap106: Points, target106: Points) -> tuple[int, tuple[fl
     return 5, (5.0, 5.0), 2.0
 
 
+def ghost_hull(swap106: Points, factor: float) -> np.ndarray:
+    """GHOST's mask outline: the convex hull (int32 points) of the 106 landmarks truncated to whole pixels,
+    with the brows pushed away from the upper eyelids by ``factor``·0.5·(brow − eye) and truncated again, as
+    GHOST computes it in int32 arrays."""
+    pts = np.trunc(np.asarray(swap106, np.float64))
+    for brows, eyes in zip(_GHOST_BROWS, _GHOST_EYES, strict=True):
+        b, e = list(brows), list(eyes)
+        pts[b] = np.trunc(pts[b] + factor * 0.5 * (pts[b] - pts[e]))
+    return cv2.convexHull(pts.astype(np.int32))
+
+
 def ghost_mask(
     swap106: Points, size: int, params: tuple[int, tuple[float, float], float], xp: ModuleType = np
 ) -> Array:
     """GHOST's paste mask in crop space (float32 0–1 on ``xp``): convex hull of the swapped face's 106
-    landmarks with the brows pushed up, eroded or dilated, its border cleared, Gaussian-blurred (radius 4σ,
-    as cv2.GaussianBlur picks for float images)."""
+    landmarks with the brows pushed up (:func:`ghost_hull`), eroded or dilated with a square kernel, a border
+    of 2σy cleared, Gaussian-blurred. On the host this is GHOST's own sequence on a 0/255 uint8 image
+    (OpenCV picks a 3σ kernel radius for 8-bit images, and rounds the blur to whole levels), then /255; on
+    a device the same in float with a 3σ radius (within half a level of the host)."""
     erode, (sx, sy), factor = params
-    pts = np.asarray(swap106, np.float64).copy()
-    for brows, eyes in zip(_GHOST_BROWS, _GHOST_EYES, strict=True):
-        b, e = list(brows), list(eyes)
-        pts[b] = pts[b] + factor * 0.5 * (pts[b] - pts[e])
-    hull = cv2.convexHull(np.rint(pts).astype(np.int32))
+    hull = ghost_hull(swap106, factor)
     k = abs(erode)
+    border = int(2 * sy)
     if host_fast_path(xp):
         mask = np.zeros((size, size), np.uint8)
-        cv2.fillConvexPoly(mask, hull, 1)
+        cv2.fillConvexPoly(mask, hull, 255)
         kernel = np.ones((k, k), np.uint8)
-        mask = (cv2.erode(mask, kernel) if erode > 0 else cv2.dilate(mask, kernel)).astype(np.float32)
-    else:
-        mask = fill_polygons((size, size), (0, 0, size, size), [hull.reshape(-1, 2).astype(np.float32)], xp)
-        ndi = ndimage_module(xp)
-        morph = ndi.minimum_filter if erode > 0 else ndi.maximum_filter
-        mask = morph(mask, size=(k, k), mode="nearest") if k > 1 else mask
-    border = int(2 * sy)
+        mask = cv2.erode(mask, kernel) if erode > 0 else cv2.dilate(mask, kernel)
+        if border > 0:
+            mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = 0, 0, 0, 0
+        blurred = cv2.GaussianBlur(mask, (0, 0), sigmaX=float(sx), sigmaY=float(sy))
+        return blurred.astype(np.float32) / np.float32(255.0)
+    mask = fill_polygons((size, size), (0, 0, size, size), [hull.reshape(-1, 2).astype(np.float32)], xp)
+    ndi = ndimage_module(xp)
+    morph = ndi.minimum_filter if erode > 0 else ndi.maximum_filter
+    mask = morph(mask, size=(k, k), mode="nearest") if k > 1 else mask
     if border > 0:
         mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = 0, 0, 0, 0
-    return xp.clip(gaussian_blur(mask, (sx, sy), truncate=4.0), 0.0, 1.0)
+    return xp.clip(gaussian_blur(mask, (sx, sy), truncate=3.0), 0.0, 1.0)

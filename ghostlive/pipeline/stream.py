@@ -49,6 +49,8 @@ class StreamSwapper:
         self.embedder = embedder or LbpEmbedder()
         self.pairs: list[Pair] = []
         self.enabled = True
+        self.first_face: Embedding | None = None
+        """With target mode ``first``: the identity of the first frame's target face."""
 
     def set_pairs(self, pairs: list[Pair]) -> None:
         if not pairs:
@@ -68,6 +70,8 @@ class StreamSwapper:
             return [(max(tracks, key=lambda tr: tr.face.detection.area), self.pairs[0])]
         if sel.mode == "index":
             return [(tracks[sel.index], self.pairs[0])] if 0 <= sel.index < len(tracks) else []
+        if sel.mode == "first":
+            return self._assign_first(frame, tracks)
         refs = [p for p in self.pairs if p.reference is not None]
         if not refs:
             raise ConfigError("reference selection needs at least one reference face")
@@ -84,6 +88,20 @@ class StreamSwapper:
             if tr.state.get("pair") is not None:
                 out.append((tr, refs[tr.state["pair"]]))
         return out
+
+    def _assign_first(self, frame: Frame, tracks: list[Track]) -> list[tuple[Track, Pair]]:
+        """GHOST without a reference: the first frame's best-detected face is the target; a frame with one face
+        swaps it, a frame with several swaps the one most like the first face, when similar enough."""
+        if self.first_face is None:
+            self.first_face = self.embedder.embed(frame, max(tracks, key=lambda tr: tr.face.score).face)
+        if len(tracks) == 1:
+            return [(tracks[0], self.pairs[0])]
+        threshold = self.embedder.default_threshold if self.selection.threshold is None else self.selection.threshold
+        for tr in tracks:
+            if not tr.held and (tr.age == 1 or tr.age % REEMBED_EVERY == 0 or "first_sim" not in tr.state):
+                tr.state["first_sim"] = float(self.embedder.embed(frame, tr.face) @ self.first_face)
+        best = max(tracks, key=lambda tr: tr.state.get("first_sim", -1.0))
+        return [(best, self.pairs[0])] if best.state.get("first_sim", -1.0) >= threshold else []
 
     def process(self, frame: Frame, t: float) -> FrameResult:
         """Swap ``frame`` taken at ``t`` seconds; the input is not modified."""

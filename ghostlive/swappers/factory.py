@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from ghostlive.engines.base import Runner
 from ghostlive.engines.registry import BACKENDS, open_runner
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
-from ghostlive.models.registry import BY_NAME, SWAPPERS
+from ghostlive.models.registry import BY_NAME, KEYPOINT_DETECTORS, SWAPPERS
+from ghostlive.models.scrfd import SCRFD
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
+
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
+
+GHOST_DETECTION_SCORE = 0.6
+"""GHOST's face detector threshold (``det_thresh``); insightface's own default, used for inswapper, is 0.5."""
+
+
+def keypoint_detector(swapper: str, store: ModelStore, backend: str = "auto", *, warn: bool = True) -> SCRFD | None:
+    """The SCRFD detector ``swapper`` was trained with, when one is installed; otherwise None, with a warning
+    (once per swapper) saying what is used instead and what that costs. None for the classic swapper."""
+    family = "ghost" if swapper.startswith("ghost-") else swapper
+    names = KEYPOINT_DETECTORS.get(family)
+    if names is None:
+        return None
+    for name in names:
+        if store.has(BY_NAME[name].filename):
+            score = GHOST_DETECTION_SCORE if family == "ghost" else 0.5
+            return SCRFD(_runner(str(store.path(BY_NAME[name].filename)), backend), min_score=score)
+    if warn and swapper not in _warned:
+        _warned.add(swapper)
+        log.warning(
+            "%s was trained on faces aligned with SCRFD's five keypoints, and no SCRFD model is installed: "
+            "five points derived from the face mesh are used instead, which frame the crop about 6 px (up to 10) "
+            "off at 224 px (the mesh nose sits lower and the mouth corners higher than SCRFD's); a calibrated "
+            "mapping cannot be made without SCRFD outputs. Install it with: ghostlive models download %s",
+            swapper,
+            names[0],
+        )
+    return None
 
 
 def missing_hint(store: ModelStore, name: str) -> str:
@@ -19,7 +51,8 @@ def missing_hint(store: ModelStore, name: str) -> str:
     for dep in (*BY_NAME[name].needs, name):
         d = BY_NAME[dep]
         if not store.has(d.filename):
-            via = name if BY_NAME[name].url else dep  # downloading the main model fetches what it needs
+            # downloading the main model fetches what it needs (inswapper: its helpers, the model is imported)
+            via = name if BY_NAME[name].url or BY_NAME[name].needs else dep
             steps.append(f"ghostlive models download {via}" if d.url else f"ghostlive models import {d.filename}")
         elif d.exports_to and not store.has(d.exports_to):
             steps.append(f"ghostlive export {dep}")

@@ -18,10 +18,11 @@ from ghostlive.models.insightface import InsightArcFace, InSwapper
 from ghostlive.models.landmark106 import Landmark106
 from ghostlive.ops.align import invert_affine, norm_crop, transform_points
 from ghostlive.ops.blend import Paste
-from ghostlive.ops.filters import gaussian_blur, warp_affine
+from ghostlive.ops.filters import warp_affine
 from ghostlive.ops.mask import feathered_mask, ghost_mask, ghost_mask_params
 from ghostlive.ops.mesh import points_roi
-from ghostlive.types import Affine, Array, Embedding, Face, Frame
+from ghostlive.ops.paste_mask import inswapper_mask
+from ghostlive.types import Affine, Array, Embedding, Face, Frame, Roi
 from ghostlive.xp import array_module, to_device
 
 
@@ -32,22 +33,35 @@ class NeuralSource:
     identity: Embedding = field(repr=False)
 
 
-def paste_crop(frame: Array, crop: Array, mask: Array, m: Affine) -> Paste | None:
-    """Map a swapped crop and its mask (crop space) back into the frame region they cover, on the frame's
-    array module."""
-    xp = array_module(frame)
-    size = crop.shape[0]
+def crop_to_frame_region(crop_size: int, m: Affine, shape: tuple[int, ...]) -> tuple[Roi, Affine] | None:
+    """The frame region a ``crop_size`` crop taken with frame→crop matrix ``m`` covers (one zero pixel of margin
+    around the warped square), and the crop→region matrix; None when it lies outside the frame."""
     inv = invert_affine(m)
-    corners = transform_points(np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float32), inv)
-    roi = points_roi(corners, frame.shape, margin=1)
+    n = crop_size
+    corners = transform_points(np.array([[0, 0], [n, 0], [0, n], [n, n]], np.float32), inv)
+    roi = points_roi(corners, shape, margin=1)
     if roi is None:
         return None
-    x0, y0, x1, y1 = roi
     shifted = inv.copy()
-    shifted[:, 2] -= (x0, y0)
-    size_out = (x1 - x0, y1 - y0)
+    shifted[:, 2] -= (roi[0], roi[1])
+    return roi, shifted
+
+
+def paste_crop(frame: Array, crop: Array, mask: Array | None, m: Affine) -> Paste | None:
+    """Map a swapped crop back into the frame region it covers, on the frame's array module (face: replicate
+    border, as GHOST). ``mask`` is in crop space (warped with a zero border); None builds insightface's
+    inswapper mask in frame pixels (:func:`ghostlive.ops.paste_mask.inswapper_mask`)."""
+    xp = array_module(frame)
+    placed = crop_to_frame_region(crop.shape[0], m, frame.shape)
+    if placed is None:
+        return None
+    roi, shifted = placed
+    size_out = (roi[2] - roi[0], roi[3] - roi[1])
     face = warp_affine(to_device(crop, xp).astype(xp.float32), shifted, size_out, border="replicate")
-    soft = warp_affine(to_device(mask, xp).astype(xp.float32), shifted, size_out, border="constant")
+    if mask is None:
+        soft = inswapper_mask(crop.shape[0], shifted, size_out, like=face)
+    else:
+        soft = warp_affine(to_device(mask, xp).astype(xp.float32), shifted, size_out, border="constant")
     return Paste(roi=roi, face=face, mask=xp.clip(soft, 0.0, 1.0))
 
 
@@ -57,6 +71,41 @@ def mesh_mask(face: Face, m: Affine, size: int, feather: float = 0.04, like: Arr
     oval = transform_points(face.landmarks[topology().oval], m)
     width = float(np.ptp(oval[:, 0]))
     return feathered_mask((0, 0, size, size), oval, feather=max(feather * width, 0.5), like=like)
+
+
+def unit(v: np.ndarray) -> Embedding:
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+
+class GhostEmbedder:
+    """GHOST's face choice: its ArcFace on the 224 GHOST crop (×0.5 to 112), L2-normalised, a face kept when
+    the cosine to a reference is above 0.15. GHOST embeds the faces it compares from BGR crops (only its source
+    identity from RGB); this does the same so that its threshold means the same."""
+
+    name = "arcface-ghost"
+    default_threshold = 0.15
+
+    def __init__(self, arcface: GhostArcFace) -> None:
+        self.arcface = arcface
+
+    def embed(self, image: Frame, face: Face) -> Embedding:
+        crop, _ = norm_crop(image, face.keypoints5, CROP, "ghost")
+        return unit(self.arcface.embed_one(crop[..., ::-1]))  # the wrapper swaps to RGB: undo it, as GHOST
+
+
+class InsightEmbedder:
+    """insightface's normed ArcFace (w600k) embedding of the 112 ArcFace crop. insightface sets no face-choice
+    threshold; 0.3 is ghostlive's (same person ≈ 0.4–0.8, different people ≈ −0.1–0.2)."""
+
+    name = "arcface-w600k"
+    default_threshold = 0.3
+
+    def __init__(self, arcface: InsightArcFace) -> None:
+        self.arcface = arcface
+
+    def embed(self, image: Frame, face: Face) -> Embedding:
+        crop, _ = norm_crop(image, face.keypoints5, 112, "arcface")
+        return unit(self.arcface.embed(crop))
 
 
 class GhostSwapper:
@@ -69,6 +118,7 @@ class GhostSwapper:
         self.generator = generator
         self.arcface = arcface
         self.landmarks106 = landmarks106
+        self.embedder = GhostEmbedder(arcface)
 
     def prepare_source(self, image: Frame, face: Face) -> NeuralSource:
         crop, _ = norm_crop(image, face.keypoints5, CROP, "ghost")
@@ -104,11 +154,7 @@ class InSwapperSwapper:
     def __init__(self, model: InSwapper, arcface: InsightArcFace) -> None:
         self.model = model
         self.arcface = arcface
-        # insightface's paste mask: the crop square eroded by max(size/10, 10), blurred (σ ≈ size/20)
-        erode = max(self.size // 10, 10)
-        mask = np.zeros((self.size, self.size), np.float32)
-        mask[erode:-erode, erode:-erode] = 1.0
-        self.paste_mask = gaussian_blur(mask, max(self.size / 20.0, 5.0) / 2.0)
+        self.embedder = InsightEmbedder(arcface)
 
     def prepare_source(self, image: Frame, face: Face) -> NeuralSource:
         crop, _ = norm_crop(image, face.keypoints5, 112, "arcface")
@@ -119,4 +165,4 @@ class InSwapperSwapper:
     ) -> Paste | None:
         crop, m = norm_crop(frame, target.keypoints5, self.size, "inswapper")
         swapped = self.model.swap(crop, source.identity)
-        return paste_crop(frame, swapped, self.paste_mask, m)
+        return paste_crop(frame, swapped, None, m)  # insightface's mask, built in frame pixels
