@@ -210,8 +210,11 @@ def test_doctor_reports_with_fixes(capsys) -> None:
 
 def test_engines_build_explains_missing_tensorrt(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path))
-    src = tmp_path / "det.onnx"
-    src.write_bytes(scale_model(2.0))
+    from . import onnx_graphs
+
+    src = tmp_path / "det.onnx"  # a stand-in SCRFD graph with the real signature (import checks it)
+    empty = {s: tuple(np.zeros(((640 // s) ** 2 * 2, w), np.float32) for w in (1, 4, 10)) for s in (8, 16, 32)}
+    src.write_bytes(onnx_graphs.scrfd(empty))
     assert main(["models", "import", str(src), "--as", "scrfd_10g_bnkps.onnx"]) == 0
     assert main(["engines", "build"]) == 1
     assert "TensorRT is not installed" in capsys.readouterr().err
