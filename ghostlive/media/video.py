@@ -138,19 +138,14 @@ class VideoSource:
         self.ignored = [s for s in streams if s.type not in ("audio", "subtitle") and s is not self.video]
         """Streams that are not read at all: further video streams, data (timecode, metadata), attachments."""
 
-    @property
-    def expected_frames(self) -> int:
-        """Frames the container announces (its count, else duration × rate); 0 when it does not say."""
-        if self.info.frames:
-            return self.info.frames
-        return round(self.info.duration * float(self.info.fps)) if self.info.duration else 0
-
     def items(self) -> Iterator[VideoItem | Any]:
         """Decoded frames (:class:`VideoItem`) and raw audio/subtitle packets, interleaved as stored in the file.
-        A packet the decoder rejects (damage) is skipped and counted in ``skipped``; ``decoded`` counts frames."""
+        A packet the decoder rejects (damage) is skipped and counted in ``skipped``; ``decoded`` counts frames and
+        ``last_time`` is the latest frame time in seconds."""
         av = _av()
         self.reopen()
         self.decoded = self.skipped = 0
+        self.last_time = 0.0
         try:
             for packet in self.container.demux(self.video, *self.passthrough):
                 if packet.stream.type != "video":
@@ -164,6 +159,7 @@ class VideoSource:
                     log.debug("%s: skipped an undecodable packet at %s: %s", self.path, packet.pts, exc)
                     continue
                 for frame in frames:
+                    self.last_time = max(self.last_time, float(frame.time or 0.0))
                     yield VideoItem(self.decoded, upright(frame, self.matrix), frame.pts, float(frame.time or 0.0))
                     self.decoded += 1
         except av.error.FFmpegError as exc:
