@@ -91,7 +91,7 @@ def check_video_job(target: str | Path, output: str | Path) -> Path:
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(f"a video needs a video output ({', '.join(sorted(VIDEO_SUFFIXES))})", out)
     check_sinks([out], [src])
-    claim_output(out).unlink()
+    claim_output(out).unlink()  # the folder takes a new file now; swap_video claims its own
     return out
 
 

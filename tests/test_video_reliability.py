@@ -193,32 +193,41 @@ def _mount_tmpfs(folder: Path, options: str) -> bool:
     )
 
 
-@pytest.fixture()
-def read_only_folder(tmp_path: Path) -> Iterator[Path]:
-    """A folder no file can be created in: 0555 for a normal user; for root (who ignores modes) a read-only
-    tmpfs mount; skipped where root cannot mount."""
-    folder = tmp_path / "ro"
+@pytest.fixture(params=["read-only", "full"])
+def unwritable_folder(request, tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder no video can be written to, and the error's words. Read-only: mode 0555 for a normal user; for
+    root (who ignores modes) a read-only tmpfs mount. Full: a tmpfs filled to the last byte (needs root)."""
+    folder = tmp_path / "target"
     folder.mkdir()
-    if os.geteuid() != 0:
+    if request.param == "read-only" and os.geteuid() != 0:
         folder.chmod(0o555)
-        yield folder
+        yield folder, "cannot write in the folder"
         folder.chmod(0o755)
-    elif _mount_tmpfs(folder, "ro,size=1m"):
-        yield folder
+        return
+    if not _mount_tmpfs(folder, "ro,size=1m" if request.param == "read-only" else "size=64k"):
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        if request.param == "full":
+            with open(folder / "filler", "wb") as f, pytest.raises(OSError):
+                f.write(b"\0" * 200_000)
+                f.flush()
+        yield folder, "cannot write in the folder" if request.param == "read-only" else "the disk holding"
+    finally:
         subprocess.run(["umount", str(folder)], check=True)
-    else:
-        pytest.skip("root without permission to mount a read-only tmpfs")
 
 
-def test_read_only_folder_fails_before_decoding(second: Path, read_only_folder: Path, capsys, monkeypatch) -> None:
+def test_unwritable_folder_fails_before_decoding(second: Path, unwritable_folder, capsys, monkeypatch) -> None:
+    folder, words = unwritable_folder
+    before = sorted(folder.iterdir())
     opened = []
     monkeypatch.setattr(offline, "VideoSource", lambda *a: opened.append(a))  # a spy: must not be reached
-    out = read_only_folder / "out.mp4"
+    out = folder / "out.mp4"
     assert main(swap("--target", str(second), "-o", str(out))) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"ghostlive: error: {out}: cannot write in the folder") and "\n" not in err
-    assert "Read-only file system" in err or "Permission denied" in err
-    assert opened == [] and list(read_only_folder.iterdir()) == []
+    assert err.startswith(f"ghostlive: error: {out}: {words}") and "\n" not in err
+    assert opened == [] and sorted(folder.iterdir()) == before
+    if words.startswith("cannot write"):
+        assert err.endswith(("(Read-only file system)", "(Permission denied)"))
 
 
 @pytest.fixture(params=["disk full (tmpfs)", "file size limit"])

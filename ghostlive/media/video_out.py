@@ -56,10 +56,17 @@ class _Transcode:
 
     def __init__(self, source: Any, out: Any) -> None:
         self.source, self.out = source, out
+        self.skipped = 0
+        """Damaged packets the decoder rejected (skipped, like damaged video packets)."""
 
     def packets(self, packet: Any) -> list[Any]:
         result = []
-        for frame in packet.decode() if packet is not None else self.source.codec_context.decode(None):
+        try:
+            frames = packet.decode() if packet is not None else self.source.codec_context.decode(None)
+        except _av().error.InvalidDataError:
+            self.skipped += 1
+            return []
+        for frame in frames:
             result += self.out.encode(frame)
         return result
 
@@ -202,9 +209,11 @@ class VideoSink:
         """Flush the encoders and finish the file (raises an OutputError naming the output on failure)."""
         try:
             self._mux(self.video.encode(None))
-            for out in self._out.values():
+            for index, out in self._out.items():
                 if isinstance(out, _Transcode):
                     self._mux(out.flush())
+                    if out.skipped:
+                        log.warning("%s: audio #%d: %d damaged packet(s) skipped", self.name, index, out.skipped)
             self.container.close()
         except (OSError, self._av.error.FFmpegError) as exc:
             raise self.write_error(exc) from None

@@ -107,11 +107,14 @@ def claim_output(out: Path) -> Path:
         fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
     except OSError as exc:
         raise OutputError(f"cannot write in the folder {out.parent} ({exc.strerror})", out) from None
-    os.close(fd)
-    st = os.statvfs(name)
-    if st.f_bavail * st.f_frsize < MIN_FREE:
+    try:
+        os.close(fd)
+        st = os.statvfs(name)
+        if st.f_bavail * st.f_frsize < MIN_FREE:
+            raise OutputError(f"the disk holding {out.parent} is full", out)
+    except BaseException:
         os.unlink(name)
-        raise OutputError(f"the disk holding {out.parent} is full", out)
+        raise
     return Path(name)
 
 
@@ -127,12 +130,13 @@ def swap_video(
 ) -> VideoReport:
     """Swap faces through a whole video file; see the module docstring."""
     out = Path(output_path)
-    tmp = claim_output(out)
     stop = stop or threading.Event()
+    tmp: Path | None = None
     src: VideoSource | None = None
     sink: VideoSink | None = None
     workers: tuple[_Worker, ...] = ()
     try:
+        tmp = claim_output(out)
         src = VideoSource(source_path)
         sink = VideoSink(tmp, src, encode, name=out)
         swapper.tracker.reset()
@@ -154,7 +158,8 @@ def swap_video(
             w.join(timeout=5.0)
         if sink is not None and not any(w.is_alive() for w in workers):
             sink.abort()
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
     finally:
         if src is not None and not any(w.is_alive() for w in workers):
