@@ -197,10 +197,14 @@ def _start_stages(src: VideoSource, sink: VideoSink, stop: threading.Event) -> t
     swapped: queue.Queue[Any] = queue.Queue(QUEUE_DEPTH)
 
     def read() -> None:
-        for item in src.items():
-            if not _put(decoded, item, stop):
-                return
-        _put(decoded, _END, stop)
+        items = src.items()
+        try:
+            for item in items:
+                if not _put(decoded, item, stop):
+                    return
+            _put(decoded, _END, stop)
+        finally:
+            items.close()  # the demuxer is let go here, in this thread, before the source may be closed
 
     def write() -> None:
         while not stop.is_set():
