@@ -192,7 +192,7 @@ def decode_warnings(src: VideoSource, frames: int) -> list[str]:
 
 
 def _start_stages(src: VideoSource, sink: VideoSink, stop: threading.Event) -> tuple[_Worker, _Worker]:
-    """Reader and writer threads joined to the swap loop by two bounded queues (``queues`` on the reader)."""
+    """Reader and writer threads joined to the swap loop by two bounded queues (each worker holds its own)."""
     decoded: queue.Queue[Any] = queue.Queue(QUEUE_DEPTH)
     swapped: queue.Queue[Any] = queue.Queue(QUEUE_DEPTH)
 
