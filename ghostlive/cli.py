@@ -280,6 +280,7 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     return 0
 
 
+@termination_as_interrupt()
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit codes: 0 done, 1 error, 2 usage, 128 + signal number when stopped by SIGINT (130),
     SIGHUP (129) or SIGTERM (143), after the same cleanup in every case."""
@@ -287,11 +288,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    with termination_as_interrupt():
-        return _run(parser, args)
-
-
-def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if hasattr(args, "handler"):
             return args.handler(args)
