@@ -12,10 +12,12 @@ from ghostlive.cli_args import float_range, int_range
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import DETECTORS, asset_path
+from ghostlive.interrupts import exit_code, termination_as_interrupt
 from ghostlive.jobs import (
     Job,
     PairSpec,
     SwapSettings,
+    check_video_job,
     folder_summary,
     run_folder,
     run_image,
@@ -24,7 +26,7 @@ from ghostlive.jobs import (
 )
 from ghostlive.media.image import check_output_path
 from ghostlive.media.paths import check_sinks
-from ghostlive.media.video import EncodeOptions
+from ghostlive.media.video_out import EncodeOptions
 from ghostlive.models.registry import SWAPPERS
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.offline import Progress
@@ -99,9 +101,9 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         help="classic (built in) or a neural model you installed (see: ghostlive models list)",
     )
     v = p.add_argument_group("video")
-    v.add_argument("--codec", default="libx264", help="video codec (default libx264 / H.264)")
+    v.add_argument("--codec", default="", help="video encoder (default: libx264, libvpx-vp9 for .webm)")
     v.add_argument(
-        "--crf", type=int_range(0, 63), default=18, help="quality for x264/x265, lower is better (default 18)"
+        "--crf", type=int_range(0, 63), default=None, help="quality, lower is better (default: x264 18, VP9 31)"
     )
     v.add_argument("--preset", default="medium", help="x264/x265 speed preset (default medium)")
     v.add_argument("--no-smoothing", action="store_true", help="turn off landmark smoothing")
@@ -255,6 +257,7 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
         check_output_path(args.output, inputs)
     elif kind == "video":
         check_sinks([args.output], inputs)
+        check_video_job(target, args.output)
     job = Job(_settings(args), pairs)
     if kind == "folder":
         written, problems = run_folder(job, target, args.output)
@@ -277,7 +280,10 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     return 0
 
 
+@termination_as_interrupt()
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit codes: 0 done, 1 error, 2 usage, 128 + signal number when stopped by SIGINT (130),
+    SIGHUP (129) or SIGTERM (143), after the same cleanup in every case."""
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
@@ -322,9 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GhostliveError as exc:
         print(f"ghostlive: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("ghostlive: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"ghostlive: {'stopped by ' + str(exc) if exc.args else 'interrupted'}", file=sys.stderr)
+        return exit_code(exc)
     except Exception as exc:
         log.debug("unexpected error", exc_info=True)
         print(f"ghostlive: unexpected error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr)

@@ -14,9 +14,10 @@ from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
 from ghostlive.hub import ModelStore
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
 from ghostlive.media.paths import check_sinks, same_file
-from ghostlive.media.video import VIDEO_SUFFIXES, EncodeOptions
+from ghostlive.media.video import VIDEO_SUFFIXES
+from ghostlive.media.video_out import EncodeOptions
 from ghostlive.pipeline.frame import FrameDevice, FramePipeline, FrameResult
-from ghostlive.pipeline.offline import Progress, VideoReport, swap_video
+from ghostlive.pipeline.offline import Progress, VideoReport, claim_output, swap_video
 from ghostlive.pipeline.stream import Pair, StreamSwapper
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
@@ -27,6 +28,7 @@ from ghostlive.types import Embedding, Face, Frame, TargetMode
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = set(WRITABLE) | {".gif"}
+AUDIO_SUFFIXES = {".m4a", ".mp3", ".wav", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,20 @@ def target_kind(path: str | Path) -> str:
     p = Path(path)
     if p.is_dir():
         return "folder"
-    return "video" if p.suffix.lower() in VIDEO_SUFFIXES else "image"
+    return "video" if p.suffix.lower() in VIDEO_SUFFIXES | AUDIO_SUFFIXES else "image"
+
+
+def check_video_job(target: str | Path, output: str | Path) -> Path:
+    """Fail fast, before models load or frames are decoded: an audio file as the target, an output that is not a
+    video, would overwrite the input, or lies in a folder that is missing, unwritable or full."""
+    src, out = Path(target), Path(output)
+    if src.suffix.lower() in AUDIO_SUFFIXES:
+        raise InvalidInputError("is an audio file: it has no video to swap faces in", src)
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(f"a video needs a video output ({', '.join(sorted(VIDEO_SUFFIXES))})", out)
+    check_sinks([out], [src])
+    claim_output(out).unlink()  # the folder takes a new file now; swap_video claims its own
+    return out
 
 
 class Job:
@@ -208,10 +223,7 @@ def run_video(
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
 ) -> VideoReport:
-    out = Path(output)
-    if out.suffix.lower() not in VIDEO_SUFFIXES:
-        raise OutputError(f"a video needs a video output ({', '.join(sorted(VIDEO_SUFFIXES))})", out)
-    check_sinks([out], [target])
+    out = check_video_job(target, output)
     return swap_video(
         target, out, job.stream(), encode=job.settings.encode, label=job.settings.label, progress=progress, stop=stop
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -15,6 +16,8 @@ from ghostlive.media.video import VideoItem, VideoSource
 from .conftest import DATA
 
 CLIP = DATA / "megamind_3s.mp4"
+ASS_HEADER = b"[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nStyle: Default,Arial,16\n\n[Events]\n"
+"""The minimal header FFmpeg's SubRip encoder asks for (cue packets are muxed directly, not encoded)."""
 
 
 def write_video(
@@ -24,14 +27,16 @@ def write_video(
     pts: list[int] | None = None,
     rotation: int = 0,
     crf: int = 18,
+    codec: str = "libx264",
 ) -> Path:
-    """Encode BGR frames with libx264; ``pts`` in units of 1/(fps·10) for variable frame rate."""
+    """Encode BGR frames (libx264 by default); ``pts`` in units of 1/(fps·10) for variable frame rate. Frames of
+    an odd size are converted by FFmpeg (the exact converter needs even sizes); use a codec that takes them."""
     frames = list(frames)
     h, w = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=fps)
+        s = out.add_stream(codec, rate=fps)
         s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        s.options = {"crf": str(crf), "preset": "veryfast"}
+        s.options = {"crf": str(crf), "preset": "veryfast"} if codec == "libx264" else {}
         tb = Fraction(1, fps * 10)
         s.codec_context.time_base = tb
         s.time_base = tb
@@ -39,7 +44,10 @@ def write_video(
             s.set_display_rotation(rotation)
         matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, h)
         for i, img in enumerate(frames):
-            f = av.VideoFrame.from_ndarray(bgr_to_yuv420(np.ascontiguousarray(img), matrix), format="yuv420p")
+            if w % 2 or h % 2:
+                f = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24").reformat(format="yuv420p")
+            else:
+                f = av.VideoFrame.from_ndarray(bgr_to_yuv420(np.ascontiguousarray(img), matrix), format="yuv420p")
             f.pts = pts[i] if pts is not None else i * 10
             f.time_base = tb
             for p in s.encode(f):
@@ -51,29 +59,70 @@ def write_video(
 
 def add_tone(src: Path, dst: Path, codec: str = "aac", rate: int = 48000) -> Path:
     """Copy ``src``'s video packets into ``dst`` and add a 440 Hz tone as a real encoded audio track."""
+    return add_tracks(src, dst, (440.0,), codec, rate)
+
+
+def add_tracks(
+    src: Path,
+    dst: Path,
+    tones: tuple[float, ...] = (440.0,),
+    codec: str = "aac",
+    rate: int = 48000,
+    subtitles: tuple[tuple[float, float, str], ...] = (),
+) -> Path:
+    """Copy ``src``'s video packets into ``dst``, add one real encoded stereo audio track per tone frequency (Hz)
+    and, if given, a SubRip subtitle track of (start s, end s, text) cues."""
     with av.open(str(src)) as i, av.open(str(dst), "w") as o:
         vs = i.streams.video[0]
         ov = o.add_stream_from_template(vs)
-        oa = o.add_stream(codec, rate=rate)
-        oa.layout = "stereo"
+        tracks = []
+        for _ in tones:
+            oa = o.add_stream(codec, rate=rate)
+            oa.layout = "stereo"
+            tracks.append(oa)
+        sub = o.add_stream("subrip") if subtitles else None
+        if sub is not None:
+            sub.time_base = sub.codec_context.time_base = Fraction(1, 1000)
+            sub.codec_context.subtitle_header = ASS_HEADER
         seconds = float(vs.frames / vs.average_rate) if vs.frames else float(i.duration / 1e6)
         for p in i.demux(vs):
             if p.dts is None:
                 continue
             p.stream = ov
             o.mux(p)
-        n = int(seconds * rate)
-        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
-        size = oa.codec_context.frame_size or 1024
-        for k in range(0, n, size):
-            chunk = tone[k : k + size]
-            frame = av.AudioFrame.from_ndarray(np.stack([chunk, chunk]), format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts = rate, k
-            for p in oa.encode(frame):
-                o.mux(p)
-        for p in oa.encode():
+        for oa, freq in zip(tracks, tones, strict=True):
+            _encode_tone(o, oa, freq, seconds, rate)
+        for start, end, text in subtitles:
+            p = av.Packet(text.encode())
+            p.pts = p.dts = int(start * 1000)
+            p.duration = int((end - start) * 1000)
+            p.time_base, p.stream = Fraction(1, 1000), sub
             o.mux(p)
     return dst
+
+
+def _encode_tone(o: Any, oa: Any, freq: float, seconds: float, rate: int) -> None:
+    n = int(seconds * rate)
+    tone = (0.3 * np.sin(2 * np.pi * freq * np.arange(n) / rate)).astype(np.float32)
+    size = oa.codec_context.frame_size or 1024
+    for k in range(0, n, size):
+        chunk = tone[k : k + size]
+        frame = av.AudioFrame.from_ndarray(np.stack([chunk, chunk]), format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = rate, k
+        for p in oa.encode(frame):
+            o.mux(p)
+    for p in oa.encode():
+        o.mux(p)
+
+
+def dominant_frequency(path: Path, index: int) -> float:
+    """The strongest frequency (Hz) of audio stream ``index``, decoded."""
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[index]
+        samples = np.concatenate([f.to_ndarray()[0] for f in c.decode(stream)])
+        rate = stream.codec_context.sample_rate
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64)))
+    return float(np.argmax(spectrum) * rate / len(samples))
 
 
 def frames_of(path: Path) -> list[np.ndarray]:
@@ -87,6 +136,6 @@ def frame_times(path: Path) -> list[int]:
         return [f.pts for f in c.decode(video=0)]
 
 
-def audio_packets(path: Path) -> list[bytes]:
+def audio_packets(path: Path, index: int = 0) -> list[bytes]:
     with av.open(str(path)) as c:
-        return [bytes(p) for p in c.demux(audio=0) if p.size]
+        return [bytes(p) for p in c.demux(audio=index) if p.size]

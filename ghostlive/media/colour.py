@@ -63,8 +63,9 @@ def yuv444_to_bgr(yuv: np.ndarray, m: Matrix) -> Frame:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def bgr_to_yuv420(image: Frame, m: Matrix) -> np.ndarray:
-    """H×W×3 BGR uint8 (even H and W) → I420 layout (1.5H × W) uint8, chroma averaged over 2×2 blocks."""
+def bgr_to_yuv_planes(image: Frame, m: Matrix, subsample: bool = True) -> list[np.ndarray]:
+    """H×W×3 BGR uint8 (any size) → Y, Cb, Cr planes; with ``subsample`` chroma is averaged over 2×2 blocks
+    (4:2:0, ⌈H/2⌉×⌈W/2⌉: an odd last row/column is averaged with itself), else kept at full size (4:4:4)."""
     ys, cs, off = _scales(m)
     px = image.astype(np.float32) / 255.0
     b, g, r = px[..., 0], px[..., 1], px[..., 2]
@@ -74,11 +75,19 @@ def bgr_to_yuv420(image: Frame, m: Matrix) -> np.ndarray:
     h, w = y.shape
 
     def sub(c: np.ndarray) -> np.ndarray:
-        return c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        if not subsample:
+            return c
+        c = np.pad(c, ((0, h % 2), (0, w % 2)), mode="edge")
+        return c.reshape((h + 1) // 2, 2, (w + 1) // 2, 2).mean(axis=(1, 3))
 
-    planes = [
+    return [
         np.clip(np.rint(y * ys + off), 0, 255).astype(np.uint8),
         np.clip(np.rint(sub(cb) * cs + 128.0), 0, 255).astype(np.uint8),
         np.clip(np.rint(sub(cr) * cs + 128.0), 0, 255).astype(np.uint8),
     ]
-    return np.concatenate([p.ravel() for p in planes]).reshape(h * 3 // 2, w)
+
+
+def bgr_to_yuv420(image: Frame, m: Matrix) -> np.ndarray:
+    """H×W×3 BGR uint8 (even H and W) → I420 layout (1.5H × W) uint8, chroma averaged over 2×2 blocks."""
+    h, w = image.shape[:2]
+    return np.concatenate([p.ravel() for p in bgr_to_yuv_planes(image, m)]).reshape(h * 3 // 2, w)

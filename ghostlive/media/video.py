@@ -1,4 +1,5 @@
-"""Streaming video I/O with PyAV: frames decoded one at a time, audio packets passed through untouched."""
+"""Streaming video input with PyAV: frames decoded one at a time, damaged packets skipped and counted, audio and
+subtitle packets handed on untouched; plus the exact frame conversion shared by every video writer."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ghostlive import __version__
-from ghostlive.errors import InvalidInputError, OutputError
+from ghostlive.errors import InvalidInputError
 from ghostlive.media.colour import (
     RANGE_JPEG,
     RANGE_MPEG,
     Matrix,
-    bgr_to_yuv420,
+    bgr_to_yuv_planes,
     colorspace_tag,
     matrix_for,
     yuv444_to_bgr,
@@ -76,6 +76,7 @@ class VideoSource:
         av = _av()
         p = require_file(path)
         self.path = p
+        self.decoded = self.skipped = 0
         try:
             self.container = av.open(str(p))
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
@@ -84,8 +85,7 @@ class VideoSource:
             kinds = ", ".join(sorted({s.type for s in self.container.streams})) or "no streams"
             self.container.close()
             raise InvalidInputError(f"has no video stream (it contains: {kinds})", p)
-        self.video = self.container.streams.video[0]
-        self.audio = self.container.streams.audio[0] if self.container.streams.audio else None
+        self._pick_streams()
         ctx = self.video.codec_context
         if ctx is None or not ctx.name:
             self.container.close()
@@ -126,27 +126,44 @@ class VideoSource:
         """Start again from the beginning (a fresh demuxer: robust for every container)."""
         self.container.close()
         self.container = _av().open(str(self.path))
-        self.video = self.container.streams.video[0]
+        self._pick_streams()
         self.video.thread_type = "AUTO"
-        self.audio = self.container.streams.audio[0] if self.container.streams.audio else None
+
+    def _pick_streams(self) -> None:
+        streams = self.container.streams
+        self.video = streams.video[0]
+        self.audio = streams.audio[0] if streams.audio else None
+        self.passthrough: list[Any] = [*streams.audio, *streams.subtitles]
+        """Audio and subtitle streams, handed on packet by packet (the writer copies or converts them)."""
+        self.ignored = [s for s in streams if s.type not in ("audio", "subtitle") and s is not self.video]
+        """Streams that are not read at all: further video streams, data (timecode, metadata), attachments."""
 
     def items(self) -> Iterator[VideoItem | Any]:
-        """Decoded frames (:class:`VideoItem`) and raw audio packets, interleaved as stored in the file."""
+        """Decoded frames (:class:`VideoItem`) and raw audio/subtitle packets, interleaved as stored in the file.
+        A packet the decoder rejects (damage) is skipped and counted in ``skipped``; ``decoded`` counts frames and
+        ``last_time`` is the latest frame time in seconds."""
         av = _av()
         self.reopen()
-        streams = [s for s in (self.video, self.audio) if s is not None]
-        index = 0
+        self.decoded = self.skipped = 0
+        self.last_time = 0.0
         try:
-            for packet in self.container.demux(*streams):
-                if packet.stream.type == "audio":
+            for packet in self.container.demux(self.video, *self.passthrough):
+                if packet.stream.type != "video":
                     if packet.size:
                         yield packet
                     continue
-                for frame in packet.decode():
-                    yield VideoItem(index, upright(frame, self.matrix), frame.pts, float(frame.time or 0.0))
-                    index += 1
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError as exc:
+                    self.skipped += 1
+                    log.debug("%s: skipped an undecodable packet at %s: %s", self.path, packet.pts, exc)
+                    continue
+                for frame in frames:
+                    self.last_time = max(self.last_time, float(frame.time or 0.0))
+                    yield VideoItem(self.decoded, upright(frame, self.matrix), frame.pts, float(frame.time or 0.0))
+                    self.decoded += 1
         except av.error.FFmpegError as exc:
-            raise _damaged(self.path, exc, f"after frame {index}") from None
+            raise _damaged(self.path, exc, f"after frame {self.decoded}") from None
 
     def close(self) -> None:
         self.container.close()
@@ -173,11 +190,16 @@ def upright(frame: Any, matrix: Matrix) -> Frame:
 
 
 def video_frame(image: Frame, pix_fmt: str, matrix: Matrix) -> Any:
-    """A PyAV frame for encoding ``image`` (BGR, even size); yuv420p is converted exactly, with colour tags."""
+    """A PyAV frame for encoding ``image`` (BGR, any size); yuv420p/yuv444p are converted exactly (rounded, with
+    ``matrix``) and tagged with its colour space and range; other formats go through FFmpeg from bgr24."""
     av = _av()
-    if pix_fmt != "yuv420p":
+    if pix_fmt not in ("yuv420p", "yuv444p"):
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
-    frame = av.VideoFrame.from_ndarray(bgr_to_yuv420(image, matrix), format="yuv420p")
+    h, w = image.shape[:2]
+    frame = av.VideoFrame(w, h, pix_fmt)
+    for plane, data in zip(frame.planes, bgr_to_yuv_planes(image, matrix, pix_fmt == "yuv420p"), strict=True):
+        rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+        rows[: data.shape[0], : data.shape[1]] = data
     frame.colorspace = colorspace_tag(matrix)
     frame.color_range = RANGE_JPEG if matrix.full_range else RANGE_MPEG
     return frame
@@ -193,11 +215,12 @@ def add_video_stream(
     *,
     pix_fmt: str = "yuv420p",
     options: dict[str, str] | None = None,
+    exact: bool = False,
 ) -> Any:
-    """A video stream of even ``size`` (width, height) timed in ``time_base``, tagged with ``matrix``'s colour
-    space and range (the frames are converted with it by :func:`video_frame`)."""
+    """A video stream of ``size`` (width, height; trimmed to even unless ``exact``) timed in ``time_base``, tagged
+    with ``matrix``'s colour space and range (the frames are converted with it by :func:`video_frame`)."""
     stream = container.add_stream(codec, rate=rate)
-    stream.width, stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2
+    stream.width, stream.height = size if exact else (size[0] - size[0] % 2, size[1] - size[1] % 2)
     stream.pix_fmt = pix_fmt
     stream.time_base = time_base
     stream.codec_context.time_base = time_base
@@ -209,87 +232,3 @@ def add_video_stream(
     except (AttributeError, ValueError, TypeError):
         log.debug("colour tags not set on the output stream")
     return stream
-
-
-@dataclass(frozen=True)
-class EncodeOptions:
-    codec: str = "libx264"
-    crf: int = 18
-    preset: str = "medium"
-    pix_fmt: str = "yuv420p"
-
-
-class VideoSink:
-    """Writes frames at their source timestamps and passes audio packets through (no re-encoding)."""
-
-    def __init__(self, path: str | Path, source: VideoSource, options: EncodeOptions | None = None) -> None:
-        av = _av()
-        opts = options or EncodeOptions()
-        self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        container_opts = {"movflags": "+faststart+use_metadata_tags"} if suffix in (".mp4", ".mov", ".m4v") else {}
-        try:
-            self.container = av.open(str(self.path), "w", options=container_opts)
-        except av.error.FFmpegError as exc:
-            raise OutputError(f"cannot create the video ({exc})", self.path) from None
-        self.container.metadata["comment"] = SYNTHETIC_NOTE
-        self.container.metadata["ghostlive_synthetic"] = "1"
-        self.container.metadata["encoder_app"] = f"ghostlive {__version__}"
-        info = source.info
-        self.matrix = source.matrix
-        x264 = {"crf": str(opts.crf), "preset": opts.preset} if opts.codec in ("libx264", "libx265") else None
-        try:
-            self.video = add_video_stream(
-                self.container,
-                opts.codec,
-                info.fps,
-                (info.width, info.height),
-                source.video.time_base,
-                self.matrix,
-                pix_fmt=opts.pix_fmt,
-                options=x264,
-            )
-        except (av.error.FFmpegError, ValueError) as exc:
-            raise OutputError(f"video codec {opts.codec!r} is not available ({exc})", self.path) from None
-        try:
-            for attr in ("color_primaries", "color_trc"):
-                setattr(self.video.codec_context, attr, getattr(source.video.codec_context, attr))
-        except (AttributeError, ValueError, TypeError):
-            log.debug("colour primaries/transfer not copied")
-        self.video.metadata["comment"] = SYNTHETIC_NOTE
-        self.audio = None
-        if source.audio is not None:
-            try:
-                self.audio = self.container.add_stream_from_template(source.audio)
-            except (av.error.FFmpegError, ValueError) as exc:
-                raise OutputError(
-                    f"the audio ({source.info.audio_codec}) cannot be copied into this container "
-                    f"({exc}); choose .mkv or .mov",
-                    self.path,
-                ) from None
-        self._av = av
-        self._last_pts: int | None = None
-
-    def write(self, image: Frame, pts: int | None, index: int) -> None:
-        h, w = self.video.height, self.video.width
-        frame = video_frame(image[:h, :w], self.video.pix_fmt, self.matrix)
-        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
-            pts = index if self._last_pts is None else self._last_pts + 1
-        frame.pts = pts
-        frame.time_base = self.video.time_base
-        self._last_pts = pts
-        for packet in self.video.encode(frame):
-            self.container.mux(packet)
-
-    def write_audio(self, packet: Any) -> None:
-        if self.audio is None:
-            return
-        packet.stream = self.audio
-        self.container.mux(packet)
-
-    def close(self) -> None:
-        try:
-            for packet in self.video.encode():
-                self.container.mux(packet)
-        finally:
-            self.container.close()

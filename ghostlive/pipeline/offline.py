@@ -1,8 +1,10 @@
 """Offline video: decode → swap → encode in three stages joined by bounded queues, in constant memory.
 
-The reader and writer run in threads; swapping runs in the calling thread, so Ctrl-C lands there and stops
-everything. The output is written to a temporary file beside the destination and renamed only when complete;
-on any error or cancel the temporary file is removed and the destination is untouched.
+The reader and writer run in threads; swapping runs in the calling thread, so Ctrl-C (and SIGTERM/SIGHUP, which
+the CLI turns into the same interrupt) lands there and stops everything. The output is written to a temporary file
+beside the destination, claimed before anything is decoded (so an unwritable folder fails at once), and renamed
+only when complete; on any error, in any stage, or a cancel the temporary file is removed and the destination is
+untouched. Damaged packets the decoder rejects are skipped; skipped and missing frames are reported as warnings.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import cv2
 
 from ghostlive.errors import CancelledError, GhostliveError, OutputError
 from ghostlive.media.paths import publish
-from ghostlive.media.video import EncodeOptions, VideoItem, VideoSink, VideoSource
+from ghostlive.media.video import VideoItem, VideoSource
+from ghostlive.media.video_out import EncodeOptions, VideoSink
 from ghostlive.pipeline.stream import StreamSwapper
 from ghostlive.types import Frame
 
@@ -46,6 +49,8 @@ class VideoReport:
     frames_with_faces: int
     seconds: float
     output: Path
+    warnings: tuple[str, ...] = ()
+    """What the user should know about the result (frames missing or skipped, streams left out)."""
 
     @property
     def fps(self) -> float:
@@ -65,9 +70,11 @@ def draw_label(image: Frame, text: str) -> Frame:
 
 
 class _Worker(threading.Thread):
-    def __init__(self, name: str, target: Callable[[], None]) -> None:
+    def __init__(self, name: str, target: Callable[[], None], q: queue.Queue[Any]) -> None:
         super().__init__(name=name, daemon=True)
         self._target_fn = target
+        self.queue = q
+        """The reader's output queue, or the writer's input queue."""
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -87,6 +94,30 @@ def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
     return False
 
 
+MIN_FREE = 64 * 1024
+"""Less free space than this in the output folder counts as a full disk before anything is decoded."""
+
+
+def claim_output(out: Path) -> Path:
+    """An empty hidden temporary file beside ``out``: proof that the folder exists and takes a new file (the
+    real test, also for root on a read-only mount), checked before any work. Errors name ``out``."""
+    if not out.parent.is_dir():
+        raise OutputError(f"the folder {out.parent} does not exist", out)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write in the folder {out.parent} ({exc.strerror})", out) from None
+    try:
+        os.close(fd)
+        st = os.statvfs(name)
+        if st.f_bavail * st.f_frsize < MIN_FREE:
+            raise OutputError(f"the disk holding {out.parent} is full", out)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
 def swap_video(
     source_path: str | Path,
     output_path: str | Path,
@@ -99,66 +130,111 @@ def swap_video(
 ) -> VideoReport:
     """Swap faces through a whole video file; see the module docstring."""
     out = Path(output_path)
-    if not out.parent.is_dir():
-        raise OutputError(f"the folder {out.parent} does not exist", out)
-    src = VideoSource(source_path)
     stop = stop or threading.Event()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
+    src: VideoSource | None = None
+    sink: VideoSink | None = None
+    workers: tuple[_Worker, ...] = ()
+    try:
+        tmp = claim_output(out)
+        src = VideoSource(source_path)
+        sink = VideoSink(tmp, src, encode, name=out)
+        swapper.tracker.reset()
+        workers = _start_stages(src, sink, stop)
+        frames, with_faces, seconds = _swap_loop(src, swapper, *workers, label, progress, stop)
+        workers[1].join()
+        if workers[1].error:
+            raise workers[1].error
+        sink.close()
+        try:
+            publish(tmp, out)
+        except OSError as exc:
+            raise OutputError(f"cannot put the finished video in place ({exc.strerror})", out) from None
+        warnings = (*decode_warnings(src, frames), *(f"{out}: left out: {d}" for d in sink.dropped))
+        return VideoReport(frames, with_faces, seconds, out, warnings)
+    except BaseException:
+        stop.set()
+        for w in workers:
+            w.join(timeout=5.0)
+        if sink is not None and not any(w.is_alive() for w in workers):
+            sink.abort()
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        if src is not None and not any(w.is_alive() for w in workers):
+            src.close()
+
+
+def decode_warnings(src: VideoSource, frames: int) -> list[str]:
+    """Warnings (also logged) about frames the source announced but did not deliver: damaged packets skipped,
+    or a file that ends early (fewer frames than its frame count, or, without one, than its duration)."""
+    info, warnings = src.info, []
+    of = f" of {info.frames}" if info.frames else ""
+    if src.skipped:
+        warnings.append(
+            f"{src.path}: {src.skipped} damaged video packet(s) could not be decoded and were skipped "
+            f"({frames}{of} frames written)"
+        )
+    elif info.frames and frames < info.frames * 0.98 - 1:
+        warnings.append(
+            f"{src.path}: decoded {frames} of the {info.frames} frames the file announces; it looks truncated "
+            f"(the output ends after {frames} frames)"
+        )
+    elif not info.frames and info.duration and src.last_time < info.duration - max(1.0, 0.1 * info.duration):
+        warnings.append(
+            f"{src.path}: frames end at {src.last_time:.1f} s of the {info.duration:.1f} s the file announces; "
+            f"it looks truncated ({frames} frames written)"
+        )
+    for w in warnings:
+        log.warning("%s", w)
+    return warnings
+
+
+def _start_stages(src: VideoSource, sink: VideoSink, stop: threading.Event) -> tuple[_Worker, _Worker]:
+    """Reader and writer threads joined to the swap loop by two bounded queues (each worker holds its own)."""
     decoded: queue.Queue[Any] = queue.Queue(QUEUE_DEPTH)
     swapped: queue.Queue[Any] = queue.Queue(QUEUE_DEPTH)
-    swapper.tracker.reset()
-    try:
-        sink = VideoSink(tmp, src, encode)
 
-        def read() -> None:
-            for item in src.items():
+    def read() -> None:
+        items = src.items()
+        try:
+            for item in items:
                 if not _put(decoded, item, stop):
                     return
             _put(decoded, _END, stop)
+        finally:
+            items.close()  # the demuxer is let go here, in this thread, before the source may be closed
 
-        def write() -> None:
-            while not stop.is_set():
-                try:
-                    item = swapped.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if item is _END:
-                    return
-                if isinstance(item, VideoItem):
-                    sink.write(item.image, item.pts, item.index)
-                else:
-                    sink.write_audio(item)
+    def write() -> None:
+        while not stop.is_set():
+            try:
+                item = swapped.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is _END:
+                return
+            if isinstance(item, VideoItem):
+                sink.write(item.image, item.pts, item.index)
+            else:
+                sink.write_packet(item)
 
-        reader, writer = _Worker("ghostlive-decode", read), _Worker("ghostlive-encode", write)
-        reader.start()
-        writer.start()
-        report = _swap_loop(src, swapper, decoded, swapped, label, progress, stop, (reader, writer))
-        writer.join()
-        if writer.error:
-            raise writer.error
-        sink.close()
-        publish(tmp, out)
-        return VideoReport(report[0], report[1], report[2], out)
-    except BaseException:
-        stop.set()
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        src.close()
+    reader, writer = _Worker("ghostlive-decode", read, decoded), _Worker("ghostlive-encode", write, swapped)
+    reader.start()
+    writer.start()
+    return reader, writer
 
 
 def _swap_loop(
     src: VideoSource,
     swapper: StreamSwapper,
-    decoded: queue.Queue[Any],
-    swapped: queue.Queue[Any],
+    reader: _Worker,
+    writer: _Worker,
     label: str,
     progress: Callable[[Progress], None] | None,
     stop: threading.Event,
-    workers: tuple[_Worker, _Worker],
 ) -> tuple[int, int, float]:
+    decoded, swapped, workers = reader.queue, writer.queue, (reader, writer)
     start = time.perf_counter()
     frames = with_faces = 0
     total = src.info.frames

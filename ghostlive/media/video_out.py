@@ -1,0 +1,239 @@
+"""Writing a swapped video: a video codec that fits the container at the source's exact size, every audio and
+subtitle stream the container can hold (copied packet for packet, audio re-encoded only when the container
+cannot hold its codec), and a warning for whatever is left out. Every codec and container problem is found
+before the first frame is encoded; write errors name the user's output, not the temporary file."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ghostlive import __version__
+from ghostlive.errors import OutputError
+from ghostlive.media.video import SYNTHETIC_NOTE, VideoSource, _av, add_video_stream, video_frame
+from ghostlive.types import Frame
+
+log = logging.getLogger(__name__)
+
+VIDEO_CODECS = ("libx264", "libvpx-vp9", "libsvtav1")
+"""Tried in this order when no codec is asked for: the first one the container accepts (H.264; VP9 for WebM)."""
+AUDIO_CODECS = ("aac", "libopus", "mp2")
+"""Tried in this order for an audio stream whose codec the container cannot hold (Opus for WebM)."""
+FRAME_NUMBERED = ("avi",)
+"""Containers that store one entry per tick of their time base: frames are timed in 1/frame rate there."""
+DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 31, "libsvtav1": 35}
+EVEN_ONLY_420 = ("libx264", "libx265")
+"""Encoders that need an even width and height in 4:2:0; odd sizes are encoded in 4:4:4 to keep them exact."""
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    codec: str = ""
+    """Video encoder; empty: the first of VIDEO_CODECS that the output container accepts."""
+    crf: int | None = None
+    """Quality on the encoder's own scale, lower is better; None: DEFAULT_CRF for that encoder."""
+    preset: str = "medium"
+    pix_fmt: str = "yuv420p"
+
+
+def codec_options(codec: str, size: tuple[int, int], rate: float, opts: EncodeOptions) -> dict[str, str]:
+    """Encoder options: constant quality where the encoder has it, else a generous bit rate (~0.3 bit/pixel)."""
+    crf = str(opts.crf if opts.crf is not None else DEFAULT_CRF.get(codec, 23))
+    if codec in ("libx264", "libx265"):
+        return {"crf": crf, "preset": opts.preset}
+    if codec == "libvpx-vp9":
+        return {"crf": crf, "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"}
+    if codec == "libsvtav1":
+        return {"crf": crf, "preset": "8"}
+    return {"b": str(int(size[0] * size[1] * max(rate, 1.0) * 0.3))}
+
+
+class _Transcode:
+    """An audio stream re-encoded because the container cannot hold its codec."""
+
+    def __init__(self, source: Any, out: Any) -> None:
+        self.source, self.out = source, out
+        self.skipped = 0
+        """Damaged packets the decoder rejected (skipped, like damaged video packets)."""
+
+    def packets(self, packet: Any) -> list[Any]:
+        result = []
+        try:
+            frames = packet.decode() if packet is not None else self.source.codec_context.decode(None)
+        except _av().error.InvalidDataError:
+            self.skipped += 1
+            return []
+        for frame in frames:
+            result += self.out.encode(frame)
+        return result
+
+    def flush(self) -> list[Any]:
+        return [*self.packets(None), *self.out.encode(None)]
+
+
+class VideoSink:
+    """Writes frames at their source timestamps and hands on the source's audio and subtitle packets.
+
+    ``path`` is the file written (a temporary file); ``name`` is what errors and warnings call it (the user's
+    output). ``dropped`` lists the streams left out, each with the reason."""
+
+    def __init__(
+        self, path: str | Path, source: VideoSource, options: EncodeOptions | None = None, name: str | Path = ""
+    ) -> None:
+        av = _av()
+        self._av = av
+        self.path = Path(path)
+        self.name = Path(name or path)
+        self.suffix = self.name.suffix.lower()
+        movflags = {"movflags": "+faststart+use_metadata_tags"} if self.suffix in (".mp4", ".mov", ".m4v") else {}
+        try:
+            self.container = av.open(str(self.path), "w", options=movflags)
+        except av.error.FFmpegError as exc:
+            raise OutputError(f"cannot create the video ({exc.strerror or exc})", self.name) from None
+        self.container.metadata["comment"] = SYNTHETIC_NOTE
+        self.container.metadata["ghostlive_synthetic"] = "1"
+        self.container.metadata["encoder_app"] = f"ghostlive {__version__}"
+        self.matrix = source.matrix
+        self.source_time_base = source.video.time_base
+        cfr = self.container.format.name in FRAME_NUMBERED
+        rate = source.info.fps
+        self.time_base = Fraction(rate.denominator, rate.numerator) if cfr else self.source_time_base
+        """The frames' time base: the source's, or one tick per frame for containers that number frames (AVI)."""
+        self.dropped: list[str] = []
+        self.video = self._add_video(source, options or EncodeOptions())
+        self._out: dict[int, Any] = {s.index: self._add_passthrough(s) for s in source.passthrough}
+        for s in source.ignored:
+            self.dropped.append(f"{s.type} #{s.index} ({_codec_name(s)}): ghostlive copies only audio and subtitles")
+        try:
+            self.container.start_encoding()
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.container.close()
+            raise OutputError(f"cannot write these streams as {self.suffix} ({exc})", self.name) from None
+        if self.dropped:
+            log.warning("%s: left out: %s", self.name, "; ".join(self.dropped))
+        self._last_pts: int | None = None
+
+    def _add_video(self, source: VideoSource, opts: EncodeOptions) -> Any:
+        av = self._av
+        size = (source.info.width, source.info.height)
+        odd = size[0] % 2 or size[1] % 2
+        problems = []
+        for codec in [opts.codec] if opts.codec else VIDEO_CODECS:
+            pix_fmt = "yuv444p" if odd and codec in EVEN_ONLY_420 and opts.pix_fmt == "yuv420p" else opts.pix_fmt
+            try:
+                stream = add_video_stream(
+                    self.container,
+                    codec,
+                    source.info.fps,
+                    size,
+                    self.time_base,
+                    self.matrix,
+                    pix_fmt=pix_fmt,
+                    options=codec_options(codec, size, float(source.info.fps), opts),
+                    exact=True,
+                )
+            except (av.error.FFmpegError, ValueError) as exc:
+                problems.append(f"{codec}: {exc}")
+                continue
+            if pix_fmt != opts.pix_fmt:
+                log.warning(
+                    "%s: %d×%d has an odd side, which %s cannot encode in 4:2:0; written in 4:4:4 to keep the exact "
+                    "size (some players, web browsers among them, cannot play 4:4:4; --codec libvpx-vp9 keeps "
+                    "odd sizes in 4:2:0)",
+                    self.name,
+                    *size,
+                    codec,
+                )
+            _copy_colour_tags(source.video, stream)
+            stream.metadata["comment"] = SYNTHETIC_NOTE
+            return stream
+        self.container.close()
+        raise OutputError(f"no usable video codec for {self.suffix} ({'; '.join(problems)})", self.name)
+
+    def _add_passthrough(self, stream: Any) -> Any:
+        av = self._av
+        label = f"{stream.type} #{stream.index} ({_codec_name(stream)})"
+        try:
+            return self.container.add_stream_from_template(stream)
+        except (av.error.FFmpegError, ValueError):
+            pass
+        if stream.type == "audio":
+            for codec in AUDIO_CODECS:
+                try:
+                    rate = 48000 if codec == "libopus" else stream.codec_context.sample_rate
+                    out = self.container.add_stream(codec, rate=rate)
+                    out.layout = stream.codec_context.layout
+                except (av.error.FFmpegError, ValueError):
+                    continue
+                out.metadata.update(stream.metadata)
+                log.warning("%s: %s re-encoded as %s (%s cannot hold it)", self.name, label, codec, self.suffix)
+                return _Transcode(stream, out)
+        self.dropped.append(f"{label}: {self.suffix} cannot hold it (.mkv holds most streams)")
+        return None
+
+    def _mux(self, packets: Any) -> None:
+        try:
+            self.container.mux(packets)
+        except (OSError, self._av.error.FFmpegError) as exc:
+            raise self.write_error(exc) from None
+
+    def write_error(self, exc: BaseException) -> OutputError:
+        """``exc`` (raised while writing the temporary file) as an error that names the user's output."""
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return OutputError(f"writing the video failed: {reason}; nothing was written", self.name)
+
+    def write(self, image: Frame, pts: int | None, index: int) -> None:
+        frame = video_frame(image, self.video.pix_fmt, self.matrix)
+        if pts is not None and self.time_base != self.source_time_base:
+            pts = round(pts * self.source_time_base / self.time_base)
+        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
+            pts = index if self._last_pts is None else self._last_pts + 1
+        frame.pts = pts
+        frame.time_base = self.time_base
+        self._last_pts = pts
+        self._mux(self.video.encode(frame))
+
+    def write_packet(self, packet: Any) -> None:
+        """An audio or subtitle packet of the source: copied, re-encoded, or dropped (see ``dropped``)."""
+        out = self._out.get(packet.stream.index)
+        if isinstance(out, _Transcode):
+            self._mux(out.packets(packet))
+        elif out is not None:
+            packet.stream = out
+            self._mux(packet)
+
+    def close(self) -> None:
+        """Flush the encoders and finish the file (raises an OutputError naming the output on failure)."""
+        try:
+            self._mux(self.video.encode(None))
+            for index, out in self._out.items():
+                if isinstance(out, _Transcode):
+                    self._mux(out.flush())
+                    if out.skipped:
+                        log.warning("%s: audio #%d: %d damaged packet(s) skipped", self.name, index, out.skipped)
+            self.container.close()
+        except (OSError, self._av.error.FFmpegError) as exc:
+            raise self.write_error(exc) from None
+
+    def abort(self) -> None:
+        """Close the file without caring whether it is complete (it is deleted next)."""
+        try:
+            self.container.close()
+        except Exception:  # the file is being thrown away
+            log.debug("closing an aborted video failed", exc_info=True)
+
+
+def _codec_name(stream: Any) -> str:
+    ctx = getattr(stream, "codec_context", None)
+    return getattr(ctx, "name", None) or "unknown codec"
+
+
+def _copy_colour_tags(source: Any, stream: Any) -> None:
+    try:
+        for attr in ("color_primaries", "color_trc"):
+            setattr(stream.codec_context, attr, getattr(source.codec_context, attr))
+    except (AttributeError, ValueError, TypeError):
+        log.debug("colour primaries/transfer not copied")
