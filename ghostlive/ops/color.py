@@ -1,4 +1,11 @@
-"""Colour and lighting transfer between a warped source face and the target face."""
+"""Colour and lighting transfer between a warped source face and the target face.
+
+Estimated on skin only (the caller's ``region``: no eyes, brows, lips or nostrils), with medians and with
+both faces clipped around their medians before averaging, so a highlight, a strand of hair or a shadowed
+crease does not tint the whole face. The low-frequency gain divides the source's own lighting out before the
+target's is multiplied in (matching spreads first would multiply the two), and the result's luminance is kept
+within the target face's own range, so no transfer can push a face to near black or white.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,19 @@ from ghostlive.xp import array_module
 
 ColorMode = Literal["lowfreq", "mean", "none"]
 COLOR_MODES: tuple[str, ...] = ("lowfreq", "mean", "none")
+LUMA_BGR = (0.114, 0.587, 0.299)
+"""BT.601 luma weights in BGR order."""
+GAIN_RANGE = (0.25, 4.0)
+"""Bounds of any per-channel colour gain."""
+CHROMA_REACH = 24.0
+"""How far (in BGR levels) a pixel's own colour may lie from the skin's for the skin's colour shift to apply."""
+WINSOR = (0.3, 2.0)
+"""Skin values are clipped to these multiples of the skin median before low-pass averaging."""
+
+
+def luma(image: Array) -> Array:
+    """BT.601 luma of a BGR float image (H×W×3 → H×W)."""
+    return image[..., 0] * LUMA_BGR[0] + image[..., 1] * LUMA_BGR[1] + image[..., 2] * LUMA_BGR[2]
 
 
 def _masked_blur(image: Array, weight: Array, sigma: float) -> tuple[Array, Array]:
@@ -19,33 +39,87 @@ def _masked_blur(image: Array, weight: Array, sigma: float) -> tuple[Array, Arra
     return num / xp.maximum(den, 1e-6)[..., None], den
 
 
-def transfer_color(source: Array, target: Array, region: Array, mode: ColorMode, sigma: float) -> Array:
-    """Recolour ``source`` (float32 H×W×3) to match ``target`` over the hard ``region`` mask (H×W, 0/1).
+def _sample(values: Array, region: Array) -> Array:
+    """Values (H×W×C or H×W) at every other pixel of ``region`` (a fair, cheaper sample for statistics)."""
+    return values[::2, ::2][region[::2, ::2] > 0]
 
-    ``mean`` matches per-channel mean and spread over the region (the target's skin tone); ``lowfreq`` does
-    that and then multiplies by the ratio of locally averaged colours (σ = ``sigma`` px, gain within
-    [0.67, 1.5]), which also carries the target's lighting gradient; ``none`` returns the source unchanged.
+
+def _median(values: Array, region: Array) -> Array:
+    xp = array_module(values)
+    picked = _sample(values, region)
+    if picked.shape[0] == 0:
+        return xp.full(values.shape[-1], 128.0, xp.float32)
+    return xp.median(picked, axis=0).astype(xp.float32)
+
+
+def is_grey(image: Array, region: Array) -> bool:
+    """Whether ``image`` (BGR float) is grey over ``region``, also when stored as three channels (JPEG noise
+    allowed: 99 % of pixels within 6 levels across channels and 1.5 on average)."""
+    xp = array_module(image)
+    spread = _sample(image.max(-1) - image.min(-1), region)
+    if spread.shape[0] == 0:
+        return False
+    return float(xp.percentile(spread, 99.0)) <= 6.0 and float(spread.mean()) <= 1.5
+
+
+def luma_range(image: Array, region: Array, q: float = 1.0) -> tuple[float, float]:
+    """The ``q`` and ``100 − q`` percentiles of the luma of ``image`` over ``region``."""
+    xp = array_module(image)
+    y = _sample(luma(image), region)
+    if y.shape[0] == 0:
+        return 0.0, 255.0
+    lo, hi = xp.percentile(y, [q, 100.0 - q])
+    return float(lo), float(hi)
+
+
+def bound_luma(image: Array, lo: float, hi: float) -> Array:
+    """``image`` with each pixel's luma clamped to [lo, hi] by an equal shift of its channels (hue kept)."""
+    xp = array_module(image)
+    y = luma(image)
+    return xp.clip(image + (xp.clip(y, lo, hi) - y)[..., None], 0.0, 255.0)
+
+
+def transfer_color(
+    source: Array,
+    target: Array,
+    region: Array,
+    mode: ColorMode,
+    sigma: float,
+    *,
+    bounds: tuple[float, float] | None = None,
+) -> Array:
+    """Recolour ``source`` (float32 H×W×3) to match ``target`` over the skin ``region`` mask (H×W, 0/1).
+
+    ``mean`` relights by the skin medians (the target's skin tone); ``lowfreq`` by locally averaged skin
+    colours (σ = ``sigma`` px), which also swaps the source's lighting for the target's: luma is scaled by
+    the ratio of the averages (within :data:`GAIN_RANGE`) and the skin's chroma moved to the target's (see
+    :func:`_relight`); ``none`` returns the source unchanged. With ``bounds`` (lo, hi), the result's luma is
+    clamped into that range (see :func:`luma_range`).
     """
     if mode == "none":
         return source
     xp = array_module(source)
     if mode not in COLOR_MODES:
         raise ValueError(f"unknown colour mode {mode!r}; expected one of {COLOR_MODES}")
-    matched = _match_mean(source, target, region)
+    ms, mt = _median(source, region), _median(target, region)
     if mode == "mean":
-        return matched
-    src_avg, den = _masked_blur(matched, region, sigma)
-    tgt_avg, _ = _masked_blur(target, region, sigma)
-    gain = xp.clip((tgt_avg + 1.0) / (src_avg + 1.0), 0.67, 1.5)
-    gain = xp.where((den > 1e-3)[..., None], gain, 1.0)
-    return xp.clip(matched * gain, 0.0, 255.0)
+        s_avg, t_avg = ms, mt
+    else:
+        s_avg, den = _masked_blur(xp.clip(source, ms * WINSOR[0], ms * WINSOR[1]), region, sigma)
+        t_avg, _ = _masked_blur(xp.clip(target, mt * WINSOR[0], mt * WINSOR[1]), region, sigma)
+        far = (den <= 1e-3)[..., None]
+        s_avg, t_avg = xp.where(far, ms, s_avg), xp.where(far, mt, t_avg)
+    out = _relight(source, s_avg, t_avg)
+    return bound_luma(out, *bounds) if bounds is not None else xp.clip(out, 0.0, 255.0)
 
 
-def _match_mean(source: Array, target: Array, region: Array) -> Array:
+def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
+    """Luma scaled by the ratio of skin averages (the lighting), chroma moved from the source's skin average
+    to the target's, fully for skin-coloured pixels and not at all for others (:data:`CHROMA_REACH`): a
+    highlight or glare on glasses keeps its own neutral colour instead of taking on a tint."""
     xp = array_module(source)
-    w = region[..., None]
-    n = xp.maximum(w.sum(), 1.0)
-    ms, mt = (source * w).sum((0, 1)) / n, (target * w).sum((0, 1)) / n
-    ss = xp.sqrt(((source - ms) ** 2 * w).sum((0, 1)) / n) + 1e-3
-    st = xp.sqrt(((target - mt) ** 2 * w).sum((0, 1)) / n) + 1e-3
-    return xp.clip((source - ms) * xp.clip(st / ss, 0.5, 2.0) + mt, 0.0, 255.0)
+    ys, ya = luma(source)[..., None], luma(s_avg)[..., None]
+    gain = xp.clip((luma(t_avg)[..., None] + 1.0) / (ya + 1.0), *GAIN_RANGE)
+    offset = (source - ys) - (s_avg - ya)
+    reach = xp.exp(-(offset * offset).sum(-1, keepdims=True) / (2.0 * CHROMA_REACH**2))
+    return source * gain + reach * ((t_avg - luma(t_avg)[..., None]) - (s_avg - ya) * gain)
