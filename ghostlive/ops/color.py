@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ghostlive.ops.filters import gaussian_blur
+from ghostlive.ops.filters import low_pass
 from ghostlive.types import Array
 from ghostlive.xp import array_module
 
@@ -22,7 +22,8 @@ LUMA_BGR = (0.114, 0.587, 0.299)
 GAIN_RANGE = (0.25, 4.0)
 """Bounds of any per-channel colour gain."""
 CHROMA_REACH = 24.0
-"""How far (in BGR levels) a pixel's own colour may lie from the skin's for the skin's colour shift to apply."""
+"""How far (in BGR levels) a pixel's own colour may lie from the skin's for the skin's colour shift to apply
+fully; farther colours (glare, a glimpse of background) get half of it."""
 WINSOR = (0.3, 2.0)
 """Skin values are clipped to these multiples of the skin median before low-pass averaging."""
 
@@ -32,16 +33,18 @@ def luma(image: Array) -> Array:
     return image[..., 0] * LUMA_BGR[0] + image[..., 1] * LUMA_BGR[1] + image[..., 2] * LUMA_BGR[2]
 
 
-def _masked_blur(image: Array, weight: Array, sigma: float) -> tuple[Array, Array]:
-    xp = array_module(image)
-    num = gaussian_blur(image * weight[..., None], sigma)
-    den = gaussian_blur(weight, sigma)
-    return num / xp.maximum(den, 1e-6)[..., None], den
+def masked_average(images: list[Array], weight: Array, sigma: float) -> tuple[list[Array], Array]:
+    """Each of ``images`` (H×W×3) averaged locally over the ``weight`` mask (Gaussian, σ = ``sigma`` px, at
+    reduced resolution: see :func:`ghostlive.ops.filters.low_pass`), and the blurred weight."""
+    xp = array_module(weight)
+    den = low_pass(weight, sigma)
+    safe = xp.maximum(den, 1e-6)[..., None]
+    return [low_pass(im * weight[..., None], sigma) / safe for im in images], den
 
 
 def _sample(values: Array, region: Array) -> Array:
-    """Values (H×W×C or H×W) at every other pixel of ``region`` (a fair, cheaper sample for statistics)."""
-    return values[::2, ::2][region[::2, ::2] > 0]
+    """Values (H×W×C or H×W) at every third pixel of ``region`` (a fair, cheaper sample for statistics)."""
+    return values[::3, ::3][region[::3, ::3] > 0]
 
 
 def _median(values: Array, region: Array) -> Array:
@@ -56,16 +59,17 @@ def is_grey(image: Array, region: Array) -> bool:
     """Whether ``image`` (BGR float) is grey over ``region``, also when stored as three channels (JPEG noise
     allowed: 99 % of pixels within 6 levels across channels and 1.5 on average)."""
     xp = array_module(image)
-    spread = _sample(image.max(-1) - image.min(-1), region)
-    if spread.shape[0] == 0:
+    px = _sample(image, region)
+    if px.shape[0] == 0:
         return False
+    spread = px.max(-1) - px.min(-1)
     return float(xp.percentile(spread, 99.0)) <= 6.0 and float(spread.mean()) <= 1.5
 
 
 def luma_range(image: Array, region: Array, q: float = 1.0) -> tuple[float, float]:
     """The ``q`` and ``100 − q`` percentiles of the luma of ``image`` over ``region``."""
     xp = array_module(image)
-    y = _sample(luma(image), region)
+    y = luma(_sample(image, region))
     if y.shape[0] == 0:
         return 0.0, 255.0
     lo, hi = xp.percentile(y, [q, 100.0 - q])
@@ -105,8 +109,8 @@ def transfer_color(
     if mode == "mean":
         s_avg, t_avg = ms, mt
     else:
-        s_avg, den = _masked_blur(xp.clip(source, ms * WINSOR[0], ms * WINSOR[1]), region, sigma)
-        t_avg, _ = _masked_blur(xp.clip(target, mt * WINSOR[0], mt * WINSOR[1]), region, sigma)
+        clipped = [xp.clip(source, ms * WINSOR[0], ms * WINSOR[1]), xp.clip(target, mt * WINSOR[0], mt * WINSOR[1])]
+        (s_avg, t_avg), den = masked_average(clipped, region, sigma)
         far = (den <= 1e-3)[..., None]
         s_avg, t_avg = xp.where(far, ms, s_avg), xp.where(far, mt, t_avg)
     out = _relight(source, s_avg, t_avg)
@@ -115,11 +119,11 @@ def transfer_color(
 
 def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     """Luma scaled by the ratio of skin averages (the lighting), chroma moved from the source's skin average
-    to the target's, fully for skin-coloured pixels and not at all for others (:data:`CHROMA_REACH`): a
-    highlight or glare on glasses keeps its own neutral colour instead of taking on a tint."""
+    to the target's, fully for skin-coloured pixels and half for others (:data:`CHROMA_REACH`): glare on
+    glasses stays nearly neutral instead of taking on a strong tint (as a per-channel gain would give it)."""
     xp = array_module(source)
     ys, ya = luma(source)[..., None], luma(s_avg)[..., None]
     gain = xp.clip((luma(t_avg)[..., None] + 1.0) / (ya + 1.0), *GAIN_RANGE)
     offset = (source - ys) - (s_avg - ya)
-    reach = xp.exp(-(offset * offset).sum(-1, keepdims=True) / (2.0 * CHROMA_REACH**2))
+    reach = 0.5 + 0.5 * xp.exp(-(offset * offset).sum(-1, keepdims=True) / (2.0 * CHROMA_REACH**2))
     return source * gain + reach * ((t_avg - luma(t_avg)[..., None]) - (s_avg - ya) * gain)

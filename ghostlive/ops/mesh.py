@@ -51,7 +51,11 @@ def triangle_affines(
     d = np.asarray(dst, np.float64)[triangles]  # T×3×2
     s = np.asarray(src, np.float64)[triangles if src_triangles is None else src_triangles]
     dh = np.concatenate([d, np.ones((*d.shape[:2], 1))], axis=2)  # T×3×3
-    x = np.linalg.pinv(dh) @ s  # T×3×2
+    area2 = np.abs(np.linalg.det(dh))
+    ok = area2 > 1e-6 * max(float(area2.max(initial=0.0)), 1e-12)
+    x = np.empty((len(d), 3, 2))
+    x[ok] = np.linalg.solve(dh[ok], s[ok])  # T×3×2, exact for proper triangles
+    x[~ok] = np.linalg.pinv(dh[~ok]) @ s[~ok]
     return np.transpose(x, (0, 2, 1))
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ghostlive.models.facemesh import Topology
+from ghostlive.ops.color import masked_average
 from ghostlive.ops.filters import gaussian_blur
 from ghostlive.ops.mesh import points_roi
 from ghostlive.ops.raster import triangle_ids
@@ -29,9 +30,9 @@ TURNED = 0.5
 (a head turned by more than about 35° relative to the target) is taken from its mirror image as a whole."""
 VISIBLE_MIN = 0.5
 """A source triangle less visible than this (hidden behind the nose, say) is replaced too."""
-RASTER_WIDTH = 512.0
+RASTER_WIDTH = 320.0
 """Width of the raster :func:`visibility` counts on."""
-MIN_AREA = 16.0
+MIN_AREA = 8.0
 """Triangles smaller than this (px² on that raster) are too small to judge."""
 
 
@@ -112,10 +113,7 @@ def fill_hidden(face: Array, target: Array, covered: Array, hidden: Array, sigma
     pixels (σ = ``sigma`` px), so its texture shows in the colour and lighting of the swap; the edge fades
     over σ/4 into the neighbouring swapped pixels."""
     xp = array_module(face)
-    cov = covered.astype(xp.float32)
-    den = xp.maximum(gaussian_blur(cov, sigma), 1e-4)[..., None]
-    face_avg = gaussian_blur(face * cov[..., None], sigma) / den
-    target_avg = gaussian_blur(target * cov[..., None], sigma) / den
+    (face_avg, target_avg), _ = masked_average([face, target], covered.astype(xp.float32), sigma)
     relit = xp.clip(target * xp.clip((face_avg + 1.0) / (target_avg + 1.0), 0.25, 4.0), 0.0, 255.0)
     # a soft seam: the hidden area's edge (σ/4) blends into the stretched-but-visible neighbours
     soft = xp.clip(gaussian_blur(hidden.astype(xp.float32), sigma / 4.0) * 2.0, 0.0, 1.0)

@@ -22,7 +22,7 @@ from ghostlive.ops.blend import Paste
 from ghostlive.ops.color import COLOR_MODES, ColorMode, is_grey, luma, luma_range, transfer_color
 from ghostlive.ops.mask import feathered_mask
 from ghostlive.ops.mesh import points_roi, warp_mesh
-from ghostlive.ops.occlusion import fill_hidden, plan_source, visibility
+from ghostlive.ops.occlusion import SourcePlan, fill_hidden, plan_source, visibility
 from ghostlive.ops.openings import Opening, SourceWarp, compose_openings, eye_fan, eye_openness, eye_width
 from ghostlive.types import KEEP_REGIONS, Array, Face, Points, Roi
 from ghostlive.xp import array_module, to_device
@@ -127,26 +127,30 @@ class ClassicSwapper:
         face = xp.where(covered[..., None], face, region)
         if plan.hidden.any():
             face = fill_hidden(face, region, covered, ids == -2, 0.12 * width)
-        face = compose_openings(face, region, covered, roi, self._openings(target, source, image))
+        face = compose_openings(face, region, covered, roi, self._openings(target, source, image, plan))
         if is_grey(region, inside):
             face = xp.repeat(luma(face)[..., None], 3, axis=2)
         return Paste(roi=roi, face=face, mask=mask * opts.blend)
 
-    def _openings(self, target: Face, source: ClassicSource, image: Array) -> list[Opening]:
-        """The target's eye openings and inner mouth. With no region kept (``--keep none``), an eye open in both
-        faces shows the source's eye; otherwise every opening shows the target's own pixels."""
+    def _openings(self, target: Face, source: ClassicSource, image: Array, plan: SourcePlan) -> list[Opening]:
+        """The target's eye openings and inner mouth, less those the mask keeps whole (``keep``). With no region
+        kept (``--keep none``), an eye open in both faces and seen well in the source (its surroundings not
+        replaced for self-occlusion) shows the source's eye; otherwise every opening shows the target's own
+        pixels."""
         topo = topology()
         width = face_width(target.landmarks)
-        mouth = Opening(target.landmarks[topo.regions["mouth"]], 0.02 * width, 0.03 * width)
-        out = [mouth]
-        for side in ("right", "left"):
+        keep = self.options.keep
+        out = [] if "mouth" in keep else [Opening(target.landmarks[topo.regions["mouth"]], 0.02 * width, 0.03 * width)]
+        for side in () if "eyes" in keep else ("right", "left"):
             loop = topo.regions[f"{side}_eye"]
             shut = 1.0 - eye_openness(target.landmarks, side)
             w = eye_width(target.landmarks, side)
             warp = None
-            if not self.options.keep and shut == 0.0 and eye_openness(source.landmarks, side) == 1.0:
+            around = np.isin(topo.triangles, loop).any(1)
+            seen = not (plan.mirrored | plan.hidden)[around].any()
+            if not keep and shut == 0.0 and seen and eye_openness(source.landmarks, side) == 1.0:
                 warp = _eye_warp(image, source.landmarks, target.landmarks, eye_fan(loop))
-            out.append(Opening(target.landmarks[loop], max(w * (0.04 + 0.06 * shut), 0.6), 0.25 * w, warp))
+            out.append(Opening(target.landmarks[loop], max(w * (0.04 + 0.03 * shut), 0.6), 0.25 * w, warp))
         return out
 
 
