@@ -72,8 +72,7 @@ def luma_range(image: Array, region: Array, q: float = 1.0) -> tuple[float, floa
     y = luma(_sample(image, region))
     if y.shape[0] == 0:
         return 0.0, 255.0
-    lo, hi = xp.percentile(y, [q, 100.0 - q])
-    return float(lo), float(hi)
+    return float(xp.percentile(y, q)), float(xp.percentile(y, 100.0 - q))
 
 
 def bound_luma(image: Array, lo: float, hi: float) -> Array:
