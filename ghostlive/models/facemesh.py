@@ -24,6 +24,16 @@ RIGHT_EYE = (33, 133, 159, 145, 160, 144, 158, 153)
 LEFT_EYE = (263, 362, 386, 374, 387, 373, 385, 380)
 NOSE_TIP = 1
 MOUTH_RIGHT, MOUTH_LEFT = 61, 291
+NOSTRILS = (2, 20, 60, 64, 75, 79, 94, 97, 98, 99, 125, 141, 166, 238, 239, 240, 241, 242)
+NOSTRILS += (250, 290, 294, 305, 309, 326, 327, 328, 354, 370, 392, 458, 459, 460, 461, 462)
+"""Mesh vertices around the nostrils (dark, so kept out of skin statistics)."""
+_FEATURE_SETS = (
+    "FACEMESH_LEFT_EYE",
+    "FACEMESH_RIGHT_EYE",
+    "FACEMESH_LEFT_EYEBROW",
+    "FACEMESH_RIGHT_EYEBROW",
+    "FACEMESH_LIPS",
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,15 @@ class Topology:
     """Face outline, as an ordered loop of vertex indices."""
     regions: dict[str, np.ndarray]
     """Ordered loops for inner mouth, each eye and each brow."""
+    mirror: np.ndarray
+    """468 vertex indices: each vertex's left-right partner (itself on the midline)."""
+    skin: np.ndarray
+    """T booleans: triangles on bare skin (touching no eye, brow, lip or nostril vertex)."""
+    side: np.ndarray
+    """T values: −1 for triangles on the subject's right half, +1 on the left, 0 on the midline."""
+    mirror_triangle: np.ndarray
+    """T indices: each triangle's mirror image among the triangles (−1 for the few the tesselation splits
+    along the other diagonal on the other side)."""
 
 
 def _loop(edges: list[list[int]]) -> np.ndarray:
@@ -78,7 +97,27 @@ def topology() -> Topology:
         "right_brow": np.array(sorted({v for e in data["FACEMESH_RIGHT_EYEBROW"] for v in e}), np.int32),
         "left_brow": np.array(sorted({v for e in data["FACEMESH_LEFT_EYEBROW"] for v in e}), np.int32),
     }
-    return Topology(np.array(tris, np.int32), _loop(data["FACEMESH_FACE_OVAL"]), regions)
+    triangles = np.array(tris, np.int32)
+    features = {v for k in _FEATURE_SETS for e in data[k] for v in e} | set(NOSTRILS)
+    skin = ~np.isin(triangles, sorted(features)).any(1)
+    mirror = np.array(data["FACEMESH_MIRROR"], np.int32)
+    index = {tuple(t): i for i, t in enumerate(triangles.tolist())}
+    mirror_tri = np.array([index.get(tuple(sorted(mirror[t].tolist())), -1) for t in triangles], np.int32)
+    vertex_side = np.sign(_hops(adj, RIGHT_EYE[0]) - _hops(adj, LEFT_EYE[0])) * (mirror != np.arange(len(mirror)))
+    tri_side = np.sign(vertex_side[triangles].sum(1)) * (np.abs(vertex_side[triangles]).max(1) > 0)
+    side = np.where((vertex_side[triangles] * tri_side[:, None] >= 0).all(1), tri_side, 0).astype(np.int8)
+    return Topology(triangles, _loop(data["FACEMESH_FACE_OVAL"]), regions, mirror, skin, side, mirror_tri)
+
+
+def _hops(adj: dict[int, set[int]], start: int) -> np.ndarray:
+    """Edge count from ``start`` to every vertex (breadth first)."""
+    dist = np.full(len(adj), -1, np.int64)
+    dist[start], frontier, level = 0, [start], 0
+    while frontier:
+        level += 1
+        frontier = sorted({v for u in frontier for v in adj[u] if dist[v] < 0})
+        dist[frontier] = level
+    return dist
 
 
 def five_points(landmarks: Points) -> Points:

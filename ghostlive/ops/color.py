@@ -1,51 +1,128 @@
-"""Colour and lighting transfer between a warped source face and the target face."""
+"""Colour and lighting transfer between a warped source face and the target face.
+
+Estimated on skin only (the caller's ``region``: no eyes, brows, lips or nostrils), with medians and with
+both faces clipped around their medians before averaging, so a highlight, a strand of hair or a shadowed
+crease does not tint the whole face. The low-frequency gain divides the source's own lighting out before the
+target's is multiplied in (matching spreads first would multiply the two), and the result's luminance is kept
+within the target face's own range, so no transfer can push a face to near black or white.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from ghostlive.ops.filters import gaussian_blur
+from ghostlive.ops.filters import low_pass
 from ghostlive.types import Array
 from ghostlive.xp import array_module
 
 ColorMode = Literal["lowfreq", "mean", "none"]
 COLOR_MODES: tuple[str, ...] = ("lowfreq", "mean", "none")
+LUMA_BGR = (0.114, 0.587, 0.299)
+"""BT.601 luma weights in BGR order."""
+GAIN_RANGE = (0.25, 4.0)
+"""Bounds of any per-channel colour gain."""
+CHROMA_REACH = 24.0
+"""How far (in BGR levels) a pixel's own colour may lie from the skin's for the skin's colour shift to apply
+fully; farther colours (glare, a glimpse of background) get half of it."""
+WINSOR = (0.3, 2.0)
+"""Skin values are clipped to these multiples of the skin median before low-pass averaging."""
 
 
-def _masked_blur(image: Array, weight: Array, sigma: float) -> tuple[Array, Array]:
+def luma(image: Array) -> Array:
+    """BT.601 luma of a BGR float image (H×W×3 → H×W)."""
+    return image[..., 0] * LUMA_BGR[0] + image[..., 1] * LUMA_BGR[1] + image[..., 2] * LUMA_BGR[2]
+
+
+def masked_average(images: list[Array], weight: Array, sigma: float) -> tuple[list[Array], Array]:
+    """Each of ``images`` (H×W×3) averaged locally over the ``weight`` mask (Gaussian, σ = ``sigma`` px, at
+    reduced resolution: see :func:`ghostlive.ops.filters.low_pass`), and the blurred weight."""
+    xp = array_module(weight)
+    den = low_pass(weight, sigma)
+    safe = xp.maximum(den, 1e-6)[..., None]
+    return [low_pass(im * weight[..., None], sigma) / safe for im in images], den
+
+
+def _sample(values: Array, region: Array) -> Array:
+    """Values (H×W×C or H×W) at every third pixel of ``region`` (a fair, cheaper sample for statistics)."""
+    return values[::3, ::3][region[::3, ::3] > 0]
+
+
+def _median(values: Array, region: Array) -> Array:
+    xp = array_module(values)
+    picked = _sample(values, region)
+    if picked.shape[0] == 0:
+        return xp.full(values.shape[-1], 128.0, xp.float32)
+    return xp.median(picked, axis=0).astype(xp.float32)
+
+
+def is_grey(image: Array, region: Array) -> bool:
+    """Whether ``image`` (BGR float) is grey over ``region``, also when stored as three channels (JPEG noise
+    allowed: 99 % of pixels within 6 levels across channels and 1.5 on average)."""
     xp = array_module(image)
-    num = gaussian_blur(image * weight[..., None], sigma)
-    den = gaussian_blur(weight, sigma)
-    return num / xp.maximum(den, 1e-6)[..., None], den
+    px = _sample(image, region)
+    if px.shape[0] == 0:
+        return False
+    spread = px.max(-1) - px.min(-1)
+    return float(xp.percentile(spread, 99.0)) <= 6.0 and float(spread.mean()) <= 1.5
 
 
-def transfer_color(source: Array, target: Array, region: Array, mode: ColorMode, sigma: float) -> Array:
-    """Recolour ``source`` (float32 H×W×3) to match ``target`` over the hard ``region`` mask (H×W, 0/1).
+def luma_range(image: Array, region: Array, q: float = 1.0) -> tuple[float, float]:
+    """The ``q`` and ``100 − q`` percentiles of the luma of ``image`` over ``region``."""
+    xp = array_module(image)
+    y = luma(_sample(image, region))
+    if y.shape[0] == 0:
+        return 0.0, 255.0
+    return float(xp.percentile(y, q)), float(xp.percentile(y, 100.0 - q))
 
-    ``mean`` matches per-channel mean and spread over the region (the target's skin tone); ``lowfreq`` does
-    that and then multiplies by the ratio of locally averaged colours (σ = ``sigma`` px, gain within
-    [0.67, 1.5]), which also carries the target's lighting gradient; ``none`` returns the source unchanged.
+
+def bound_luma(image: Array, lo: float, hi: float) -> Array:
+    """``image`` with each pixel's luma clamped to [lo, hi] by an equal shift of its channels (hue kept)."""
+    xp = array_module(image)
+    y = luma(image)
+    return xp.clip(image + (xp.clip(y, lo, hi) - y)[..., None], 0.0, 255.0)
+
+
+def transfer_color(
+    source: Array,
+    target: Array,
+    region: Array,
+    mode: ColorMode,
+    sigma: float,
+    *,
+    bounds: tuple[float, float] | None = None,
+) -> Array:
+    """Recolour ``source`` (float32 H×W×3) to match ``target`` over the skin ``region`` mask (H×W, 0/1).
+
+    ``mean`` relights by the skin medians (the target's skin tone); ``lowfreq`` by locally averaged skin
+    colours (σ = ``sigma`` px), which also swaps the source's lighting for the target's: luma is scaled by
+    the ratio of the averages (within :data:`GAIN_RANGE`) and the skin's chroma moved to the target's (see
+    :func:`_relight`); ``none`` returns the source unchanged. With ``bounds`` (lo, hi), the result's luma is
+    clamped into that range (see :func:`luma_range`).
     """
     if mode == "none":
         return source
     xp = array_module(source)
     if mode not in COLOR_MODES:
         raise ValueError(f"unknown colour mode {mode!r}; expected one of {COLOR_MODES}")
-    matched = _match_mean(source, target, region)
+    ms, mt = _median(source, region), _median(target, region)
     if mode == "mean":
-        return matched
-    src_avg, den = _masked_blur(matched, region, sigma)
-    tgt_avg, _ = _masked_blur(target, region, sigma)
-    gain = xp.clip((tgt_avg + 1.0) / (src_avg + 1.0), 0.67, 1.5)
-    gain = xp.where((den > 1e-3)[..., None], gain, 1.0)
-    return xp.clip(matched * gain, 0.0, 255.0)
+        s_avg, t_avg = ms, mt
+    else:
+        clipped = [xp.clip(source, ms * WINSOR[0], ms * WINSOR[1]), xp.clip(target, mt * WINSOR[0], mt * WINSOR[1])]
+        (s_avg, t_avg), den = masked_average(clipped, region, sigma)
+        far = (den <= 1e-3)[..., None]
+        s_avg, t_avg = xp.where(far, ms, s_avg), xp.where(far, mt, t_avg)
+    out = _relight(source, s_avg, t_avg)
+    return bound_luma(out, *bounds) if bounds is not None else xp.clip(out, 0.0, 255.0)
 
 
-def _match_mean(source: Array, target: Array, region: Array) -> Array:
+def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
+    """Luma scaled by the ratio of skin averages (the lighting), chroma moved from the source's skin average
+    to the target's, fully for skin-coloured pixels and half for others (:data:`CHROMA_REACH`): glare on
+    glasses stays nearly neutral instead of taking on a strong tint (as a per-channel gain would give it)."""
     xp = array_module(source)
-    w = region[..., None]
-    n = xp.maximum(w.sum(), 1.0)
-    ms, mt = (source * w).sum((0, 1)) / n, (target * w).sum((0, 1)) / n
-    ss = xp.sqrt(((source - ms) ** 2 * w).sum((0, 1)) / n) + 1e-3
-    st = xp.sqrt(((target - mt) ** 2 * w).sum((0, 1)) / n) + 1e-3
-    return xp.clip((source - ms) * xp.clip(st / ss, 0.5, 2.0) + mt, 0.0, 255.0)
+    ys, ya = luma(source)[..., None], luma(s_avg)[..., None]
+    gain = xp.clip((luma(t_avg)[..., None] + 1.0) / (ya + 1.0), *GAIN_RANGE)
+    offset = (source - ys) - (s_avg - ya)
+    reach = 0.5 + 0.5 * xp.exp(-(offset * offset).sum(-1, keepdims=True) / (2.0 * CHROMA_REACH**2))
+    return source * gain + reach * ((t_avg - luma(t_avg)[..., None]) - (s_avg - ya) * gain)

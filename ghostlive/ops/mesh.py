@@ -43,13 +43,19 @@ def triangle_index_map(
     return ids
 
 
-def triangle_affines(dst: Points, src: Points, triangles: np.ndarray) -> np.ndarray:
-    """T×2×3 affines mapping each triangle of ``dst`` onto the same triangle of ``src`` (degenerate ones by
-    least squares)."""
+def triangle_affines(
+    dst: Points, src: Points, triangles: np.ndarray, src_triangles: np.ndarray | None = None
+) -> np.ndarray:
+    """T×2×3 affines mapping each triangle of ``dst`` onto the same triangle of ``src`` (or onto
+    ``src_triangles``, row by row; degenerate ones by least squares)."""
     d = np.asarray(dst, np.float64)[triangles]  # T×3×2
-    s = np.asarray(src, np.float64)[triangles]
+    s = np.asarray(src, np.float64)[triangles if src_triangles is None else src_triangles]
     dh = np.concatenate([d, np.ones((*d.shape[:2], 1))], axis=2)  # T×3×3
-    x = np.linalg.pinv(dh) @ s  # T×3×2
+    area2 = np.abs(np.linalg.det(dh))
+    ok = area2 > 1e-6 * max(float(area2.max(initial=0.0)), 1e-12)
+    x = np.empty((len(d), 3, 2))
+    x[ok] = np.linalg.solve(dh[ok], s[ok])  # T×3×2, exact for proper triangles
+    x[~ok] = np.linalg.pinv(dh[~ok]) @ s[~ok]
     return np.transpose(x, (0, 2, 1))
 
 
@@ -65,14 +71,35 @@ def piecewise_affine(
     """Warp ``source`` so that its mesh ``src_points`` lands on ``dst_points``, rendered over ``roi`` of the
     destination. Returns the warped ROI (float32, same channels as ``source``) and a coverage mask (1 where a
     triangle covers the pixel), on the array module of ``source``."""
+    warped, ids = warp_mesh(source, src_points, dst_points, triangles, roi, depth=depth)
+    return warped, (ids >= 0).astype(warped.dtype)
+
+
+def warp_mesh(
+    source: Array,
+    src_points: Points,
+    dst_points: Points,
+    triangles: np.ndarray,
+    roi: Roi,
+    *,
+    depth: np.ndarray | None = None,
+    src_triangles: np.ndarray | None = None,
+    hidden: np.ndarray | None = None,
+) -> tuple[Array, Array]:
+    """:func:`piecewise_affine` returning the triangle index map instead of the coverage (−1: uncovered).
+
+    ``src_triangles`` (T×3, default ``triangles``) says which source vertices each destination triangle samples
+    from (a mirrored triangle, for instance); pixels of triangles flagged in ``hidden`` (T booleans) get −2.
+    """
     x0, y0, x1, y1 = roi
     xp = array_module(source)
     ids = triangle_index_map(dst_points, triangles, roi, depth, xp)
-    aff = to_device(triangle_affines(dst_points, src_points, triangles).astype(np.float32), xp)
-    covered = ids >= 0
+    if hidden is not None and np.any(hidden):
+        ids = xp.where(to_device(np.asarray(hidden), xp)[xp.maximum(ids, 0)] & (ids >= 0), -2, ids)
+    src_tris = triangles if src_triangles is None else src_triangles
+    aff = to_device(triangle_affines(dst_points, src_points, triangles, src_tris).astype(np.float32), xp)
     a = aff[xp.maximum(ids, 0)]  # H×W×2×3
     ys, xs = xp.meshgrid(xp.arange(y0, y1, dtype=xp.float32), xp.arange(x0, x1, dtype=xp.float32), indexing="ij")
     map_x = a[..., 0, 0] * xs + a[..., 0, 1] * ys + a[..., 0, 2]
     map_y = a[..., 1, 0] * xs + a[..., 1, 1] * ys + a[..., 1, 2]
-    warped = remap(source.astype(xp.float32), map_x, map_y, border="replicate")
-    return warped, covered.astype(xp.float32)
+    return remap(source.astype(xp.float32), map_x, map_y, border="replicate"), ids

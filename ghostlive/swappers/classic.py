@@ -1,8 +1,12 @@
 """The built-in classic swapper: mesh warp, colour transfer and feathered blend (no neural generator).
 
 In the spirit of the 2017 FaceSwap baseline: the source face is warped onto the target's 468-point mesh
-triangle by triangle, recoloured to the target's skin tone and lighting, and blended inside the target's face
-outline with a feathered mask that keeps chosen target regions (inner mouth by default) for expression.
+triangle by triangle (source triangles turned away from the camera are taken from their mirror image on the
+visible side, see :mod:`ghostlive.ops.occlusion`), recoloured to the target's skin tone and lighting
+(estimated on skin only, bounded by the target's own range), and blended inside the target's face outline with
+a feathered mask that keeps chosen target regions (inner mouth by default) for expression. The mesh's holes,
+eyes and inner mouth, show the target's own pixels untouched (:mod:`ghostlive.ops.openings`); a grey target
+gets a grey face.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import numpy as np
 from ghostlive.errors import ConfigError
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.blend import Paste
-from ghostlive.ops.color import COLOR_MODES, ColorMode, transfer_color
+from ghostlive.ops.color import COLOR_MODES, ColorMode, is_grey, luma, luma_range, transfer_color
 from ghostlive.ops.mask import feathered_mask
-from ghostlive.ops.mesh import piecewise_affine, points_roi
-from ghostlive.types import KEEP_REGIONS, Array, Face, Points
+from ghostlive.ops.mesh import points_roi, warp_mesh
+from ghostlive.ops.occlusion import SourcePlan, fill_hidden, plan_source, visibility
+from ghostlive.ops.openings import Opening, SourceWarp, compose_openings, eye_fan, eye_openness, eye_width
+from ghostlive.types import KEEP_REGIONS, Array, Face, Points, Roi
 from ghostlive.xp import array_module, to_device
 
 _REGION_LOOPS = {"mouth": ("mouth",), "eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
@@ -56,6 +62,8 @@ class ClassicSource:
 
     image: Array = field(repr=False)
     landmarks: Points = field(repr=False)
+    visible: np.ndarray | None = field(default=None, repr=False)
+    """Per mesh triangle, the share seen from the camera (see :func:`ghostlive.ops.occlusion.visibility`)."""
 
 
 def face_width(landmarks: Points) -> float:
@@ -79,7 +87,9 @@ class ClassicSwapper:
             raise ValueError("source face lies outside its image")
         x0, y0, x1, y1 = roi
         crop = image[y0:y1, x0:x1].astype(np.float32)
-        return ClassicSource(to_device(crop, xp or array_module(image)), face.landmarks - np.float32([x0, y0]))
+        landmarks = face.landmarks - np.float32([x0, y0])
+        visible = visibility(landmarks, face.depth, topology().triangles)
+        return ClassicSource(to_device(crop, xp or array_module(image)), landmarks, visible)
 
     def render(
         self, frame: Array, target: Face, source: ClassicSource, state: dict[str, Any] | None = None
@@ -92,11 +102,14 @@ class ClassicSwapper:
         xp = array_module(frame)
         x0, y0, x1, y1 = roi
         width = face_width(target.landmarks)
-        warped, covered = piecewise_affine(
-            to_device(source.image, xp), source.landmarks, target.landmarks, topo.triangles, roi, depth=target.depth
-        )
+        image = to_device(source.image, xp)
+        plan = plan_source(source.landmarks, target.landmarks, topo, source.visible)
+        warped, ids = warp_mesh(
+            image, source.landmarks, target.landmarks, topo.triangles, roi,
+            depth=target.depth, src_triangles=plan.src_triangles, hidden=plan.hidden,
+        )  # fmt: skip
+        covered = ids >= 0
         region = frame[y0:y1, x0:x1].astype(xp.float32)
-        warped = xp.where(covered[..., None] > 0, warped, region)
         holes = [target.landmarks[topo.regions[r]] for k in opts.keep for r in _REGION_LOOPS[k]]
         mask = feathered_mask(
             roi,
@@ -105,5 +118,45 @@ class ClassicSwapper:
             feather=max(opts.feather * width, 0.5),
             like=frame,
         )
-        face = transfer_color(warped, region, covered * (mask > 0.5), opts.color, opts.color_sigma * width)
+        inside = mask > 0
+        skin = covered & to_device(topo.skin, xp)[xp.maximum(ids, 0)] & (mask > 0.5)
+        face = transfer_color(
+            warped, region, skin.astype(xp.float32), opts.color, opts.color_sigma * width,
+            bounds=luma_range(region, inside),
+        )  # fmt: skip
+        face = xp.where(covered[..., None], face, region)
+        if plan.hidden.any():
+            face = fill_hidden(face, region, covered, ids == -2, 0.12 * width)
+        face = compose_openings(face, region, covered, roi, self._openings(target, source, image, plan))
+        if is_grey(region, inside):
+            face = xp.repeat(luma(face)[..., None], 3, axis=2)
         return Paste(roi=roi, face=face, mask=mask * opts.blend)
+
+    def _openings(self, target: Face, source: ClassicSource, image: Array, plan: SourcePlan) -> list[Opening]:
+        """The target's eye openings and inner mouth, less those the mask keeps whole (``keep``). With no region
+        kept (``--keep none``), an eye open in both faces and seen well in the source (its surroundings not
+        replaced for self-occlusion) shows the source's eye; otherwise every opening shows the target's own
+        pixels."""
+        topo = topology()
+        width = face_width(target.landmarks)
+        keep = self.options.keep
+        out = [] if "mouth" in keep else [Opening(target.landmarks[topo.regions["mouth"]], 0.02 * width, 0.03 * width)]
+        for side in () if "eyes" in keep else ("right", "left"):
+            loop = topo.regions[f"{side}_eye"]
+            shut = 1.0 - eye_openness(target.landmarks, side)
+            w = eye_width(target.landmarks, side)
+            warp = None
+            around = np.isin(topo.triangles, loop).any(1)
+            seen = not (plan.mirrored | plan.hidden)[around].any()
+            if not keep and shut == 0.0 and seen and eye_openness(source.landmarks, side) == 1.0:
+                warp = _eye_warp(image, source.landmarks, target.landmarks, eye_fan(loop))
+            out.append(Opening(target.landmarks[loop], max(w * (0.04 + 0.03 * shut), 0.6), 0.25 * w, warp))
+        return out
+
+
+def _eye_warp(image: Array, src: Points, dst: Points, triangles: np.ndarray) -> SourceWarp:
+    def render(box: Roi) -> tuple[Array, Array]:
+        warped, ids = warp_mesh(image, src, dst, triangles, box)
+        return warped, ids >= 0
+
+    return render

