@@ -42,6 +42,9 @@ class TrackerOptions:
     """End every track at a detected shot change."""
     same_face: float = 0.5
     """A held track ends when its region correlates less than this with the face's last appearance."""
+    tiled_every: int = 30
+    """Small-face tiles (when the analyzer has them) only on a shot's first frame and every this many frames;
+    the other detections are one whole-frame pass, so tiles do not slow every frame down."""
 
 
 @dataclass
@@ -150,7 +153,7 @@ class FaceTracker:
                 observed[tr.id] = f
         due = self._frame % max(opts.detect_every, 1) == 0 or len(observed) < len(self.tracks)
         if due:
-            detections = self.analyzer.detect(frame)
+            detections = self.analyzer.detect(frame, tiled=self._frame % max(opts.tiled_every, 1) == 0)
             known = [observed.get(tr.id, tr.raw).box for tr in self.tracks]
             for det in detections:
                 overlaps = [iou(np.array(det.box), np.array([b]))[0] for b in known]
