@@ -56,7 +56,11 @@ class LbpEmbedder:
 
 
 class FaceAnalyzer:
-    """Finds faces with the built-in BlazeFace + face-mesh models (ONNX Runtime)."""
+    """Finds faces with the built-in BlazeFace + face-mesh models (ONNX Runtime).
+
+    Small faces: ``tile_levels=0`` gives one whole-frame detector pass; otherwise :meth:`detect` adds tiles
+    chosen from the image size (see :func:`tiles`) to find faces down to ``min_face`` px.
+    """
 
     def __init__(
         self,

@@ -139,3 +139,30 @@ def test_looping_file_camera_never_carries_a_face_over_its_restart(tmp_path: Pat
     assert len(after_face) >= 3  # several restarts from a face frame onto the faceless ones were seen
     assert all(sw == 0 for still, sw in kinds if still)
     assert any(sw for still, sw in kinds if not still)
+
+
+def test_a_small_face_in_a_video_is_found_by_tiles_once_then_followed(astronaut: np.ndarray) -> None:
+    """A 40 px face in 1280×720 frames: the whole-frame pass cannot see it, the shot's first (tiled) detection
+    does, and the face mesh follows it; later detections stay single-pass (the cost of normal frames)."""
+    from .test_detection import face_patch
+
+    patch = face_patch(astronaut, 40)
+    side = patch.shape[0]
+    backdrop = cv2.resize(astronaut[300:], (1280, 720), interpolation=cv2.INTER_CUBIC)
+    frames = []
+    for i in range(8):
+        f = backdrop.copy()
+        f[300 : 300 + side, 600 + 3 * i : 600 + 3 * i + side] = patch
+        frames.append(f)
+    for tiles, expect in ((0, 0), (2, 1)):
+        s = Job(SwapSettings(tiles=tiles), [PairSpec(GRACE)]).stream()
+        calls: list[bool] = []
+        real = s.analyzer.detect
+
+        def spy(image, *, tiled: bool = True, calls=calls, real=real):  # records, then runs the real detector
+            calls.append(tiled)
+            return real(image, tiled=tiled)
+
+        s.analyzer.detect = spy
+        assert [len(s.process(f, i / 24).swapped) for i, f in enumerate(frames)] == [expect] * len(frames)
+        assert calls[0] and not any(calls[1:])
