@@ -104,6 +104,7 @@ class FaceAnalyzer:
             for d in self.detectors:
                 rows, scores = d.detect_rows(image[y0 : y0 + side, x0 : x0 + side])
                 keep = _inside_tile(rows, side, x0, y0, image.shape[:2])
+                keep &= rows[:, 2] - rows[:, 0] <= TILE_FACE_MAX * side  # larger faces: coarser passes' job
                 found.append((rows[keep] + np.tile([x0, y0], 8), scores[keep]))
         rows = np.concatenate([r for r, _ in found])
         scores = np.concatenate([s for _, s in found])
@@ -124,6 +125,9 @@ class FaceAnalyzer:
 DETECTABLE = 20 / 192
 """Smallest face BlazeFace finds reliably, as a fraction of its input side (20 px of 192: score > 0.9 on the
 sample portraits; 14-16 px is the edge)."""
+TILE_FACE_MAX = 0.35
+"""Tiles report only faces up to this fraction of their side (every face that size lies whole in one tile of
+the level; larger ones are found, unmagnified, by the coarser levels and the whole-frame pass)."""
 MAX_TILES = 256
 """Most tiles (one detector pass each) one detection may use; finer levels beyond it are left out."""
 
