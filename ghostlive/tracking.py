@@ -111,7 +111,8 @@ class FaceTracker:
 
     def reset(self) -> None:
         """Forget everything (a new video)."""
-        self.cut()
+        self.tracks.clear()
+        self._frame = 0
         self.shots.reset()
 
     def cut(self) -> None:

@@ -166,3 +166,22 @@ def test_a_small_face_in_a_video_is_found_by_tiles_once_then_followed(astronaut:
         s.analyzer.detect = spy
         assert [len(s.process(f, i / 24).swapped) for i, f in enumerate(frames)] == [expect] * len(frames)
         assert calls[0] and not any(calls[1:])
+
+
+def test_a_reopened_camera_starts_a_new_shot(tmp_path: Path, astronaut: np.ndarray) -> None:
+    from .test_live import Unplugged
+
+    clip = write_video(tmp_path / "cam.mp4", [astronaut] * 24)
+    opens: list[float] = []
+
+    def factory() -> Unplugged:
+        opens.append(time.monotonic())
+        return Unplugged(FileCamera(clip), 8)
+
+    swapper = stream(NO_DEFENCE)  # only signalled cuts count
+    pipe = LivePipeline(factory, swapper, [], LiveOptions(reconnect_backoff=(0.3,)))
+    pipe.start()
+    time.sleep(3.0)
+    pipe.stop()
+    assert len(opens) >= 3
+    assert len(opens) - 1 <= swapper.tracker.cuts <= len(opens)  # one per opening (the last may not have delivered)
