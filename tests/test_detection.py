@@ -154,3 +154,22 @@ def test_small_faces_in_large_frames(size, astronaut: np.ndarray, grace: np.ndar
         assert len(near) == 1, f"{width} px face at ({cx:.0f}, {cy:.0f}): {len(near)} found"
         assert 0.7 * width < near[0].detection.width < 1.4 * width
     assert len(faces) == len(centres)
+
+
+def test_swap_command_finds_a_small_face_with_its_default_tiles(tmp_path, astronaut: np.ndarray, capsys) -> None:
+    from ghostlive.cli import main
+
+    from .conftest import sample
+
+    frame = cv2.resize(astronaut[300:], (1280, 720), interpolation=cv2.INTER_CUBIC)
+    patch = face_patch(astronaut, 40)
+    frame[300 : 300 + patch.shape[0], 700 : 700 + patch.shape[0]] = patch
+    target = tmp_path / "wide.png"
+    cv2.imwrite(str(target), frame)
+    source = str(sample("grace_hopper.jpg"))
+    assert main(["swap", "-q", "--source", source, "--target", str(target), "-o", str(tmp_path / "a.png")]) == 0
+    swapped = cv2.imread(str(tmp_path / "a.png"))
+    changed = np.argwhere((swapped != frame).any(2))
+    assert len(changed) > 200 and np.all((changed >= [300, 700]) & (changed < [364, 764]))  # only the small face
+    args = ["swap", "-q", "--source", source, "--target", str(target), "-o", str(tmp_path / "b.png"), "--tiles", "0"]
+    assert main(args) == 1 and "no face" in capsys.readouterr().err
