@@ -37,7 +37,7 @@ from ghostlive.xp import DEVICES
 
 log = logging.getLogger("ghostlive")
 MAX_TILES = 8
-"""More tile levels than this find nothing new: levels stop where tiles get too small."""
+"""Upper bound accepted for ``--tiles`` (0 = off; any other value turns on the tiles chosen from the image size)."""
 
 
 def _keep(value: str) -> tuple[str, ...]:
@@ -95,7 +95,7 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         help="detection passes over magnified tiles for small faces, chosen from the image size (0 = off)",
     )
     g.add_argument(
-        "--min-face", type=int, default=20, metavar="PX", help="smallest face the tiles look for (default 20)"
+        "--min-face", type=int_range(1), default=20, metavar="PX", help="smallest face the tiles look for (default 20)"
     )
     g.add_argument(
         "--swapper",
