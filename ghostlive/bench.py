@@ -88,7 +88,7 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     where = "numpy through the GPU code path (portable)" if portable_run else device.name
     print(
         f"ghostlive bench: {args.swapper} swapper ({origin}), frames on {where}, "
-        f"{platform.processor() or platform.machine()}, detection tile levels {args.tiles}, "
+        f"{platform.processor() or platform.machine()}, small-face tiles {'on' if args.tiles else 'off'}, "
         f"{args.frames} frames per size (median ms)"
     )
     header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in STAGES)

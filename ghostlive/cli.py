@@ -37,7 +37,7 @@ from ghostlive.xp import DEVICES
 
 log = logging.getLogger("ghostlive")
 MAX_TILES = 8
-"""More tile levels than this find nothing new: levels stop where tiles get too small."""
+"""Upper bound accepted for ``--tiles`` (0 = off; any other value turns on the tiles chosen from the image size)."""
 
 
 def _keep(value: str) -> tuple[str, ...]:
@@ -91,8 +91,11 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         "--tiles",
         type=int_range(0, MAX_TILES),
         default=2,
-        metavar="LEVELS",
-        help="extra detection passes over magnified tiles for small faces (0 = off, default 2)",
+        metavar="N",
+        help="detection passes over magnified tiles for small faces, chosen from the image size (0 = off)",
+    )
+    g.add_argument(
+        "--min-face", type=int_range(1), default=20, metavar="PX", help="smallest face the tiles look for (default 20)"
     )
     g.add_argument(
         "--swapper",
@@ -161,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--tiles",
         type=int_range(0, MAX_TILES),
         default=0,
-        metavar="LEVELS",
-        help="small-face tile levels, as for swap (default 0, the live setting)",
+        metavar="N",
+        help="small-face tiles as for swap (faces from 20 px; default 0 = off, the live setting)",
     )
     bench.add_argument("--live", action="store_true", help="also measure the threaded live loop")
     bench.add_argument(
@@ -223,6 +226,7 @@ def _settings(args: argparse.Namespace) -> SwapSettings:
         classic=ClassicOptions(blend=args.blend, feather=args.feather, color=args.color, keep=args.keep),
         detector=args.detector,
         tiles=args.tiles,
+        min_face=args.min_face,
         faces=args.faces,
         face_index=args.face_index,
         similarity=args.similarity,

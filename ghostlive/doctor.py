@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import importlib
 import importlib.util
+import os
 import platform
 import shutil
 import subprocess
@@ -211,6 +212,24 @@ def _frame_ops_error(xp: Any) -> float:
     return max(float(np.abs(h - d).max()) for h, d in zip(host, device, strict=True))
 
 
+def gui_check() -> Check:
+    """PySide6 installed, and Qt's platform plugin really starts (tried in a subprocess: a plugin that cannot load
+    aborts its process); missing system libraries are named with the packages that ship them."""
+    name = "PySide6 (GUI)"
+    version = _version("PySide6")
+    if version is None:
+        return Check(name, "warn", "not installed", "pip install 'ghostlive[gui]'")
+    from ghostlive.ui import platform_probe as probe
+
+    problem = probe.gui_problem()
+    if problem is None:
+        return Check(name, "ok", f"{version}, Qt starts ({os.environ.get('QT_QPA_PLATFORM') or 'default platform'})")
+    missing = probe.missing_libraries(probe.requested_platform(dict(os.environ)))
+    if missing:
+        return Check(name, "fail", problem, probe.install_command(missing))
+    return Check(name, "warn", problem, probe.NO_DISPLAY_FIX)
+
+
 def optional(name: str, module: str, fix: str) -> Check:
     version = _version(module)
     return Check(name, "ok", version) if version else Check(name, "warn", "not installed", fix)
@@ -227,7 +246,7 @@ def run_checks() -> list[Check]:
         tensorrt_check(),
         torch_check(),
         optional("PyAV (video files)", "av", "pip install 'ghostlive[video]'"),
-        optional("PySide6 (GUI)", "PySide6", "pip install 'ghostlive[gui]'"),
+        gui_check(),
         virtual_camera_check(),
     ]
 

@@ -48,3 +48,7 @@ class ConfigError(GhostliveError, ValueError):
 
 class CancelledError(GhostliveError):
     """The user stopped a running job; nothing was written."""
+
+
+class PlatformError(GhostliveError, RuntimeError):
+    """The machine lacks something a feature needs outside Python (a display, system libraries)."""

@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("-o", "--output", default="eval-report", metavar="DIR", help="report folder (default eval-report)")
     p.add_argument("--no-dlib", action="store_true", help="skip the dlib judges even when installed")
     p.add_argument("--no-arcface", action="store_true", help="skip the ArcFace judge even when installed")
-    p.add_argument("--tiles", type=int_range(0, 8), default=2, help="small-face detection levels (default 2)")
+    p.add_argument("--tiles", type=int_range(0, 8), default=2, help="small-face tiles for the swaps (0 = off)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_eval)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal, Protocol
@@ -19,6 +20,7 @@ from ghostlive.ops.lbp import lbp_descriptor
 from ghostlive.types import Detection, Embedding, Face, Frame, TargetMode
 from ghostlive.xp import to_host
 
+log = logging.getLogger(__name__)
 DetectorKind = Literal["auto", "full", "short", "both", "scrfd"]
 DETECTORS: tuple[str, ...] = ("auto", "full", "short", "both", "scrfd")
 """auto: SCRFD for the neural swappers when it is installed (see :mod:`ghostlive.jobs`), else full;
@@ -54,7 +56,11 @@ class LbpEmbedder:
 
 
 class FaceAnalyzer:
-    """Finds faces with the built-in BlazeFace + face-mesh models (ONNX Runtime)."""
+    """Finds faces with the built-in BlazeFace + face-mesh models (ONNX Runtime).
+
+    Small faces: ``tile_levels=0`` gives one whole-frame detector pass; otherwise :meth:`detect` adds tiles
+    chosen from the image size (see :func:`tiles`) to find faces down to ``min_face`` px.
+    """
 
     def __init__(
         self,
@@ -63,7 +69,8 @@ class FaceAnalyzer:
         min_score: float = 0.5,
         min_presence: float = 0.5,
         refine: int = 1,
-        tile_levels: int = 2,
+        tile_levels: int = 1,
+        min_face: int = 20,
         threads: int = 0,
         scrfd: SCRFD | None = None,
     ) -> None:
@@ -83,18 +90,21 @@ class FaceAnalyzer:
         self.mesh = FaceMesh(open_onnx(asset_path("facemesh_468.onnx"), threads=threads))
         self.min_presence = min_presence
         self.refine = refine
-        self.tile_levels = tile_levels
+        self.min_face = min_face if tile_levels else 0
+        """Smallest face (px) that tiled detection looks for; 0: one whole-frame pass only."""
 
-    def detect(self, image: Frame) -> list[Detection]:
-        """Face boxes and keypoints, merged across detectors and tiles (SCRFD: one 640 px pass, as insightface
-        runs it), left to right."""
+    def detect(self, image: Frame, *, tiled: bool = True) -> list[Detection]:
+        """Face boxes and keypoints, merged across detectors and tiles (unless ``tiled`` is False: one
+        whole-frame pass, which finds faces down to about 1/10 of the longer image side), left to right."""
         if self.scrfd is not None:
             return sorted(self.scrfd.detect(image), key=lambda d: (d.box[0] + d.box[2], d.box[1] + d.box[3]))
         found = [d.detect_rows(image) for d in self.detectors]
-        for x0, y0, side in tiles(image.shape[:2], self.tile_levels):
+        input_size = min(d.config.input_size for d in self.detectors)
+        for x0, y0, side in tiles(image.shape[:2], self.min_face if tiled else 0, input_size=input_size):
             for d in self.detectors:
                 rows, scores = d.detect_rows(image[y0 : y0 + side, x0 : x0 + side])
                 keep = _inside_tile(rows, side, x0, y0, image.shape[:2])
+                keep &= rows[:, 2] - rows[:, 0] <= TILE_FACE_MAX * side  # larger faces: coarser passes' job
                 found.append((rows[keep] + np.tile([x0, y0], 8), scores[keep]))
         rows = np.concatenate([r for r, _ in found])
         scores = np.concatenate([s for _, s in found])
@@ -112,25 +122,60 @@ class FaceAnalyzer:
         return self.landmarks(image, self.detect(image))
 
 
-def tiles(
-    shape: tuple[int, int], levels: int, min_side: int = 384, overlap: float = 0.25
-) -> list[tuple[int, int, int]]:
-    """Square tiles (x0, y0, side) for finding faces too small for one whole-frame pass.
+DETECTABLE = 20 / 192
+"""Smallest face BlazeFace finds reliably, as a fraction of its input side (20 px of 192: score > 0.9 on the
+sample portraits; 14-16 px is the edge)."""
+TILE_FACE_MAX = 0.35
+"""Tiles report only faces up to this fraction of their side (every face that size lies whole in one tile of
+the level; larger ones are found, unmagnified, by the coarser levels and the whole-frame pass)."""
+MAX_TILES = 256
+"""Most tiles (one detector pass each) one detection may use; finer levels beyond it are left out."""
 
-    Level 1 uses tiles as large as the shorter image side, each next level halves them; a level is used only
-    when it magnifies the frame at least 1.5× and its tiles are at least ``min_side`` px.
-    Neighbouring tiles overlap by ``overlap`` of their side.
+
+def tiles(
+    shape: tuple[int, int],
+    min_face: int,
+    *,
+    input_size: int = 192,
+    max_tiles: int = MAX_TILES,
+    overlap: float = 0.25,
+) -> list[tuple[int, int, int]]:
+    """Square tiles (x0, y0, side) so that faces down to ``min_face`` px are found, chosen from the image size.
+
+    Levels start with tiles as large as the shorter side and halve down to the side at which a ``min_face`` face
+    fills ``DETECTABLE`` of the detector's input (never below the input size: smaller tiles would only be
+    enlarged). A level is used only when it magnifies the frame at least 1.5× over the whole-frame pass.
+    Neighbouring tiles overlap by ``overlap`` of their side, so every face up to that fraction of a level's side
+    lies wholly inside one of its tiles. At most ``max_tiles`` tiles: the finest levels go first.
     """
+    if min_face <= 0:
+        return []
     h, w = shape
+    finest = max(min_face / DETECTABLE, float(input_size))
     out: list[tuple[int, int, int]] = []
-    for level in range(levels):
-        side = min(h, w) >> level
-        if side < min_side:
+    side = coarser = min(h, w)
+    while True:
+        if max(h, w) / side >= 1.5:
+            level, full = _level(shape, side, overlap), side
+            while len(out) + len(level) > max_tiles and side * 1.3 < coarser:  # over budget: the finest that fits
+                side = int(side * 1.15) + 1
+                level = _level(shape, side, overlap)
+            if len(out) + len(level) > max_tiles:
+                break
+            out += level
+            if side != full:
+                break
+        if side <= finest:
             break
-        if max(h, w) / side < 1.5:
-            continue
-        out += [(x, y, side) for y in _starts(h, side, overlap) for x in _starts(w, side, overlap)]
+        coarser, side = side, max(side // 2, int(np.ceil(finest)))
+    if out and out[-1][2] > finest:
+        log.debug("tiles for %d×%d: faces from %.0f px (budget %d tiles)", w, h, out[-1][2] * DETECTABLE, max_tiles)
     return out
+
+
+def _level(shape: tuple[int, int], side: int, overlap: float) -> list[tuple[int, int, int]]:
+    h, w = shape
+    return [(x, y, side) for y in _starts(h, side, overlap) for x in _starts(w, side, overlap)]
 
 
 def _starts(length: int, side: int, overlap: float) -> list[int]:

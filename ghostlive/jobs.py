@@ -48,6 +48,9 @@ class SwapSettings:
     classic: ClassicOptions = field(default_factory=ClassicOptions)
     detector: str = "auto"
     tiles: int = 2
+    """0: no small-face tiles (one whole-frame detector pass); otherwise tiles chosen from the image size."""
+    min_face: int = 20
+    """Smallest face (px) the tiles look for (see :func:`ghostlive.faces.tiles`)."""
     faces: TargetMode = "all"
     face_index: int = 0
     similarity: float | None = None
@@ -71,7 +74,7 @@ def make_analyzer(settings: SwapSettings, store: ModelStore | None = None) -> Fa
         if scrfd is None and detector == "scrfd":
             raise ConfigError("--detector scrfd needs an installed SCRFD model; run: ghostlive models download scrfd")
     kind = "scrfd" if scrfd is not None else ("full" if detector == "auto" else detector)
-    return FaceAnalyzer(kind, tile_levels=settings.tiles, scrfd=scrfd)  # type: ignore[arg-type]
+    return FaceAnalyzer(kind, tile_levels=settings.tiles, min_face=settings.min_face, scrfd=scrfd)  # type: ignore[arg-type]
 
 
 def target_kind(path: str | Path) -> str:

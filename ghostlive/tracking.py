@@ -5,6 +5,10 @@ Each frame, every live track is first followed by running the face mesh on the r
 ``detect_every`` frames while all tracks are followed) to start tracks for new faces. A track that is neither
 followed nor detected is held at its last landmarks for up to ``max_gap`` frames, so the swap does not drop
 out (and the real face does not flash through) when one frame misses; after that it ends.
+
+A held swap must still sit on the same face: a held track whose region no longer looks like the face's last
+appearance ends at once, and at a shot change (a hard cut, or :meth:`FaceTracker.cut` for a signalled one such as
+a looping file camera's restart) every track ends, so nothing from the previous shot is pasted over the new one.
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ from ghostlive.faces import FaceAnalyzer
 from ghostlive.models.blazeface import iou
 from ghostlive.models.facemesh import five_points, roi_from_landmarks
 from ghostlive.ops.align import similarity_transform, transform_points
+from ghostlive.ops.shots import ShotDetector, correlation, grey_thumb
 from ghostlive.ops.smooth import OneEuro
 from ghostlive.types import Detection, Face, Frame, Points
+
+LOOK_SIZE = 16
+"""Side of the grey thumbnail that remembers what a face looked like."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,13 @@ class TrackerOptions:
     min_cutoff: float = 1.0
     beta: float = 6.0
     match_iou: float = 0.3
+    cuts: bool = True
+    """End every track at a detected shot change."""
+    same_face: float = 0.5
+    """A held track ends when its region correlates less than this with the face's last appearance."""
+    tiled_every: int = 30
+    """Small-face tiles (when the analyzer has them) only on a shot's first frame and every this many frames;
+    the other detections are one whole-frame pass, so tiles do not slow every frame down."""
 
 
 @dataclass
@@ -44,6 +59,8 @@ class Track:
     missed: int = 0
     state: dict[str, Any] = field(default_factory=dict)
     """Per-track memory for selection and swappers (identity decision, frozen mask parameters…)."""
+    look: np.ndarray | None = None
+    """Grey thumbnail of the face region when it was last observed."""
 
     @property
     def held(self) -> bool:
@@ -88,10 +105,21 @@ class FaceTracker:
         self.tracks: list[Track] = []
         self._next_id = 0
         self._frame = 0
+        self.shots = ShotDetector()
+        self.cuts = 0
+        """Shot changes seen (detected or signalled)."""
 
     def reset(self) -> None:
+        """Forget everything (a new video)."""
         self.tracks.clear()
         self._frame = 0
+        self.shots.reset()
+
+    def cut(self) -> None:
+        """A new shot starts with the next frame: end every track (the detector runs on the next frame)."""
+        self.tracks.clear()
+        self._frame = 0
+        self.cuts += 1
 
     def _follow(self, frame: Frame, track: Track) -> Face | None:
         xy, z, p = self.analyzer.mesh.run(frame, roi_from_landmarks(track.raw.landmarks))
@@ -99,8 +127,9 @@ class FaceTracker:
             return None
         return face_from_mesh(xy, z, p, track.raw.score, carry_keypoints(track.raw, xy))
 
-    def _observe(self, track: Track, face: Face, t: float) -> None:
+    def _observe(self, frame: Frame, track: Track, face: Face, t: float) -> None:
         track.raw = face
+        track.look = grey_thumb(frame, LOOK_SIZE, face.box)
         track.missed = 0
         track.age += 1
         if self.options.smoothing:
@@ -116,6 +145,8 @@ class FaceTracker:
     def update(self, frame: Frame, t: float) -> list[Track]:
         """Advance all tracks to ``frame`` taken at ``t`` seconds; returns the tracks to render."""
         opts = self.options
+        if self.shots.is_cut(frame) and opts.cuts:
+            self.cut()
         observed: dict[int, Face] = {}
         for tr in self.tracks:
             f = self._follow(frame, tr)
@@ -123,7 +154,7 @@ class FaceTracker:
                 observed[tr.id] = f
         due = self._frame % max(opts.detect_every, 1) == 0 or len(observed) < len(self.tracks)
         if due:
-            detections = self.analyzer.detect(frame)
+            detections = self.analyzer.detect(frame, tiled=self._frame % max(opts.tiled_every, 1) == 0)
             known = [observed.get(tr.id, tr.raw).box for tr in self.tracks]
             for det in detections:
                 overlaps = [iou(np.array(det.box), np.array([b]))[0] for b in known]
@@ -144,13 +175,18 @@ class FaceTracker:
                     observed[self.tracks[-1].id] = faces[0]
         for tr in self.tracks:
             if tr.id in observed:
-                self._observe(tr, observed[tr.id], t)
+                self._observe(frame, tr, observed[tr.id], t)
             else:
-                tr.missed += 1
+                tr.missed = tr.missed + 1 if self._same_face(frame, tr) else opts.max_gap + 1
         self.tracks = [tr for tr in self.tracks if tr.missed <= opts.max_gap]
         self._dedupe()
         self._frame += 1
         return sorted(self.tracks, key=lambda tr: tr.face.box[0] + tr.face.box[2])
+
+    def _same_face(self, frame: Frame, track: Track) -> bool:
+        """Whether the region of a track that was not observed still looks like the face's last appearance."""
+        now = grey_thumb(frame, LOOK_SIZE, track.raw.box)
+        return track.look is not None and now is not None and correlation(track.look, now) >= self.options.same_face
 
     def _start(self, face: Face) -> None:
         f = OneEuro(self.options.min_cutoff, self.options.beta)

@@ -113,3 +113,63 @@ def test_topology() -> None:
     assert 850 <= len(topo.triangles) <= 860
     assert len(topo.oval) == 36 and len(topo.regions["mouth"]) == 20
     assert topo.triangles.max() < 468
+
+
+def face_patch(image: np.ndarray, width: int) -> np.ndarray:
+    """The face of a real portrait scaled so that its detected box is ``width`` px wide, in a square 1.6× that."""
+    x1, y1, x2, y2 = FaceAnalyzer(tile_levels=0).detect(image)[0].box
+    s, half = width / (x2 - x1), round(0.8 * width)
+    m = np.float32([[s, 0, half - s * (x1 + x2) / 2], [0, s, half - s * (y1 + y2) / 2]])
+    return cv2.warpAffine(image, m, (2 * half, 2 * half), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
+
+
+# README ("Swapping faces in photos"): with the default tiles, faces from 20 px up to 1920×1080, from 40 px in a
+# 4000×3000 photo (the tile budget)
+CLAIMED = {(1280, 720): (20, 40, 100, 200), (1920, 1080): (20, 40, 100, 200), (4000, 3000): (40, 100, 200)}
+
+
+@pytest.mark.parametrize("size", sorted(CLAIMED), ids=lambda s: f"{s[0]}x{s[1]}")
+def test_small_faces_in_large_frames(size, astronaut: np.ndarray, grace: np.ndarray, analyzer) -> None:
+    """Real faces of every claimed width pasted into one large frame (a faceless part of a real photo): each is
+    found, with landmarks, at its place, and nothing else is."""
+    w, h = size
+    frame = cv2.resize(astronaut[300:], (w, h), interpolation=cv2.INTER_CUBIC)
+    centres = []
+    x = round(0.04 * w)
+    for width in CLAIMED[size]:
+        for portrait, top in ((astronaut, True), (grace, False)):
+            patch = face_patch(portrait, width)
+            side = patch.shape[0]
+            y = round(0.03 * h) if top else h - side - round(0.03 * h)
+            frame[y : y + side, x : x + side] = patch
+            centres.append((x + side / 2, y + side / 2, width))
+        x += side + round(0.04 * w)
+    faces = analyzer.analyze(frame)
+    for cx, cy, width in centres:
+        near = [
+            f
+            for f in faces
+            if max(abs((f.box[0] + f.box[2]) / 2 - cx), abs((f.box[1] + f.box[3]) / 2 - cy)) < 0.5 * width
+        ]
+        assert len(near) == 1, f"{width} px face at ({cx:.0f}, {cy:.0f}): {len(near)} found"
+        assert 0.7 * width < near[0].detection.width < 1.4 * width
+    assert len(faces) == len(centres)
+
+
+def test_swap_command_finds_a_small_face_with_its_default_tiles(tmp_path, astronaut: np.ndarray, capsys) -> None:
+    from ghostlive.cli import main
+
+    from .conftest import sample
+
+    frame = cv2.resize(astronaut[300:], (1280, 720), interpolation=cv2.INTER_CUBIC)
+    patch = face_patch(astronaut, 40)
+    frame[300 : 300 + patch.shape[0], 700 : 700 + patch.shape[0]] = patch
+    target = tmp_path / "wide.png"
+    cv2.imwrite(str(target), frame)
+    source = str(sample("grace_hopper.jpg"))
+    assert main(["swap", "-q", "--source", source, "--target", str(target), "-o", str(tmp_path / "a.png")]) == 0
+    swapped = cv2.imread(str(tmp_path / "a.png"))
+    changed = np.argwhere((swapped != frame).any(2))
+    assert len(changed) > 200 and np.all((changed >= [300, 700]) & (changed < [364, 764]))  # only the small face
+    args = ["swap", "-q", "--source", source, "--target", str(target), "-o", str(tmp_path / "b.png"), "--tiles", "0"]
+    assert main(args) == 1 and "no face" in capsys.readouterr().err

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import sys
 
+from ghostlive.errors import PlatformError
+
 
 def run_gui(argv: list[str] | None = None) -> int:
+    """Open the main window. Qt is first tried in a subprocess: a platform plugin that cannot load (no display,
+    missing system libraries) aborts its process, so here it becomes a one-line error instead of a core dump."""
+    from ghostlive.ui.platform_probe import gui_problem
+
+    problem = gui_problem()
+    if problem:
+        raise PlatformError(problem)
     from ghostlive.ui.main_window import MainWindow
     from PySide6.QtWidgets import QApplication
 

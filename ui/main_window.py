@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.ui.convert import to_pixmap
+from ghostlive.ui.panels import LiveOutputs, scrolling, start_task
 from ghostlive.ui.workers import LiveBridge, Task
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build()
         self._restore()
+        self.outputs = LiveOutputs(self)
 
     # layout -----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -97,7 +99,7 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         root.addLayout(body, 1)
         side = QVBoxLayout()
-        body.addLayout(side, 0)
+        body.addWidget(scrolling(side), 0)
         side.addWidget(self._source_box())
         side.addWidget(self._target_box())
         side.addWidget(self._model_box())
@@ -503,14 +505,8 @@ class MainWindow(QMainWindow):
             self.bridge.error.emit(error)
 
     def _run_task(self, fn: Any, bar: QProgressBar, on_done: Any = None) -> Task:
-        task = Task(fn, self)
-        task.progress.connect(lambda d, t, s: (bar.setMaximum(max(t, 1)), bar.setValue(d), s and self.info(s)))
-        task.failed.connect(self.show_error)
-        if on_done:
-            task.succeeded.connect(on_done)
-        self.task = task
-        task.start()
-        return task
+        self.task = start_task(self, fn, bar, on_done, self.show_error)
+        return self.task
 
     def _download(self) -> None:
         name = self.swapper_combo.currentText()
@@ -725,6 +721,7 @@ class MainWindow(QMainWindow):
             if d and t:
                 self.job_eta.setText(f"{d}/{t}  ETA {elapsed / d * (t - d):.0f} s")
 
+        self.open_button.setEnabled(False)  # until this job succeeds
         task = self._run_task(work, self.job_progress, done)
         task.progress.connect(progress_text)
         self.run_button.setEnabled(False)

@@ -1,4 +1,5 @@
-"""Screenshots of the main window's states for the README: ``python -m ghostlive.ui.screenshots OUT_DIR CLIP``.
+"""Screenshots of the main window's states for the README:
+``python -m ghostlive.ui.screenshots OUT_DIR CLIP [WxH]`` (window size, default 1400x860).
 
 Run it under a real X server (``xvfb-run``); it loads the bundled portrait as the source face and uses the
 given video file as the camera.
@@ -25,14 +26,14 @@ def _settle(app: QApplication, seconds: float) -> None:
         time.sleep(0.02)
 
 
-def main(out_dir: str, clip: str) -> int:
+def main(out_dir: str, clip: str, size: str = "1400x860") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         w = MainWindow(settings_path=Path(tmp) / "s.toml", store=ModelStore(Path(tmp)))
         w.cfg.output_folder = tmp
-        w.resize(1400, 860)
+        w.resize(*(int(v) for v in size.split("x")))
         w.show()
         w.add_source_photos([asset_path("samples/grace_hopper.jpg"), asset_path("samples/astronaut.png")])
         w.source_list.setCurrentRow(0)
@@ -61,4 +62,4 @@ def main(out_dir: str, clip: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:4]))

@@ -45,7 +45,7 @@ class Scorer:
     """The judges of a run: the built-in mesh and iris models always; dlib and ArcFace when installed."""
 
     def __init__(self, *, use_dlib: bool = True, use_arcface: bool = True, analyzer: FaceAnalyzer | None = None):
-        self.analyzer = analyzer or FaceAnalyzer()
+        self.analyzer = analyzer or FaceAnalyzer(tile_levels=0)  # judges look at the largest face: one pass finds it
         self.iris = IrisLandmarks(open_onnx(asset_path("iris_landmark.onnx")))
         self.dlib = DlibJudge() if use_dlib and dlib_available() else None
         self.arcface = ArcFaceJudge.installed() if use_arcface else None

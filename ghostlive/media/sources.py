@@ -20,11 +20,13 @@ log = logging.getLogger(__name__)
 
 
 class FrameSource(Protocol):
-    """Gives frames one at a time. ``read`` returns None when the source failed or ended (see ``ended``)."""
+    """Gives frames one at a time. ``read`` returns None when the source failed or ended (see ``ended``).
+    ``cuts`` counts the jumps it made on its own (a looping file restarting): the next frame starts a new shot."""
 
     name: str
     fps: float
     ended: bool
+    cuts: int
 
     def read(self) -> Frame | None: ...
 
@@ -47,6 +49,7 @@ class CameraSource:
             self.cap.set(cv2.CAP_PROP_FPS, fps)
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or fps or 30.0)
         self.ended = False
+        self.cuts = 0
 
     def read(self) -> Frame | None:
         ok, frame = self.cap.read()
@@ -57,7 +60,8 @@ class CameraSource:
 
 
 class FileCamera:
-    """A video file played as a camera: paced at its own frame rate, optionally looping."""
+    """A video file played as a camera: paced at its own frame rate, optionally looping (each restart counts
+    in ``cuts``, so the swap does not carry faces from the end of the file over its beginning)."""
 
     def __init__(self, path: str | Path, *, loop: bool = True, pace: bool = True) -> None:
         self.name = str(path)
@@ -66,6 +70,7 @@ class FileCamera:
         self.loop = loop
         self.pace = pace
         self.ended = False
+        self.cuts = 0
         self._frames = self._iterate()
         self._next_due = time.monotonic()
 
@@ -78,6 +83,7 @@ class FileCamera:
                     yield item.image
             if not self.loop or count == 0:
                 return
+            self.cuts += 1
 
     def read(self) -> Frame | None:
         if self.pace:

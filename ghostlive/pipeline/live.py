@@ -38,6 +38,8 @@ class Packet:
     stages: dict[str, float] = field(default_factory=dict)
     faces: int = 0
     swapped: int = 0
+    shot: int = 0
+    """Changes when the source jumped (reopened, or a looping file restarted): faces are not carried over."""
 
 
 class LatestSlot:
@@ -265,7 +267,7 @@ class LivePipeline:
         return run
 
     def _capture(self) -> None:
-        seq = 0
+        seq = shot = 0
         source: FrameSource | None = None
         attempt = 0
         while not self._stop.is_set():
@@ -273,6 +275,8 @@ class LivePipeline:
                 try:
                     source = self.open_source()
                     attempt = 0
+                    shot += 1
+                    cuts = getattr(source, "cuts", 0)
                 except Exception as exc:  # noqa: BLE001 - any open failure: retry with backoff
                     delay = self.options.reconnect_backoff[min(attempt, len(self.options.reconnect_backoff) - 1)]
                     self._error(f"source unavailable ({exc}); retrying in {delay:.2f} s")
@@ -294,13 +298,17 @@ class LivePipeline:
                 attempt += 1
                 self._stop.wait(delay)
                 continue
+            if getattr(source, "cuts", 0) != cuts:
+                cuts = source.cuts
+                shot += 1
             self._captured_count += 1
-            self._captured.put(Packet(seq, frame, time.monotonic()))
+            self._captured.put(Packet(seq, frame, time.monotonic(), shot=shot))
             seq += 1
         if source is not None:
             source.close()
 
     def _process(self) -> None:
+        shot = 0
         while not self._stop.is_set():
             packet: Packet | None = self._captured.get(timeout=0.5)
             if packet is None:
@@ -312,6 +320,9 @@ class LivePipeline:
                 pending, self._pending = self._pending, []
             for change in pending:
                 change()
+            if packet.shot != shot:  # a signalled cut (lost frames cannot hide it: the number just changes)
+                shot = packet.shot
+                self.swapper.tracker.cut()
             try:
                 result = self.swapper.process(packet.image, packet.t_capture)
                 packet.image = result.frame

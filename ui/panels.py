@@ -1,0 +1,118 @@
+"""Window behaviour kept out of main_window.py: a scrolling side panel, output toggles that act on a running
+preview, and progress bars that show a failed task as failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ghostlive.ui.workers import Task
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QCheckBox, QFrame, QLabel, QLayout, QProgressBar, QScrollArea, QWidget
+
+from ghostlive.errors import GhostliveError
+from ghostlive.media.sinks import MjpegServer, Sink, VirtualCamera
+
+
+class _SidePanel(QScrollArea):
+    """Scrolls vertically; always as wide as its content plus the scroll bar (never clipped sideways)."""
+
+    def _width(self) -> int:
+        inner = self.widget()
+        return inner.sizeHint().width() + self.verticalScrollBar().sizeHint().width() if inner else 0
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        return QSize(self._width(), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._width(), 120)
+
+
+def scrolling(layout: QLayout) -> QScrollArea:
+    """``layout`` in a vertically scrolling area as wide as its content, so a small window clips nothing."""
+    inner = QWidget()
+    inner.setLayout(layout)
+    area = _SidePanel()
+    area.setWidget(inner)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
+
+
+def start_task(
+    parent: Any, fn: Any, bar: QProgressBar, on_done: Any = None, on_error: Callable[[str], None] | None = None
+) -> Task:
+    """Run ``fn`` in a :class:`Task` reporting to ``bar``: the bar starts empty, and a failed task leaves it
+    empty and saying "failed" (not at the last job's 100 %); ``on_error`` gets the message."""
+    task = Task(fn, parent)
+    bar.setFormat("%p%")
+    bar.setMaximum(1)
+    bar.setValue(0)
+
+    def progress(done: int, total: int, text: str) -> None:
+        bar.setMaximum(max(total, 1))
+        bar.setValue(done)
+        if text and hasattr(parent, "info"):
+            parent.info(text)
+
+    def failed(message: str) -> None:
+        bar.setValue(0)
+        bar.setFormat("failed")
+        if on_error:
+            on_error(message)
+
+    task.progress.connect(progress)
+    task.failed.connect(failed)
+    if on_done:
+        task.succeeded.connect(on_done)
+    task.start()
+    return task
+
+
+class LiveOutputs:
+    """Makes the "Virtual camera" and "Stream" boxes act at once on a running preview (a sink is added or
+    removed between frames), not only at the next start."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        window.vcam_check.toggled.connect(lambda on: self._toggle(on, VirtualCamera, window.vcam_status))
+        window.stream_check.toggled.connect(lambda on: self._toggle(on, MjpegServer, window.stream_status))
+
+    def _make(self, kind: type) -> Sink:
+        w = self.window
+        if kind is MjpegServer:
+            host, _, port = w.stream_address.text().rpartition(":")
+            return MjpegServer(host or "127.0.0.1", int(port or 8080))
+        frame = w.bridge.last_frame
+        if frame is None:
+            raise GhostliveError("wait for the first frame before turning the virtual camera on")
+        return VirtualCamera(frame.shape[1], frame.shape[0], w.pipeline.options.output_fps)
+
+    def _toggle(self, on: bool, kind: type, status: QLabel) -> None:
+        pipeline = self.window.pipeline
+        if pipeline is None:
+            return  # used at the next start
+        current = [s for s in pipeline.sinks if isinstance(s, kind)]
+        if on and not current:
+            try:
+                sink = self._make(kind)
+            except (GhostliveError, OSError, ValueError) as exc:
+                self._uncheck(kind)
+                status.setText("unavailable")
+                self.window.show_error(str(exc))
+                return
+            pipeline.add_sink(sink)
+            status.setText(getattr(sink, "url", sink.name))
+            self.window.info(f"live: added {sink.name}")
+        elif not on:
+            for sink in current:
+                pipeline.remove_sink(sink)
+                sink.close()
+            status.setText("off")
+
+    def _uncheck(self, kind: type) -> None:
+        box: QCheckBox = self.window.stream_check if kind is MjpegServer else self.window.vcam_check
+        box.blockSignals(True)
+        box.setChecked(False)
+        box.blockSignals(False)
