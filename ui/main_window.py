@@ -46,7 +46,8 @@ from ghostlive.media.image import read_image
 from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import MjpegServer, Recorder, VirtualCamera
 from ghostlive.media.sources import open_source
-from ghostlive.models.registry import BY_NAME, SWAPPERS
+from ghostlive.models.personal import swapper_names
+from ghostlive.models.registry import BY_NAME
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.live import LiveOptions, LivePipeline
 from ghostlive.swappers.classic import ClassicOptions
@@ -153,7 +154,7 @@ class MainWindow(QMainWindow):
         box = QGroupBox("Models and speed")
         form = QFormLayout(box)
         self.swapper_combo = QComboBox()
-        self.swapper_combo.addItems(list(SWAPPERS))
+        self.swapper_combo.addItems(swapper_names())
         self.swapper_combo.currentTextChanged.connect(self._swapper_changed)
         self.backend_combo = QComboBox()
         self.backend_combo.addItems(["auto", *BACKENDS])
