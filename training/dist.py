@@ -56,10 +56,12 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
             return super().forward(x)
         count = torch.tensor([x.numel() / x.shape[1]], dtype=torch.float32, device=x.device)
         xf = x.float()
-        packed = dist_fn.all_reduce(torch.cat([xf.sum((0, 2, 3)), (xf * xf).sum((0, 2, 3)), count]))
         c = x.shape[1]
+        packed = dist_fn.all_reduce(torch.cat([xf.sum((0, 2, 3)), count]))
         n = packed[-1]
-        mean, var = packed[:c] / n, packed[c : 2 * c] / n - (packed[:c] / n) ** 2
+        mean = packed[:c] / n
+        # two passes (mean, then squared deviations) as BatchNorm itself: no cancellation in E[x²] − E[x]²
+        var = dist_fn.all_reduce(((xf - mean.view(1, c, 1, 1)) ** 2).sum((0, 2, 3))) / n
         with torch.no_grad():
             m = self.momentum if self.momentum is not None else 0.1
             self.running_mean.mul_(1 - m).add_(m * mean.detach())
@@ -88,7 +90,7 @@ def wrap(module: nn.Module, ctx: Context) -> nn.Module:
         return module
     global_batchnorm(module)
     ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-    return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+    return DistributedDataParallel(module, device_ids=ids)
 
 
 def mean_over_processes(values: torch.Tensor, ctx: Context) -> torch.Tensor:

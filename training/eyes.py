@@ -56,15 +56,20 @@ def _onnx2torch() -> types.ModuleType:
 
 def batched_graph(path: str) -> onnx.ModelProto:
     """The ONNX graph at ``path`` with every constant ``Reshape`` target that pins the batch to 1 set to 0
-    ("keep the input's batch"), so it runs on any batch size."""
+    ("keep the input's batch"), so it runs on any batch size, and PRelu slopes of shape 1×C×1×1 stored as C×1×1
+    (the same broadcast; onnx2torch then uses torch's own prelu instead of a slow masked copy)."""
     model = onnx.load(path)
     shapes = {n.input[1] for n in model.graph.node if n.op_type == "Reshape"}
+    slopes = {n.input[1] for n in model.graph.node if n.op_type == "PRelu"}
     for init in model.graph.initializer:
-        if init.name in shapes:
-            arr = numpy_helper.to_array(init).copy()
-            if arr.ndim == 1 and len(arr) > 1 and arr[0] == 1:
-                arr[0] = 0
-                init.CopyFrom(numpy_helper.from_array(arr, init.name))
+        arr = numpy_helper.to_array(init).copy()
+        if init.name in shapes and arr.ndim == 1 and len(arr) > 1 and arr[0] == 1:
+            arr[0] = 0
+        elif init.name in slopes and arr.ndim == 4 and arr.shape[0] == 1:
+            arr = arr[0]
+        else:
+            continue
+        init.CopyFrom(numpy_helper.from_array(arr, init.name))
     return model
 
 
