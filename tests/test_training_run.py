@@ -19,14 +19,16 @@ torch = pytest.importorskip("torch")
 if importlib.util.find_spec("onnx2torch") is None:
     pytest.skip("onnx2torch is not installed (the train extra)", allow_module_level=True)
 
-from ghostlive.cli import main  # noqa: E402
-from ghostlive.hub import ModelStore  # noqa: E402
 from ghostlive.training.config import load_recipe  # noqa: E402
 from ghostlive.training.data import PairDataset  # noqa: E402
 from ghostlive.training.trainer import Trainer  # noqa: E402
+
+from ghostlive.cli import main  # noqa: E402
+from ghostlive.hub import ModelStore  # noqa: E402
 from tests.conftest import sample  # noqa: E402
 from tests.golden import manifests  # noqa: E402
 from tests.training_tools import batch_of, prepare, tiny_config  # noqa: E402
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -75,7 +77,8 @@ def fixed_batch(dataset: Path) -> dict[str, torch.Tensor]:
 def test_each_loss_goes_down_when_overfitting_a_handful_of_pairs(term, dataset, store, tmp_path) -> None:
     weights = ", ".join(f"{t} = {1.0 if t == term else 0.0}" for t in TERMS)
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f"width = 0.0625\nnum_workers = 0\n[optimizer]\nlr_g = 1e-4\nlr_d = {0.0 if term == 'adv' else 4e-4}\n"
+    lr_d = 0.0 if term == "adv" else 4e-4  # the generator's hinge loss falls against a fixed discriminator
+    cfg.write_text(f"width = 0.0625\nnum_workers = 0\n[optimizer]\nlr_g = 1e-4\nlr_d = {lr_d}\n"
                    f'[[stages]]\nname = "one"\nsteps = 9\nweights = {{ {weights} }}\n')
     trainer = Trainer(load_recipe(cfg), dataset, tmp_path / "run", store=store, allow_untrained=True)
     batch = fixed_batch(dataset)
@@ -124,8 +127,8 @@ def test_checkpoints_round_trip_in_the_released_layout_and_resume_exactly(datase
 def test_two_torchrun_processes_equal_one_on_the_doubled_batch(dataset, store, home, tmp_path) -> None:
     cfg = tiny_config(tmp_path, batch_size=1)
     env = {**os.environ, "GHOSTLIVE_HOME": str(home), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}", "-m", "ghostlive", "train", str(dataset),
-           "-o", str(tmp_path / "ddp"), "--steps", "1", "--config", str(cfg), "--allow-untrained", "-q"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
+           "-m", "ghostlive", "train", str(dataset), "-o", str(tmp_path / "ddp"), "--steps", "1", "--config", str(cfg), "--allow-untrained", "-q"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     single = Trainer(load_recipe(cfg, batch_size=2), dataset, tmp_path / "one", store=store, allow_untrained=True)
@@ -150,6 +153,7 @@ def test_two_torchrun_processes_equal_one_on_the_doubled_batch(dataset, store, h
 def test_finetune_registers_a_personal_swapper_that_swap_uses(dataset, store, tmp_path) -> None:
     from ghostlive.export.iresnet import IResNet
     from ghostlive.export.onnx import export_arcface
+
     from ghostlive.models.personal import personal_models
 
     # Stand-in for the ArcFace export (backbone.pth cannot be downloaded here): same ONNX signature, random weights.
