@@ -128,7 +128,8 @@ def test_two_torchrun_processes_equal_one_on_the_doubled_batch(dataset, store, h
     cfg = tiny_config(tmp_path, batch_size=1)
     env = {**os.environ, "GHOSTLIVE_HOME": str(home), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
-           "-m", "ghostlive", "train", str(dataset), "-o", str(tmp_path / "ddp"), "--steps", "1", "--config", str(cfg), "--allow-untrained", "-q"]
+           "-m", "ghostlive", "train", str(dataset), "-o", str(tmp_path / "ddp"), "--steps", "1",
+           "--config", str(cfg), "--allow-untrained", "-q"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     single = Trainer(load_recipe(cfg, batch_size=2), dataset, tmp_path / "one", store=store, allow_untrained=True)
