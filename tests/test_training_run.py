@@ -189,3 +189,23 @@ def test_bench_train_reports_seconds_per_step(store) -> None:
 
     rows = bench_train(batches=(1, 2), runs=1, width=0.0625, device="cpu")
     assert [r[1] for r in rows] == [1, 2] and all(r[2] > 0 and r[3] == pytest.approx(r[1] / r[2]) for r in rows)
+
+
+def test_gui_personalise_runs_in_the_background_and_adds_the_swapper(dataset, store, tmp_path, qtbot) -> None:
+    pytest.importorskip("PySide6")
+    from ghostlive.models.personal import personal_models
+    from ghostlive.ui.personalise import PersonaliseTab
+
+    added, errors = [], []
+    cfg = tmp_path / "ft.toml"
+    cfg.write_text("width = 0.0625\nnum_workers = 0\nbatch_size = 2\n")
+    tab = PersonaliseTab(store, added.append, errors.append, config=str(cfg), allow_untrained=True)
+    qtbot.addWidget(tab)
+    tab.add_media([str(sample("astronaut.png"))])
+    tab.name.setText("eileen")
+    tab.steps.setValue(2)
+    tab.start()
+    assert not tab.start_button.isEnabled()
+    qtbot.waitUntil(lambda: bool(added or errors), timeout=180_000)
+    assert errors == [] and added == ["eileen"] and "eileen" in personal_models(store)
+    assert tab.bar.value() == tab.bar.maximum() == 2 and tab.start_button.isEnabled()

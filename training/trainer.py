@@ -41,6 +41,10 @@ from ghostlive.media.paths import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, dict[str, float]], None]
+
+
+class Stopped(Exception):  # noqa: N818 - a request, not an error
+    """Raised by a progress callback to stop a run; the run saves a checkpoint first (as on Ctrl-C)."""
 LOSSES = ("adv", "attr", "id", "rec", "eyes")
 
 
@@ -221,7 +225,7 @@ class Trainer:
                     progress(self.step, end, values)
                 if r.checkpoint_every and self.step % r.checkpoint_every == 0:
                     last = self.save()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Stopped):
             self.save()
             raise
         finally:

@@ -12,6 +12,7 @@ import numpy as np
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.ui.convert import to_pixmap
 from ghostlive.ui.panels import LiveOutputs, scrolling, start_task
+from ghostlive.ui.personalise import PersonaliseTab
 from ghostlive.ui.workers import LiveBridge, Task
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
@@ -109,6 +110,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._live_tab(), "Live")
         self.tabs.addTab(self._files_tab(), "Files")
+        self.personalise = PersonaliseTab(self.store, self.swapper_combo.addItem, self.show_error)
+        self.tabs.addTab(self.personalise, "Personalise")
         body.addWidget(self.tabs, 1)
         self.messages = QPlainTextEdit()
         self.messages.setReadOnly(True)
