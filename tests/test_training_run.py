@@ -193,8 +193,9 @@ def test_bench_train_reports_seconds_per_step(store) -> None:
 
 def test_gui_personalise_runs_in_the_background_and_adds_the_swapper(dataset, store, tmp_path, qtbot) -> None:
     pytest.importorskip("PySide6")
-    from ghostlive.models.personal import personal_models
     from ghostlive.ui.personalise import PersonaliseTab
+
+    from ghostlive.models.personal import personal_models
 
     added, errors = [], []
     cfg = tmp_path / "ft.toml"
