@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("items", nargs="+", metavar="ITEM", help=MODES)
     p.add_argument("-o", "--output", required=True, help="dataset folder, run folder, or the personal model's name")
-    p.add_argument("--model", default="ghost-2", choices=("ghost-1", "ghost-2", "ghost-3"))
+    p.add_argument("--model", choices=("ghost-1", "ghost-2", "ghost-3"), help="default: the recipe's (ghost-2)")
     p.add_argument("--steps", type=int, help="stop at this global step (default: the end of the recipe)")
     p.add_argument("--batch-size", type=int, help="per process (default: the recipe's, 16; fine-tune 4)")
     p.add_argument("--config", metavar="FILE", help="TOML recipe overriding the defaults (see README)")
@@ -119,8 +119,8 @@ def _finetune(args: argparse.Namespace) -> int:
     ctx = setup(args.device)
     try:
         entry = finetune(
-            args.output, args.person, model=args.model, generator=args.generator, discriminator=args.discriminator,
-            config=args.config, steps=args.steps, batch_size=args.batch_size, targets=args.targets,
+            args.output, args.person, model=args.model or "ghost-2", generator=args.generator,
+            discriminator=args.discriminator, config=args.config, steps=args.steps, batch_size=args.batch_size, targets=args.targets,
             allow_untrained=args.allow_untrained, resume=args.resume, ctx=ctx,
             progress=None if args.quiet else _train_progress,
             prepare_progress=None if args.quiet else _prepare_progress,
@@ -145,7 +145,9 @@ def cpu_name() -> str:
 
 def bench_train_report(args: argparse.Namespace) -> int:
     """``ghostlive bench --train``: s/step and samples/s of ghost-2 training at batch 1 and 4."""
-    from ghostlive.training.bench import bench_train, device_name
+    from ghostlive.training.bench import bench_train, device_name, set_threads
+
+    set_threads(args.threads)
 
     print(f"ghostlive bench --train: ghost-2 full size, official recipe stage 1, on {device_name(cpu_name())}")
     print(f"{'device':>8} {'batch':>5} {'s/step':>9} {'samples/s':>10}")

@@ -113,7 +113,8 @@ def test_checkpoints_round_trip_in_the_released_layout_and_resume_exactly(datase
     assert all(torch.equal(again.state_dict()[k], v) for k, v in first.G.state_dict().items())
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     rows = []
-    first.run(steps=4, progress=lambda s, e, v: rows.append(v))
+    assert first.run(steps=4, progress=lambda s, e, v: rows.append(v)).name == "G_0000004.pth"
+    assert json.loads((tmp_path / "a" / "latest.json").read_text())["step"] == 4
     resumed = Trainer(load_recipe(cfg), dataset, tmp_path / "b", store=store, resume=True, allow_untrained=True)
     assert resumed.step == 2
     again_rows = []

@@ -60,6 +60,12 @@ def bench_train(
     return rows
 
 
+def set_threads(threads: int) -> None:
+    """``bench --threads N`` (N > 0) also limits torch's CPU threads."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
 def device_name(cpu: str) -> str:
     """The GPU's name, or ``cpu`` with torch's thread count."""
     return torch.cuda.get_device_name() if torch.cuda.is_available() else f"{cpu}, {torch.get_num_threads()} threads"

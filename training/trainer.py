@@ -212,7 +212,7 @@ class Trainer:
         """Train until global step ``steps`` (default: the end of the last stage); returns the last G file."""
         r = self.recipe
         end = min(steps, r.total_steps) if steps is not None else r.total_steps
-        last = self.run_dir / json.loads((self.run_dir / "latest.json").read_text())["G"] if self.step else None
+        saved = self.step if self.step else -1  # a resumed run starts at its newest checkpoint
         batches = iter(self.loader())
         try:
             while self.step < end:
@@ -224,17 +224,18 @@ class Trainer:
                 if progress:
                     progress(self.step, end, values)
                 if r.checkpoint_every and self.step % r.checkpoint_every == 0:
-                    last = self.save()
+                    self.save()
+                    saved = self.step
         except (KeyboardInterrupt, Stopped):
             self.save()
             raise
         finally:
             del batches
-        if last is None or self.step % max(r.checkpoint_every, 1):
-            last = self.save()
+        if saved != self.step:
+            self.save()
         if self.log is not None:
             self.log.close()
-        return last
+        return self.run_dir / f"G_{self.step:07d}.pth"
 
     def _report(self, values: dict[str, float], batch: dict[str, torch.Tensor], end: int) -> None:
         r = self.recipe
