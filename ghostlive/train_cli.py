@@ -120,7 +120,8 @@ def _finetune(args: argparse.Namespace) -> int:
     try:
         entry = finetune(
             args.output, args.person, model=args.model or "ghost-2", generator=args.generator,
-            discriminator=args.discriminator, config=args.config, steps=args.steps, batch_size=args.batch_size, targets=args.targets,
+            discriminator=args.discriminator, config=args.config, steps=args.steps, batch_size=args.batch_size,
+            targets=args.targets,
             allow_untrained=args.allow_untrained, resume=args.resume, ctx=ctx,
             progress=None if args.quiet else _train_progress,
             prepare_progress=None if args.quiet else _prepare_progress,
