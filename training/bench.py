@@ -68,7 +68,8 @@ def set_threads(threads: int) -> None:
 
 def device_name(cpu: str) -> str:
     """The GPU's name, or ``cpu`` with torch's thread count."""
-    return torch.cuda.get_device_name() if torch.cuda.is_available() else f"{cpu}, {torch.get_num_threads()} threads"
+    n = torch.get_num_threads()
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else f"{cpu}, {n} thread{'s' * (n != 1)}"
 
 
 def _sync(device: torch.device) -> None:
