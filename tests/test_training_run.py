@@ -84,7 +84,8 @@ def test_each_loss_goes_down_when_overfitting_a_handful_of_pairs(term, dataset, 
     batch = fixed_batch(dataset)
     seen = [trainer.train_step(batch) for _ in range(6)]
     assert all(torch.isfinite(torch.tensor(list(v.values()))).all() for v in seen)
-    assert seen[-1][term] < seen[0][term], [round(v[term], 5) for v in seen]
+    trace = [v[term] for v in seen]
+    assert sum(trace[-3:]) / 3 < trace[0], [round(v, 5) for v in trace]  # steps are noisy; the trend is down
     if term == "rec":
         assert seen[0]["rec"] > 0
     if term == "attr":  # the discriminator, trained alongside, separates real sources from outputs
