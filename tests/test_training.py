@@ -201,3 +201,25 @@ def test_batches_are_reproducible_by_key(dataset: Path) -> None:
     a, b = batch_of(data, [(1, 5), (2, 6)]), batch_of(data, [(1, 5), (2, 6)])
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not torch.equal(a["xs"][0], a["xs_id"][0][:, :1].expand(3, 224, 224)[:, :1])
+
+
+def test_validation_scores_held_out_images_with_the_eval_judges(dataset: Path, tmp_path: Path) -> None:
+    from ghostlive.export.iresnet import IResNet
+    from ghostlive.training.validate import Validator
+
+    data = PairDataset(dataset, held_out=3)
+    assert len(data.held_out) == 3 and not set(data.held_out) & (set(data.sources) | set(data.allowed))
+
+    class Echo(torch.nn.Module):
+        """Stand-in generator that returns the target unchanged: the judges must see a perfect attribute match."""
+
+        def forward(self, x: torch.Tensor, z_id: torch.Tensor) -> torch.Tensor:
+            return x
+
+    summary = Validator(data, tmp_path)(7, Echo(), IResNet((1, 1, 1, 1), widths=(8, 16, 32, 64)).eval(),
+                                        torch.device("cpu"))
+    assert summary["eyes"] < 0.5 and summary["pose"] < 0.5 and summary["expression"] < 0.01
+    if "id_dlib_target" in summary:  # dlib installed: the output is the target's identity, not the source's
+        assert summary["id_dlib_target"] < 0.1 < summary["id_dlib_source"]
+    lines = (tmp_path / "validation.csv").read_text().splitlines()
+    assert lines[0].startswith("step,") and lines[1].startswith("7,")

@@ -35,7 +35,7 @@ def bench_train(
         Preparer(f"{tmp}/data").run([asset_path("samples/astronaut.png"), asset_path("samples/grace_hopper.jpg")])
         for batch in batches:
             recipe = load_recipe(model=model, batch_size=batch, width=width, num_workers=0, preview_every=0,
-                                 checkpoint_every=0, log_every=10**9)
+                                 validate_every=0, checkpoint_every=0, log_every=10**9)
             level = quiet.level
             quiet.setLevel(logging.ERROR)
             try:

@@ -28,6 +28,8 @@ grad_clip = 10.0           # max global gradient norm per network (0 = off)
 discriminator_gate = false # skip the D step while an EMA(0.98) of the adversarial loss is >= 4 (GHOST discr_force)
 eye_model = "mesh"         # mesh: bundled face-mesh + iris models in torch (no download); fan: WFLW_4HG.pth
 log_every = 10
+validation_images = 16     # held out of training (only when the dataset has 2× as many) and scored by
+validate_every = 5000      # ghostlive eval's judges every N steps into validation.csv (0 = never)
 preview_every = 500
 checkpoint_every = 5000
 init_generator = ""        # start from a checkpoint (path, or an installed model name such as ghost-2)
@@ -61,6 +63,7 @@ FINETUNE_TOML = """\
 # thousand steps at lr 4e-4 and adversarial weight 1: both are lowered here and the lr decays (cosine).
 batch_size = 4
 same_person = 0.5
+validation_images = 0
 preview_every = 100
 checkpoint_every = 500
 [optimizer]
@@ -113,6 +116,8 @@ class Recipe:
     discriminator_gate: bool = False
     eye_model: str = "mesh"
     log_every: int = 10
+    validation_images: int = 16
+    validate_every: int = 5000
     preview_every: int = 500
     checkpoint_every: int = 5000
     init_generator: str = ""

@@ -57,21 +57,29 @@ class PairDataset(Dataset):
 
     def __init__(
         self, root: str | Path, *, same_person: float = 0.2, jitter: Jitter = (0.2, 0.2, 0.2, 0.01),
-        sources: tuple[str, ...] = (),
+        sources: tuple[str, ...] = (), held_out: int = 0,
     ) -> None:
         self.root = Path(root)
         manifest = read_manifest(self.root)
         self.images = sorted(manifest["images"])
         self.identity = [k.split("/")[0] for k in self.images]
+        n = len(self.images)
+        self.held_out = sorted({round(x) for x in np.linspace(0, n - 1, held_out)}) if 0 < held_out < n else []
+        """Validation images (evenly spread over the sorted list), never used for training."""
+        self.allowed = [i for i in range(n) if i not in set(self.held_out)]
         self.by_identity: dict[str, list[int]] = {}
-        for i, ident in enumerate(self.identity):
-            self.by_identity.setdefault(ident, []).append(i)
-        self.sources = [i for i, ident in enumerate(self.identity) if not sources or ident in sources]
+        for i in self.allowed:
+            self.by_identity.setdefault(self.identity[i], []).append(i)
+        self.sources = [i for i in self.allowed if not sources or self.identity[i] in sources]
         """Images that may be the source (all, or only the given identities: per-person fine-tuning)."""
         self.same_person, self.jitter = same_person, jitter
 
     def __len__(self) -> int:
         return len(self.sources)
+
+    def bgr(self, i: int) -> np.ndarray:
+        """Image ``i`` as stored (BGR uint8, 256×256)."""
+        return read_image(self.root / self.images[i]).bgr
 
     def _rgb(self, i: int) -> np.ndarray:
         return read_image(self.root / self.images[i]).bgr[..., ::-1].astype(np.float32) / 255.0
@@ -81,7 +89,10 @@ class PairDataset(Dataset):
         rng = np.random.default_rng(seed)
         s = self.sources[index % len(self.sources)]
         same = rng.random() < self.same_person
-        t = int(rng.choice(self.by_identity[self.identity[s]])) if same else int(rng.integers(len(self.images)))
+        if same:
+            t = int(rng.choice(self.by_identity[self.identity[s]]))
+        else:
+            t = self.allowed[int(rng.integers(len(self.allowed)))]
         xs, xt = self._rgb(s), self._rgb(t)
         return {
             "xs_id": to_tensor(color_jitter(xs, self.jitter, rng), 224),

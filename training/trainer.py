@@ -67,6 +67,17 @@ def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 
+def _held_out(dataset: str | Path, recipe: Recipe) -> int:
+    """Validation images to hold out: ``validation_images`` when validation is on and the dataset has at least
+    twice as many images, else none."""
+    n = len(PairDataset(dataset).images)
+    wanted = recipe.validation_images if recipe.validate_every > 0 else 0
+    if wanted and n < 2 * wanted:
+        log.warning("validation off: %d images are too few to hold out %d", n, wanted)
+        return 0
+    return wanted
+
+
 def save_tensors(obj: object, path: Path) -> None:
     buf = io.BytesIO()
     torch.save(obj, buf)
@@ -92,7 +103,7 @@ class Trainer:
         torch.manual_seed(recipe.seed)
         dev = self.ctx.device
         self.data = dataset if isinstance(dataset, PairDataset) else PairDataset(
-            dataset, same_person=recipe.same_person, jitter=recipe.jitter
+            dataset, same_person=recipe.same_person, jitter=recipe.jitter, held_out=_held_out(dataset, recipe)
         )
         self.G, self.D = build_generator(recipe, store).to(dev), build_discriminator(recipe, store).to(dev)
         self.arc = build_arcface(recipe, store, allow_untrained).to(dev)
@@ -114,6 +125,11 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(self.run_dir / "recipe.json", recipe.to_json().encode())
         self.log = RunLog(self.run_dir, self.step) if self.ctx.main else None
+        self.validator = None
+        if self.ctx.main and recipe.validate_every > 0 and len(self.data.held_out) >= 2:
+            from ghostlive.training.validate import Validator
+
+            self.validator = Validator(self.data, self.run_dir)
 
     def _autocast(self) -> object:
         if self.amp is None:
@@ -221,6 +237,8 @@ class Trainer:
                 values = self.train_step(batch)
                 values["sec_per_step"] = time.perf_counter() - t0
                 self._report(values, batch, end)
+                if self.validator is not None and self.step % r.validate_every == 0:
+                    self.validator(self.step, self.G, self.arc, self.ctx.device)
                 if progress:
                     progress(self.step, end, values)
                 if r.checkpoint_every and self.step % r.checkpoint_every == 0:
