@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         box = QGroupBox("Models and speed")
         form = QFormLayout(box)
         self.swapper_combo = QComboBox()
-        self.swapper_combo.addItems(swapper_names())
+        self.swapper_combo.addItems(swapper_names(self.store))
         self.swapper_combo.currentTextChanged.connect(self._swapper_changed)
         self.backend_combo = QComboBox()
         self.backend_combo.addItems(["auto", *BACKENDS])
