@@ -25,6 +25,11 @@ GENERATOR_BLOCKS = (
 )
 
 
+def scaled(c: int, width: float) -> int:
+    """A channel count scaled by ``width`` (1.0 = the released size; the RGB output keeps its 3 channels)."""
+    return c if c == 3 or width == 1.0 else max(4, round(c * width))
+
+
 def _up2(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=True)
 
@@ -49,12 +54,14 @@ class _Deconv(nn.Module):
 class AttributeEncoder(nn.Module):
     """U-Net encoder producing the eight attribute maps z1 (1024@2) … z8 (64@256)."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: float = 1.0) -> None:
         super().__init__()
-        chans = (3, *ENCODER_CHANNELS)
+        enc = [scaled(c, width) for c in ENCODER_CHANNELS]
+        chans = (3, *enc)
         for i in range(7):
             setattr(self, f"conv{i + 1}", _conv_down(chans[i], chans[i + 1]))
-        ins, outs = (1024, 2048, 1024, 512, 256, 128), (1024, 512, 256, 128, 64, 32)
+        ins = [enc[6]] + [2 * enc[6 - i] for i in range(1, 6)]
+        outs = [enc[5 - i] for i in range(6)]
         for i, (a, b) in enumerate(zip(ins, outs, strict=True)):
             setattr(self, f"deconv{i + 1}", _Deconv(a, b))
 
@@ -121,11 +128,14 @@ class AADResBlk(nn.Module):
 
 
 class AADGenerator(nn.Module):
-    def __init__(self, num_blocks: int, c_id: int = C_ID) -> None:
+    def __init__(self, num_blocks: int, c_id: int = C_ID, width: float = 1.0) -> None:
         super().__init__()
-        self.up1 = nn.ConvTranspose2d(c_id, 1024, kernel_size=2, stride=1, padding=0)
-        for k, (cin, cout, c_attr) in enumerate(GENERATOR_BLOCKS):
-            setattr(self, f"AADBlk{k + 1}", AADResBlk(cin, cout, c_attr, num_blocks))
+        self.up1 = nn.ConvTranspose2d(c_id, scaled(1024, width), kernel_size=2, stride=1, padding=0)
+        enc = [scaled(c, width) for c in ENCODER_CHANNELS]
+        attrs = [enc[6], *(2 * enc[5 - i] for i in range(6)), 2 * enc[0]]
+        for k, (cin, cout, _) in enumerate(GENERATOR_BLOCKS):
+            blk = AADResBlk(scaled(cin, width), scaled(cout, width), attrs[k], num_blocks)
+            setattr(self, f"AADBlk{k + 1}", blk)
 
     def forward(self, z_attr: list[torch.Tensor], z_id: torch.Tensor) -> torch.Tensor:
         m = self.up1(z_id.reshape(z_id.shape[0], -1, 1, 1))
@@ -135,15 +145,18 @@ class AADGenerator(nn.Module):
 
 
 class AEINet(nn.Module):
-    """GHOST's generator: ``forward(target N×3×256×256 in [−1, 1], z_id N×512) → N×3×256×256 in [−1, 1]``."""
+    """GHOST's generator: ``forward(target N×3×256×256 in [−1, 1], z_id N×512) → N×3×256×256 in [−1, 1]``.
 
-    def __init__(self, num_blocks: int = 2, c_id: int = C_ID) -> None:
+    ``width`` < 1 scales every channel count (same keys, smaller tensors) for quick training tests and smoke runs;
+    the released checkpoints are ``width=1``."""
+
+    def __init__(self, num_blocks: int = 2, c_id: int = C_ID, width: float = 1.0) -> None:
         super().__init__()
         if num_blocks not in (1, 2, 3):
             raise ValueError(f"num_blocks must be 1, 2 or 3, got {num_blocks}")
         self.num_blocks = num_blocks
-        self.encoder = AttributeEncoder()
-        self.generator = AADGenerator(num_blocks, c_id)
+        self.encoder = AttributeEncoder(width)
+        self.generator = AADGenerator(num_blocks, c_id, width)
 
     def forward(self, target: torch.Tensor, z_id: torch.Tensor) -> torch.Tensor:
         return self.generator(self.encoder(target), z_id)

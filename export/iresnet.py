@@ -27,20 +27,26 @@ class IBasicBlock(nn.Module):
 class IResNet(nn.Module):
     """``forward(N×3×112×112 in [−1, 1]) → N×512`` raw (not normalised) identity embedding."""
 
-    def __init__(self, layers: tuple[int, ...] = (3, 13, 30, 3), num_features: int = 512) -> None:
+    def __init__(
+        self,
+        layers: tuple[int, ...] = (3, 13, 30, 3),
+        num_features: int = 512,
+        widths: tuple[int, int, int, int] = (64, 128, 256, 512),
+    ) -> None:
+        """``widths`` other than the default only make small stand-ins (training smoke runs and tests)."""
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64, eps=BN_EPS)
-        self.prelu = nn.PReLU(64)
-        cin = 64
-        for i, (n, width) in enumerate(zip(layers, (64, 128, 256, 512), strict=True)):
+        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0], eps=BN_EPS)
+        self.prelu = nn.PReLU(widths[0])
+        cin = widths[0]
+        for i, (n, width) in enumerate(zip(layers, widths, strict=True)):
             down = nn.Sequential(nn.Conv2d(cin, width, 1, 2, bias=False), nn.BatchNorm2d(width, eps=BN_EPS))
             blocks = [IBasicBlock(cin, width, 2, down)] + [IBasicBlock(width, width, 1, None) for _ in range(n - 1)]
             setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
             cin = width
-        self.bn2 = nn.BatchNorm2d(512, eps=BN_EPS)
+        self.bn2 = nn.BatchNorm2d(widths[3], eps=BN_EPS)
         self.dropout = nn.Dropout(p=0.0)
-        self.fc = nn.Linear(512 * 7 * 7, num_features)
+        self.fc = nn.Linear(widths[3] * 7 * 7, num_features)
         self.features = nn.BatchNorm1d(num_features, eps=BN_EPS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

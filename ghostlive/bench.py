@@ -57,6 +57,10 @@ def fit_frame(image: Frame, size: tuple[int, int]) -> Frame:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    if getattr(args, "train", False):
+        from ghostlive.train_cli import bench_train_report
+
+        return bench_train_report(args)
     sizes = parse_sizes(args.sizes)
     if args.frames < 1:
         raise ConfigError("--frames must be at least 1")

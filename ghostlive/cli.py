@@ -27,7 +27,7 @@ from ghostlive.jobs import (
 from ghostlive.media.image import check_output_path
 from ghostlive.media.paths import check_sinks
 from ghostlive.media.video_out import EncodeOptions
-from ghostlive.models.registry import SWAPPERS
+from ghostlive.models.personal import swapper_choice
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.offline import Progress
 from ghostlive.swappers.classic import ClassicOptions
@@ -99,9 +99,9 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--swapper",
-        choices=SWAPPERS,
+        type=swapper_choice,
         default="classic",
-        help="classic (built in) or a neural model you installed (see: ghostlive models list)",
+        help="classic (built in), a neural model you installed (see: ghostlive models list) or a personal one",
     )
     v = p.add_argument_group("video")
     v.add_argument("--codec", default="", help="video encoder (default: libx264, libvpx-vp9 for .webm)")
@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument(
         "--swapper",
-        choices=SWAPPERS,
+        type=swapper_choice,
         default="classic",
         help="swapper for the per-stage table (default classic; ghost-N not installed: untrained export)",
     )
@@ -204,10 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     from ghostlive.eval_cli import add_parser as add_eval
     from ghostlive.live_cli import add_parser as add_live
     from ghostlive.models_cli import add_parsers
+    from ghostlive.train_cli import add_parser as add_train
 
     add_parsers(sub)
     add_live(sub, _add_swap_options)
     add_eval(sub)
+    add_train(sub)
     return parser
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.ui.convert import to_pixmap
 from ghostlive.ui.panels import LiveOutputs, scrolling, start_task
+from ghostlive.ui.personalise import PersonaliseTab
 from ghostlive.ui.workers import LiveBridge, Task
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
@@ -46,7 +47,8 @@ from ghostlive.media.image import read_image
 from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import MjpegServer, Recorder, VirtualCamera
 from ghostlive.media.sources import open_source
-from ghostlive.models.registry import BY_NAME, SWAPPERS
+from ghostlive.models.personal import swapper_names
+from ghostlive.models.registry import BY_NAME
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.live import LiveOptions, LivePipeline
 from ghostlive.swappers.classic import ClassicOptions
@@ -108,6 +110,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._live_tab(), "Live")
         self.tabs.addTab(self._files_tab(), "Files")
+        self.personalise = PersonaliseTab(self.store, self.swapper_combo.addItem, self.show_error)
+        self.tabs.addTab(self.personalise, "Personalise")
         body.addWidget(self.tabs, 1)
         self.messages = QPlainTextEdit()
         self.messages.setReadOnly(True)
@@ -153,7 +157,7 @@ class MainWindow(QMainWindow):
         box = QGroupBox("Models and speed")
         form = QFormLayout(box)
         self.swapper_combo = QComboBox()
-        self.swapper_combo.addItems(list(SWAPPERS))
+        self.swapper_combo.addItems(swapper_names(self.store))
         self.swapper_combo.currentTextChanged.connect(self._swapper_changed)
         self.backend_combo = QComboBox()
         self.backend_combo.addItems(["auto", *BACKENDS])

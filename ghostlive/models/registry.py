@@ -56,6 +56,14 @@ MODELS: tuple[ModelSpec, ...] = (
         exports_to="ghost-arcface.onnx",
     ),
     ModelSpec(
+        name="awl-fan",
+        filename="WFLW_4HG.pth",
+        kind="landmark_fan",
+        description="AdaptiveWingLoss FAN, 98 WFLW points (GHOST's eye loss; training only)",
+        licence="Apache-2.0 (AdaptiveWingLoss; distributed with the GHOST release)",
+        url=f"{GHOST_RELEASES}/awl_detector/WFLW_4HG.pth",
+    ),
+    ModelSpec(
         name="scrfd",
         filename="scrfd_10g_bnkps.onnx",
         kind="scrfd",

@@ -111,11 +111,11 @@ def build_swapper(
 ) -> Swapper:
     """A ready swapper: ``classic`` needs nothing; ``ghost-N`` and ``inswapper`` need installed models.
     ``backend``: auto (TensorRT → ORT CUDA → torch CUDA → ORT CPU) or one of them."""
-    if name not in SWAPPERS:
-        raise ConfigError(f"unknown swapper {name!r}; choose from {', '.join(SWAPPERS)}")
     if name == "classic":
         return ClassicSwapper(classic)
     store = store or ModelStore()
+    if name not in SWAPPERS:
+        return _personal(name, store, backend)
     if name.startswith("ghost-"):
         from ghostlive.models.ghost import GhostArcFace, GhostGenerator
         from ghostlive.models.landmark106 import Landmark106
@@ -138,3 +138,23 @@ def build_swapper(
     return InSwapperSwapper(
         InSwapper(_runner(model, backend), InSwapper.read_emap(model)), InsightArcFace(_runner(arc, backend))
     )
+
+
+def _personal(name: str, store: ModelStore, backend: str) -> Swapper:
+    """A generator fine-tuned by ``ghostlive train finetune`` (see :mod:`ghostlive.models.personal`)."""
+    from ghostlive.models.ghost import GhostArcFace, GhostGenerator
+    from ghostlive.models.landmark106 import Landmark106
+    from ghostlive.models.personal import personal_models
+    from ghostlive.swappers.neural import GhostSwapper
+
+    entry = personal_models(store).get(name)
+    if entry is None:
+        raise ConfigError(
+            f"unknown swapper {name!r}; choose from {', '.join(SWAPPERS)} or a personal model made with: "
+            f"ghostlive train finetune --person PHOTOS -o {name}"
+        )
+    arc = _require(store, name, "ghost-arcface", BY_NAME["ghost-arcface"].exports_to)
+    lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None
+    generator = GhostGenerator(_runner(str(store.path(entry.generator)), backend))
+    identity = GhostArcFace(_runner(arc, backend, ghost_torch_factory(store, "ghost-arcface")))
+    return GhostSwapper(name, generator, identity, lm)
