@@ -12,6 +12,8 @@ from pathlib import Path
 from ghostlive.errors import ConfigError, InvalidInputError, NoFaceError, OutputError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
 from ghostlive.hub import ModelStore
+from ghostlive.masking.combine import with_masks
+from ghostlive.masking.options import MaskOptions, build_providers
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
 from ghostlive.media.paths import check_sinks, same_file
 from ghostlive.media.video import VIDEO_SUFFIXES
@@ -58,6 +60,7 @@ class SwapSettings:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     label: str = ""
+    masks: MaskOptions = field(default_factory=MaskOptions)
 
 
 def make_analyzer(settings: SwapSettings, store: ModelStore | None = None) -> FaceAnalyzer:
@@ -109,6 +112,8 @@ class Job:
         if mode == "reference" and not all(p.reference for p in pairs):
             raise ConfigError("with reference matching every source needs a reference photo (--pair FACE=REF)")
         self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend)
+        masks = settings.masks
+        self.swapper = with_masks(self.swapper, build_providers(masks, backend=settings.backend), masks.show)
         self.analyzer = make_analyzer(settings)
         # neural swappers choose faces with their own ArcFace (GHOST's rule); the built-in descriptor otherwise
         self.embedder: Embedder = getattr(self.swapper, "embedder", None) or LbpEmbedder()

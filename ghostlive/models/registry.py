@@ -31,6 +31,22 @@ class ModelSpec:
     """For ``.pth`` checkpoints: the ONNX file ``ghostlive export`` makes from it."""
 
 
+MASK_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="occluder",
+        filename="xseg_1.onnx",
+        kind="occluder",
+        description="XSeg-style face occluder, 256 px (import your copy, e.g. FaceFusion's xseg_1.onnx)",
+        licence="the terms of the file you import (XSeg: DeepFaceLab, GPL-3.0)",
+    ),
+    ModelSpec(
+        name="parser",
+        filename="bisenet_resnet_34.onnx",
+        kind="face_parser",
+        description="BiSeNet face parser, 512 px, 19 CelebAMask-HQ classes (import your copy, e.g. FaceFusion's)",
+        licence="the terms of the file you import (face-parsing.PyTorch: MIT)",
+    ),
+)
 MODELS: tuple[ModelSpec, ...] = (
     *(
         ModelSpec(
@@ -106,6 +122,7 @@ MODELS: tuple[ModelSpec, ...] = (
         licence=INSIGHTFACE_TERMS,
         needs=("w600k", "det_10g"),
     ),
+    *MASK_MODELS,
 )
 
 BY_NAME = {m.name: m for m in MODELS}
@@ -139,6 +156,8 @@ SIGNATURES: dict[str, Signature] = {
         (TensorSig("output", (None, 3, 256, 256)),),
     ),
     "ghost_arcface": ((TensorSig("input", (None, 3, 112, 112)),), (TensorSig("embedding", (None, 512)),)),
+    "occluder": ((TensorSig(None, (None, 256, 256, 3)),), (TensorSig(None, (None, 256, 256, 1)),)),
+    "face_parser": ((TensorSig(None, (None, 3, 512, 512)),), (TensorSig(None, (None, 19, 512, 512)),)),
 }
 """ONNX signatures by kind: the insightface files' own tensor names, and those of ghostlive's GHOST exports."""
 
