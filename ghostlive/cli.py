@@ -24,13 +24,13 @@ from ghostlive.jobs import (
     run_video,
     target_kind,
 )
-from ghostlive.masking.options import add_mask_options, mask_options
 from ghostlive.media.image import check_output_path
 from ghostlive.media.paths import check_sinks
 from ghostlive.media.video_out import EncodeOptions
 from ghostlive.models.personal import swapper_choice
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.offline import Progress
+from ghostlive.stage_cli import add_stage_options, stage_settings
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import KEEP_REGIONS
@@ -139,7 +139,7 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         default=("mouth",),
         help=f"target regions to keep, comma-separated from {','.join(KEEP_REGIONS)} or 'none'",
     )
-    add_mask_options(p)
+    add_stage_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,7 +238,7 @@ def _settings(args: argparse.Namespace) -> SwapSettings:
         tracker=TrackerOptions(detect_every=args.detect_every, max_gap=args.max_gap, smoothing=not args.no_smoothing),
         encode=EncodeOptions(codec=args.codec, crf=args.crf, preset=args.preset),
         label=args.label,
-        masks=mask_options(args),
+        **stage_settings(args),
     )
 
 

@@ -47,6 +47,53 @@ MASK_MODELS: tuple[ModelSpec, ...] = (
         licence="the terms of the file you import (face-parsing.PyTorch: MIT)",
     ),
 )
+
+
+@dataclass(frozen=True)
+class Restoration:
+    """How a face restorer sees a face: an aligned ``size`` crop on ``template`` (ghostlive.ops.align),
+    channels in ``colour`` order, values scaled to ``value_range`` (its output uses the same); ``weight``:
+    the name of a fidelity input (CodeFormer's), fed as a float64 array of shape (1,)."""
+
+    filename: str
+    size: int
+    template: str
+    licence: str
+    description: str
+    colour: str = "rgb"
+    value_range: tuple[float, float] = (-1.0, 1.0)
+    weight: str = ""
+
+
+RESTORERS: dict[str, Restoration] = {
+    "gfpgan-1.4": Restoration(
+        "gfpgan_1.4.onnx", 512, "ffhq", "Apache-2.0 (TencentARC GFPGAN)", "GFPGAN v1.4 face restorer"
+    ),
+    "codeformer": Restoration(
+        "codeformer.onnx",
+        512,
+        "ffhq",
+        "S-Lab License 1.0: non-commercial use only (sczhou/CodeFormer)",
+        "CodeFormer face restorer (fidelity weight input)",
+        weight="weight",
+    ),
+    "gpen-bfr-256": Restoration(
+        "gpen_bfr_256.onnx", 256, "inswapper", "see yangxy/GPEN's licence", "GPEN-BFR 256 face restorer"
+    ),
+    "gpen-bfr-512": Restoration(
+        "gpen_bfr_512.onnx", 512, "ffhq", "see yangxy/GPEN's licence", "GPEN-BFR 512 face restorer"
+    ),
+    "restoreformer": Restoration(
+        "restoreformer_plus_plus.onnx",
+        512,
+        "ffhq",
+        "see wzhouxiff/RestoreFormerPlusPlus's licence",
+        "RestoreFormer++ face restorer",
+    ),
+}
+"""ONNX face restorers (as FaceFusion converts them): template ``ffhq`` is the FFHQ 512 template scaled to
+the crop; ``inswapper`` is the ArcFace template shifted for 128 px crops (GPEN-BFR 256 was aligned so)."""
+
 MODELS: tuple[ModelSpec, ...] = (
     *(
         ModelSpec(
@@ -123,6 +170,16 @@ MODELS: tuple[ModelSpec, ...] = (
         needs=("w600k", "det_10g"),
     ),
     *MASK_MODELS,
+    *(
+        ModelSpec(
+            name=name,
+            filename=r.filename,
+            kind="restorer_weighted" if r.weight else f"restorer_{r.size}",
+            description=f"{r.description}, {r.size} px (import your copy)",
+            licence=r.licence,
+        )
+        for name, r in RESTORERS.items()
+    ),
 )
 
 BY_NAME = {m.name: m for m in MODELS}
@@ -156,6 +213,14 @@ SIGNATURES: dict[str, Signature] = {
         (TensorSig("output", (None, 3, 256, 256)),),
     ),
     "ghost_arcface": ((TensorSig("input", (None, 3, 112, 112)),), (TensorSig("embedding", (None, 512)),)),
+    **{
+        f"restorer_{n}": ((TensorSig("input", (None, 3, n, n)),), (TensorSig(None, (None, 3, n, n)),))
+        for n in (256, 512)
+    },
+    "restorer_weighted": (
+        (TensorSig("input", (None, 3, 512, 512)), TensorSig("weight", (None,))),
+        (TensorSig(None, (None, 3, 512, 512)),),
+    ),
     "occluder": ((TensorSig(None, (None, 256, 256, 3)),), (TensorSig(None, (None, 256, 256, 1)),)),
     "face_parser": ((TensorSig(None, (None, 3, 512, 512)),), (TensorSig(None, (None, 19, 512, 512)),)),
 }
