@@ -192,7 +192,7 @@ def bench_generator(name: str, batches: list[int], runs: int, backend: str, tmp:
     from ghostlive.models.ghost import GhostGenerator
 
     spec = BY_NAME.get(name)
-    if spec is None or not spec.exports_to or not name.startswith("ghost-"):
+    if spec is None or not spec.exports_to or name not in ("ghost-1", "ghost-2", "ghost-3"):
         raise ConfigError(f"--generator takes ghost-1, ghost-2 or ghost-3, got {name!r}")
     store, origin = _swapper_store(name, tmp)
     path = store.path(spec.exports_to)

@@ -14,7 +14,7 @@ from ghostlive.errors import ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import RESTORERS
 from ghostlive.models.restorers import Restorer
-from ghostlive.ops.align import invert_affine, similarity_transform, template
+from ghostlive.ops.align import estimate_norm, invert_affine
 from ghostlive.ops.blend import Paste
 from ghostlive.ops.filters import gaussian_blur, warp_affine
 from ghostlive.swappers.base import Swapper
@@ -81,7 +81,7 @@ class EnhancedSwapper:
         if paste is None or self.blend <= 0:
             return paste
         spec = self.restorer.spec
-        to_crop = similarity_transform(target.keypoints5, template(spec.template, spec.size))
+        to_crop = estimate_norm(target.keypoints5, spec.size, spec.template)  # ghost: best of GHOST's 5 poses
         restored, weight = self.enhance_paste(frame, paste, to_crop)
         w = (self.blend * weight)[..., None]
         return Paste(paste.roi, paste.face * (1.0 - w) + restored * w, paste.mask)

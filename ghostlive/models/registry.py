@@ -83,6 +83,14 @@ RESTORERS: dict[str, Restoration] = {
     "gpen-bfr-512": Restoration(
         "gpen_bfr_512.onnx", 512, "ffhq", "see yangxy/GPEN's licence", "GPEN-BFR 512 face restorer"
     ),
+    "ghost-sr": Restoration(
+        "ghost-sr.onnx",
+        256,
+        "ghost",
+        "CC BY-NC-SA 4.0: non-commercial use only",
+        "GHOST's own enhancer (exported from 10_net_G.pth)",
+        value_range=(0.0, 1.0),
+    ),
     "restoreformer": Restoration(
         "restoreformer_plus_plus.onnx",
         512,
@@ -125,6 +133,15 @@ MODELS: tuple[ModelSpec, ...] = (
         description="AdaptiveWingLoss FAN, 98 WFLW points (GHOST's eye loss; training only)",
         licence="Apache-2.0 (AdaptiveWingLoss; distributed with the GHOST release)",
         url=f"{GHOST_RELEASES}/awl_detector/WFLW_4HG.pth",
+    ),
+    ModelSpec(
+        name="ghost-sr",
+        filename="10_net_G.pth",
+        kind="ghost_checkpoint",
+        description="GHOST face enhancer: LIP-SPADE generator, 256→256 (--enhancer ghost-sr)",
+        licence="CC BY-NC-SA 4.0 (NVIDIA SPADE code, GHOST super-res weights): non-commercial use only",
+        url=f"{GHOST_RELEASES}/super-res/10_net_G.pth",
+        exports_to="ghost-sr.onnx",
     ),
     ModelSpec(
         name="scrfd",
@@ -179,6 +196,7 @@ MODELS: tuple[ModelSpec, ...] = (
             licence=r.licence,
         )
         for name, r in RESTORERS.items()
+        if name != "ghost-sr"  # a GHOST checkpoint, listed above
     ),
 )
 
@@ -217,6 +235,7 @@ SIGNATURES: dict[str, Signature] = {
         f"restorer_{n}": ((TensorSig("input", (None, 3, n, n)),), (TensorSig(None, (None, 3, n, n)),))
         for n in (256, 512)
     },
+    "ghost_sr": ((TensorSig("input", (None, 3, 256, 256)),), (TensorSig("output", (None, 3, 256, 256)),)),
     "restorer_weighted": (
         (TensorSig("input", (None, 3, 512, 512)), TensorSig("weight", (None,))),
         (TensorSig(None, (None, 3, 512, 512)),),
@@ -227,6 +246,10 @@ SIGNATURES: dict[str, Signature] = {
 """ONNX signatures by kind: the insightface files' own tensor names, and those of ghostlive's GHOST exports."""
 
 
+EXPORT_KINDS = {"ghost-arcface": "ghost_arcface", "ghost-sr": "ghost_sr"}
+"""The signature kind of each GHOST export that is not a generator."""
+
+
 def expected_kind(filename: str) -> tuple[str, str] | None:
     """(model name, kind) that a model file name stands for: a registry file or a GHOST export; else None."""
     if filename in BY_FILENAME:
@@ -234,7 +257,7 @@ def expected_kind(filename: str) -> tuple[str, str] | None:
         return spec.name, spec.kind
     for m in MODELS:
         if m.exports_to and filename in (m.exports_to, m.exports_to.replace(".onnx", "-fp16.onnx")):
-            return m.name, "ghost_arcface" if m.name == "ghost-arcface" else "ghost_generator"
+            return m.name, EXPORT_KINDS.get(m.name, "ghost_generator")
     return None
 
 
