@@ -4,6 +4,8 @@ restored, and put back into the paste (blended by an amount) before the paste is
 from __future__ import annotations
 
 import argparse
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,8 @@ class EnhanceOptions:
     enhancer: str = ""
     blend: float = 0.8
     fidelity: float = 1.0
+    budget_ms: float = 0.0
+    """Live: restorer milliseconds allowed per face per frame (0: restore every frame)."""
 
 
 def add_enhance_options(p: argparse.ArgumentParser) -> None:
@@ -42,10 +46,18 @@ def add_enhance_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--enhance-fidelity", type=float_range(0.0, 1.0), default=1.0, help="CodeFormer: 0 = quality … 1 = identity"
     )
+    g.add_argument(
+        "--enhance-budget",
+        type=float_range(0.0),
+        default=0.0,
+        metavar="MS",
+        help="video/live: restorer ms allowed per face per frame; a slower restorer runs every k-th frame of each "
+        "face, its last result following the face in between (default 0: every frame)",
+    )
 
 
 def enhance_options(args: argparse.Namespace) -> EnhanceOptions:
-    return EnhanceOptions(args.enhancer or "", args.enhance_blend, args.enhance_fidelity)
+    return EnhanceOptions(args.enhancer or "", args.enhance_blend, args.enhance_fidelity, args.enhance_budget)
 
 
 def crop_weight(size: int, xp: Any = np) -> Array:
@@ -57,12 +69,22 @@ def crop_weight(size: int, xp: Any = np) -> Array:
 
 
 class EnhancedSwapper:
-    """``inner`` with every paste's face restored by ``restorer`` and mixed in by ``blend``."""
+    """``inner`` with every paste's face restored by ``restorer`` and mixed in by ``blend``.
 
-    def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8) -> None:
+    With a ``budget_ms`` (live use) and per-face ``state`` (a track's), a restorer slower than the budget runs
+    only every k-th frame of each face (k = its measured cost / the budget, rounded up); in between, the face's
+    last restored crop is warped onto its current position. ``spent_ms`` collects the time spent here per
+    stage, for the pipeline's stage table.
+    """
+
+    def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8, budget_ms: float = 0.0) -> None:
         self.inner = inner
         self.restorer = restorer
         self.blend = blend
+        self.budget_ms = budget_ms
+        self.cost_ms = 0.0
+        """Moving average of one restorer call (ms)."""
+        self.spent_ms: dict[str, float] = {}
 
     @property
     def name(self) -> str:
@@ -76,35 +98,63 @@ class EnhancedSwapper:
     def prepare_source(self, image: Frame, face: Face) -> Any:
         return self.inner.prepare_source(image, face)
 
+    @property
+    def cadence(self) -> int:
+        """Every how many frames of a face the restorer runs (1 without a budget or within it)."""
+        if self.budget_ms <= 0 or self.cost_ms <= 0:
+            return 1
+        return max(1, math.ceil(self.cost_ms / self.budget_ms))
+
     def render(self, frame: Array, target: Face, source: Any, state: dict[str, Any] | None = None) -> Paste | None:
         paste = self.inner.render(frame, target, source, state)
         if paste is None or self.blend <= 0:
             return paste
+        t0 = time.perf_counter()
         spec = self.restorer.spec
         to_crop = estimate_norm(target.keypoints5, spec.size, spec.template)  # ghost: best of GHOST's 5 poses
-        restored, weight = self.enhance_paste(frame, paste, to_crop)
-        w = (self.blend * weight)[..., None]
-        return Paste(paste.roi, paste.face * (1.0 - w) + restored * w, paste.mask)
+        roi_to_crop = to_crop.copy()
+        roi_to_crop[:, 2] += to_crop[:, :2] @ np.array(paste.roi[:2], np.float64)
+        restored = self._restored_crop(frame, paste, to_crop, roi_to_crop, state)
+        back = invert_affine(roi_to_crop)
+        x0, y0, x1, y1 = paste.roi
+        xp = array_module(paste.face)
+        face = warp_affine(restored, back, (x1 - x0, y1 - y0))
+        w = (self.blend * warp_affine(crop_weight(spec.size, xp), back, (x1 - x0, y1 - y0)))[..., None]
+        out = Paste(paste.roi, paste.face * (1.0 - w) + face * w, paste.mask)
+        self.spent_ms["enhance"] = self.spent_ms.get("enhance", 0.0) + (time.perf_counter() - t0) * 1000.0
+        return out
 
-    def enhance_paste(self, frame: Array, paste: Paste, to_crop: Affine) -> tuple[Array, Array]:
-        """The restored face over the paste's roi, and where it applies (0–1)."""
+    def _restored_crop(
+        self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine, state: dict[str, Any] | None
+    ) -> Array:
+        """The restorer's output for this face: fresh, or (on a budget, between runs) the face's last one."""
+        if state is not None and self.budget_ms > 0:
+            count = state.get("enhance_frames", 0)
+            state["enhance_frames"] = count + 1
+            if count % self.cadence and "enhanced" in state:
+                return state["enhanced"]
+        t0 = time.perf_counter()
+        restored = self.restorer(self.shown_crop(frame, paste, to_crop, roi_to_crop))
+        ms = (time.perf_counter() - t0) * 1000.0
+        self.cost_ms = ms if self.cost_ms <= 0 else 0.8 * self.cost_ms + 0.2 * ms
+        if state is not None:
+            state["enhanced"] = restored
+        return restored
+
+    def shown_crop(self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine) -> Array:
+        """The restorer's input: the face as the output will show it (the paste blended into the frame), cut
+        out on the restorer's template (uint8 BGR)."""
         xp = array_module(paste.face)
         size = self.restorer.size
         x0, y0, x1, y1 = paste.roi
         region = frame[y0:y1, x0:x1].astype(xp.float32)
         m = paste.mask[..., None]
-        shown = paste.face * m + region * (1.0 - m)  # the swap as the output shows it, with the frame around
-        roi_to_crop = to_crop.copy()
-        roi_to_crop[:, 2] += to_crop[:, :2] @ np.array([x0, y0], np.float64)
+        shown = paste.face * m + region * (1.0 - m)
         crop = warp_affine(frame, to_crop, (size, size), border="replicate").astype(xp.float32)
         inner = warp_affine(xp.ones(region.shape[:2], xp.float32), roi_to_crop, (size, size), border="constant")
-        crop = (
-            crop * (1.0 - inner[..., None]) + warp_affine(shown, roi_to_crop, (size, size))[..., :3] * inner[..., None]
-        )
-        restored = self.restorer(xp.clip(xp.rint(crop), 0, 255).astype(xp.uint8))
-        back = invert_affine(roi_to_crop)
-        roi_size = (x1 - x0, y1 - y0)
-        return warp_affine(restored, back, roi_size), warp_affine(crop_weight(size, xp), back, roi_size)
+        # the roi warped with a zero border comes already weighted by its coverage
+        crop = crop * (1.0 - inner[..., None]) + warp_affine(shown, roi_to_crop, (size, size), border="constant")
+        return xp.clip(xp.rint(crop), 0, 255).astype(xp.uint8)
 
 
 def build_restorer(options: EnhanceOptions, store: ModelStore | None = None, backend: str = "auto") -> Restorer | None:
@@ -124,6 +174,6 @@ def build_restorer(options: EnhanceOptions, store: ModelStore | None = None, bac
     return Restorer(open_model(store, spec.filename, backend), spec, options.fidelity)
 
 
-def with_enhancer(swapper: Swapper, restorer: Restorer | None, blend: float) -> Swapper:
+def with_enhancer(swapper: Swapper, restorer: Restorer | None, options: EnhanceOptions) -> Swapper:
     """``swapper`` with its faces restored (itself without a restorer)."""
-    return swapper if restorer is None else EnhancedSwapper(swapper, restorer, blend)
+    return swapper if restorer is None else EnhancedSwapper(swapper, restorer, options.blend, options.budget_ms)

@@ -87,7 +87,7 @@ def with_stages(swapper: Swapper, settings: SwapSettings) -> Swapper:
     restored face); missing models are errors naming the command that installs them."""
     restorer = build_restorer(settings.enhance, backend=settings.backend)
     masks = settings.masks
-    swapper = with_enhancer(swapper, restorer, settings.enhance.blend)
+    swapper = with_enhancer(swapper, restorer, settings.enhance)
     return with_masks(swapper, build_providers(masks, backend=settings.backend), masks.show)
 
 

@@ -110,3 +110,51 @@ def test_cli_enhancer_without_its_model(tmp_path: Path, capsys, monkeypatch) -> 
     args = ["swap", "--source", str(src), "--target", str(tgt), "-o", str(out), "-q", "--enhancer", "codeformer"]
     assert main(args) == 1
     assert "ghostlive models import codeformer.onnx" in capsys.readouterr().err and not out.exists()
+
+
+class Counting(Restorer):
+    """A restorer (on a stand-in graph) that counts its calls."""
+
+    calls = 0
+
+    def __call__(self, crop: np.ndarray) -> np.ndarray:
+        type(self).calls += 1
+        return super().__call__(crop)
+
+
+def test_budget_cadence_reuses_the_last_result_on_the_moving_face(swaps, astronaut) -> None:
+    face, plain, source = swaps
+    spec = RESTORERS["gpen-bfr-256"]
+    restorer = Counting(OrtRunner(restorer_graphs.restorer(spec.size, -EYE)), spec)
+    Counting.calls = 0
+    stage = EnhancedSwapper(plain, restorer, blend=1.0, budget_ms=1e-6)  # any real cost is over budget
+    state: dict = {}
+    stage.render(astronaut, face, source, state)
+    stage.cost_ms = 3.5e-6  # as if measured: 3.5 × the budget → every 4th frame
+    assert stage.cadence == 4
+    shifted = np.roll(astronaut, 3, axis=1)  # the face moved 3 px right
+    moved = type(face)(face.detection, face.landmarks + np.float32([3, 0]), face.depth, face.presence, None)
+    outs = [stage.render(shifted, moved, source, state) for _ in range(7)]
+    assert Counting.calls == 2  # the first frame, then of the next 7 only the 4th one (count 4)
+    reference = plain.render(shifted, moved, source)
+    for out in outs:  # every frame, fresh or re-warped, shows the inverted face where it now is
+        core = reference.mask > 0.99
+        assert np.abs(out.face - (255.0 - reference.face))[core].mean() < 8.0
+    # without a budget (photos, video files) the restorer runs on every frame
+    Counting.calls = 0
+    every = EnhancedSwapper(plain, restorer, blend=1.0)
+    for _ in range(3):
+        every.render(astronaut, face, source, state)
+    assert Counting.calls == 3
+
+
+def test_stage_times_are_split_out_of_the_swap(analyzer, astronaut, grace) -> None:
+    from ghostlive.masking.combine import with_masks
+    from ghostlive.masking.mesh import RegionMask
+
+    swapper = with_masks(EnhancedSwapper(ClassicSwapper(), make("gfpgan-1.4", EYE), 1.0), [RegionMask("mouth")])
+    pipe = FramePipeline(analyzer, swapper)
+    pipe.set_source(grace)
+    times = pipe.process(astronaut).times.ms
+    assert times["enhance"] > 0 and times["mask"] > 0 and times["swap"] >= 0
+    assert swapper.spent_ms == {} and swapper.inner.spent_ms == {}  # claimed by the pipeline, counters reset

@@ -3,6 +3,7 @@ the paste mask each face comes with, before it is blended into the frame."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ghostlive.ops.blend import Paste
@@ -22,6 +23,8 @@ class MaskedSwapper:
         self.inner = inner
         self.providers = list(providers)
         self.show = show
+        self.spent_ms: dict[str, float] = {}
+        """Time spent here per stage, for the pipeline's stage table."""
 
     @property
     def name(self) -> str:
@@ -40,10 +43,12 @@ class MaskedSwapper:
         paste = self.inner.render(frame, target, source, state)
         if paste is None:
             return None
+        t0 = time.perf_counter()
         xp = array_module(paste.mask)
         mask = paste.mask
         for provider in self.providers:
             mask = xp.minimum(mask, provider(frame, target, paste.roi).astype(xp.float32))
+        self.spent_ms["mask"] = self.spent_ms.get("mask", 0.0) + (time.perf_counter() - t0) * 1000.0
         if not self.show:
             return Paste(paste.roi, paste.face, mask)
         return Paste(paste.roi, show_mask(frame, paste, mask), xp.ones_like(mask))
@@ -57,6 +62,20 @@ def show_mask(frame: Array, paste: Paste, mask: Array) -> Array:
     m = mask[..., None]
     swapped = paste.face * m + region * (1.0 - m)
     return swapped * (1.0 - 0.5 * m) + xp.asarray(SHOW_COLOUR, xp.float32) * (0.5 * m)
+
+
+def claim_stage_times(swapper: Any, ms: dict[str, float], within: str = "swap") -> None:
+    """Move the time the stage wrappers around ``swapper`` spent (``spent_ms``) out of stage ``within`` of
+    ``ms`` into stages of their own (``mask``, ``enhance``), and reset their counters."""
+    node = swapper
+    while node is not None:
+        spent = vars(node).get("spent_ms") if hasattr(node, "__dict__") else None
+        for stage, value in (spent or {}).items():
+            ms[stage] = ms.get(stage, 0.0) + value
+            ms[within] = max(ms.get(within, 0.0) - value, 0.0)
+        if spent:
+            spent.clear()
+        node = vars(node).get("inner") if hasattr(node, "__dict__") else None
 
 
 def with_masks(swapper: Swapper, providers: list[Any], show: bool = False) -> Swapper:
