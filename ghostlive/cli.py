@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_swap_options(demo)
 
     bench = sub.add_parser("bench", help="measure per-stage speed on real photos")
+    add_stage_options(bench)
     bench.add_argument("--frames", type=int_range(1), default=50, help="timed frames per size (default 50)")
     bench.add_argument("--sizes", default="640x480,1280x720", help="comma-separated WxH frame sizes")
     bench.add_argument("--threads", type=int_range(0), default=0, help="ONNX Runtime threads (0 = all cores)")

@@ -198,3 +198,11 @@ def test_cli_mask_options(tmp_path: Path, capsys, monkeypatch) -> None:
     assert "ghostlive models import xseg_1.onnx" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*args, "--mask", "hands"])
+
+
+def test_bench_times_the_mask_stage(capsys) -> None:
+    assert main(["bench", "--frames", "1", "--sizes", "320x240", "--mask", "mouth,box"]) == 0
+    header, row = [line.split() for line in capsys.readouterr().out.splitlines()[1:3]]
+    assert "mask" in header
+    values = dict(zip(header[3:], row[3:], strict=False))
+    assert float(values["mask"]) > 0
