@@ -23,7 +23,7 @@ from ghostlive.media.image import read_image
 from ghostlive.models.registry import BY_NAME
 from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import STAGES, FrameDevice
-from ghostlive.swappers.base import Swapper
+from ghostlive.stage_cli import bench_stages, with_bench_stages
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
 from ghostlive.types import Frame
 from ghostlive.xp import device_memory_used_mb, portable
@@ -114,21 +114,6 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
                 _time_size(pipe, fit_frame(photo, size), size, args.frames, label, stages)
         if device.fell_back:
             print(f"{'':>22} the GPU path failed and the run moved to the CPU: {device.fell_back}")
-
-
-def bench_stages(args: argparse.Namespace) -> tuple[str, ...]:
-    """The stage columns ``--mask`` and ``--enhancer`` add to the table."""
-    return (("mask",) if getattr(args, "mask", ()) else ()) + (("enhance",) if getattr(args, "enhancer", "") else ())
-
-
-def with_bench_stages(swapper: Swapper, args: argparse.Namespace, backend: str) -> Swapper:
-    """``swapper`` with the masks and enhancer of ``args`` (installed models; a missing one is an error)."""
-    if not bench_stages(args):
-        return swapper
-    from ghostlive.jobs import SwapSettings, with_stages
-    from ghostlive.stage_cli import stage_settings
-
-    return with_stages(swapper, SwapSettings(backend=backend, **stage_settings(args)))
 
 
 def _time_size(
