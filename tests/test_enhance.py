@@ -4,6 +4,7 @@ range and colour order are proven exact; the stage puts the restored face back w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +134,7 @@ def test_budget_cadence_reuses_the_last_result_on_the_moving_face(swaps, astrona
     stage.cost_ms = 3.5e-6  # as if measured: 3.5 × the budget → every 4th frame
     assert stage.cadence == 4
     shifted = np.roll(astronaut, 3, axis=1)  # the face moved 3 px right
-    moved = type(face)(face.detection, face.landmarks + np.float32([3, 0]), face.depth, face.presence, None)
+    moved = replace(face, landmarks=face.landmarks + np.float32([3, 0]), kps5=None)
     outs = [stage.render(shifted, moved, source, state) for _ in range(7)]
     assert Counting.calls == 2  # the first frame, then of the next 7 only the 4th one (count 4)
     reference = plain.render(shifted, moved, source)
