@@ -34,8 +34,9 @@ class EnhanceOptions:
     enhancer: str = ""
     blend: float = 0.8
     fidelity: float = 1.0
-    budget_ms: float = 0.0
-    """Live: restorer milliseconds allowed per face per frame (0: restore every frame)."""
+    budget_ms: float | None = None
+    """Restorer milliseconds allowed per face per frame (0: every frame; None: every frame in files, half a
+    frame period live)."""
 
 
 def add_enhance_options(p: argparse.ArgumentParser) -> None:
@@ -49,10 +50,11 @@ def add_enhance_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--enhance-budget",
         type=float_range(0.0),
-        default=0.0,
+        default=None,
         metavar="MS",
-        help="video/live: restorer ms allowed per face per frame; a slower restorer runs every k-th frame of each "
-        "face, its last result following the face in between (default 0: every frame)",
+        help="restorer ms allowed per face per frame; a slower restorer runs every k-th frame of each face, its "
+        "last result following the face in between (0: every frame; default: every frame in files, half a "
+        "frame period live)",
     )
 
 
@@ -77,7 +79,7 @@ class EnhancedSwapper:
     stage, for the pipeline's stage table.
     """
 
-    def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8, budget_ms: float = 0.0) -> None:
+    def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8, budget_ms: float | None = None) -> None:
         self.inner = inner
         self.restorer = restorer
         self.blend = blend
@@ -101,7 +103,7 @@ class EnhancedSwapper:
     @property
     def cadence(self) -> int:
         """Every how many frames of a face the restorer runs (1 without a budget or within it)."""
-        if self.budget_ms <= 0 or self.cost_ms <= 0:
+        if not self.budget_ms or self.cost_ms <= 0:
             return 1
         return max(1, math.ceil(self.cost_ms / self.budget_ms))
 
@@ -128,7 +130,7 @@ class EnhancedSwapper:
         self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine, state: dict[str, Any] | None
     ) -> Array:
         """The restorer's output for this face: fresh, or (on a budget, between runs) the face's last one."""
-        if state is not None and self.budget_ms > 0:
+        if state is not None and self.budget_ms:
             count = state.get("enhance_frames", 0)
             state["enhance_frames"] = count + 1
             if count % self.cadence and "enhanced" in state:
@@ -155,6 +157,19 @@ class EnhancedSwapper:
         # the roi warped with a zero border comes already weighted by its coverage
         crop = crop * (1.0 - inner[..., None]) + warp_affine(shown, roi_to_crop, (size, size), border="constant")
         return xp.clip(xp.rint(crop), 0, 255).astype(xp.uint8)
+
+
+LIVE_SHARE = 0.5
+"""Live, without ``--enhance-budget``: the restorer may take this share of a frame period per face."""
+
+
+def set_live_budget(swapper: Any, fps: float) -> None:
+    """Give the enhancer around ``swapper`` (if any, and if no budget was set) the live default budget."""
+    node = swapper
+    while node is not None:
+        if isinstance(node, EnhancedSwapper) and node.budget_ms is None:
+            node.budget_ms = LIVE_SHARE * 1000.0 / max(fps, 1.0)
+        node = vars(node).get("inner") if hasattr(node, "__dict__") else None
 
 
 def build_restorer(options: EnhanceOptions, store: ModelStore | None = None, backend: str = "auto") -> Restorer | None:

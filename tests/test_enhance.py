@@ -159,3 +159,29 @@ def test_stage_times_are_split_out_of_the_swap(analyzer, astronaut, grace) -> No
     times = pipe.process(astronaut).times.ms
     assert times["enhance"] > 0 and times["mask"] > 0 and times["swap"] >= 0
     assert swapper.spent_ms == {} and swapper.inner.spent_ms == {}  # claimed by the pipeline, counters reset
+
+
+def test_live_default_budget_is_half_a_frame_period() -> None:
+    from ghostlive.enhance import set_live_budget
+    from ghostlive.masking.combine import MaskedSwapper
+
+    auto = EnhancedSwapper(ClassicSwapper(), make("gfpgan-1.4", EYE))
+    set_live_budget(MaskedSwapper(auto, []), 25.0)
+    assert auto.budget_ms == pytest.approx(20.0)
+    every = EnhancedSwapper(ClassicSwapper(), make("gfpgan-1.4", EYE), budget_ms=0.0)  # --enhance-budget 0
+    set_live_budget(every, 25.0)
+    every.cost_ms = 500.0
+    assert every.budget_ms == 0.0 and every.cadence == 1
+
+
+def test_live_status_shows_the_enhancer_cost(tmp_path: Path, capsys, monkeypatch) -> None:
+    from tests.media_tools import CLIP
+
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
+    model = tmp_path / "gfpgan_1.4.onnx"
+    model.write_bytes(restorer_graphs.restorer(512, EYE))  # stand-in graph with the real signature
+    assert main(["models", "import", str(model)]) == 0
+    args = ["live", "--source", str(sample("grace_hopper.jpg")), "--camera", str(CLIP), "--duration", "3"]
+    assert main([*args, "--enhancer", "gfpgan-1.4", "--mask", "mouth"]) == 0
+    err = capsys.readouterr().err
+    assert " | enhance " in err and " | mask " in err, err[-500:]
