@@ -16,6 +16,7 @@ import torch
 from ghostlive.export.aei_net import AEINet
 from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
 from ghostlive.export.iresnet import IResNet, iresnet100
+from ghostlive.export.lip_spade import LIPSPADEGenerator, freeze
 from torch import nn
 
 from ghostlive import __version__
@@ -35,6 +36,10 @@ GENERATOR_PREPROCESSING = {
 ARCFACE_PREPROCESSING = {
     "input": "aligned 224 crop, RGB, (x/255-0.5)/0.5, bilinear ×0.5 (align_corners) to 112, N×3×112×112",
     "output": "raw 512-d embedding (GHOST feeds it to the generator without normalising)",
+}
+SR_PREPROCESSING = {
+    "input": "swapped 256 crop (GHOST template), RGB, x/255, N×3×256×256; normalised with batch statistics",
+    "output": "tanh; image = clip(y, 0, 1)*255, RGB",
 }
 
 
@@ -129,13 +134,31 @@ def export_arcface(
     return _export(model, example, (["input"], ["embedding"]), Path(path), precision, meta)
 
 
+def export_sr(
+    model: LIPSPADEGenerator, path: str | Path, *, precision: Precision = "fp32", source_sha256: str = ""
+) -> Path:
+    """Write GHOST's enhancer as ONNX (spectral norms fixed by :func:`freeze` first): ``input`` → ``output``."""
+    meta = {
+        "ghostlive.model": "ghost-sr",
+        "ghostlive.kind": "ghost_sr",
+        "ghostlive.source_sha256": source_sha256,
+        "ghostlive.preprocessing": json.dumps(SR_PREPROCESSING),
+    }
+    example = (torch.rand(1, 3, 256, 256),)
+    return _export(freeze(model), example, (["input"], ["output"]), Path(path), precision, meta)
+
+
 def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
-    """Which network a checkpoint holds, judged by its keys: ('ghost-N', AEINet(N)) or ('arcface', IResNet)."""
-    keys = read_state_dict(path).keys()
+    """Which network a checkpoint holds, judged by its keys: ('ghost-N', AEINet(N)), ('ghost-sr',
+    LIPSPADEGenerator) or ('arcface', IResNet)."""
+    state = read_state_dict(path)
+    keys = state.keys()
     if any(k.startswith("generator.AADBlk1.add_blocks.") for k in keys):
         n = len({k.split(".")[3] for k in keys if k.startswith("generator.AADBlk1.add_blocks.")}) // 2
         if n in (1, 2, 3):
             return f"ghost-{n}", AEINet(n)
+    if "lip_encoder.model.0.weight" in keys:
+        return "ghost-sr", LIPSPADEGenerator(int(state["lip_encoder.model.0.weight"].shape[0]))
     if "fc.weight" in keys and any(k.startswith("layer4.") for k in keys):
         return "arcface", iresnet100()
     raise ModelError("not a GHOST generator or ArcFace iresnet100 checkpoint (unknown keys)", path)
@@ -143,9 +166,12 @@ def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
 
 def expected_network(name: str, state: dict[str, torch.Tensor]) -> list[str]:
     """Mismatches (missing, unexpected, wrong-shaped keys) between ``state`` and the network ``name``
-    ('ghost-1/2/3' or 'ghost-arcface'); empty when it fits. Built on the meta device: no memory, no weights."""
+    ('ghost-1/2/3', 'ghost-arcface' or 'ghost-sr'); empty when it fits. Built on the meta device: no memory."""
     with torch.device("meta"):
-        model = iresnet100() if name == "ghost-arcface" else AEINet(int(name.rsplit("-", 1)[1]))
+        if name == "ghost-sr":
+            model: nn.Module = LIPSPADEGenerator()
+        else:
+            model = iresnet100() if name == "ghost-arcface" else AEINet(int(name.rsplit("-", 1)[1]))
     return mismatch_report(model, state)
 
 
@@ -154,6 +180,8 @@ def export_checkpoint(checkpoint: str | Path, output: str | Path, precision: Pre
     name, model = model_for_checkpoint(checkpoint)
     load_into(model, checkpoint)
     digest = sha256_file(checkpoint)
+    if isinstance(model, LIPSPADEGenerator):
+        return export_sr(model, output, precision=precision, source_sha256=digest)
     if isinstance(model, AEINet):
         return export_generator(model, output, precision=precision, name=name, source_sha256=digest)
     return export_arcface(model, output, precision=precision, name=name, source_sha256=digest)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from ghostlive.media.image import read_image
 from ghostlive.models.registry import BY_NAME
 from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import STAGES, FrameDevice
+from ghostlive.stage_cli import bench_stages, with_bench_stages
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
 from ghostlive.types import Frame
 from ghostlive.xp import device_memory_used_mb, portable
@@ -95,7 +96,8 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
         f"{platform.processor() or platform.machine()}, small-face tiles {'on' if args.tiles else 'off'}, "
         f"{args.frames} frames per size (median ms)"
     )
-    header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in STAGES)
+    stages = (*STAGES, *bench_stages(args))
+    header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in stages)
     print(header + f" {'total':>8} {'fps':>7} {'GPU MB':>7}")
     for backend in _backends(args.backend):
         try:
@@ -104,18 +106,21 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
             _unavailable(backend, exc)
             continue
         label = _backend_label(swapper, backend)
+        swapper = with_bench_stages(swapper, args, backend)
         with portable() if portable_run else contextlib.nullcontext():
             pipe = FramePipeline(analyzer, swapper, device=device)
             pipe.set_source(source)
             for size in sizes:
-                _time_size(pipe, fit_frame(photo, size), size, args.frames, label)
+                _time_size(pipe, fit_frame(photo, size), size, args.frames, label, stages)
         if device.fell_back:
             print(f"{'':>22} the GPU path failed and the run moved to the CPU: {device.fell_back}")
 
 
-def _time_size(pipe: FramePipeline, frame: Frame, size: tuple[int, int], frames: int, label: str) -> None:
+def _time_size(
+    pipe: FramePipeline, frame: Frame, size: tuple[int, int], frames: int, label: str, stages: tuple[str, ...] = STAGES
+) -> None:
     pipe.process(frame)  # warm-up (engine/kernel caches, first allocations)
-    per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
+    per_stage: dict[str, list[float]] = {s: [] for s in stages}
     totals = []
     faces = 0
     for _ in range(frames):
@@ -123,10 +128,10 @@ def _time_size(pipe: FramePipeline, frame: Frame, size: tuple[int, int], frames:
         result = pipe.process(frame)
         totals.append((time.perf_counter() - t0) * 1000.0)
         faces = len(result.swapped)
-        for s in STAGES:
-            per_stage[s].append(result.times.ms[s])
+        for s in stages:
+            per_stage[s].append(result.times.ms.get(s, 0.0))
     med = statistics.median(totals)
-    cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in STAGES)
+    cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in stages)
     print(f"{label:>22} {size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f} {_gpu_mb()}")
 
 
@@ -192,7 +197,7 @@ def bench_generator(name: str, batches: list[int], runs: int, backend: str, tmp:
     from ghostlive.models.ghost import GhostGenerator
 
     spec = BY_NAME.get(name)
-    if spec is None or not spec.exports_to or not name.startswith("ghost-"):
+    if spec is None or not spec.exports_to or name not in ("ghost-1", "ghost-2", "ghost-3"):
         raise ConfigError(f"--generator takes ghost-1, ghost-2 or ghost-3, got {name!r}")
     store, origin = _swapper_store(name, tmp)
     path = store.path(spec.exports_to)

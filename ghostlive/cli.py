@@ -30,6 +30,7 @@ from ghostlive.media.video_out import EncodeOptions
 from ghostlive.models.personal import swapper_choice
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.offline import Progress
+from ghostlive.stage_cli import add_stage_options, stage_settings
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import KEEP_REGIONS
@@ -138,6 +139,7 @@ def _add_swap_options(p: argparse.ArgumentParser) -> None:
         default=("mouth",),
         help=f"target regions to keep, comma-separated from {','.join(KEEP_REGIONS)} or 'none'",
     )
+    add_stage_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_swap_options(demo)
 
     bench = sub.add_parser("bench", help="measure per-stage speed on real photos")
+    add_stage_options(bench)
     bench.add_argument("--frames", type=int_range(1), default=50, help="timed frames per size (default 50)")
     bench.add_argument("--sizes", default="640x480,1280x720", help="comma-separated WxH frame sizes")
     bench.add_argument("--threads", type=int_range(0), default=0, help="ONNX Runtime threads (0 = all cores)")
@@ -236,6 +239,7 @@ def _settings(args: argparse.Namespace) -> SwapSettings:
         tracker=TrackerOptions(detect_every=args.detect_every, max_gap=args.max_gap, smoothing=not args.no_smoothing),
         encode=EncodeOptions(codec=args.codec, crf=args.crf, preset=args.preset),
         label=args.label,
+        **stage_settings(args),
     )
 
 

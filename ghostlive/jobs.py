@@ -9,9 +9,12 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ghostlive.enhance import EnhanceOptions, build_restorer, with_enhancer
 from ghostlive.errors import ConfigError, InvalidInputError, NoFaceError, OutputError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
 from ghostlive.hub import ModelStore
+from ghostlive.masking.combine import with_masks
+from ghostlive.masking.options import MaskOptions, build_providers
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
 from ghostlive.media.paths import check_sinks, same_file
 from ghostlive.media.video import VIDEO_SUFFIXES
@@ -58,6 +61,8 @@ class SwapSettings:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     label: str = ""
+    masks: MaskOptions = field(default_factory=MaskOptions)
+    enhance: EnhanceOptions = field(default_factory=EnhanceOptions)
 
 
 def make_analyzer(settings: SwapSettings, store: ModelStore | None = None) -> FaceAnalyzer:
@@ -75,6 +80,15 @@ def make_analyzer(settings: SwapSettings, store: ModelStore | None = None) -> Fa
             raise ConfigError("--detector scrfd needs an installed SCRFD model; run: ghostlive models download scrfd")
     kind = "scrfd" if scrfd is not None else ("full" if detector == "auto" else detector)
     return FaceAnalyzer(kind, tile_levels=settings.tiles, min_face=settings.min_face, scrfd=scrfd)  # type: ignore[arg-type]
+
+
+def with_stages(swapper: Swapper, settings: SwapSettings) -> Swapper:
+    """``swapper`` with the enhancer and extra masks that ``settings`` ask for (the masks apply over the
+    restored face); missing models are errors naming the command that installs them."""
+    restorer = build_restorer(settings.enhance, backend=settings.backend)
+    masks = settings.masks
+    swapper = with_enhancer(swapper, restorer, settings.enhance)
+    return with_masks(swapper, build_providers(masks, backend=settings.backend), masks.show)
 
 
 def target_kind(path: str | Path) -> str:
@@ -108,7 +122,9 @@ class Job:
         mode = "reference" if any(p.reference for p in pairs) else settings.faces
         if mode == "reference" and not all(p.reference for p in pairs):
             raise ConfigError("with reference matching every source needs a reference photo (--pair FACE=REF)")
-        self.swapper = swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend)
+        self.swapper = with_stages(
+            swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend), settings
+        )
         self.analyzer = make_analyzer(settings)
         # neural swappers choose faces with their own ArcFace (GHOST's rule); the built-in descriptor otherwise
         self.embedder: Embedder = getattr(self.swapper, "embedder", None) or LbpEmbedder()

@@ -7,6 +7,7 @@ import sys
 import time
 
 from ghostlive.cli_args import address, float_range
+from ghostlive.enhance import set_live_budget
 from ghostlive.errors import ConfigError
 from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
@@ -64,6 +65,7 @@ def run_live(args: argparse.Namespace, job_factory) -> int:
     probe.close()
     if first is None:
         raise ConfigError(f"{args.camera}: the camera gave no frame")
+    set_live_budget(job.swapper, fps or 30.0)
     sinks: list[Sink] = []
     try:
         if args.virtual_camera:

@@ -174,3 +174,20 @@ def test_recording_over_the_camera_file_is_refused(window: MainWindow, tmp_path:
     window.stop_live()
     assert camera.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mp4") == ["ghostlive-rec.mp4"]
+
+
+def test_masks_and_enhancer_apply_live(window: MainWindow, qtbot) -> None:
+    from ghostlive.masking.combine import MaskedSwapper
+
+    window.add_source_photos([GRACE])
+    window.camera.setCurrentText(str(CLIP))
+    assert window.start_live()
+    qtbot.waitUntil(lambda: window.bridge.frames_swapped > 5, timeout=30_000)
+    window.stages.masks["mouth"].setChecked(True)  # while frames flow
+    qtbot.waitUntil(lambda: isinstance(window.pipeline.swapper.swapper, MaskedSwapper), timeout=20_000)
+    seen = window.bridge.frames_seen
+    qtbot.waitUntil(lambda: window.bridge.frames_seen > seen + 5, timeout=20_000)
+    assert window.error_banner.isHidden()
+    window.stages.enhancer.setCurrentText("gfpgan-1.4")  # not installed: said in the window, the feed goes on
+    assert "ghostlive models import gfpgan_1.4.onnx" in window.error_banner.text()
+    assert isinstance(window.pipeline.swapper.swapper, MaskedSwapper)

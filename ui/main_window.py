@@ -13,6 +13,7 @@ from ghostlive.engines.registry import BACKENDS
 from ghostlive.ui.convert import to_pixmap
 from ghostlive.ui.panels import LiveOutputs, scrolling, start_task
 from ghostlive.ui.personalise import PersonaliseTab
+from ghostlive.ui.stages import StagesBox, innermost
 from ghostlive.ui.workers import LiveBridge, Task
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
@@ -191,9 +192,8 @@ class MainWindow(QMainWindow):
         self.color.addItems(list(COLOR_MODES))
         self.smoothing = _slider(0, 50, 10)
         self.keep = {k: QCheckBox(k) for k in ("mouth", "eyes", "brows")}
-        self.enhancer = QCheckBox("Face enhancer")
-        self.enhancer.setEnabled(False)
-        self.enhancer.setToolTip("No face enhancer model is available in ghostlive yet.")
+        self.stages = StagesBox(self.store)
+        self.stages.changed.connect(self._settings_changed)
         for w in (self.blend, self.feather, self.smoothing):
             w.valueChanged.connect(self._settings_changed)
         self.color.currentTextChanged.connect(self._settings_changed)
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
         form.addRow("Colour", self.color)
         form.addRow("Smoothing", self.smoothing)
         form.addRow("Keep", keep_row)
-        form.addRow(self.enhancer)
+        form.addRow(self.stages)
         return box
 
     def _live_tab(self) -> QWidget:
@@ -365,6 +365,7 @@ class MainWindow(QMainWindow):
             faces=mode,  # type: ignore[arg-type]
             similarity=c.similarity,
             tracker=tracker,
+            **self.stages.settings(),
         )
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
@@ -615,10 +616,14 @@ class MainWindow(QMainWindow):
         if self.pipeline is None:
             return
         s = self.swap_settings()
+        staged = self.stages.restage(self.pipeline.swapper.swapper, s, self.show_error)
 
         def apply(stream: Any) -> None:
-            if hasattr(stream.swapper, "options"):
-                stream.swapper.options = s.classic
+            base = innermost(stream.swapper)
+            if hasattr(base, "options"):
+                base.options = s.classic
+            if staged is not None:
+                stream.swapper = staged
             stream.tracker.options = s.tracker
             stream.selection = replace(stream.selection, threshold=s.similarity)
 

@@ -45,7 +45,7 @@ class Topology:
     oval: np.ndarray
     """Face outline, as an ordered loop of vertex indices."""
     regions: dict[str, np.ndarray]
-    """Ordered loops for inner mouth, each eye and each brow."""
+    """Ordered loops for inner mouth, outer lips, each eye and each brow."""
     mirror: np.ndarray
     """468 vertex indices: each vertex's left-right partner (itself on the midline)."""
     skin: np.ndarray
@@ -80,6 +80,12 @@ def _inner_lip_loop(lips: list[list[int]]) -> np.ndarray:
     return _loop([e for e in lips if e[0] in inner and e[1] in inner])
 
 
+def _outer_lip_loop(lips: list[list[int]]) -> np.ndarray:
+    """The outer lip contour: the lip loop that shares no vertex with the inner one."""
+    inner = set(_inner_lip_loop(lips).tolist())
+    return _loop([e for e in lips if e[0] not in inner and e[1] not in inner])
+
+
 @lru_cache(maxsize=1)
 def topology() -> Topology:
     """The mesh topology shipped with the built-in models."""
@@ -92,6 +98,7 @@ def topology() -> Topology:
     tris = sorted({tuple(sorted((a, b, c))) for a, b in edges for c in adj[a] & adj[b]})
     regions = {
         "mouth": _inner_lip_loop(data["FACEMESH_LIPS"]),
+        "lips": _outer_lip_loop(data["FACEMESH_LIPS"]),
         "right_eye": _loop(data["FACEMESH_RIGHT_EYE"]),
         "left_eye": _loop(data["FACEMESH_LEFT_EYE"]),
         "right_brow": np.array(sorted({v for e in data["FACEMESH_RIGHT_EYEBROW"] for v in e}), np.int32),

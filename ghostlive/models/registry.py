@@ -31,6 +31,77 @@ class ModelSpec:
     """For ``.pth`` checkpoints: the ONNX file ``ghostlive export`` makes from it."""
 
 
+MASK_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="occluder",
+        filename="xseg_1.onnx",
+        kind="occluder",
+        description="XSeg-style face occluder, 256 px (import your copy, e.g. FaceFusion's xseg_1.onnx)",
+        licence="the terms of the file you import (XSeg: DeepFaceLab, GPL-3.0)",
+    ),
+    ModelSpec(
+        name="parser",
+        filename="bisenet_resnet_34.onnx",
+        kind="face_parser",
+        description="BiSeNet face parser, 512 px, 19 CelebAMask-HQ classes (import your copy, e.g. FaceFusion's)",
+        licence="the terms of the file you import (face-parsing.PyTorch: MIT)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Restoration:
+    """How a face restorer sees a face: an aligned ``size`` crop on ``template`` (ghostlive.ops.align),
+    channels in ``colour`` order, values scaled to ``value_range`` (its output uses the same); ``weight``:
+    the name of a fidelity input (CodeFormer's), fed as a float64 array of shape (1,)."""
+
+    filename: str
+    size: int
+    template: str
+    licence: str
+    description: str
+    colour: str = "rgb"
+    value_range: tuple[float, float] = (-1.0, 1.0)
+    weight: str = ""
+
+
+RESTORERS: dict[str, Restoration] = {
+    "gfpgan-1.4": Restoration(
+        "gfpgan_1.4.onnx", 512, "ffhq", "Apache-2.0 (TencentARC GFPGAN)", "GFPGAN v1.4 face restorer"
+    ),
+    "codeformer": Restoration(
+        "codeformer.onnx",
+        512,
+        "ffhq",
+        "S-Lab License 1.0: non-commercial use only (sczhou/CodeFormer)",
+        "CodeFormer face restorer (fidelity weight input)",
+        weight="weight",
+    ),
+    "gpen-bfr-256": Restoration(
+        "gpen_bfr_256.onnx", 256, "inswapper", "see yangxy/GPEN's licence", "GPEN-BFR 256 face restorer"
+    ),
+    "gpen-bfr-512": Restoration(
+        "gpen_bfr_512.onnx", 512, "ffhq", "see yangxy/GPEN's licence", "GPEN-BFR 512 face restorer"
+    ),
+    "ghost-sr": Restoration(
+        "ghost-sr.onnx",
+        256,
+        "ghost",
+        "CC BY-NC-SA 4.0: non-commercial use only",
+        "GHOST's own enhancer (exported from 10_net_G.pth)",
+        value_range=(0.0, 1.0),
+    ),
+    "restoreformer": Restoration(
+        "restoreformer_plus_plus.onnx",
+        512,
+        "ffhq",
+        "see wzhouxiff/RestoreFormerPlusPlus's licence",
+        "RestoreFormer++ face restorer",
+    ),
+}
+"""ONNX face restorers (as FaceFusion converts them): template ``ffhq`` is the FFHQ 512 template scaled to
+the crop; ``inswapper`` is the ArcFace template shifted for 128 px crops (GPEN-BFR 256 was aligned so)."""
+
 MODELS: tuple[ModelSpec, ...] = (
     *(
         ModelSpec(
@@ -62,6 +133,15 @@ MODELS: tuple[ModelSpec, ...] = (
         description="AdaptiveWingLoss FAN, 98 WFLW points (GHOST's eye loss; training only)",
         licence="Apache-2.0 (AdaptiveWingLoss; distributed with the GHOST release)",
         url=f"{GHOST_RELEASES}/awl_detector/WFLW_4HG.pth",
+    ),
+    ModelSpec(
+        name="ghost-sr",
+        filename="10_net_G.pth",
+        kind="ghost_checkpoint",
+        description="GHOST face enhancer: LIP-SPADE generator, 256→256 (--enhancer ghost-sr)",
+        licence="CC BY-NC-SA 4.0 (NVIDIA SPADE code, GHOST super-res weights): non-commercial use only",
+        url=f"{GHOST_RELEASES}/super-res/10_net_G.pth",
+        exports_to="ghost-sr.onnx",
     ),
     ModelSpec(
         name="scrfd",
@@ -106,6 +186,18 @@ MODELS: tuple[ModelSpec, ...] = (
         licence=INSIGHTFACE_TERMS,
         needs=("w600k", "det_10g"),
     ),
+    *MASK_MODELS,
+    *(
+        ModelSpec(
+            name=name,
+            filename=r.filename,
+            kind="restorer_weighted" if r.weight else f"restorer_{r.size}",
+            description=f"{r.description}, {r.size} px (import your copy)",
+            licence=r.licence,
+        )
+        for name, r in RESTORERS.items()
+        if name != "ghost-sr"  # a GHOST checkpoint, listed above
+    ),
 )
 
 BY_NAME = {m.name: m for m in MODELS}
@@ -139,8 +231,23 @@ SIGNATURES: dict[str, Signature] = {
         (TensorSig("output", (None, 3, 256, 256)),),
     ),
     "ghost_arcface": ((TensorSig("input", (None, 3, 112, 112)),), (TensorSig("embedding", (None, 512)),)),
+    **{
+        f"restorer_{n}": ((TensorSig("input", (None, 3, n, n)),), (TensorSig(None, (None, 3, n, n)),))
+        for n in (256, 512)
+    },
+    "ghost_sr": ((TensorSig("input", (None, 3, 256, 256)),), (TensorSig("output", (None, 3, 256, 256)),)),
+    "restorer_weighted": (
+        (TensorSig("input", (None, 3, 512, 512)), TensorSig("weight", (None,))),
+        (TensorSig(None, (None, 3, 512, 512)),),
+    ),
+    "occluder": ((TensorSig(None, (None, 256, 256, 3)),), (TensorSig(None, (None, 256, 256, 1)),)),
+    "face_parser": ((TensorSig(None, (None, 3, 512, 512)),), (TensorSig(None, (None, 19, 512, 512)),)),
 }
 """ONNX signatures by kind: the insightface files' own tensor names, and those of ghostlive's GHOST exports."""
+
+
+EXPORT_KINDS = {"ghost-arcface": "ghost_arcface", "ghost-sr": "ghost_sr"}
+"""The signature kind of each GHOST export that is not a generator."""
 
 
 def expected_kind(filename: str) -> tuple[str, str] | None:
@@ -150,7 +257,7 @@ def expected_kind(filename: str) -> tuple[str, str] | None:
         return spec.name, spec.kind
     for m in MODELS:
         if m.exports_to and filename in (m.exports_to, m.exports_to.replace(".onnx", "-fp16.onnx")):
-            return m.name, "ghost_arcface" if m.name == "ghost-arcface" else "ghost_generator"
+            return m.name, EXPORT_KINDS.get(m.name, "ghost_generator")
     return None
 
 

@@ -19,6 +19,18 @@ GHOST_FRONTAL_112 = np.array(
 )
 """GHOST's frontal template at 112 px (doubled for its 224 crops)."""
 
+FFHQ_512 = np.array(
+    [
+        [0.37691676, 0.46864664],
+        [0.62285697, 0.46912813],
+        [0.50123859, 0.61331904],
+        [0.39308822, 0.72541100],
+        [0.61150205, 0.72490465],
+    ],
+    np.float64,
+)
+"""The FFHQ whole-face template, as a fraction of the crop (face restorers, parsers and occluders)."""
+
 # GHOST's five pose templates at 112 px (insightface 0.2.1 face_align, which GHOST pins): left profile, left,
 # frontal, right, right profile. insightface keeps them in float32; so does estimate_norm below.
 GHOST_TEMPLATES_112 = np.array(
@@ -35,7 +47,10 @@ GHOST_TEMPLATES_112 = np.array(
 
 def template(kind: str, size: int) -> Points:
     """A five-point template scaled to a ``size`` crop: ``arcface`` (112 base), ``ghost`` (frontal, 112 base),
-    or ``inswapper`` (the ArcFace 112 template shifted 8 px right at 128, scaled by size/128)."""
+    ``inswapper`` (the ArcFace 112 template shifted 8 px right at 128, scaled by size/128), or ``ffhq``
+    (:data:`FFHQ_512`, scaled to ``size``)."""
+    if kind == "ffhq":
+        return (FFHQ_512 * size).astype(np.float32)
     if kind == "arcface":
         return (ARCFACE_112 * size / 112.0).astype(np.float32)
     if kind == "ghost":
@@ -43,7 +58,7 @@ def template(kind: str, size: int) -> Points:
     if kind == "inswapper":
         ratio = size / 128.0  # insightface: the 112 template, unscaled at 128, shifted 8 px right
         return ((ARCFACE_112 + np.array([8.0, 0.0])) * ratio).astype(np.float32)
-    raise ValueError(f"unknown template {kind!r}; expected arcface, ghost or inswapper")
+    raise ValueError(f"unknown template {kind!r}; expected arcface, ghost, inswapper or ffhq")
 
 
 def similarity_transform(src: Points, dst: Points) -> Affine:

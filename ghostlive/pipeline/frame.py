@@ -12,6 +12,7 @@ import numpy as np
 
 from ghostlive.errors import GhostliveError, NoFaceError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection, select_faces
+from ghostlive.masking.combine import claim_stage_times
 from ghostlive.ops.blend import composite
 from ghostlive.swappers.base import Swapper
 from ghostlive.types import Array, Face, Frame
@@ -158,6 +159,7 @@ class FramePipeline:
         clock.lap("select")
         pastes = [self.swapper.render(frame, f, self.source) for f in chosen.faces]
         clock.lap("swap")
+        claim_stage_times(self.swapper, times.ms)
         out = composite(frame, pastes)
         clock.lap("blend")
         return FrameResult(out, faces, chosen.faces, times, chosen.best_similarity)

@@ -94,6 +94,7 @@ class LiveStats:
             f"{self.fps:5.1f} fps | latency p50 {self.latency_p50:5.0f} ms p95 {self.latency_p95:5.0f} ms | "
             f"dropped {self.dropped} ({100 * self.drop_rate:.1f}%) | faces {self.faces} | {self.swapper} "
             f"on {self.device}"
+            + "".join(f" | {k} {self.stages[k]:.0f} ms" for k in ("enhance", "mask") if k in self.stages)
         )
 
 

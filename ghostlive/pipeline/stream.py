@@ -10,6 +10,7 @@ import numpy as np
 
 from ghostlive.errors import ConfigError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
+from ghostlive.masking.combine import claim_stage_times
 from ghostlive.ops.blend import composite
 from ghostlive.pipeline.frame import Clock, FrameDevice, FrameResult, StageTimes
 from ghostlive.swappers.base import Swapper
@@ -116,6 +117,7 @@ class StreamSwapper:
         clock.lap("select")
         items = [self.swapper.render(frame, tr.face, pair.source, tr.state) for tr, pair in chosen]
         clock.lap("swap")
+        claim_stage_times(self.swapper, times.ms)
         out = composite(frame, items)
         clock.lap("blend")
         faces = [tr.face for tr in tracks]

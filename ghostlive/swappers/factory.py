@@ -71,6 +71,11 @@ def _runner(path: str, backend: str, torch_factory: Callable[[str], Runner] | No
     return open_runner(path, prefer=BACKENDS if backend == "auto" else [backend], torch_factory=torch_factory)
 
 
+def open_model(store: ModelStore, filename: str, backend: str = "auto") -> Runner:
+    """A runner for the installed ONNX model ``filename`` on ``backend`` (auto: the fastest available)."""
+    return _runner(str(store.path(filename)), backend)
+
+
 def ghost_torch_factory(store: ModelStore, name: str) -> Callable[[str], Runner] | None:
     """A factory of torch runners from the installed checkpoint (the torch backend), when torch is present."""
     spec = BY_NAME[name]

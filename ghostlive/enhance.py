@@ -1,0 +1,194 @@
+"""The enhancer stage: each swapped face, as the output will show it, is cut out on its restorer's template,
+restored, and put back into the paste (blended by an amount) before the paste is blended into the frame."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ghostlive.cli_args import float_range
+from ghostlive.errors import ModelError
+from ghostlive.hub import ModelStore
+from ghostlive.models.registry import RESTORERS
+from ghostlive.models.restorers import Restorer
+from ghostlive.ops.align import estimate_norm, invert_affine
+from ghostlive.ops.blend import Paste
+from ghostlive.ops.filters import gaussian_blur, warp_affine
+from ghostlive.swappers.base import Swapper
+from ghostlive.types import Affine, Array, Face, Frame
+from ghostlive.xp import array_module
+
+EDGE = 0.075
+"""The restored crop fades out over this fraction of its size at each side (zero at the border)."""
+
+
+@dataclass(frozen=True)
+class EnhanceOptions:
+    """Which restorer (empty: none), how much of its result to use, and CodeFormer's fidelity weight."""
+
+    enhancer: str = ""
+    blend: float = 0.8
+    fidelity: float = 1.0
+    budget_ms: float | None = None
+    """Restorer milliseconds allowed per face per frame (0: every frame; None: every frame in files, half a
+    frame period live)."""
+
+
+def add_enhance_options(p: argparse.ArgumentParser) -> None:
+    """The enhancer options of ``swap`` and ``live``."""
+    g = p.add_argument_group("face enhancer")
+    g.add_argument("--enhancer", choices=tuple(RESTORERS), default="", help="restore each swapped face with it")
+    g.add_argument("--enhance-blend", type=float_range(0.0, 1.0), default=0.8, help="0 = swap only … 1 = restorer")
+    g.add_argument(
+        "--enhance-fidelity", type=float_range(0.0, 1.0), default=1.0, help="CodeFormer: 0 = quality … 1 = identity"
+    )
+    g.add_argument(
+        "--enhance-budget",
+        type=float_range(0.0),
+        default=None,
+        metavar="MS",
+        help="restorer ms allowed per face per frame; a slower restorer runs every k-th frame of each face, its "
+        "last result following the face in between (0: every frame; default: every frame in files, half a "
+        "frame period live)",
+    )
+
+
+def enhance_options(args: argparse.Namespace) -> EnhanceOptions:
+    return EnhanceOptions(args.enhancer or "", args.enhance_blend, args.enhance_fidelity, args.enhance_budget)
+
+
+def crop_weight(size: int, xp: Any = np) -> Array:
+    """A size×size weight: 0 at the border, rising over :data:`EDGE`·size to 1 inside."""
+    w = xp.zeros((size, size), xp.float32)
+    band = max(int(EDGE * size), 1)
+    w[band:-band, band:-band] = 1.0
+    return xp.clip(gaussian_blur(w, band / 2.0), 0.0, 1.0) * (w > 0)
+
+
+class EnhancedSwapper:
+    """``inner`` with every paste's face restored by ``restorer`` and mixed in by ``blend``.
+
+    With a ``budget_ms`` (live use) and per-face ``state`` (a track's), a restorer slower than the budget runs
+    only every k-th frame of each face (k = its measured cost / the budget, rounded up); in between, the face's
+    last restored crop is warped onto its current position. ``spent_ms`` collects the time spent here per
+    stage, for the pipeline's stage table.
+    """
+
+    def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8, budget_ms: float | None = None) -> None:
+        self.inner = inner
+        self.restorer = restorer
+        self.blend = blend
+        self.budget_ms = budget_ms
+        self.cost_ms = 0.0
+        """Moving average of one restorer call (ms)."""
+        self.spent_ms: dict[str, float] = {}
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "inner":
+            raise AttributeError(attr)
+        return getattr(self.inner, attr)
+
+    def prepare_source(self, image: Frame, face: Face) -> Any:
+        return self.inner.prepare_source(image, face)
+
+    @property
+    def cadence(self) -> int:
+        """Every how many frames of a face the restorer runs (1 without a budget or within it)."""
+        if not self.budget_ms or self.cost_ms <= 0:
+            return 1
+        return max(1, math.ceil(self.cost_ms / self.budget_ms))
+
+    def render(self, frame: Array, target: Face, source: Any, state: dict[str, Any] | None = None) -> Paste | None:
+        paste = self.inner.render(frame, target, source, state)
+        if paste is None or self.blend <= 0:
+            return paste
+        t0 = time.perf_counter()
+        spec = self.restorer.spec
+        to_crop = estimate_norm(target.keypoints5, spec.size, spec.template)  # ghost: best of GHOST's 5 poses
+        roi_to_crop = to_crop.copy()
+        roi_to_crop[:, 2] += to_crop[:, :2] @ np.array(paste.roi[:2], np.float64)
+        restored = self._restored_crop(frame, paste, to_crop, roi_to_crop, state)
+        back = invert_affine(roi_to_crop)
+        x0, y0, x1, y1 = paste.roi
+        xp = array_module(paste.face)
+        face = warp_affine(restored, back, (x1 - x0, y1 - y0))
+        w = (self.blend * warp_affine(crop_weight(spec.size, xp), back, (x1 - x0, y1 - y0)))[..., None]
+        out = Paste(paste.roi, paste.face * (1.0 - w) + face * w, paste.mask)
+        self.spent_ms["enhance"] = self.spent_ms.get("enhance", 0.0) + (time.perf_counter() - t0) * 1000.0
+        return out
+
+    def _restored_crop(
+        self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine, state: dict[str, Any] | None
+    ) -> Array:
+        """The restorer's output for this face: fresh, or (on a budget, between runs) the face's last one."""
+        if state is not None and self.budget_ms:
+            count = state.get("enhance_frames", 0)
+            state["enhance_frames"] = count + 1
+            if count % self.cadence and "enhanced" in state:
+                return state["enhanced"]
+        t0 = time.perf_counter()
+        restored = self.restorer(self.shown_crop(frame, paste, to_crop, roi_to_crop))
+        ms = (time.perf_counter() - t0) * 1000.0
+        self.cost_ms = ms if self.cost_ms <= 0 else 0.8 * self.cost_ms + 0.2 * ms
+        if state is not None:
+            state["enhanced"] = restored
+        return restored
+
+    def shown_crop(self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine) -> Array:
+        """The restorer's input: the face as the output will show it (the paste blended into the frame), cut
+        out on the restorer's template (uint8 BGR)."""
+        xp = array_module(paste.face)
+        size = self.restorer.size
+        x0, y0, x1, y1 = paste.roi
+        region = frame[y0:y1, x0:x1].astype(xp.float32)
+        m = paste.mask[..., None]
+        shown = paste.face * m + region * (1.0 - m)
+        crop = warp_affine(frame, to_crop, (size, size), border="replicate").astype(xp.float32)
+        inner = warp_affine(xp.ones(region.shape[:2], xp.float32), roi_to_crop, (size, size), border="constant")
+        # the roi warped with a zero border comes already weighted by its coverage
+        crop = crop * (1.0 - inner[..., None]) + warp_affine(shown, roi_to_crop, (size, size), border="constant")
+        return xp.clip(xp.rint(crop), 0, 255).astype(xp.uint8)
+
+
+LIVE_SHARE = 0.5
+"""Live, without ``--enhance-budget``: the restorer may take this share of a frame period per face."""
+
+
+def set_live_budget(swapper: Any, fps: float) -> None:
+    """Give the enhancer around ``swapper`` (if any, and if no budget was set) the live default budget."""
+    node = swapper
+    while node is not None:
+        if isinstance(node, EnhancedSwapper) and node.budget_ms is None:
+            node.budget_ms = LIVE_SHARE * 1000.0 / max(fps, 1.0)
+        node = vars(node).get("inner") if hasattr(node, "__dict__") else None
+
+
+def build_restorer(options: EnhanceOptions, store: ModelStore | None = None, backend: str = "auto") -> Restorer | None:
+    """The restorer ``options`` name (None for none); a missing model is a :class:`ModelError` naming the
+    command that installs it."""
+    if not options.enhancer:
+        return None
+    from ghostlive.swappers.factory import missing_hint, open_model
+
+    store = store or ModelStore()
+    spec = RESTORERS[options.enhancer]
+    if not store.has(spec.filename):
+        raise ModelError(
+            f"--enhancer {options.enhancer} needs {spec.filename}, which is not installed; "
+            f"run: {missing_hint(store, options.enhancer)}"
+        )
+    return Restorer(open_model(store, spec.filename, backend), spec, options.fidelity)
+
+
+def with_enhancer(swapper: Swapper, restorer: Restorer | None, options: EnhanceOptions) -> Swapper:
+    """``swapper`` with its faces restored (itself without a restorer)."""
+    return swapper if restorer is None else EnhancedSwapper(swapper, restorer, options.blend, options.budget_ms)
