@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ghostlive.bench_live import bench_live
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import FaceAnalyzer, asset_path
@@ -24,6 +25,7 @@ from ghostlive.models.registry import BY_NAME
 from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import STAGES, FrameDevice
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
+from ghostlive.threads import apply_plan, plan_threads
 from ghostlive.types import Frame
 from ghostlive.xp import device_memory_used_mb, portable
 
@@ -64,13 +66,17 @@ def run_bench(args: argparse.Namespace) -> int:
     sizes = parse_sizes(args.sizes)
     if args.frames < 1:
         raise ConfigError("--frames must be at least 1")
+    if (args.save or args.compare) and not args.live:
+        raise ConfigError("--save and --compare record the live loop: add --live")
+    print(apply_plan(plan_threads("photo", ort_threads=args.threads)).line())
     with tempfile.TemporaryDirectory() as tmp:
         bench_frames(args, sizes, tmp)
         if args.generator:
             batches = [int(b) for b in args.batches.split(",")]
             bench_generator(args.generator, batches, max(1, args.runs), args.backend, tmp)
     if args.live:
-        bench_live(sizes, args.live_seconds)
+        plan = apply_plan(plan_threads("live", ort_threads=args.threads))
+        bench_live(sizes, args.live_seconds, plan, save=args.save, compare=args.compare)
     if args.video:
         bench_video([int(n) for n in args.video.split(",")], args.threads)
     return 0
@@ -273,36 +279,3 @@ def bench_video(lengths: list[int], threads: int) -> None:
 
             report = run_video(job, clip, f"{tmp}/out_{n}.mp4", progress=sample)
             print(f"{n:>7} {report.fps:7.1f} {start:13.0f} {max(peak):12.0f} {_rss_mb():11.0f}")
-
-
-def bench_live(sizes: list[tuple[int, int]], seconds: float) -> None:
-    """The live loop on a 30 fps file camera (paced like a webcam): fps, latency percentiles, drops."""
-    import tempfile
-
-    from ghostlive.jobs import Job, PairSpec, SwapSettings
-    from ghostlive.media.sinks import NullSink
-    from ghostlive.media.sources import FileCamera
-    from ghostlive.pipeline.live import LivePipeline
-    from ghostlive.tracking import TrackerOptions
-
-    photo = read_image(asset_path("samples/astronaut.png")).bgr
-    job = Job(
-        SwapSettings(tiles=0, tracker=TrackerOptions(detect_every=3)),
-        [PairSpec(asset_path("samples/grace_hopper.jpg"))],
-    )
-    print(f"\nlive loop, 30 fps file camera, classic swapper, detector every 3rd frame, {seconds:.0f} s per size")
-    print(f"{'frame':>10} {'fps':>6} {'p50 ms':>7} {'p95 ms':>7} {'dropped':>8} {'track':>6} {'swap':>6} {'blend':>6}")
-    with tempfile.TemporaryDirectory() as tmp:
-        for w, h in sizes:
-            clip = f"{tmp}/cam_{w}x{h}.mp4"
-            _make_clip(clip, photo, (w, h), 90)
-            pipe = LivePipeline(lambda clip=clip: FileCamera(clip), job.stream(), [NullSink()])
-            pipe.start()
-            time.sleep(seconds)
-            s = pipe.stats()
-            pipe.stop()
-            st = s.stages
-            print(
-                f"{w:>5}x{h:<4} {s.fps:6.1f} {s.latency_p50:7.1f} {s.latency_p95:7.1f} {100 * s.drop_rate:7.1f}% "
-                f"{st.get('track', 0):6.1f} {st.get('swap', 0):6.1f} {st.get('blend', 0):6.1f}"
-            )

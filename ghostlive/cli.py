@@ -31,6 +31,7 @@ from ghostlive.models.personal import swapper_choice
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.offline import Progress
 from ghostlive.swappers.classic import ClassicOptions
+from ghostlive.threads import apply_plan, plan_threads
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import KEEP_REGIONS
 from ghostlive.xp import DEVICES
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure per-stage speed on real photos")
     bench.add_argument("--frames", type=int_range(1), default=50, help="timed frames per size (default 50)")
     bench.add_argument("--sizes", default="640x480,1280x720", help="comma-separated WxH frame sizes")
-    bench.add_argument("--threads", type=int_range(0), default=0, help="ONNX Runtime threads (0 = all cores)")
+    bench.add_argument("--threads", type=int_range(0), default=0, help="model session threads (0 = the thread plan)")
     bench.add_argument(
         "--tiles",
         type=int_range(0, MAX_TILES),
@@ -171,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--live-seconds", type=float_range(0.0, lo_open=True), default=8.0, help="seconds per size for --live"
     )
+    bench.add_argument("--save", metavar="FILE", help="with --live: write the live results as JSON")
+    bench.add_argument("--compare", metavar="FILE", help="with --live: ratios against a run saved with --save")
     bench.add_argument("--video", metavar="N,N", help="also time offline video of these lengths, e.g. 150,600")
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument(
@@ -264,6 +267,7 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     elif kind == "video":
         check_sinks([args.output], inputs)
         check_video_job(target, args.output)
+        apply_plan(plan_threads("video"))  # reader, swap and writer overlap: no oversubscribed pools
     job = Job(_settings(args), pairs)
     if kind == "folder":
         written, problems = run_folder(job, target, args.output)

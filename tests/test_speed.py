@@ -1,0 +1,120 @@
+"""The thread budget, the fast colour conversion of decoded frames, and bench --live's CPU-time record."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+from ghostlive.engines.base import CpuThreads, default_threads, set_default_threads
+from ghostlive.engines.ort import open_onnx
+
+from ghostlive.cli import main
+from ghostlive.faces import FaceAnalyzer, asset_path
+from ghostlive.media.colour import bgr_to_yuv_planes, matrix_for, yuv444_to_bgr
+from ghostlive.media.image import read_image
+from ghostlive.threads import PIPELINE_THREADS, apply_plan, plan_threads
+
+ASTRONAUT = asset_path("samples/astronaut.png")
+
+
+@pytest.fixture
+def restore_plan():
+    before, cv_threads = default_threads(), cv2.getNumThreads()
+    yield
+    set_default_threads(before)
+    cv2.setNumThreads(cv_threads)
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3, 4, 8, 16, 64])
+def test_plan_never_oversubscribes(cores: int) -> None:
+    photo = plan_threads("photo", cores)
+    assert photo.ort_intra == photo.opencv == cores  # one frame at a time: every core to each stage
+    for mode in ("video", "live"):
+        plan = plan_threads(mode, cores)
+        busy = PIPELINE_THREADS[mode] - 1 + max(plan.ort_intra, plan.opencv)  # pipeline threads + one pool
+        assert busy <= max(cores, PIPELINE_THREADS[mode]) and plan.ort_intra >= 1 and plan.opencv >= 1
+        assert not plan.ort_spin and plan.decode >= 1 and 1 <= plan.encode <= max(cores, 1)
+    assert plan_threads("live", cores, ort_threads=3).ort_intra == 3  # --threads overrides
+    with pytest.raises(ValueError):
+        plan_threads("batch", cores)  # type: ignore[arg-type]
+
+
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through Linux /proc")
+def test_sessions_follow_the_applied_plan(restore_plan) -> None:
+    """A real model session opened under the 2-core live plan starts no pool thread; under a 3-thread plan it
+    starts two; the landmarks are the same either way."""
+    plan = apply_plan(plan_threads("live", cores=2))
+    assert (plan.ort_intra, cv2.getNumThreads()) == (1, 1)
+    open_onnx(asset_path("blazeface_short_range.onnx"))  # ONNX Runtime's process-wide setup, done once
+    before = _threads()
+    single = FaceAnalyzer(tile_levels=0)  # three sessions: two detectors' worth of threads would show
+    assert _threads() == before
+    apply_plan(plan_threads("live", cores=4))
+    before = _threads()
+    mesh = open_onnx(asset_path("facemesh_468.onnx"))
+    assert _threads() - before == 2  # intra-op 3 = the calling thread + a pool of 2
+    photo = read_image(ASTRONAUT).bgr
+    faces = single.analyze(photo)
+    assert len(faces) == 1
+    xy = mesh.run({mesh.info.inputs[0].name: np.zeros((1, 192, 192, 3), np.float32)})
+    assert all(np.isfinite(v).all() for v in xy.values())
+    explicit = open_onnx(asset_path("facemesh_468.onnx"), threads=CpuThreads(1))
+    a = explicit.run({explicit.info.inputs[0].name: np.full((1, 192, 192, 3), 0.5, np.float32)})
+    b = mesh.run({mesh.info.inputs[0].name: np.full((1, 192, 192, 3), 0.5, np.float32)})
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-3)
+
+
+def _reference_yuv444_to_bgr(yuv: np.ndarray, kr: float, kb: float, full: bool) -> np.ndarray:
+    """The conversion written out in float64 (BT.601/709 equations), rounded."""
+    ys, cs, off = (255.0, 255.0, 0.0) if full else (219.0, 224.0, 16.0)
+    y = (yuv[0] - off) / ys
+    cb, cr = (yuv[1] - 128.0) / cs, (yuv[2] - 128.0) / cs
+    r = y + 2 * (1 - kr) * cr
+    b = y + 2 * (1 - kb) * cb
+    g = (y - kr * r - kb * b) / (1 - kr - kb)
+    return np.clip(np.rint(np.stack([b, g, r], -1) * 255.0), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("colorspace", "colour_range", "height"), [(2, 1, 480), (1, 2, 720), (5, 1, 1080)])
+def test_decoded_frames_convert_exactly(colorspace: int, colour_range: int, height: int) -> None:
+    """Real photo pixels (and every extreme code) through Y′CbCr and back: the OpenCV transform matches the
+    float64 equations (off by one level at most, and only where float32 rounding meets an exact tie)."""
+    m = matrix_for(colorspace, colour_range, height)
+    photo = read_image(ASTRONAUT).bgr
+    yuv = np.stack([np.rint(p).clip(0, 255).astype(np.uint8) for p in bgr_to_yuv_planes(photo, m, False)])
+    extremes = np.random.default_rng(0).integers(0, 256, (3, 64, photo.shape[1]), dtype=np.uint8)
+    yuv = np.concatenate([yuv, extremes], axis=1)
+    fast = yuv444_to_bgr(yuv, m)
+    ref = _reference_yuv444_to_bgr(yuv.astype(np.float64), m.kr, m.kb, m.full_range)
+    diff = np.abs(fast.astype(int) - ref)
+    assert fast.dtype == np.uint8 and fast.shape == (*yuv.shape[1:], 3)
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.001
+    np.testing.assert_array_equal(fast[: photo.shape[0]][::50, ::50], ref[: photo.shape[0]][::50, ::50])
+
+
+def test_bench_live_saves_and_compares(capsys, tmp_path, restore_plan) -> None:
+    record = tmp_path / "live.json"
+    args = ["bench", "--frames", "1", "--sizes", "320x240", "--live", "--live-seconds", "2"]
+    assert main([*args, "--save", str(record)]) == 0
+    out = capsys.readouterr().out
+    assert "thread plan (live" in out and "CPU ms/frame" in out
+    saved = json.loads(record.read_text())
+    run = saved["sizes"]["320x240"]
+    assert saved["plan"]["mode"] == "live" and not saved["plan"]["ort_spin"]
+    assert run["fps"] > 0 and run["cpu_ms_per_frame"]["process"] > 0 and run["cpu_ms_per_frame"]["swap"] > 0
+    assert run["stages_cpu_ms"]["track"] > 0
+    assert main([*args, "--compare", str(record)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("320x240 fps"))
+    assert "cpu process" in line and "×" in line
+    record.write_text("{not json")
+    assert main([*args, "--compare", str(record)]) == 1
+    assert "not a bench --live record" in capsys.readouterr().err
+    assert main(["bench", "--frames", "1", "--save", str(record)]) == 1  # needs --live
