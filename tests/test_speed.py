@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -118,3 +119,26 @@ def test_bench_live_saves_and_compares(capsys, tmp_path, restore_plan) -> None:
     assert main([*args, "--compare", str(record)]) == 1
     assert "not a bench --live record" in capsys.readouterr().err
     assert main(["bench", "--frames", "1", "--save", str(record)]) == 1  # needs --live
+
+
+def test_live_plan_keeps_landmarks_on_the_clip(restore_plan) -> None:
+    """Every frame of the real test clip through the face models opened under the 2-core live plan (one
+    thread per session, no spinning) and under the photo plan (all cores): landmarks within 0.5 px (the bound
+    for anything the live path does to save time; different thread counts only reorder float sums)."""
+    from ghostlive.media.video import VideoItem, VideoSource
+
+    clip = Path(__file__).parent / "data" / "megamind_3s.mp4"
+    with VideoSource(clip) as video:
+        frames = [item.image for item in video.items() if isinstance(item, VideoItem)][::4]
+    apply_plan(plan_threads("photo"))
+    full = FaceAnalyzer(tile_levels=0)
+    apply_plan(plan_threads("live", cores=2))
+    live = FaceAnalyzer(tile_levels=0)
+    compared = 0
+    for frame in frames:
+        a, b = full.analyze(frame), live.analyze(frame)
+        assert len(a) == len(b)
+        for fa, fb in zip(a, b, strict=True):
+            assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
+            compared += 1
+    assert compared >= len(frames) - 2  # the face is found in (nearly) every frame

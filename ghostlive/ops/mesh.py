@@ -104,4 +104,4 @@ def warp_mesh(
     ys, xs = xp.meshgrid(xp.arange(y0, y1, dtype=xp.float32), xp.arange(x0, x1, dtype=xp.float32), indexing="ij")
     map_x = a[..., 0, 0] * xs + a[..., 0, 1] * ys + a[..., 0, 2]
     map_y = a[..., 1, 0] * xs + a[..., 1, 1] * ys + a[..., 1, 2]
-    return remap(source.astype(xp.float32), map_x, map_y, border="replicate"), ids
+    return remap(source.astype(xp.float32, copy=False), map_x, map_y, border="replicate"), ids
