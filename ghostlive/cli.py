@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ghostlive import __version__
-from ghostlive.cli_args import float_range, int_range
+from ghostlive.cli_args import add_record_arguments, float_range, int_range
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import DETECTORS, asset_path
@@ -31,7 +31,6 @@ from ghostlive.models.personal import swapper_choice
 from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.offline import Progress
 from ghostlive.swappers.classic import ClassicOptions
-from ghostlive.threads import apply_plan, plan_threads
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import KEEP_REGIONS
 from ghostlive.xp import DEVICES
@@ -172,8 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--live-seconds", type=float_range(0.0, lo_open=True), default=8.0, help="seconds per size for --live"
     )
-    bench.add_argument("--save", metavar="FILE", help="with --live: write the live results as JSON")
-    bench.add_argument("--compare", metavar="FILE", help="with --live: ratios against a run saved with --save")
+    add_record_arguments(bench)  # --save FILE, --compare FILE
     bench.add_argument("--video", metavar="N,N", help="also time offline video of these lengths, e.g. 150,600")
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument(
@@ -267,7 +265,6 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     elif kind == "video":
         check_sinks([args.output], inputs)
         check_video_job(target, args.output)
-        apply_plan(plan_threads("video"))  # reader, swap and writer overlap: no oversubscribed pools
     job = Job(_settings(args), pairs)
     if kind == "folder":
         written, problems = run_folder(job, target, args.output)
