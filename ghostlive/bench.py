@@ -68,12 +68,18 @@ def run_bench(args: argparse.Namespace) -> int:
         raise ConfigError("--frames must be at least 1")
     if (args.save or args.compare) and not args.live:
         raise ConfigError("--save and --compare record the live loop: add --live")
+    if args.int8 and not args.generator:
+        raise ConfigError("--int8 quantises a GHOST generator: add --generator ghost-N")
     print(apply_plan(plan_threads("photo", ort_threads=args.threads)).line())
     with tempfile.TemporaryDirectory() as tmp:
         bench_frames(args, sizes, tmp)
         if args.generator:
             batches = [int(b) for b in args.batches.split(",")]
             bench_generator(args.generator, batches, max(1, args.runs), args.backend, tmp)
+            if args.int8:
+                from ghostlive.bench_int8 import bench_int8
+
+                bench_int8(args.generator, max(1, args.runs), tmp, *_swapper_store(args.generator, tmp))
     if args.live:
         plan = apply_plan(plan_threads("live", ort_threads=args.threads))
         bench_live(sizes, args.live_seconds, plan, save=args.save, compare=args.compare)

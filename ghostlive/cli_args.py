@@ -58,6 +58,10 @@ def address(text: str) -> tuple[str, int]:
 
 
 def add_record_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--save FILE`` and ``--compare FILE`` of ``bench --live`` (see :mod:`ghostlive.bench_live`)."""
+    """``--save FILE`` and ``--compare FILE`` of ``bench --live`` (see :mod:`ghostlive.bench_live`), and
+    ``--int8`` of ``bench --generator``."""
     parser.add_argument("--save", metavar="FILE", help="with --live: write the live results as JSON")
     parser.add_argument("--compare", metavar="FILE", help="with --live: ratios against a run saved with --save")
+    parser.add_argument(
+        "--int8", action="store_true", help="with --generator: also time a static int8 copy, calibrated on real faces"
+    )

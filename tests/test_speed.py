@@ -119,6 +119,8 @@ def test_bench_live_saves_and_compares(capsys, tmp_path, restore_plan) -> None:
     assert main([*args, "--compare", str(record)]) == 1
     assert "not a bench --live record" in capsys.readouterr().err
     assert main(["bench", "--frames", "1", "--save", str(record)]) == 1  # needs --live
+    assert main(["bench", "--frames", "1", "--int8"]) == 1  # needs --generator
+    assert "--generator" in capsys.readouterr().err
 
 
 def test_live_plan_keeps_landmarks_on_the_clip(restore_plan) -> None:
@@ -142,3 +144,57 @@ def test_live_plan_keeps_landmarks_on_the_clip(restore_plan) -> None:
             assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
             compared += 1
     assert compared >= len(frames) - 2  # the face is found in (nearly) every frame
+
+
+def _conv_graph(path: Path) -> None:
+    """A stand-in for a generator: conv (3→8, 3×3) → ReLU → conv (8→3), fixed random weights."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(rng.normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(0, 0.3, (3, 8, 3, 3)).astype(np.float32), "w2")
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["h"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("Conv", ["r", "w2"], ["y"], pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "stand_in",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [w1, w2],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_int8_quantisation_calibrated_on_real_faces(tmp_path) -> None:
+    """Static int8 of a stand-in conv graph calibrated on real face crops: written atomically, runs, and stays
+    close to fp32 on a face it was not calibrated on; a broken model leaves no file behind."""
+    from ghostlive.engines.quantize import quantize_int8
+
+    from ghostlive.errors import ModelError
+
+    model = tmp_path / "g.onnx"
+    _conv_graph(model)
+    faces = FaceAnalyzer(tile_levels=0)
+
+    def crop(name: str) -> np.ndarray:
+        img = read_image(asset_path(name)).bgr
+        x0, y0, x1, y1 = (int(v) for v in faces.analyze(img)[0].box)
+        face = cv2.resize(img[y0:y1, x0:x1], (64, 64)).astype(np.float32) / 127.5 - 1.0
+        return np.ascontiguousarray(face.transpose(2, 0, 1)[None])
+
+    calib, held_out = crop("samples/astronaut.png"), crop("samples/grace_hopper.jpg")
+    out = quantize_int8(model, tmp_path / "g8.onnx", [{"x": calib}, {"x": calib[..., ::-1].copy()}])
+    assert out.is_file() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    fp32, int8 = open_onnx(model), open_onnx(out)
+    a, b = fp32.run({"x": held_out})["y"], int8.run({"x": held_out})["y"]
+    assert np.abs(a - b).mean() < 0.05 * np.abs(a).mean() + 1e-3
+    assert float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b))) > 0.99
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        quantize_int8(broken, tmp_path / "b8.onnx", [{"x": calib}])
+    assert not (tmp_path / "b8.onnx").exists() and not (tmp_path / ".b8.onnx.partial").exists()
