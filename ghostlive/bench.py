@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import logging
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -16,6 +15,7 @@ import cv2
 import numpy as np
 
 from ghostlive.bench_live import bench_live
+from ghostlive.doctor import cpu_info
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import FaceAnalyzer, asset_path
@@ -25,7 +25,7 @@ from ghostlive.models.registry import BY_NAME
 from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import STAGES, FrameDevice
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
-from ghostlive.threads import apply_plan, plan_threads
+from ghostlive.threads import apply_plan, available_cores, plan_threads
 from ghostlive.types import Frame
 from ghostlive.xp import device_memory_used_mb, portable
 
@@ -104,7 +104,7 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     where = "numpy through the GPU code path (portable)" if portable_run else device.name
     print(
         f"ghostlive bench: {args.swapper} swapper ({origin}), frames on {where}, "
-        f"{platform.processor() or platform.machine()}, small-face tiles {'on' if args.tiles else 'off'}, "
+        f"{cpu_info()[0]} ({available_cores()} cores), small-face tiles {'on' if args.tiles else 'off'}, "
         f"{args.frames} frames per size (median ms)"
     )
     header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in STAGES)
