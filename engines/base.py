@@ -29,6 +29,30 @@ class RunnerInfo:
     outputs: tuple[TensorSpec, ...]
 
 
+@dataclass(frozen=True)
+class CpuThreads:
+    """How many CPU threads one model session may use: ``intra`` within an operator (0 = the runtime's own
+    choice, all cores), ``inter`` across independent operators, and whether idle pool threads ``spin`` (busy-wait
+    for the next job: a little lower latency, but they burn a core that other pipeline threads need)."""
+
+    intra: int = 0
+    inter: int = 1
+    spin: bool = False
+
+
+_default_threads = [CpuThreads()]
+
+
+def set_default_threads(threads: CpuThreads) -> None:
+    """The thread options of every CPU session opened from now on without explicit ones
+    (:mod:`ghostlive.threads` sets them from the machine's thread plan)."""
+    _default_threads[0] = threads
+
+
+def default_threads() -> CpuThreads:
+    return _default_threads[0]
+
+
 @runtime_checkable
 class Runner(Protocol):
     """Runs one model: ``run({"input": array}) -> {"output": array}``."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ghostlive.engines.base import RunnerInfo, TensorSpec, run_via_host
+from ghostlive.engines.base import CpuThreads, RunnerInfo, TensorSpec, default_threads, run_via_host
 
 from ghostlive.errors import InputNotFoundError, ModelError
 from ghostlive.xp import array_module
@@ -23,6 +23,27 @@ def _spec(arg: object) -> TensorSpec:
     return TensorSpec(name=name, shape=shape, dtype=dtype)
 
 
+def session_options(threads: int | CpuThreads | None) -> Any:
+    """ONNX Runtime session options for ``threads`` (an int: intra-op threads, the default's other settings;
+    None or 0: the process default, see :func:`ghostlive.engines.base.set_default_threads`)."""
+    import onnxruntime as ort
+
+    plan = default_threads()
+    if isinstance(threads, CpuThreads):
+        plan = threads
+    elif threads:
+        plan = CpuThreads(threads, plan.inter, plan.spin)
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    if plan.intra:
+        opts.intra_op_num_threads = plan.intra
+    opts.inter_op_num_threads = max(plan.inter, 1)
+    spin = "1" if plan.spin else "0"
+    opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    opts.add_session_config_entry("session.inter_op.allow_spinning", spin)
+    return opts
+
+
 class OrtRunner:
     """Runs an ONNX model with ONNX Runtime (CPU unless other providers are asked for and present)."""
 
@@ -31,7 +52,7 @@ class OrtRunner:
         model: str | Path | bytes,
         *,
         providers: list[str] | None = None,
-        threads: int = 0,
+        threads: int | CpuThreads | None = None,
         name: str | None = None,
     ) -> None:
         import onnxruntime as ort
@@ -39,10 +60,7 @@ class OrtRunner:
         label = name or (str(model) if not isinstance(model, bytes) else "<in-memory model>")
         if isinstance(model, (str, Path)) and not Path(model).is_file():
             raise InputNotFoundError("model file not found", model)
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
+        opts = session_options(threads)
         available = ort.get_available_providers()
         chosen = [p for p in (providers or ["CPUExecutionProvider"]) if p in available] or ["CPUExecutionProvider"]
         try:
@@ -119,6 +137,6 @@ def _ort_to_cupy(value: Any) -> Any:
     return cupy.ndarray(shape, dtype=dtype, memptr=cupy.cuda.MemoryPointer(mem, 0))
 
 
-def open_onnx(path: str | Path, *, threads: int = 0) -> OrtRunner:
+def open_onnx(path: str | Path, *, threads: int | CpuThreads | None = None) -> OrtRunner:
     """An ONNX Runtime CPU runner for ``path``."""
     return OrtRunner(path, threads=threads)

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import logging
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ghostlive.bench_live import bench_live
+from ghostlive.doctor import cpu_info
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import FaceAnalyzer, asset_path
@@ -25,6 +26,7 @@ from ghostlive.pipeline import FramePipeline
 from ghostlive.pipeline.frame import STAGES, FrameDevice
 from ghostlive.stage_cli import bench_stages, with_bench_stages
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
+from ghostlive.threads import apply_plan, available_cores, plan_threads
 from ghostlive.types import Frame
 from ghostlive.xp import device_memory_used_mb, portable
 
@@ -65,13 +67,23 @@ def run_bench(args: argparse.Namespace) -> int:
     sizes = parse_sizes(args.sizes)
     if args.frames < 1:
         raise ConfigError("--frames must be at least 1")
+    if (args.save or args.compare) and not args.live:
+        raise ConfigError("--save and --compare record the live loop: add --live")
+    if args.int8 and not args.generator:
+        raise ConfigError("--int8 quantises a GHOST generator: add --generator ghost-N")
+    print(apply_plan(plan_threads("photo", ort_threads=args.threads)).line())
     with tempfile.TemporaryDirectory() as tmp:
         bench_frames(args, sizes, tmp)
         if args.generator:
             batches = [int(b) for b in args.batches.split(",")]
             bench_generator(args.generator, batches, max(1, args.runs), args.backend, tmp)
+            if args.int8:
+                from ghostlive.bench_int8 import bench_int8
+
+                bench_int8(args.generator, max(1, args.runs), tmp, *_swapper_store(args.generator, tmp))
     if args.live:
-        bench_live(sizes, args.live_seconds)
+        plan = apply_plan(plan_threads("live", ort_threads=args.threads))
+        bench_live(sizes, args.live_seconds, plan, save=args.save, compare=args.compare)
     if args.video:
         bench_video([int(n) for n in args.video.split(",")], args.threads)
     return 0
@@ -93,7 +105,7 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     where = "numpy through the GPU code path (portable)" if portable_run else device.name
     print(
         f"ghostlive bench: {args.swapper} swapper ({origin}), frames on {where}, "
-        f"{platform.processor() or platform.machine()}, small-face tiles {'on' if args.tiles else 'off'}, "
+        f"{cpu_info()[0]} ({available_cores()} cores), small-face tiles {'on' if args.tiles else 'off'}, "
         f"{args.frames} frames per size (median ms)"
     )
     stages = (*STAGES, *bench_stages(args))
@@ -278,36 +290,3 @@ def bench_video(lengths: list[int], threads: int) -> None:
 
             report = run_video(job, clip, f"{tmp}/out_{n}.mp4", progress=sample)
             print(f"{n:>7} {report.fps:7.1f} {start:13.0f} {max(peak):12.0f} {_rss_mb():11.0f}")
-
-
-def bench_live(sizes: list[tuple[int, int]], seconds: float) -> None:
-    """The live loop on a 30 fps file camera (paced like a webcam): fps, latency percentiles, drops."""
-    import tempfile
-
-    from ghostlive.jobs import Job, PairSpec, SwapSettings
-    from ghostlive.media.sinks import NullSink
-    from ghostlive.media.sources import FileCamera
-    from ghostlive.pipeline.live import LivePipeline
-    from ghostlive.tracking import TrackerOptions
-
-    photo = read_image(asset_path("samples/astronaut.png")).bgr
-    job = Job(
-        SwapSettings(tiles=0, tracker=TrackerOptions(detect_every=3)),
-        [PairSpec(asset_path("samples/grace_hopper.jpg"))],
-    )
-    print(f"\nlive loop, 30 fps file camera, classic swapper, detector every 3rd frame, {seconds:.0f} s per size")
-    print(f"{'frame':>10} {'fps':>6} {'p50 ms':>7} {'p95 ms':>7} {'dropped':>8} {'track':>6} {'swap':>6} {'blend':>6}")
-    with tempfile.TemporaryDirectory() as tmp:
-        for w, h in sizes:
-            clip = f"{tmp}/cam_{w}x{h}.mp4"
-            _make_clip(clip, photo, (w, h), 90)
-            pipe = LivePipeline(lambda clip=clip: FileCamera(clip), job.stream(), [NullSink()])
-            pipe.start()
-            time.sleep(seconds)
-            s = pipe.stats()
-            pipe.stop()
-            st = s.stages
-            print(
-                f"{w:>5}x{h:<4} {s.fps:6.1f} {s.latency_p50:7.1f} {s.latency_p95:7.1f} {100 * s.drop_rate:7.1f}% "
-                f"{st.get('track', 0):6.1f} {st.get('swap', 0):6.1f} {st.get('blend', 0):6.1f}"
-            )

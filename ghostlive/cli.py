@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ghostlive import __version__
-from ghostlive.cli_args import float_range, int_range
+from ghostlive.cli_args import add_record_arguments, float_range, int_range
 from ghostlive.engines.registry import BACKENDS
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import DETECTORS, asset_path
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_stage_options(bench)
     bench.add_argument("--frames", type=int_range(1), default=50, help="timed frames per size (default 50)")
     bench.add_argument("--sizes", default="640x480,1280x720", help="comma-separated WxH frame sizes")
-    bench.add_argument("--threads", type=int_range(0), default=0, help="ONNX Runtime threads (0 = all cores)")
+    bench.add_argument("--threads", type=int_range(0), default=0, help="model session threads (0 = the thread plan)")
     bench.add_argument(
         "--tiles",
         type=int_range(0, MAX_TILES),
@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--live-seconds", type=float_range(0.0, lo_open=True), default=8.0, help="seconds per size for --live"
     )
+    add_record_arguments(bench)  # --save FILE, --compare FILE
     bench.add_argument("--video", metavar="N,N", help="also time offline video of these lengths, e.g. 150,600")
     bench.add_argument("--generator", metavar="NAME", help="also time a GHOST generator (ghost-1/2/3)")
     bench.add_argument(

@@ -55,3 +55,13 @@ def address(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or int(port) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT with a port number from 0 to 65535")
     return host.removeprefix("[").removesuffix("]") or "127.0.0.1", int(port)
+
+
+def add_record_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--save FILE`` and ``--compare FILE`` of ``bench --live`` (see :mod:`ghostlive.bench_live`), and
+    ``--int8`` of ``bench --generator``."""
+    parser.add_argument("--save", metavar="FILE", help="with --live: write the live results as JSON")
+    parser.add_argument("--compare", metavar="FILE", help="with --live: ratios against a run saved with --save")
+    parser.add_argument(
+        "--int8", action="store_true", help="with --generator: also time a static int8 copy, calibrated on real faces"
+    )

@@ -235,9 +235,40 @@ def optional(name: str, module: str, fix: str) -> Check:
     return Check(name, "ok", version) if version else Check(name, "warn", "not installed", fix)
 
 
+def threads_check() -> Check:
+    """The CPU and the thread budget live and video runs use on it (see :mod:`ghostlive.threads`)."""
+    from ghostlive.threads import plan_threads
+
+    live, video = plan_threads("live"), plan_threads("video")
+    model, flags = cpu_info()
+    simd = [f for f in ("avx2", "avx512f", "avx512_vnni", "neon") if f in flags]
+    detail = (
+        f"{model}, {live.cores} cores ({', '.join(simd) or 'no AVX2'}); "
+        f"{live.line()}; {video.line().removeprefix('thread plan ')}"
+    )
+    return Check("CPU threads", "ok", detail)
+
+
+def cpu_info() -> tuple[str, set[str]]:
+    """The CPU model name and its feature flags (Linux /proc/cpuinfo; the platform's name and none elsewhere)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() in ("flags", "Features") and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return model, flags
+
+
 def run_checks() -> list[Check]:
     return [
         Check("Python", "ok", f"{sys.version.split()[0]} on {platform.platform()}"),
+        threads_check(),
         gpu_check(),
         cupy_check(),
         frame_path_check(),

@@ -25,6 +25,7 @@ from ghostlive.pipeline.stream import Pair, StreamSwapper
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.swappers.factory import build_swapper, keypoint_detector
+from ghostlive.threads import apply_plan, plan_threads
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import Embedding, Face, Frame, TargetMode
 
@@ -243,6 +244,7 @@ def run_video(
     stop: threading.Event | None = None,
 ) -> VideoReport:
     out = check_video_job(target, output)
+    apply_plan(plan_threads("video"))  # reader, swap and writer overlap: OpenCV, decoder and encoder share the cores
     return swap_video(
         target, out, job.stream(), encode=job.settings.encode, label=job.settings.label, progress=progress, stop=stop
     )

@@ -13,6 +13,7 @@ from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
 from ghostlive.media.sources import open_source
 from ghostlive.pipeline.live import LiveOptions, LivePipeline
+from ghostlive.threads import apply_plan, plan_threads
 
 
 def add_parser(sub: argparse._SubParsersAction, add_swap_options) -> None:  # type: ignore[type-arg]
@@ -58,6 +59,7 @@ def check_live_outputs(args: argparse.Namespace) -> None:
 def run_live(args: argparse.Namespace, job_factory) -> int:
     width, height = _size(args.size)
     check_live_outputs(args)
+    print(apply_plan(plan_threads("live")).line(), file=sys.stderr)
     job = job_factory(args)
     probe = open_source(args.camera, loop=not args.no_loop, width=width, height=height, fps=args.fps)
     first = probe.read()

@@ -18,6 +18,9 @@ def run_gui(argv: list[str] | None = None) -> int:
     from ghostlive.ui.main_window import MainWindow
     from PySide6.QtWidgets import QApplication
 
+    from ghostlive.threads import apply_plan, plan_threads
+
+    apply_plan(plan_threads("live"))  # the app's main use is the live loop (ghostlive.threads)
     app = QApplication.instance() or QApplication(argv or sys.argv)
     window = MainWindow()
     window.show()

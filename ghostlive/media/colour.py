@@ -8,7 +8,9 @@ module converts with rounding and the standard matrices instead, so a face swap 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+import cv2
 import numpy as np
 
 from ghostlive.types import Frame
@@ -51,16 +53,25 @@ def _scales(m: Matrix) -> tuple[float, float, float]:
 
 
 def yuv444_to_bgr(yuv: np.ndarray, m: Matrix) -> Frame:
-    """3×H×W uint8 planes (Y, Cb, Cr) → H×W×3 BGR uint8."""
+    """3×H×W uint8 planes (Y, Cb, Cr) → H×W×3 BGR uint8, rounded: one float affine transform in OpenCV (a
+    fraction of the CPU time of the same equations as numpy array maths; OpenCV's 8-bit transform would be
+    faster still but is off by one level on ~4 % of pixels)."""
+    bgr = cv2.transform(cv2.merge([yuv[0], yuv[1], yuv[2]]).astype(np.float32), _yuv_to_bgr_affine(m))
+    return cv2.convertScaleAbs(cv2.max(bgr, 0.0))  # clipped to 0..255 and rounded half to even, like np.rint
+
+
+@lru_cache(maxsize=8)
+def _yuv_to_bgr_affine(m: Matrix) -> np.ndarray:
+    """3×4 affine from (Y, Cb, Cr, 1) codes to B, G, R levels (0–255)."""
     ys, cs, off = _scales(m)
-    y = (yuv[0].astype(np.float32) - off) / ys
-    cb = (yuv[1].astype(np.float32) - 128.0) / cs
-    cr = (yuv[2].astype(np.float32) - 128.0) / cs
-    r = y + 2.0 * (1.0 - m.kr) * cr
-    b = y + 2.0 * (1.0 - m.kb) * cb
-    g = (y - m.kr * r - m.kb * b) / m.kg
-    out = np.stack([b, g, r], axis=-1) * 255.0
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    rows = np.array(
+        [
+            [1.0, 2.0 * (1.0 - m.kb), 0.0],
+            [1.0, -2.0 * (1.0 - m.kb) * m.kb / m.kg, -2.0 * (1.0 - m.kr) * m.kr / m.kg],
+            [1.0, 0.0, 2.0 * (1.0 - m.kr)],
+        ]
+    ) * (255.0 / np.array([ys, cs, cs]))
+    return np.hstack([rows, -(rows @ np.array([off, 128.0, 128.0]))[:, None]])
 
 
 def bgr_to_yuv_planes(image: Frame, m: Matrix, subsample: bool = True) -> list[np.ndarray]:

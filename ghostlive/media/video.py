@@ -23,6 +23,7 @@ from ghostlive.media.colour import (
     yuv444_to_bgr,
 )
 from ghostlive.media.paths import require_file
+from ghostlive.threads import active_plan
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class VideoSource:
             self.container.close()
             raise InvalidInputError("its video codec is not supported by this FFmpeg build", p)
         self.video.thread_type = "AUTO"
+        self.video.thread_count = active_plan().decode
         first = self._first_frame()
         full = first.format.name.startswith("yuvj") or int(first.color_range or 0) == RANGE_JPEG
         self.matrix = matrix_for(int(first.colorspace or 0), RANGE_JPEG if full else RANGE_MPEG, first.height)
@@ -128,6 +130,7 @@ class VideoSource:
         self.container = _av().open(str(self.path))
         self._pick_streams()
         self.video.thread_type = "AUTO"
+        self.video.thread_count = active_plan().decode
 
     def _pick_streams(self) -> None:
         streams = self.container.streams
@@ -222,6 +225,7 @@ def add_video_stream(
     stream = container.add_stream(codec, rate=rate)
     stream.width, stream.height = size if exact else (size[0] - size[0] % 2, size[1] - size[1] % 2)
     stream.pix_fmt = pix_fmt
+    stream.thread_count = active_plan().encode
     stream.time_base = time_base
     stream.codec_context.time_base = time_base
     if options:

@@ -38,8 +38,10 @@ def triangle_index_map(
         return triangle_ids(points, triangles, roi, order, xp)  # type: ignore[arg-type]
     ids = np.full((y1 - y0, x1 - x0), -1, np.int32)
     shifted = np.rint((np.asarray(points, np.float64) - (x0, y0)) * 16).astype(np.int32)
-    for t in order:
-        cv2.fillConvexPoly(ids, shifted[triangles[t]], int(t), lineType=cv2.LINE_8, shift=4)
+    polys = shifted[triangles[order]]  # T×3×2, gathered once: the loop below only draws
+    fill = cv2.fillConvexPoly
+    for t, poly in zip(order.tolist(), polys, strict=True):
+        fill(ids, poly, t, cv2.LINE_8, 4)
     return ids
 
 
@@ -102,4 +104,4 @@ def warp_mesh(
     ys, xs = xp.meshgrid(xp.arange(y0, y1, dtype=xp.float32), xp.arange(x0, x1, dtype=xp.float32), indexing="ij")
     map_x = a[..., 0, 0] * xs + a[..., 0, 1] * ys + a[..., 0, 2]
     map_y = a[..., 1, 0] * xs + a[..., 1, 1] * ys + a[..., 1, 2]
-    return remap(source.astype(xp.float32), map_x, map_y, border="replicate"), ids
+    return remap(source.astype(xp.float32, copy=False), map_x, map_y, border="replicate"), ids

@@ -36,6 +36,7 @@ class Packet:
     image: Frame
     t_capture: float
     stages: dict[str, float] = field(default_factory=dict)
+    stages_cpu: dict[str, float] = field(default_factory=dict)
     faces: int = 0
     swapped: int = 0
     shot: int = 0
@@ -84,6 +85,8 @@ class LiveStats:
     swapper: str
     device: str = "cpu"
     """Where frames are processed: cpu, cuda, or "cpu (GPU failed: …)" after a fallback."""
+    stages_cpu: dict[str, float] = field(default_factory=dict)
+    """The swap thread's CPU milliseconds per stage (rolling average, like ``stages``)."""
 
     @property
     def drop_rate(self) -> float:
@@ -139,6 +142,7 @@ class LivePipeline:
         self._latency: deque[float] = deque(maxlen=self.options.window)
         self._delivered_at: deque[float] = deque(maxlen=self.options.window)
         self._stages: dict[str, float] = {}
+        self._stages_cpu: dict[str, float] = {}
         self._captured_count = self._delivered = self.reconnects = 0
         self._faces = 0
         self._threads: list[threading.Thread] = []
@@ -246,6 +250,7 @@ class LivePipeline:
             reconnects=self.reconnects,
             swapper=getattr(self.swapper.swapper, "name", "?"),
             device=_device_label(self.swapper.device),
+            stages_cpu=dict(self._stages_cpu),
         )
 
     # threads --------------------------------------------------------------------------------------------
@@ -327,7 +332,7 @@ class LivePipeline:
             try:
                 result = self.swapper.process(packet.image, packet.t_capture)
                 packet.image = result.frame
-                packet.stages = result.times.ms
+                packet.stages, packet.stages_cpu = result.times.ms, result.times.cpu_ms
                 packet.faces, packet.swapped = len(result.faces), len(result.swapped)
             except Exception as exc:  # noqa: BLE001 - the feed goes on unswapped; the error is reported
                 self._error(f"swap failed on frame {packet.seq}: {type(exc).__name__}: {exc}")
@@ -351,8 +356,9 @@ class LivePipeline:
             self._delivered_at.append(now)
             self._delivered += 1
             self._faces = packet.faces
-            for k, v in packet.stages.items():
-                self._stages[k] = v if k not in self._stages else 0.8 * self._stages[k] + 0.2 * v
+            for avg, values in ((self._stages, packet.stages), (self._stages_cpu, packet.stages_cpu)):
+                for k, v in values.items():
+                    avg[k] = v if k not in avg else 0.8 * avg[k] + 0.2 * v
             for sink in list(self.sinks):
                 self._send(sink, packet.image)
             if self.on_frame:

@@ -1,0 +1,200 @@
+"""The thread budget, the fast colour conversion of decoded frames, and bench --live's CPU-time record."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from ghostlive.engines.base import CpuThreads, default_threads, set_default_threads
+from ghostlive.engines.ort import open_onnx
+
+from ghostlive.cli import main
+from ghostlive.faces import FaceAnalyzer, asset_path
+from ghostlive.media.colour import bgr_to_yuv_planes, matrix_for, yuv444_to_bgr
+from ghostlive.media.image import read_image
+from ghostlive.threads import PIPELINE_THREADS, apply_plan, plan_threads
+
+ASTRONAUT = asset_path("samples/astronaut.png")
+
+
+@pytest.fixture
+def restore_plan():
+    before, cv_threads = default_threads(), cv2.getNumThreads()
+    yield
+    set_default_threads(before)
+    cv2.setNumThreads(cv_threads)
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3, 4, 8, 16, 64])
+def test_plan_never_oversubscribes(cores: int) -> None:
+    photo = plan_threads("photo", cores)
+    assert photo.ort_intra == photo.opencv == cores  # one frame at a time: every core to each stage
+    for mode in ("video", "live"):
+        plan = plan_threads(mode, cores)
+        busy = PIPELINE_THREADS[mode] - 1 + max(plan.ort_intra, plan.opencv)  # pipeline threads + one pool
+        assert busy <= max(cores, PIPELINE_THREADS[mode]) and plan.ort_intra >= 1 and plan.opencv >= 1
+        assert not plan.ort_spin and plan.decode >= 1 and 1 <= plan.encode <= max(cores, 1)
+    assert plan_threads("live", cores, ort_threads=3).ort_intra == 3  # --threads overrides
+    with pytest.raises(ValueError):
+        plan_threads("batch", cores)  # type: ignore[arg-type]
+
+
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through Linux /proc")
+def test_sessions_follow_the_applied_plan(restore_plan) -> None:
+    """A real model session opened under the 2-core live plan starts no pool thread; under a 3-thread plan it
+    starts two; the landmarks are the same either way."""
+    plan = apply_plan(plan_threads("live", cores=2))
+    assert (plan.ort_intra, cv2.getNumThreads()) == (1, 1)
+    open_onnx(asset_path("blazeface_short_range.onnx"))  # ONNX Runtime's process-wide setup, done once
+    before = _threads()
+    single = FaceAnalyzer(tile_levels=0)  # three sessions: two detectors' worth of threads would show
+    assert _threads() == before
+    apply_plan(plan_threads("live", cores=4))
+    before = _threads()
+    mesh = open_onnx(asset_path("facemesh_468.onnx"))
+    assert _threads() - before == 2  # intra-op 3 = the calling thread + a pool of 2
+    photo = read_image(ASTRONAUT).bgr
+    faces = single.analyze(photo)
+    assert len(faces) == 1
+    xy = mesh.run({mesh.info.inputs[0].name: np.zeros((1, 192, 192, 3), np.float32)})
+    assert all(np.isfinite(v).all() for v in xy.values())
+    explicit = open_onnx(asset_path("facemesh_468.onnx"), threads=CpuThreads(1))
+    a = explicit.run({explicit.info.inputs[0].name: np.full((1, 192, 192, 3), 0.5, np.float32)})
+    b = mesh.run({mesh.info.inputs[0].name: np.full((1, 192, 192, 3), 0.5, np.float32)})
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-3)
+
+
+def _reference_yuv444_to_bgr(yuv: np.ndarray, kr: float, kb: float, full: bool) -> np.ndarray:
+    """The conversion written out in float64 (BT.601/709 equations), rounded."""
+    ys, cs, off = (255.0, 255.0, 0.0) if full else (219.0, 224.0, 16.0)
+    y = (yuv[0] - off) / ys
+    cb, cr = (yuv[1] - 128.0) / cs, (yuv[2] - 128.0) / cs
+    r = y + 2 * (1 - kr) * cr
+    b = y + 2 * (1 - kb) * cb
+    g = (y - kr * r - kb * b) / (1 - kr - kb)
+    return np.clip(np.rint(np.stack([b, g, r], -1) * 255.0), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("colorspace", "colour_range", "height"), [(2, 1, 480), (1, 2, 720), (5, 1, 1080)])
+def test_decoded_frames_convert_exactly(colorspace: int, colour_range: int, height: int) -> None:
+    """Real photo pixels (and every extreme code) through Y′CbCr and back: the OpenCV transform matches the
+    float64 equations (off by one level at most, and only where float32 rounding meets an exact tie)."""
+    m = matrix_for(colorspace, colour_range, height)
+    photo = read_image(ASTRONAUT).bgr
+    yuv = np.stack([np.rint(p).clip(0, 255).astype(np.uint8) for p in bgr_to_yuv_planes(photo, m, False)])
+    extremes = np.random.default_rng(0).integers(0, 256, (3, 64, photo.shape[1]), dtype=np.uint8)
+    yuv = np.concatenate([yuv, extremes], axis=1)
+    fast = yuv444_to_bgr(yuv, m)
+    ref = _reference_yuv444_to_bgr(yuv.astype(np.float64), m.kr, m.kb, m.full_range)
+    diff = np.abs(fast.astype(int) - ref)
+    assert fast.dtype == np.uint8 and fast.shape == (*yuv.shape[1:], 3)
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.001
+    np.testing.assert_array_equal(fast[: photo.shape[0]][::50, ::50], ref[: photo.shape[0]][::50, ::50])
+
+
+def test_bench_live_saves_and_compares(capsys, tmp_path, restore_plan) -> None:
+    record = tmp_path / "live.json"
+    args = ["bench", "--frames", "1", "--sizes", "320x240", "--live", "--live-seconds", "2"]
+    assert main([*args, "--save", str(record)]) == 0
+    out = capsys.readouterr().out
+    assert "thread plan (live" in out and "CPU ms/frame" in out
+    saved = json.loads(record.read_text())
+    run = saved["sizes"]["320x240"]
+    assert saved["plan"]["mode"] == "live" and not saved["plan"]["ort_spin"]
+    assert run["fps"] > 0 and run["cpu_ms_per_frame"]["process"] > 0 and run["cpu_ms_per_frame"]["swap"] > 0
+    assert run["stages_cpu_ms"]["track"] > 0
+    assert main([*args, "--compare", str(record)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("320x240 fps"))
+    assert "cpu process" in line and "×" in line
+    record.write_text("{not json")
+    assert main([*args, "--compare", str(record)]) == 1
+    assert "not a bench --live record" in capsys.readouterr().err
+    assert main(["bench", "--frames", "1", "--save", str(record)]) == 1  # needs --live
+    assert main(["bench", "--frames", "1", "--int8"]) == 1  # needs --generator
+    assert "--generator" in capsys.readouterr().err
+
+
+def test_live_plan_keeps_landmarks_on_the_clip(restore_plan) -> None:
+    """Every frame of the real test clip through the face models opened under the 2-core live plan (one
+    thread per session, no spinning) and under the photo plan (all cores): landmarks within 0.5 px (the bound
+    for anything the live path does to save time; different thread counts only reorder float sums)."""
+    from ghostlive.media.video import VideoItem, VideoSource
+
+    clip = Path(__file__).parent / "data" / "megamind_3s.mp4"
+    with VideoSource(clip) as video:
+        frames = [item.image for item in video.items() if isinstance(item, VideoItem)][::4]
+    apply_plan(plan_threads("photo"))
+    full = FaceAnalyzer(tile_levels=0)
+    apply_plan(plan_threads("live", cores=2))
+    live = FaceAnalyzer(tile_levels=0)
+    compared = 0
+    for frame in frames:
+        a, b = full.analyze(frame), live.analyze(frame)
+        assert len(a) == len(b)
+        for fa, fb in zip(a, b, strict=True):
+            assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
+            compared += 1
+    assert compared >= len(frames) - 2  # the face is found in (nearly) every frame
+
+
+def _conv_graph(path: Path) -> None:
+    """A stand-in for a generator: conv (3→8, 3×3) → ReLU → conv (8→3), fixed random weights."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(rng.normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(0, 0.3, (3, 8, 3, 3)).astype(np.float32), "w2")
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["h"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["h"], ["r"]),
+        helper.make_node("Conv", ["r", "w2"], ["y"], pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "stand_in",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [w1, w2],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_int8_quantisation_calibrated_on_real_faces(tmp_path) -> None:
+    """Static int8 of a stand-in conv graph calibrated on real face crops: written atomically, runs, and stays
+    close to fp32 on a face it was not calibrated on; a broken model leaves no file behind."""
+    from ghostlive.engines.quantize import quantize_int8
+
+    from ghostlive.errors import ModelError
+
+    model = tmp_path / "g.onnx"
+    _conv_graph(model)
+    faces = FaceAnalyzer(tile_levels=0)
+
+    def crop(name: str) -> np.ndarray:
+        img = read_image(asset_path(name)).bgr
+        x0, y0, x1, y1 = (int(v) for v in faces.analyze(img)[0].box)
+        face = cv2.resize(img[y0:y1, x0:x1], (64, 64)).astype(np.float32) / 127.5 - 1.0
+        return np.ascontiguousarray(face.transpose(2, 0, 1)[None])
+
+    calib, held_out = crop("samples/astronaut.png"), crop("samples/grace_hopper.jpg")
+    out = quantize_int8(model, tmp_path / "g8.onnx", [{"x": calib}, {"x": calib[..., ::-1].copy()}])
+    assert out.is_file() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    fp32, int8 = open_onnx(model), open_onnx(out)
+    a, b = fp32.run({"x": held_out})["y"], int8.run({"x": held_out})["y"]
+    assert np.abs(a - b).mean() < 0.05 * np.abs(a).mean() + 1e-3
+    assert float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b))) > 0.99
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        quantize_int8(broken, tmp_path / "b8.onnx", [{"x": calib}])
+    assert not (tmp_path / "b8.onnx").exists() and not (tmp_path / ".b8.onnx.partial").exists()
