@@ -166,10 +166,15 @@ def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
 
 def expected_network(name: str, state: dict[str, torch.Tensor]) -> list[str]:
     """Mismatches (missing, unexpected, wrong-shaped keys) between ``state`` and the network ``name``
-    ('ghost-1/2/3', 'ghost-arcface' or 'ghost-sr'); empty when it fits. Built on the meta device: no memory."""
+    ('ghost-1/2/3', 'ghost-arcface', 'ghost-sr' or 'awl-fan'); empty when it fits. Built on the meta device:
+    no memory."""
     with torch.device("meta"):
         if name == "ghost-sr":
             model: nn.Module = LIPSPADEGenerator()
+        elif name == "awl-fan":
+            from ghostlive.training.fan import FAN  # the eye-loss landmark network (training only)
+
+            model = FAN()
         else:
             model = iresnet100() if name == "ghost-arcface" else AEINet(int(name.rsplit("-", 1)[1]))
     return mismatch_report(model, state)

@@ -225,3 +225,18 @@ def test_import_checks_checkpoint_keys(tmp_path: Path) -> None:
     ):
         wrong.import_file(good, "G_unet_1block.pth")  # ArcFace weights under a generator's name
     assert nothing_stored(wrong)
+
+
+def test_import_checks_the_eye_loss_landmark_network(tmp_path: Path) -> None:
+    """``WFLW_4HG.pth`` (GHOST's eye-loss FAN) is checked against the FAN definition, not parsed as a generator."""
+    pytest.importorskip("torch")
+    from ghostlive.training.fan import FAN
+
+    entries = [(k, tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in FAN().state_dict().items()]
+    store = ModelStore(tmp_path / "home")
+    good = ghost_checkpoint(tmp_path / "WFLW_4HG.pth", entries)
+    assert store.import_file(good).name == "WFLW_4HG.pth"
+    (tmp_path / "other").mkdir()
+    bad = ghost_checkpoint(tmp_path / "other" / "WFLW_4HG.pth", entries, drop=2)
+    with pytest.raises(ModelError, match="missing"):
+        ModelStore(tmp_path / "home2").import_file(bad)
