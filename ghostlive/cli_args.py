@@ -65,3 +65,7 @@ def add_record_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--int8", action="store_true", help="with --generator: also time a static int8 copy, calibrated on real faces"
     )
+
+
+MAX_TILES = 8
+"""Upper bound accepted for ``--tiles`` (0 = off; any other value turns on the tiles chosen from the image size)."""
