@@ -276,7 +276,7 @@ def run_checks() -> list[Check]:
         cudnn_check(),
         tensorrt_check(),
         torch_check(),
-        optional("PyAV (video files)", "av", "pip install 'ghostlive[video]'"),
+        optional("PyAV (video files)", "av", "pip install av (a dependency of ghostlive)"),
         gui_check(),
         virtual_camera_check(),
     ]

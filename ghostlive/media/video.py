@@ -36,7 +36,7 @@ def _av() -> Any:
     try:
         import av
     except ImportError:
-        raise InvalidInputError("video support needs PyAV; run: pip install 'ghostlive[video]'") from None
+        raise InvalidInputError("video support needs PyAV, a dependency of ghostlive; run: pip install av") from None
     return av
 
 
