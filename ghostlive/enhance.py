@@ -19,8 +19,8 @@ from ghostlive.models.restorers import Restorer
 from ghostlive.ops.align import estimate_norm, invert_affine
 from ghostlive.ops.blend import Paste
 from ghostlive.ops.filters import gaussian_blur, warp_affine
-from ghostlive.swappers.base import Swapper
-from ghostlive.types import Affine, Array, Face, Frame
+from ghostlive.swappers.base import Swapper, SwapperStage
+from ghostlive.types import Affine, Array, Face
 from ghostlive.xp import array_module
 
 EDGE = 0.075
@@ -70,7 +70,7 @@ def crop_weight(size: int, xp: Any = np) -> Array:
     return xp.clip(gaussian_blur(w, band / 2.0), 0.0, 1.0) * (w > 0)
 
 
-class EnhancedSwapper:
+class EnhancedSwapper(SwapperStage):
     """``inner`` with every paste's face restored by ``restorer`` and mixed in by ``blend``.
 
     With a ``budget_ms`` (live use) and per-face ``state`` (a track's), a restorer slower than the budget runs
@@ -80,25 +80,12 @@ class EnhancedSwapper:
     """
 
     def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8, budget_ms: float | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.restorer = restorer
         self.blend = blend
         self.budget_ms = budget_ms
         self.cost_ms = 0.0
         """Moving average of one restorer call (ms)."""
-        self.spent_ms: dict[str, float] = {}
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr == "inner":
-            raise AttributeError(attr)
-        return getattr(self.inner, attr)
-
-    def prepare_source(self, image: Frame, face: Face) -> Any:
-        return self.inner.prepare_source(image, face)
 
     @property
     def cadence(self) -> int:

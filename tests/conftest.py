@@ -68,3 +68,18 @@ def group(astronaut: Frame, grace: Frame, cameraman: Frame) -> tuple[Frame, list
 
 def largest(faces: list[Face]) -> Face:
     return max(faces, key=lambda f: f.detection.area)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    """The desktop window (offscreen) with its settings and model store in ``tmp_path``; GUI tests only."""
+    from ghostlive.ui.main_window import MainWindow
+
+    from ghostlive.hub import ModelStore
+
+    w = MainWindow(settings_path=tmp_path / "settings.toml", store=ModelStore(tmp_path / "home"))
+    w.cfg.output_folder = str(tmp_path)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.stop_live()

@@ -21,16 +21,6 @@ from .media_tools import CLIP, frames_of
 GRACE = str(sample("grace_hopper.jpg"))
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:
-    w = MainWindow(settings_path=tmp_path / "settings.toml", store=ModelStore(tmp_path / "home"))
-    w.cfg.output_folder = str(tmp_path)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.stop_live()
-
-
 def test_source_photo_shows_its_face_thumbnail(window: MainWindow) -> None:
     assert window.add_source_photos([GRACE]) == 1
     item = window.source_list.item(0)

@@ -20,7 +20,6 @@ pytest.importorskip("av")
 from ghostlive.ui.main_window import MainWindow
 from PySide6.QtWidgets import QScrollArea
 
-from ghostlive.hub import ModelStore
 from ghostlive.media.sinks import MjpegServer
 
 from .conftest import sample
@@ -30,23 +29,13 @@ from .test_live import read_mjpeg
 GRACE = str(sample("grace_hopper.jpg"))
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:
-    w = MainWindow(settings_path=tmp_path / "settings.toml", store=ModelStore(tmp_path / "home"))
-    w.cfg.output_folder = str(tmp_path)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.stop_live()
-
-
 def test_the_side_panel_scrolls_in_a_1024x640_window(window: MainWindow, qtbot) -> None:
     window.resize(1024, 640)
     qtbot.waitUntil(lambda: window.size().width() == 1024 and window.size().height() == 640, timeout=5_000)
     area = window.centralWidget().findChild(QScrollArea)
     assert area is not None and area.verticalScrollBar().maximum() > 0  # more than fits: it scrolls
     assert area.widget().width() >= area.widget().minimumSizeHint().width()  # never squeezed sideways
-    last = window.enhancer  # the bottom of the panel can be reached and is then really visible
+    last = window.stages  # the bottom of the panel can be reached and is then really visible
     area.ensureWidgetVisible(last)
     qtbot.waitUntil(lambda: not last.visibleRegion().isEmpty(), timeout=5_000)
 

@@ -202,7 +202,9 @@ def test_cli_mask_options(tmp_path: Path, capsys, monkeypatch) -> None:
 
 def test_bench_times_the_mask_stage(capsys) -> None:
     assert main(["bench", "--frames", "1", "--sizes", "320x240", "--mask", "mouth,box"]) == 0
-    header, row = [line.split() for line in capsys.readouterr().out.splitlines()[1:3]]
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    at = next(i for i, words in enumerate(lines) if words[:1] == ["backend"])  # after the plan and title lines
+    header, row = lines[at], lines[at + 1]
     assert "mask" in header
     values = dict(zip(header[3:], row[3:], strict=False))
     assert float(values["mask"]) > 0

@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         lay.addLayout(bar)
         self.preview = QLabel("Start the camera to see the preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(640, 400)
+        self.preview.setMinimumSize(576, 360)  # fits a 1024×640 window beside the side panel
         self.preview.setStyleSheet("background:#111;color:#aaa;")
         lay.addWidget(self.preview, 1)
         self.stats_label = QLabel("—")

@@ -7,37 +7,22 @@ import time
 from typing import Any
 
 from ghostlive.ops.blend import Paste
-from ghostlive.swappers.base import Swapper
-from ghostlive.types import Array, Face, Frame
+from ghostlive.swappers.base import Swapper, SwapperStage
+from ghostlive.types import Array, Face
 from ghostlive.xp import array_module
 
 SHOW_COLOUR = (0.0, 255.0, 0.0)
 """BGR colour of the combined mask in the ``--show-mask`` view."""
 
 
-class MaskedSwapper:
+class MaskedSwapper(SwapperStage):
     """``inner`` with its paste masks limited (minimum) by ``providers``; with ``show`` the paste shows the
     combined mask in green (half strength at mask 1) over the swapped face instead."""
 
     def __init__(self, inner: Swapper, providers: list[Any], show: bool = False) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.providers = list(providers)
         self.show = show
-        self.spent_ms: dict[str, float] = {}
-        """Time spent here per stage, for the pipeline's stage table."""
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def __getattr__(self, attr: str) -> Any:
-        # everything else (embedder, options, …) is the wrapped swapper's
-        if attr == "inner":
-            raise AttributeError(attr)
-        return getattr(self.inner, attr)
-
-    def prepare_source(self, image: Frame, face: Face) -> Any:
-        return self.inner.prepare_source(image, face)
 
     def render(self, frame: Array, target: Face, source: Any, state: dict[str, Any] | None = None) -> Paste | None:
         paste = self.inner.render(frame, target, source, state)
