@@ -59,7 +59,7 @@ def check_live_outputs(args: argparse.Namespace) -> None:
 def run_live(args: argparse.Namespace, job_factory) -> int:
     width, height = _size(args.size)
     check_live_outputs(args)
-    print(apply_plan(plan_threads("live")).line(), file=sys.stderr)
+    plan = apply_plan(plan_threads("live"))  # before any model session opens; shown once the outputs are up
     job = job_factory(args)
     probe = open_source(args.camera, loop=not args.no_loop, width=width, height=height, fps=args.fps)
     first = probe.read()
@@ -82,6 +82,7 @@ def run_live(args: argparse.Namespace, job_factory) -> int:
             s.close()
         raise
     sinks = sinks or [NullSink()]
+    print(plan.line(), file=sys.stderr)
     for s in sinks:
         print(f"output: {s.name}", file=sys.stderr)
     pipe = LivePipeline(
