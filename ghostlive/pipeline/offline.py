@@ -176,7 +176,9 @@ def decode_warnings(src: VideoSource, frames: int) -> list[str]:
             f"{src.path}: {src.skipped} damaged video packet(s) could not be decoded and were skipped "
             f"({frames}{of} frames written)"
         )
-    elif info.frames and frames < info.frames * 0.98 - 1:
+    # a file cut short usually ends in a partial packet too: it is truncated when even the skipped packets do
+    # not account for the missing frames
+    if info.frames and frames + src.skipped < info.frames * 0.98 - 1:
         warnings.append(
             f"{src.path}: decoded {frames} of the {info.frames} frames the file announces; it looks truncated "
             f"(the output ends after {frames} frames)"
