@@ -26,6 +26,7 @@ from ghostlive.media.image import read_image, write_image
 from ghostlive.media.paths import atomic_write_bytes
 from ghostlive.media.video import VIDEO_SUFFIXES, VideoItem, VideoSource
 from ghostlive.ops.align import norm_crop, transform_points
+from ghostlive.ops.shots import grey_thumb
 from ghostlive.tracking import FaceTracker, TrackerOptions, face_width
 from ghostlive.types import Face, Frame
 
@@ -94,7 +95,10 @@ def _is_media(p: Path) -> bool:
 
 
 def thumbnail(crop: Frame) -> np.ndarray:
-    return cv2.resize(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+    """The 32 px grey thumbnail near-duplicates are judged on (the same one cut detection uses)."""
+    thumb = grey_thumb(crop, 32)
+    assert thumb is not None  # an aligned crop is never empty
+    return thumb
 
 
 def align_face(image: Frame, face: Face) -> tuple[Frame, np.ndarray]:
