@@ -74,19 +74,16 @@ def bench_live(
     compares JSON records. Returns the record."""
     from ghostlive.bench import _make_clip
     from ghostlive.faces import asset_path
-    from ghostlive.jobs import Job, PairSpec, SwapSettings
+    from ghostlive.jobs import Job, PairSpec
     from ghostlive.media.image import read_image
     from ghostlive.media.sinks import NullSink
     from ghostlive.media.sources import FileCamera
     from ghostlive.pipeline.live import LivePipeline
-    from ghostlive.tracking import TrackerOptions
+    from ghostlive.settings import swap_settings
 
     previous = load_record(compare) if compare else None
     photo = read_image(asset_path("samples/astronaut.png")).bgr
-    job = Job(
-        SwapSettings(tiles=0, tracker=TrackerOptions(detect_every=3)),
-        [PairSpec(asset_path("samples/grace_hopper.jpg"))],
-    )
+    job = Job(swap_settings({}, "live"), [PairSpec(asset_path("samples/grace_hopper.jpg"))])
     print(f"\nlive loop, 30 fps file camera, classic swapper, detector every 3rd frame, {seconds:.0f} s per size")
     print(plan.line())
     print(

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 
 from ghostlive import __version__
 from ghostlive.bench_cli import add_parser as add_bench
-from ghostlive.cli_args import MAX_TILES, float_range, int_range
-from ghostlive.engines.registry import BACKENDS
+from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, GhostliveError
-from ghostlive.faces import DETECTORS, asset_path
+from ghostlive.faces import asset_path
 from ghostlive.interrupts import exit_code, termination_as_interrupt
 from ghostlive.jobs import (
     Job,
@@ -27,118 +26,15 @@ from ghostlive.jobs import (
 )
 from ghostlive.media.image import check_output_path
 from ghostlive.media.paths import check_sinks
-from ghostlive.media.video_out import EncodeOptions
-from ghostlive.models.personal import swapper_choice
-from ghostlive.ops.color import COLOR_MODES
 from ghostlive.pipeline.offline import Progress
-from ghostlive.stage_cli import add_stage_options, stage_settings
-from ghostlive.swappers.classic import ClassicOptions
-from ghostlive.tracking import TrackerOptions
-from ghostlive.types import KEEP_REGIONS
-from ghostlive.xp import DEVICES
+from ghostlive.settings import add_arguments, swap_settings, values_from_args
 
 log = logging.getLogger("ghostlive")
 
 
-def _keep(value: str) -> tuple[str, ...]:
-    items = tuple(v.strip() for v in value.split(",") if v.strip() and v.strip() != "none")
-    bad = [v for v in items if v not in KEEP_REGIONS]
-    if bad:
-        raise argparse.ArgumentTypeError(f"unknown region(s) {', '.join(bad)}; choose from {', '.join(KEEP_REGIONS)}")
-    return items
-
-
 def _add_swap_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("face selection")
-    g.add_argument(
-        "--faces",
-        choices=("all", "largest", "index", "reference", "first"),
-        default="all",
-        help="which target faces to swap (default: all); first: the first frame's best-detected face, followed "
-        "through the video by identity (GHOST's behaviour without a reference)",
-    )
-    g.add_argument("--face-index", type=int_range(0), default=0, help="with --faces index: 0 = leftmost face")
-    g.add_argument(
-        "--reference",
-        action="append",
-        default=[],
-        metavar="IMAGE",
-        help="with --faces reference: swap the face most like the one in IMAGE (repeatable)",
-    )
-    g.add_argument(
-        "--similarity",
-        type=float_range(-1.0, 1.0),
-        default=None,
-        help="with --faces reference: minimum similarity (default: the matcher's own)",
-    )
-    g.add_argument(
-        "--pair",
-        action="append",
-        default=[],
-        type=_pair,
-        metavar="FACE=REFERENCE",
-        help="paste FACE onto the person shown in REFERENCE (repeatable: several people at once)",
-    )
-    g.add_argument("--source-face", type=int_range(0), default=None, help="face in the source image (default: largest)")
-    g.add_argument(
-        "--detector",
-        choices=DETECTORS,
-        default="auto",
-        help="face detector: BlazeFace full/short/both (built in) or scrfd (installed); auto (default): scrfd "
-        "for the neural swappers when installed, as they were trained on its keypoints, else full",
-    )
-    g.add_argument(
-        "--tiles",
-        type=int_range(0, MAX_TILES),
-        default=2,
-        metavar="N",
-        help="detection passes over magnified tiles for small faces, chosen from the image size (0 = off)",
-    )
-    g.add_argument(
-        "--min-face", type=int_range(1), default=20, metavar="PX", help="smallest face the tiles look for (default 20)"
-    )
-    g.add_argument(
-        "--swapper",
-        type=swapper_choice,
-        default="classic",
-        help="classic (built in), a neural model you installed (see: ghostlive models list) or a personal one",
-    )
-    v = p.add_argument_group("video")
-    v.add_argument("--codec", default="", help="video encoder (default: libx264, libvpx-vp9 for .webm)")
-    v.add_argument(
-        "--crf", type=int_range(0, 63), default=None, help="quality, lower is better (default: x264 18, VP9 31)"
-    )
-    v.add_argument("--preset", default="medium", help="x264/x265 speed preset (default medium)")
-    v.add_argument("--no-smoothing", action="store_true", help="turn off landmark smoothing")
-    v.add_argument(
-        "--max-gap", type=int_range(0), default=5, help="frames a lost face is held before it ends (default 5)"
-    )
-    v.add_argument("--detect-every", type=int_range(1), default=1, help="run the detector every N frames (default 1)")
-    v.add_argument("--label", default="", help="burn a visible label into every frame, e.g. 'AI-generated'")
-    v.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    g.add_argument(
-        "--backend",
-        choices=("auto", *BACKENDS, "torch-cpu", "ort-trt"),
-        default="auto",
-        help="inference backend for neural swappers (default auto: TensorRT → ORT CUDA → torch CUDA → ORT CPU)",
-    )
-    g.add_argument(
-        "--device",
-        choices=DEVICES,
-        default="auto",
-        help="where frames are processed: auto (the GPU when CuPy can use one), cpu, or cuda",
-    )
-    q = p.add_argument_group("classic swapper quality")
-    q.add_argument("--blend", type=float, default=1.0, help="0 = target only … 1 = full swap (default 1)")
-    q.add_argument("--feather", type=float, default=0.035, help="mask edge softness, fraction of face width")
-    q.add_argument("--color", choices=COLOR_MODES, default="lowfreq", help="colour/lighting transfer")
-    q.add_argument(
-        "--keep",
-        type=_keep,
-        default=("mouth",),
-        help=f"target regions to keep, comma-separated from {','.join(KEEP_REGIONS)} or 'none'",
-    )
-    add_stage_options(p)
+    """The settings of ``swap`` and ``demo`` (see :mod:`ghostlive.settings`)."""
+    add_arguments(p, "swap")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,37 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     from ghostlive.train_cli import add_parser as add_train
 
     add_parsers(sub)
-    add_live(sub, _add_swap_options)
+    add_live(sub)
     add_eval(sub)
     add_train(sub)
     return parser
 
 
-def _pair(value: str) -> PairSpec:
-    source, sep, reference = value.partition("=")
-    if not sep or not source or not reference:
-        raise argparse.ArgumentTypeError(f"expected FACE=REFERENCE, got {value!r}")
-    return PairSpec(source, reference)
-
-
-def _settings(args: argparse.Namespace) -> SwapSettings:
-    return SwapSettings(
-        swapper=args.swapper,
-        backend=args.backend,
-        device=args.device,
-        classic=ClassicOptions(blend=args.blend, feather=args.feather, color=args.color, keep=args.keep),
-        detector=args.detector,
-        tiles=args.tiles,
-        min_face=args.min_face,
-        faces=args.faces,
-        face_index=args.face_index,
-        similarity=args.similarity,
-        source_face=args.source_face,
-        tracker=TrackerOptions(detect_every=args.detect_every, max_gap=args.max_gap, smoothing=not args.no_smoothing),
-        encode=EncodeOptions(codec=args.codec, crf=args.crf, preset=args.preset),
-        label=args.label,
-        **stage_settings(args),
-    )
+def _settings(args: argparse.Namespace, context: str = "swap") -> SwapSettings:
+    return swap_settings(values_from_args(args, context), context)
 
 
 def _pairs(args: argparse.Namespace, source: str | None) -> list[PairSpec]:
@@ -292,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "live":
             from ghostlive.live_cli import run_live
 
-            return run_live(args, lambda a: Job(_settings(a), _pairs(a, a.source)))
+            return run_live(args, lambda a: Job(_settings(a, "live"), _pairs(a, a.source)))
         if args.command in ("models", "export"):
             from ghostlive.models_cli import run_export, run_models
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def _bounds(lo: float | None, hi: float | None, lo_open: bool = False) -> str:
@@ -57,15 +58,77 @@ def address(text: str) -> tuple[str, int]:
     return host.removeprefix("[").removesuffix("]") or "127.0.0.1", int(port)
 
 
-def add_record_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--save FILE`` and ``--compare FILE`` of ``bench --live`` (see :mod:`ghostlive.bench_live`), and
-    ``--int8`` of ``bench --generator``."""
-    parser.add_argument("--save", metavar="FILE", help="with --live: write the live results as JSON")
-    parser.add_argument("--compare", metavar="FILE", help="with --live: ratios against a run saved with --save")
-    parser.add_argument(
-        "--int8", action="store_true", help="with --generator: also time a static int8 copy, calibrated on real faces"
-    )
-
-
 MAX_TILES = 8
 """Upper bound accepted for ``--tiles`` (0 = off; any other value turns on the tiles chosen from the image size)."""
+
+
+def names(allowed: Callable[[], Sequence[str]], what: str) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type: a comma-separated, non-empty list of names from ``allowed()`` (duplicates dropped)."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        known = tuple(allowed())
+        items = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+        bad = [v for v in items if v not in known]
+        if bad or not items:
+            shown = ", ".join(bad) or repr(text)
+            raise argparse.ArgumentTypeError(f"unknown {what} {shown}; choose from {','.join(known)}")
+        return items
+
+    return parse
+
+
+def regions(allowed: Callable[[], Sequence[str]]) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type: comma-separated regions from ``allowed()``, or ``none`` (an empty tuple)."""
+
+    def parse(value: str) -> tuple[str, ...]:
+        known = tuple(allowed())
+        items = tuple(v.strip() for v in value.split(",") if v.strip() and v.strip() != "none")
+        bad = [v for v in items if v not in known]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown region(s) {', '.join(bad)}; choose from {', '.join(known)}")
+        return items
+
+    return parse
+
+
+def feathers(known: Callable[[], Sequence[str]]) -> Callable[[str], dict[str, float]]:
+    """An argparse type: ``MASK=SIGMA,...`` with MASK from ``known()`` and SIGMA within 0–1."""
+
+    def parse(text: str) -> dict[str, float]:
+        out = {}
+        for item in text.split(","):
+            name, sep, value = item.partition("=")
+            try:
+                sigma = float(value)
+            except ValueError:
+                sigma = -1.0
+            if not sep or name not in known() or not 0 <= sigma <= 1:
+                shown = ",".join(known())
+                raise argparse.ArgumentTypeError(f"expected MASK=SIGMA (MASK from {shown}, SIGMA 0–1), got {item!r}")
+            out[name] = sigma
+        return out
+
+    return parse
+
+
+def padding(text: str) -> tuple[float, float, float, float]:
+    """An argparse type: one or four (top, right, bottom, left) box paddings within -0.5…1."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values *= 4
+    if len(values) != 4 or not all(-0.5 <= v <= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected one or four (top,right,bottom,left) values in -0.5…1, got {text!r}")
+    return (values[0], values[1], values[2], values[3])
+
+
+def pair(value: str) -> Any:
+    """An argparse type: ``FACE=REFERENCE`` as a :class:`ghostlive.jobs.PairSpec`."""
+    from ghostlive.jobs import PairSpec
+
+    source, sep, reference = value.partition("=")
+    if not sep or not source or not reference:
+        raise argparse.ArgumentTypeError(f"expected FACE=REFERENCE, got {value!r}")
+    return PairSpec(source, reference)

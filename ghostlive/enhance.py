@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from ghostlive.cli_args import float_range
 from ghostlive.errors import ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import RESTORERS
@@ -39,23 +38,12 @@ class EnhanceOptions:
     frame period live)."""
 
 
-def add_enhance_options(p: argparse.ArgumentParser) -> None:
-    """The enhancer options of ``swap`` and ``live``."""
-    g = p.add_argument_group("face enhancer")
-    g.add_argument("--enhancer", choices=tuple(RESTORERS), default="", help="restore each swapped face with it")
-    g.add_argument("--enhance-blend", type=float_range(0.0, 1.0), default=0.8, help="0 = swap only … 1 = restorer")
-    g.add_argument(
-        "--enhance-fidelity", type=float_range(0.0, 1.0), default=1.0, help="CodeFormer: 0 = quality … 1 = identity"
-    )
-    g.add_argument(
-        "--enhance-budget",
-        type=float_range(0.0),
-        default=None,
-        metavar="MS",
-        help="restorer ms allowed per face per frame; a slower restorer runs every k-th frame of each face, its "
-        "last result following the face in between (0: every frame; default: every frame in files, half a "
-        "frame period live)",
-    )
+def add_enhance_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
+    """The enhancer options of ``swap``, ``live`` and ``bench`` (declared in :mod:`ghostlive.settings_swap`)."""
+    from ghostlive.settings import add_arguments
+    from ghostlive.settings_swap import ENHANCE_GROUP
+
+    add_arguments(p, context, groups=(ENHANCE_GROUP,))
 
 
 def enhance_options(args: argparse.Namespace) -> EnhanceOptions:

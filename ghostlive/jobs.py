@@ -22,6 +22,7 @@ from ghostlive.media.video_out import EncodeOptions
 from ghostlive.pipeline.frame import FrameDevice, FramePipeline, FrameResult
 from ghostlive.pipeline.offline import Progress, VideoReport, claim_output, swap_video
 from ghostlive.pipeline.stream import Pair, StreamSwapper
+from ghostlive.settings import default
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.swappers.factory import build_swapper, keypoint_detector
@@ -45,23 +46,26 @@ class PairSpec:
 
 @dataclass(frozen=True)
 class SwapSettings:
-    swapper: str = "classic"
-    backend: str = "auto"
-    device: str = "auto"
+    """What a swap job is told; the defaults are the photo and video files' ones in the settings schema
+    (:mod:`ghostlive.settings`, which also builds one from setting values: ``swap_settings``)."""
+
+    swapper: str = default("swapper")
+    backend: str = default("backend")
+    device: str = default("device")
     """Where frames are processed: auto (the GPU when CuPy can use one), cpu or cuda."""
     classic: ClassicOptions = field(default_factory=ClassicOptions)
-    detector: str = "auto"
-    tiles: int = 2
+    detector: str = default("detector")
+    tiles: int = default("tiles")
     """0: no small-face tiles (one whole-frame detector pass); otherwise tiles chosen from the image size."""
-    min_face: int = 20
+    min_face: int = default("min_face")
     """Smallest face (px) the tiles look for (see :func:`ghostlive.faces.tiles`)."""
-    faces: TargetMode = "all"
-    face_index: int = 0
-    similarity: float | None = None
-    source_face: int | None = None
+    faces: TargetMode = default("faces")
+    face_index: int = default("face_index")
+    similarity: float | None = default("similarity")
+    source_face: int | None = default("source_face")
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
-    label: str = ""
+    label: str = default("label")
     masks: MaskOptions = field(default_factory=MaskOptions)
     enhance: EnhanceOptions = field(default_factory=EnhanceOptions)
 

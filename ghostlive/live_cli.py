@@ -6,33 +6,21 @@ import argparse
 import sys
 import time
 
-from ghostlive.cli_args import address, float_range
 from ghostlive.enhance import set_live_budget
 from ghostlive.errors import ConfigError
 from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
 from ghostlive.media.sources import open_source
 from ghostlive.pipeline.live import LiveOptions, LivePipeline
+from ghostlive.settings import add_arguments
 from ghostlive.threads import apply_plan, plan_threads
 
 
-def add_parser(sub: argparse._SubParsersAction, add_swap_options) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``live``: ``--source`` and the live context's settings (see :mod:`ghostlive.settings`)."""
     live = sub.add_parser("live", help="swap faces in a live camera feed")
     live.add_argument("--source", metavar="FACE", help="photo of the face to paste")
-    live.add_argument("--camera", default="0", help="camera index, /dev/videoN, stream URL, or a video file")
-    live.add_argument("--no-loop", action="store_true", help="with a video file: stop at its end")
-    live.add_argument("--size", default="", metavar="WxH", help="camera resolution to ask for, e.g. 1280x720")
-    live.add_argument("--fps", type=float_range(0.0, 240.0), default=0.0, help="camera frame rate to ask for")
-    live.add_argument("--virtual-camera", action="store_true", help="send the output to a virtual camera")
-    live.add_argument("--virtual-camera-device", default=None, help="e.g. /dev/video10 (v4l2loopback)")
-    live.add_argument("--stream", type=address, metavar="HOST:PORT", help="serve MJPEG over HTTP, e.g. 127.0.0.1:8080")
-    live.add_argument("--token", default=None, help="access token for --stream (required off loopback)")
-    live.add_argument("--record", default="", metavar="OUT.mp4", help="record the swapped output")
-    live.add_argument(
-        "--duration", type=float_range(0.0), default=0.0, help="stop after this many seconds (0 = Ctrl-C)"
-    )
-    add_swap_options(live)
-    live.set_defaults(tiles=0, detect_every=3)
+    add_arguments(live, "live")
 
 
 def _size(text: str) -> tuple[int, int]:

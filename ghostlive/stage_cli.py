@@ -11,10 +11,10 @@ from ghostlive.masking.options import add_mask_options, mask_options
 from ghostlive.swappers.base import Swapper
 
 
-def add_stage_options(p: argparse.ArgumentParser) -> None:
+def add_stage_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
     """The mask and enhancer option groups."""
-    add_mask_options(p)
-    add_enhance_options(p)
+    add_mask_options(p, context)
+    add_enhance_options(p, context)
 
 
 def stage_settings(args: argparse.Namespace) -> dict[str, Any]:

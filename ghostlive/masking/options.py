@@ -8,8 +8,8 @@ from typing import Any
 
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
-from ghostlive.masking.mesh import DEFAULT_FEATHER, MESH_MASKS, BoxMask, RegionMask
-from ghostlive.models.masks import DEFAULT_REGIONS, PARSER_REGIONS
+from ghostlive.masking.mesh import MESH_MASKS, BoxMask, RegionMask
+from ghostlive.models.masks import DEFAULT_REGIONS
 
 MASKS: tuple[str, ...] = ("occlusion", "parser", *MESH_MASKS, "box")
 MASK_MODELS = {"occlusion": "occluder", "parser": "parser"}
@@ -30,67 +30,12 @@ class MaskOptions:
     """Show the combined mask over the output instead of a plain swap (a debug view)."""
 
 
-def _names(allowed: tuple[str, ...], what: str):  # an argparse type
-    def parse(text: str) -> tuple[str, ...]:
-        items = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
-        bad = [v for v in items if v not in allowed]
-        if bad or not items:
-            shown = ", ".join(bad) or repr(text)
-            raise argparse.ArgumentTypeError(f"unknown {what} {shown}; choose from {','.join(allowed)}")
-        return items
+def add_mask_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
+    """The mask options of ``swap``, ``live`` and ``bench`` (declared in :mod:`ghostlive.settings_swap`)."""
+    from ghostlive.settings import add_arguments
+    from ghostlive.settings_swap import MASKS_GROUP
 
-    return parse
-
-
-def _feathers(text: str) -> dict[str, float]:
-    out = {}
-    for item in text.split(","):
-        name, sep, value = item.partition("=")
-        try:
-            sigma = float(value)
-        except ValueError:
-            sigma = -1.0
-        if not sep or name not in DEFAULT_FEATHER or not 0 <= sigma <= 1:
-            names = ",".join(DEFAULT_FEATHER)
-            raise argparse.ArgumentTypeError(f"expected MASK=SIGMA (MASK from {names}, SIGMA 0–1), got {item!r}")
-        out[name] = sigma
-    return out
-
-
-def _padding(text: str) -> tuple[float, float, float, float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) == 1:
-        values *= 4
-    if len(values) != 4 or not all(-0.5 <= v <= 1.0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected one or four (top,right,bottom,left) values in -0.5…1, got {text!r}")
-    return (values[0], values[1], values[2], values[3])
-
-
-def add_mask_options(p: argparse.ArgumentParser) -> None:
-    """The mask options of ``swap`` and ``live``."""
-    g = p.add_argument_group("masks (combined with every swapper's own mask)")
-    g.add_argument(
-        "--mask",
-        type=_names(MASKS, "mask"),
-        default=(),
-        help="comma-separated: occlusion (keeps hands etc. in front of the face; needs the occluder model), "
-        "parser (swaps only --regions; needs the parser model), mouth, lips, eyes (keep the target's own), "
-        "box (the face box grown by --mask-padding)",
-    )
-    g.add_argument(
-        "--regions",
-        type=_names(tuple(PARSER_REGIONS), "region"),
-        default=DEFAULT_REGIONS,
-        help=f"face-parser regions to swap with --mask parser (default {','.join(DEFAULT_REGIONS)})",
-    )
-    g.add_argument(
-        "--mask-feather", type=_feathers, default={}, help="per-mask edge softness, e.g. mouth=0.03,box=0.08"
-    )
-    g.add_argument("--mask-padding", type=_padding, default=(0.1, 0.1, 0.1, 0.1), help="box growth: f or t,r,b,l")
-    g.add_argument("--show-mask", action="store_true", help="show the combined mask in green over the output")
+    add_arguments(p, context, groups=(MASKS_GROUP,))
 
 
 def mask_options(args: argparse.Namespace) -> MaskOptions:
