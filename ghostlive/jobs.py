@@ -59,7 +59,7 @@ class SwapSettings:
     """0: no small-face tiles (one whole-frame detector pass); otherwise tiles chosen from the image size."""
     min_face: int = default("min_face")
     """Smallest face (px) the tiles look for (see :func:`ghostlive.faces.tiles`)."""
-    faces: TargetMode = default("faces")
+    faces: TargetMode = default("faces")  # noqa: RUF009 - a str
     face_index: int = default("face_index")
     similarity: float | None = default("similarity")
     source_face: int | None = default("source_face")
