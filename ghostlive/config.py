@@ -1,17 +1,28 @@
-"""User settings persisted as TOML in the user config folder (Qt-free; the GUI and CLI share them)."""
+"""The desktop app's settings file: TOML in the user config folder, generated from the settings schema (the
+settings whose contexts include "gui", see :mod:`ghostlive.settings`). Qt-free.
+
+A bad value is a one-line :class:`ConfigError` naming the file and the key; an unknown key is a warning naming
+it, and the rest of the file is used.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ghostlive.errors import ConfigError
 from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.settings import Setting, settings_for
 
 log = logging.getLogger(__name__)
+
+SPLIT = {"keep": "keep_{}"}
+"""Settings stored as one true/false per choice (``keep_mouth = true``), as the file always had them."""
 
 
 def config_dir() -> Path:
@@ -23,32 +34,54 @@ def config_dir() -> Path:
     return Path(user_config_dir("ghostlive"))
 
 
-@dataclass
-class GuiSettings:
-    """What the desktop app remembers between runs."""
+def _file_fields() -> dict[str, tuple[Setting, str]]:
+    """Each key of the file → (its setting, the choice it stands for: "" unless the setting is split)."""
+    out: dict[str, tuple[Setting, str]] = {}
+    for spec in settings_for("gui"):
+        if spec.key in SPLIT:
+            out.update({SPLIT[spec.key].format(c): (spec, c) for c in spec.choice_list()})
+        else:
+            out[spec.key] = (spec, "")
+    return out
 
-    source_photos: list[str] = field(default_factory=list)
-    swapper: str = "classic"
-    backend: str = "auto"
-    device: str = "auto"
-    faces: str = "all"
-    similarity: float = 0.88
-    reference_photos: list[str] = field(default_factory=list)
-    camera: str = "0"
-    resolution: str = "1280x720"
-    blend: float = 1.0
-    feather: float = 0.035
-    color: str = "lowfreq"
-    keep_mouth: bool = True
-    keep_eyes: bool = False
-    keep_brows: bool = False
-    smoothing: float = 1.0
-    """One-Euro minimum cutoff in Hz (lower = smoother); 0 turns smoothing off."""
-    virtual_camera: bool = False
-    stream: bool = False
-    stream_address: str = "127.0.0.1:8080"
-    output_folder: str = ""
-    pause_live_during_jobs: bool = True
+
+FIELDS = _file_fields()
+
+
+def _field(name: str, spec: Setting, choice: str) -> tuple[str, Any, Any]:
+    if choice:
+        return name, bool, dataclasses.field(default=choice in spec.default)
+    if isinstance(spec.default, list):
+        return name, list, dataclasses.field(default_factory=list(spec.default).copy)
+    return name, spec.kind, dataclasses.field(default=spec.default)
+
+
+GuiSettings = dataclasses.make_dataclass(
+    "GuiSettings", [_field(name, spec, choice) for name, (spec, choice) in FIELDS.items()]
+)
+GuiSettings.__module__ = __name__
+GuiSettings.__doc__ = "What the desktop app remembers between runs: one field per key of its settings file."
+
+
+def to_values(settings: Any) -> dict[str, Any]:
+    """``settings`` (a :data:`GuiSettings`) as setting values by schema key."""
+    values: dict[str, Any] = {}
+    for name, (spec, choice) in FIELDS.items():
+        value = getattr(settings, name)
+        if choice:
+            values[spec.key] = (*values.get(spec.key, ()), *((choice,) if value else ()))
+        else:
+            values[spec.key] = value
+    return values
+
+
+def from_values(values: Mapping[str, Any], base: Any = None) -> Any:
+    """A :data:`GuiSettings` with ``values`` (by schema key) over ``base`` (default: the defaults)."""
+    changes = {}
+    for name, (spec, choice) in FIELDS.items():
+        if spec.key in values:
+            changes[name] = choice in values[spec.key] if choice else values[spec.key]
+    return dataclasses.replace(base if base is not None else GuiSettings(), **changes)
 
 
 def _toml_value(v: Any) -> str:
@@ -56,36 +89,53 @@ def _toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return repr(v)
-    if isinstance(v, list):
+    if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     text = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 
 
-def to_toml(settings: GuiSettings) -> str:
-    return "".join(f"{k} = {_toml_value(v)}\n" for k, v in asdict(settings).items())
+def to_toml(settings: Any) -> str:
+    """The file's text: one ``key = value`` line per field (a value of None is left out)."""
+    items = dataclasses.asdict(settings).items()
+    return "".join(f"{k} = {_toml_value(v)}\n" for k, v in items if v is not None)
 
 
-def load_settings(path: Path | None = None) -> GuiSettings:
-    """Saved settings; defaults for anything missing, unknown or of the wrong type (a damaged file is reported
-    in the log and ignored, never fatal)."""
+def parse_settings(data: Mapping[str, Any], path: Path | str) -> Any:
+    """:data:`GuiSettings` from a decoded file: defaults for keys it lacks, a warning for each unknown key, a
+    :class:`ConfigError` naming ``path`` and the key for a bad value."""
+    changes = {}
+    for key, raw in data.items():
+        if key not in FIELDS:
+            log.warning("%s: unknown setting %r ignored", path, key)
+            continue
+        spec, choice = FIELDS[key]
+        try:
+            if choice and not isinstance(raw, bool):
+                raise ValueError(f"expected true or false, got {raw!r}")
+            changes[key] = raw if choice else spec.check(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}", path) from None
+    return GuiSettings(**changes)
+
+
+def load_settings(path: Path | None = None) -> Any:
+    """The saved :data:`GuiSettings` (the defaults when there is no file yet); an unreadable file or a bad
+    value is a :class:`ConfigError` naming the file (and the key)."""
     p = path or config_dir() / "settings.toml"
-    defaults = GuiSettings()
     if not p.is_file():
-        return defaults
+        return GuiSettings()
     try:
-        data = tomllib.loads(p.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        log.warning("%s: ignoring unreadable settings (%s)", p, exc)
-        return defaults
-    values = {}
-    for f in fields(GuiSettings):
-        if f.name in data and type(data[f.name]) is type(getattr(defaults, f.name)):
-            values[f.name] = data[f.name]
-    return GuiSettings(**values)
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the settings file: {exc}", p) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not a TOML settings file: {exc}", p) from None
+    return parse_settings(data, p)
 
 
-def save_settings(settings: GuiSettings, path: Path | None = None) -> Path:
+def save_settings(settings: Any, path: Path | None = None) -> Path:
+    """Write ``settings`` atomically (a crash leaves the old file or the new one, never half of one)."""
     p = path or config_dir() / "settings.toml"
     p.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(p, to_toml(settings).encode())

@@ -148,14 +148,15 @@ class Setting:
             raise ValueError(f"must be within {'(' if self.lo_open else '['}{lo}, {hi}], got {value!r}")
 
     def _check_text(self, value: str) -> None:
-        known = self.choice_list()
-        if known and value not in known:
-            raise ValueError(f"unknown {value!r}; choose from {', '.join(known)}")
-        if self.parse is not None:
+        if self.parse is not None:  # the command line's own check (e.g. a swapper name that may be installed later)
             try:
                 self.parse(value)
             except (argparse.ArgumentTypeError, ValueError) as exc:
                 raise ValueError(str(exc)) from None
+            return
+        known = self.choice_list()
+        if known and value not in known:
+            raise ValueError(f"unknown {value!r}; choose from {', '.join(known)}")
 
     def to_shown(self, value: float) -> float:
         """``value`` in the GUI's unit (see ``scale``)."""
