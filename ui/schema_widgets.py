@@ -86,15 +86,22 @@ def _multi(spec: Setting) -> Binding:
     for i, box in enumerate(boxes.values()):
         grid.addWidget(box, i // 3, i % 3)
 
+    updating = [False]  # one ``changed`` for a value set in code, not one per box
+
     def put(value: Iterable[str]) -> None:
         chosen = set(value)
-        for c, box in boxes.items():
-            box.setChecked(c in chosen)
+        updating[0] = True
+        try:
+            for c, box in boxes.items():
+                box.setChecked(c in chosen)
+        finally:
+            updating[0] = False
+        b.emit()
 
     b = Binding(spec, widget, widget, lambda: tuple(c for c, box in boxes.items() if box.isChecked()), put)
     b.boxes = boxes  # type: ignore[attr-defined]
     for box in boxes.values():
-        box.toggled.connect(b.emit)
+        box.toggled.connect(lambda _on: updating[0] or b.emit())
     return b
 
 
