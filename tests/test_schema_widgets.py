@@ -21,6 +21,8 @@ from ghostlive.config import from_values, load_settings, save_settings, to_value
 from ghostlive.settings import Setting, setting, settings_for
 
 GUI_KEYS = [s.key for s in settings_for("gui") if s.kind is not list]
+SWAPPERS = {"swapper": ("classic", "inswapper", "ghost-2")}
+"""The swapper list a window gets from its model store (the user's store is not read in tests)."""
 
 
 def other_value(spec: Setting) -> Any:
@@ -30,7 +32,7 @@ def other_value(spec: Setting) -> Any:
     if spec.kind is tuple:
         return tuple(c for c in spec.choice_list() if c not in spec.default)[:2]
     if spec.kind is str and spec.choices is not None:
-        return next(c for c in spec.choice_list() if c != spec.default)
+        return next(c for c in SWAPPERS.get(spec.key, spec.choice_list()) if c != spec.default)
     if spec.kind is str:
         return spec.default + "1" if spec.key != "stream_address" else "0.0.0.0:9000"
     assert spec.lo is not None and spec.hi is not None
@@ -42,7 +44,7 @@ def test_every_gui_setting_has_a_control_that_round_trips(qtbot) -> None:
     assert {"blend", "feather", "similarity", "keep", "mask", "enhancer", "camera", "smoothing"} <= set(GUI_KEYS)
     for key in GUI_KEYS:
         spec = setting(key, "gui")
-        b = bind(spec)
+        b = bind(spec, choices=SWAPPERS.get(key))
         qtbot.addWidget(b.widget)
         assert b.value() == spec.default, key
         value = other_value(spec)
@@ -84,7 +86,8 @@ def test_empty_choice_optional_numbers_and_unknown_values(qtbot) -> None:
     assert budget.value() == 12.0
     source_face = bind("source_face", "swap")
     assert isinstance(source_face.control, QSpinBox) and source_face.value() is None
-    swapper = bind("swapper", value="my-face")  # a personal swapper not installed here is kept, not lost
+    # a personal swapper not installed here is kept, not lost
+    swapper = bind("swapper", value="my-face", choices=SWAPPERS["swapper"])
     assert swapper.value() == "my-face"
     with pytest.raises(ValueError, match="source_photos"):
         bind("source_photos")
@@ -104,13 +107,14 @@ def test_user_edits_reach_the_form_and_quiet_sets_do_not(qtbot) -> None:
 
 
 def test_form_values_round_trip_through_the_settings_file(qtbot, tmp_path: Path) -> None:
-    form = SettingsForm(GUI_KEYS)
+    form = SettingsForm(GUI_KEYS, choices=SWAPPERS)
     qtbot.addWidget(form)
     wanted = {key: other_value(setting(key, "gui")) for key in GUI_KEYS}
+    wanted["swapper"] = "ghost-2"
     form.set_values(wanted)
     assert form.values() == wanted
     path = save_settings(from_values(form.values()), tmp_path / "settings.toml")
-    again = SettingsForm(GUI_KEYS)
+    again = SettingsForm(GUI_KEYS, choices=SWAPPERS)
     qtbot.addWidget(again)
     again.set_values(to_values(load_settings(path)))
     assert again.values() == wanted

@@ -5,11 +5,20 @@ editable one where the schema only suggests values), a row of check boxes for se
 value label or a spin box with the unit as suffix for numbers, within the schema's range. The unit conversion
 lives in one place, :meth:`Setting.to_shown` / :meth:`Setting.from_shown` (e.g. a fraction shown in %).
 :class:`SettingsForm` lays out several settings and reports every change as ``(key, value)``.
+
+A panel binds like this (the values are by schema key, in the settings' own units)::
+
+    form = SettingsForm(["blend", "feather", "color", "keep"], choices={"swapper": swapper_names(store)})
+    form.set_values(config.to_values(cfg), quiet=True)        # from the settings file
+    form.changed.connect(lambda key, value: session.update({key: value}))
+    cfg = config.from_values(form.values(), cfg)              # back, to save
+    options = settings.swap_settings(form.values(), "live")   # the pipeline's options
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -193,11 +202,16 @@ def _line(spec: Setting) -> Binding:
     return b
 
 
-def bind(spec: Setting | str, context: str = "gui", value: Any = None) -> Binding:
+def bind(
+    spec: Setting | str, context: str = "gui", value: Any = None, choices: Sequence[str] | None = None
+) -> Binding:
     """The control for ``spec`` (a setting or its key, as ``context`` sees it), showing ``value`` (default: the
-    setting's default). A list of paths or a mapping has no control here: ValueError."""
+    setting's default); ``choices`` replace the schema's lookup (e.g. the swappers of the window's model
+    store). A list of paths or a mapping has no control here: ValueError."""
     if isinstance(spec, str):
         spec = setting(spec, context)
+    if choices is not None:
+        spec = replace(spec, choices=tuple(choices))
     if spec.kind is bool:
         b = _check_box(spec)
     elif spec.kind in (tuple, list) and spec.choices is not None:
@@ -220,13 +234,20 @@ class SettingsForm(QWidget):
 
     changed = Signal(str, object)
 
-    def __init__(self, keys: Iterable[str], context: str = "gui", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        keys: Iterable[str],
+        context: str = "gui",
+        parent: QWidget | None = None,
+        choices: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         super().__init__(parent)
+        choices = choices or {}
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.bindings: dict[str, Binding] = {}
         for key in keys:
-            b = bind(key, context)
+            b = bind(key, context, choices=choices.get(key))
             self.bindings[key] = b
             if b.spec.kind is bool:
                 self.form.addRow(b.widget)
