@@ -32,7 +32,8 @@ def other_value(spec: Setting) -> Any:
     if spec.kind is tuple:
         return tuple(c for c in spec.choice_list() if c not in spec.default)[:2]
     if spec.kind is str and spec.choices is not None:
-        return next(c for c in SWAPPERS.get(spec.key, spec.choice_list()) if c != spec.default)
+        known = SWAPPERS[spec.key] if spec.key in SWAPPERS else spec.choice_list()
+        return next(c for c in known if c != spec.default)
     if spec.kind is str:
         return spec.default + "1" if spec.key != "stream_address" else "0.0.0.0:9000"
     assert spec.lo is not None and spec.hi is not None
