@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTEXTS", "SCHEMA", "Setting", "add_arguments", "default", "defaults", "setting", "settings_for"]
 
-SCHEMA: dict[str, Setting] = {s.key: s for s in (*SWAP_SETTINGS, *LIVE_SETTINGS, *BENCH_SETTINGS, *GUI_SETTINGS)}
+SCHEMA: dict[str, Setting] = {s.key: s for s in (*LIVE_SETTINGS, *SWAP_SETTINGS, *BENCH_SETTINGS, *GUI_SETTINGS)}
 """Every setting by key, in declaration order."""
 
 
