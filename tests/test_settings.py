@@ -64,6 +64,8 @@ def test_every_setting_is_a_flag_with_its_default(command: str) -> None:
         assert action.help == spec.help
     values = values_from_args(args, CONTEXT[command])
     assert set(values) == {s.key for s in specs}
+    shown = parser.format_help()  # what `ghostlive COMMAND --help` prints
+    assert all(flag in shown for spec in specs for flag in spec.names)
 
 
 def test_detect_cadence_and_tiles_have_one_declared_default_per_context() -> None:
