@@ -15,6 +15,7 @@ from ghostlive.config import GuiSettings, from_values, load_settings, save_setti
 from ghostlive.errors import ConfigError
 from ghostlive.jobs import SwapSettings
 from ghostlive.settings import SCHEMA, default, settings_for, swap_settings, values_from_args
+from ghostlive.tracking import TrackerOptions
 
 COMMANDS = {"swap": ("swap", "--target", "t.jpg", "-o", "o.jpg"), "demo": ("demo",), "live": ("live",),
             "bench": ("bench",)}
@@ -81,6 +82,8 @@ def test_detect_cadence_and_tiles_have_one_declared_default_per_context() -> Non
 
 def test_schema_defaults_are_the_pipeline_defaults() -> None:
     assert swap_settings({}) == SwapSettings()
+    # what `live` and `bench --live` ran with before the schema
+    assert swap_settings({}, "live") == SwapSettings(tiles=0, tracker=TrackerOptions(detect_every=3))
     args = build_parser().parse_args(list(COMMANDS["swap"]))
     assert swap_settings(values_from_args(args, "swap")) == SwapSettings()
 
