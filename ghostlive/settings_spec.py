@@ -101,12 +101,9 @@ class Setting:
         kw: dict[str, Any] = {"default": self.default, "help": self.help}
         if self.dest:
             kw["dest"] = self.dest
-        if self.action:
-            kw["action"] = self.action
-        elif self.kind is bool:
-            kw["action"] = "store_true"
-        else:
-            kw["type"] = self.arg_type()
+        kw["action"] = self.action or ("store_true" if self.kind is bool else "store")
+        if kw["action"] in ("store", "append"):
+            kw["type"] = self.parse if self.kind is list else self.arg_type()
             if self.choices is not None and self.parse is None:
                 kw["choices"] = self.choice_list()
         if self.metavar:
@@ -114,8 +111,8 @@ class Setting:
         if self.names:
             parser.add_argument(*self.names, **kw)
         if self.off_flag:
-            dest = self.dest or self.key
-            parser.add_argument(self.off_flag, dest=dest, action="store_const", const=self.kind(), help=self.off_help)
+            off = {"dest": self.arg_dest or self.key, "const": self.kind(), "help": self.off_help}
+            parser.add_argument(self.off_flag, action="store_const", **off)
 
     def check(self, value: Any) -> Any:
         """``value`` (as read from a settings file) in this setting's type, or ValueError saying what is

@@ -13,7 +13,7 @@ import pytest
 from ghostlive.cli import build_parser, main
 from ghostlive.config import GuiSettings, from_values, load_settings, save_settings, to_values
 from ghostlive.errors import ConfigError
-from ghostlive.jobs import SwapSettings
+from ghostlive.jobs import PairSpec, SwapSettings
 from ghostlive.settings import SCHEMA, default, settings_for, swap_settings, values_from_args
 from ghostlive.tracking import TrackerOptions
 
@@ -63,6 +63,8 @@ def test_every_setting_is_a_flag_with_its_default(command: str) -> None:
         assert getattr(args, spec.arg_dest) == spec.default, (command, spec.key)
         action = parser._option_string_actions[spec.names[0]]
         assert action.help == spec.help
+        if spec.parse is not None:  # the schema's own parser checks and converts the text
+            assert action.type is spec.parse, (command, spec.key)
     values = values_from_args(args, CONTEXT[command])
     assert set(values) == {s.key for s in specs}
     shown = parser.format_help()  # what `ghostlive COMMAND --help` prints
@@ -88,6 +90,13 @@ def test_schema_defaults_are_the_pipeline_defaults() -> None:
     assert swap_settings(values_from_args(args, "swap")) == SwapSettings()
 
 
+def test_repeatable_flags() -> None:
+    args = build_parser().parse_args([*COMMANDS["swap"], "--pair", "a.jpg=b.jpg", "--pair", "c.jpg=d.jpg",
+                                      "--reference", "r.jpg"])
+    assert args.pair == [PairSpec("a.jpg", "b.jpg"), PairSpec("c.jpg", "d.jpg")] and args.reference == ["r.jpg"]
+    assert values_from_args(args, "swap")["reference_photos"] == ["r.jpg"]
+
+
 def test_smoothing_flags() -> None:
     off = build_parser().parse_args([*COMMANDS["swap"], "--no-smoothing"])
     assert not swap_settings(values_from_args(off, "swap")).tracker.smoothing
@@ -103,6 +112,7 @@ def test_smoothing_flags() -> None:
         (("--keep", "nose"), "argument --keep: unknown region(s) nose; choose from mouth, eyes, brows"),
         (("--mask", "ears"), "argument --mask: unknown mask ears; choose from"),
         (("--color", "sepia"), "argument --color: invalid choice: 'sepia'"),
+        (("--pair", "x.jpg"), "argument --pair: expected FACE=REFERENCE, got 'x.jpg'"),
     ],
 )
 def test_bad_flag_values_are_one_usage_line(argv: tuple[str, ...], message: str, capsys) -> None:
