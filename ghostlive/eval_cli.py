@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive import __version__
-from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.models.registry import SWAPPERS
+from ghostlive.settings import add_arguments
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("-o", "--output", default="eval-report", metavar="DIR", help="report folder (default eval-report)")
     p.add_argument("--no-dlib", action="store_true", help="skip the dlib judges even when installed")
     p.add_argument("--no-arcface", action="store_true", help="skip the ArcFace judge even when installed")
-    p.add_argument("--tiles", type=int_range(0, 8), default=2, help="small-face tiles for the swaps (0 = off)")
+    add_arguments(p, "eval")  # --tiles, declared in ghostlive.settings_swap
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run_eval)
 

@@ -15,9 +15,9 @@ from ghostlive.cli_args import float_range, int_range
 Choices = tuple[str, ...] | Callable[[], Sequence[str]] | None
 """Fixed names, or a lookup called when needed (a registry's current names)."""
 
-CONTEXTS = ("swap", "live", "bench", "gui")
+CONTEXTS = ("swap", "live", "bench", "gui", "eval")
 """swap: ``ghostlive swap`` and ``demo`` (photos, folders, video files); live: ``ghostlive live``; bench:
-``ghostlive bench``; gui: the desktop app (its widgets and settings file)."""
+``ghostlive bench``; gui: the desktop app (its widgets and settings file); eval: ``ghostlive eval``."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ghostlive.cli_args import MAX_TILES, feathers, names, padding, pair, regions
 from ghostlive.settings_spec import Setting
 
-S, L, B, G = "swap", "live", "bench", "gui"
+S, L, B, G, E = "swap", "live", "bench", "gui", "eval"
 SELECT, VIDEO, QUALITY = "face selection", "video", "classic swapper quality"
 MASKS_GROUP, ENHANCE_GROUP = "masks (combined with every swapper's own mask)", "face enhancer"
 
@@ -108,9 +108,10 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             "auto (default): scrfd for the neural swappers when installed, as they were trained on its keypoints, "
             "else full", FILES, SELECT, choices=_detectors),
     Setting("tiles", int, 2, "detection passes over magnified tiles for small faces, chosen from the image size "
-            "(0 = off)", (S, L, B), SELECT, lo=0, hi=MAX_TILES, metavar="N",
+            "(0 = off)", (S, L, B, E), SELECT, lo=0, hi=MAX_TILES, metavar="N",
             per={L: {"default": 0}, B: {"default": 0, "group": "", "help": "small-face tiles as for swap (faces from "
-                 "20 px; default 0 = off, the live setting)"}}),
+                 "20 px; default 0 = off, the live setting)"},
+                 E: {"group": "", "metavar": None, "help": "small-face tiles for the swaps (0 = off)"}}),
     Setting("min_face", int, 20, "smallest face the tiles look for (default 20)", FILES, SELECT, lo=1, metavar="PX",
             unit="px"),
     Setting("swapper", str, "classic", "classic (built in), a neural model you installed (see: ghostlive models "

@@ -18,8 +18,8 @@ from ghostlive.settings import SCHEMA, default, settings_for, swap_settings, val
 from ghostlive.tracking import TrackerOptions
 
 COMMANDS = {"swap": ("swap", "--target", "t.jpg", "-o", "o.jpg"), "demo": ("demo",), "live": ("live",),
-            "bench": ("bench",)}
-CONTEXT = {"swap": "swap", "demo": "swap", "live": "live", "bench": "bench"}
+            "bench": ("bench",), "eval": ("eval", "--sources", "s", "--targets", "t")}
+CONTEXT = {"swap": "swap", "demo": "swap", "live": "live", "bench": "bench", "eval": "eval"}
 
 OLD_FILE = """source_photos = ["/photos/a.jpg"]
 swapper = "classic"
@@ -56,7 +56,7 @@ def test_every_setting_is_a_flag_with_its_default(command: str) -> None:
     parser = subparser(command)
     args = build_parser().parse_args(list(COMMANDS[command]))
     specs = [s for s in settings_for(CONTEXT[command]) if s.names]
-    assert len(specs) >= 10
+    assert len(specs) >= (1 if command == "eval" else 10)
     for spec in specs:
         for flag in spec.names:
             assert flag in parser._option_string_actions, (command, flag)
@@ -73,7 +73,8 @@ def test_every_setting_is_a_flag_with_its_default(command: str) -> None:
 
 def test_detect_cadence_and_tiles_have_one_declared_default_per_context() -> None:
     assert (default("detect_every", "swap"), default("detect_every", "live")) == (1, 3)
-    assert (default("tiles", "swap"), default("tiles", "live"), default("tiles", "bench")) == (2, 0, 0)
+    tiles = [default("tiles", c) for c in ("swap", "live", "bench", "eval")]
+    assert tiles == [2, 0, 0, 2]
     live = build_parser().parse_args(["live"])
     assert (live.detect_every, live.tiles) == (3, 0)
     assert "run the detector every N frames (default 3)" in " ".join(subparser("live").format_help().split())
