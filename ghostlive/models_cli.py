@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, MODELS
+from ghostlive.session_models import build_engines as build_engines_in
+from ghostlive.session_models import download_model, export_checkpoint, export_installed
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,15 +34,25 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     exp.add_argument("--fp16", action="store_true", help="half-precision weights (float32 inputs and outputs)")
 
 
-def _progress(name: str):
-    def show(done: int, total: int | None) -> None:
+class _Progress:
+    """Download progress on one stderr line per model; the line ends before the next message."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
         if total:
             sys.stderr.write(f"\r  {name}: {done / 1e6:8.1f} / {total / 1e6:.1f} MB {100 * done / total:5.1f}%")
         else:
             sys.stderr.write(f"\r  {name}: {done / 1e6:8.1f} MB")
         sys.stderr.flush()
+        self.open = True
 
-    return show
+    def say(self, text: str) -> None:
+        if self.open:
+            sys.stderr.write("\n")
+            self.open = False
+        print(text)
 
 
 def run_models(args: argparse.Namespace, store: ModelStore | None = None) -> int:
@@ -63,17 +73,8 @@ def run_models(args: argparse.Namespace, store: ModelStore | None = None) -> int
             print(f"  {'':14} licence: {m.licence}")
         return 0
     if cmd == "download":
-        spec = BY_NAME[args.name]
-        for dep in (*spec.needs, spec.name):
-            d = BY_NAME[dep]
-            if not store.has(d.filename):
-                if not d.url:
-                    raise ModelError(f"{d.filename} cannot be downloaded; run: ghostlive models import PATH")
-                store.download(d, args.url if dep == spec.name else None, progress=_progress(d.name))
-                sys.stderr.write("\n")
-            print(f"{d.name}: {store.root / d.filename}")
-            if d.exports_to and not args.no_export and not store.has(d.exports_to):
-                export_installed(store, dep, fp16=False)
+        bar = _Progress()
+        download_model(store, args.name, args.url, export=not args.no_export, progress=bar, say=bar.say)
         return 0
     if cmd == "import":
         print(f"imported {store.import_file(args.path, args.filename)}")
@@ -88,62 +89,20 @@ def run_models(args: argparse.Namespace, store: ModelStore | None = None) -> int
     return 0
 
 
-def _torch_export():
-    try:
-        from ghostlive.export import onnx as exporter
-    except ImportError as exc:
-        raise ModelError(f"exporting needs PyTorch and onnx ({exc}); run: pip install 'ghostlive[torch]'") from None
-    return exporter
-
-
-def export_installed(store: ModelStore, name: str, fp16: bool) -> Path:
-    """Export an installed checkpoint into the model folder as ONNX (fp32: NAME.onnx, fp16: NAME-fp16.onnx)."""
-    spec = BY_NAME.get(name)
-    if spec is None or not spec.exports_to:
-        raise ConfigError(
-            f"{name!r} is not an exportable checkpoint; choose from "
-            + ", ".join(m.name for m in MODELS if m.exports_to)
-        )
-    exporter = _torch_export()
-    checkpoint = store.path(spec.filename)
-    target = spec.exports_to if not fp16 else spec.exports_to.replace(".onnx", "-fp16.onnx")
-    store.staging.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=store.staging) as tmp:
-        out = exporter.export_checkpoint(checkpoint, Path(tmp) / target, "fp16" if fp16 else "fp32")
-        path = store.add_file(out, target, f"export:{spec.filename}")
-    print(f"exported {name} → {path}")
-    return path
-
-
 def run_export(args: argparse.Namespace, store: ModelStore | None = None) -> int:
     if args.checkpoint:
         if not args.output:
             raise ConfigError("--checkpoint needs --output OUT.onnx")
-        out = _torch_export().export_checkpoint(args.checkpoint, args.output, "fp16" if args.fp16 else "fp32")
+        out = export_checkpoint(args.checkpoint, args.output, args.fp16)
         print(f"exported {args.checkpoint} → {out}")
         return 0
     if not args.name:
         raise ConfigError("name an installed checkpoint (e.g. ghost-2) or give --checkpoint PATH")
-    export_installed(store or ModelStore(), args.name, args.fp16)
+    export_installed(store or ModelStore(), args.name, args.fp16, say=print)
     return 0
 
 
 def build_engines(args: argparse.Namespace, store: ModelStore | None = None) -> int:
     """Pre-build TensorRT engines for every installed ONNX model, with visible progress."""
-    from ghostlive.engines.tensorrt import TensorRTRunner
-
-    store = store or ModelStore()
-    models = sorted(name for name in store.manifest() if name.endswith(".onnx"))
-    if not models:
-        raise ModelError("no ONNX models are installed; see: ghostlive models list")
-    for i, name in enumerate(models, 1):
-        print(f"[{i}/{len(models)}] {name} ({args.precision})", flush=True)
-        runner = TensorRTRunner(
-            store.path(name),
-            store.root / "engines",
-            precision=args.precision,
-            batch=(1, 1, max(1, args.max_batch)),
-            progress=lambda m: print(f"    {m}", flush=True),
-        )
-        print(f"    ready: {runner.info.backend}")
+    build_engines_in(store or ModelStore(), args.precision, args.max_batch, say=lambda m: print(m, flush=True))
     return 0

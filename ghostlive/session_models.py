@@ -1,0 +1,116 @@
+"""Model downloads, exports and engine builds: the one implementation the CLI (``ghostlive models download``,
+``export``, ``engines build``) and the session (the window's Download and Build engines buttons) share.
+
+Messages go to ``say`` (the CLI prints them, the session turns them into info events); nothing here prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ghostlive.errors import ConfigError, ModelError
+from ghostlive.hub import ModelStore
+from ghostlive.models.registry import BY_NAME, MODELS
+
+log = logging.getLogger(__name__)
+Say = Callable[[str], None]
+DownloadProgress = Callable[[str, int, int | None], None]
+"""``progress(model name, bytes done, bytes total or None)``."""
+
+
+def _torch_export() -> Any:
+    try:
+        from ghostlive.export import onnx as exporter
+    except ImportError as exc:
+        raise ModelError(f"exporting needs PyTorch and onnx ({exc}); run: pip install 'ghostlive[torch]'") from None
+    return exporter
+
+
+def export_checkpoint(checkpoint: str | Path, output: str | Path, fp16: bool) -> Path:
+    """Any GHOST/ArcFace ``.pth`` checkpoint to ONNX at ``output``."""
+    return Path(_torch_export().export_checkpoint(checkpoint, output, "fp16" if fp16 else "fp32"))
+
+
+def export_installed(store: ModelStore, name: str, fp16: bool, say: Say = log.info) -> Path:
+    """Export an installed checkpoint into the model folder as ONNX (fp32: NAME.onnx, fp16: NAME-fp16.onnx)."""
+    spec = BY_NAME.get(name)
+    if spec is None or not spec.exports_to:
+        raise ConfigError(
+            f"{name!r} is not an exportable checkpoint; choose from "
+            + ", ".join(m.name for m in MODELS if m.exports_to)
+        )
+    exporter = _torch_export()
+    checkpoint = store.path(spec.filename)
+    target = spec.exports_to if not fp16 else spec.exports_to.replace(".onnx", "-fp16.onnx")
+    store.staging.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=store.staging) as tmp:
+        out = exporter.export_checkpoint(checkpoint, Path(tmp) / target, "fp16" if fp16 else "fp32")
+        path = store.add_file(out, target, f"export:{spec.filename}")
+    say(f"exported {name} → {path}")
+    return path
+
+
+def download_model(
+    store: ModelStore,
+    name: str,
+    url: str | None = None,
+    *,
+    export: bool = True,
+    progress: DownloadProgress | None = None,
+    say: Say = log.info,
+) -> list[Path]:
+    """Download model ``name`` and everything its swapper uses (resumed, SHA-256 verified; ``url`` replaces the
+    registry's address of ``name`` itself), then export checkpoints to ONNX unless ``export`` is False. Returns
+    the installed files, each also told to ``say`` as ``NAME: PATH``."""
+    spec = BY_NAME[name]
+    paths = []
+    for dep in (*spec.needs, spec.name):
+        d = BY_NAME[dep]
+        if not store.has(d.filename):
+            if not d.url:
+                raise ModelError(f"{d.filename} cannot be downloaded; run: ghostlive models import PATH")
+            show = (lambda done, total, n=d.name: progress(n, done, total)) if progress else None
+            store.download(d, url if dep == spec.name else None, progress=show)
+        paths.append(store.root / d.filename)
+        say(f"{d.name}: {paths[-1]}")
+        if d.exports_to and export and not store.has(d.exports_to):
+            say(f"exporting {dep} to ONNX")
+            export_installed(store, dep, fp16=False, say=say)
+    return paths
+
+
+def build_engines(
+    store: ModelStore,
+    precision: str = "fp16",
+    max_batch: int = 8,
+    progress: Callable[[int, int, str], None] | None = None,
+    say: Say = log.info,
+) -> list[str]:
+    """Build (or reuse) TensorRT engines for every installed ONNX model; ``progress(i, n, text)`` before each and
+    at the end; returns the backend of each engine."""
+    from ghostlive.engines.tensorrt import TensorRTRunner
+
+    models = sorted(n for n in store.manifest() if n.endswith(".onnx"))
+    if not models:
+        raise ModelError("no ONNX models are installed; download a neural swapper first (see: ghostlive models list)")
+    backends = []
+    for i, name in enumerate(models):
+        if progress:
+            progress(i, len(models), f"building engine for {name}")
+        say(f"[{i + 1}/{len(models)}] {name} ({precision})")
+        runner = TensorRTRunner(
+            store.path(name),
+            store.root / "engines",
+            precision=precision,
+            batch=(1, 1, max(1, max_batch)),
+            progress=lambda m: say(f"    {m}"),
+        )
+        backends.append(runner.info.backend)
+        say(f"    ready: {runner.info.backend}")
+    if progress:
+        progress(len(models), len(models), "engines ready")
+    return backends
