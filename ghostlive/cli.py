@@ -17,15 +17,8 @@ from ghostlive.jobs import (
     Job,
     PairSpec,
     SwapSettings,
-    check_video_job,
     folder_summary,
-    run_folder,
-    run_image,
-    run_video,
-    target_kind,
 )
-from ghostlive.media.image import check_output_path
-from ghostlive.media.paths import check_sinks
 from ghostlive.pipeline.offline import Progress
 from ghostlive.settings import add_arguments, swap_settings, values_from_args
 
@@ -95,33 +88,27 @@ def _show_progress(p: Progress) -> None:
 
 
 def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
-    pairs = _pairs(args, source)
-    inputs = (target, *(p.source for p in pairs), *(p.reference for p in pairs if p.reference))
-    kind = target_kind(target)
-    if kind == "image":
-        check_output_path(args.output, inputs)
-    elif kind == "video":
-        check_sinks([args.output], inputs)
-        check_video_job(target, args.output)
-    job = Job(_settings(args), pairs)
-    if kind == "folder":
-        written, problems = run_folder(job, target, args.output)
-        for problem in problems:
+    from ghostlive.session import Session
+
+    progress = None if args.quiet else _show_progress
+    done = Session().run_file(_settings(args), _pairs(args, source), target, args.output, video_progress=progress)
+    if done.kind == "folder":
+        for problem in done.problems:
             print(f"failed: {problem}", file=sys.stderr)
-        print(folder_summary(written, problems, args.output))
-        return 1 if problems else 0
-    if kind == "video":
-        report = run_video(job, target, args.output, progress=None if args.quiet else _show_progress)
+        print(folder_summary(done.written, done.problems, args.output))
+        return 1 if done.problems else 0
+    if done.video is not None:
         if not args.quiet:
             sys.stderr.write("\n")
+        report = done.video
         print(
             f"swapped faces in {report.frames_with_faces} of {report.frames} frames "
             f"({report.fps:.1f} fps) → {report.output}"
         )
         return 0
-    result = run_image(job, target, args.output, inputs)
-    log.info("stages ms: %s", ", ".join(f"{k} {v:.1f}" for k, v in result.times.ms.items()))
-    print(f"swapped {len(result.swapped)} of {len(result.faces)} face(s) → {args.output}")
+    assert done.image is not None
+    log.info("stages ms: %s", ", ".join(f"{k} {v:.1f}" for k, v in done.image.times.ms.items()))
+    print(f"swapped {len(done.image.swapped)} of {len(done.image.faces)} face(s) → {args.output}")
     return 0
 
 

@@ -6,12 +6,9 @@ import argparse
 import sys
 import time
 
-from ghostlive.enhance import set_live_budget
 from ghostlive.errors import ConfigError
-from ghostlive.media.paths import check_live_sinks
-from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
-from ghostlive.media.sources import open_source
-from ghostlive.pipeline.live import LiveOptions, LivePipeline
+from ghostlive.session import Session
+from ghostlive.session_live import LiveRequest
 from ghostlive.settings import add_arguments
 from ghostlive.threads import apply_plan, plan_threads
 
@@ -35,51 +32,34 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def check_live_outputs(args: argparse.Namespace) -> None:
-    """Before anything opens: no file output may be an input, and the recording must be a video file name."""
-    photos = [args.source, *args.reference, *(p.source for p in args.pair), *(p.reference for p in args.pair)]
-    device = args.virtual_camera_device if args.virtual_camera else None
-    check_live_sinks([args.record, device], args.camera, photos)
-    if args.record:
-        check_record_path(args.record)
+def live_request(args: argparse.Namespace) -> LiveRequest:
+    """The camera and outputs that ``ghostlive live`` asks for."""
+    width, height = _size(args.size)
+    return LiveRequest(
+        camera=args.camera,
+        width=width,
+        height=height,
+        fps=args.fps,
+        loop=not args.no_loop,
+        virtual_camera=args.virtual_camera,
+        virtual_camera_device=args.virtual_camera_device,
+        stream=args.stream,
+        token=args.token,
+        record=args.record,
+        null_sink=True,
+    )
 
 
 def run_live(args: argparse.Namespace, job_factory) -> int:
-    width, height = _size(args.size)
-    check_live_outputs(args)
+    request = live_request(args)
+    # before anything opens: no file output may be an input, and the recording must be a video file name
+    request.check([args.source, *args.reference, *(p.source for p in args.pair), *(p.reference for p in args.pair)])
     plan = apply_plan(plan_threads("live"))  # before any model session opens; shown once the outputs are up
-    job = job_factory(args)
-    probe = open_source(args.camera, loop=not args.no_loop, width=width, height=height, fps=args.fps)
-    first = probe.read()
-    fps = probe.fps
-    probe.close()
-    if first is None:
-        raise ConfigError(f"{args.camera}: the camera gave no frame")
-    set_live_budget(job.swapper, fps or 30.0)
-    sinks: list[Sink] = []
-    try:
-        if args.virtual_camera:
-            sinks.append(VirtualCamera(first.shape[1], first.shape[0], fps, device=args.virtual_camera_device))
-        if args.stream:
-            host, port = args.stream
-            sinks.append(MjpegServer(host, port, token=args.token))
-        if args.record:
-            sinks.append(Recorder(args.record))
-    except Exception:
-        for s in sinks:
-            s.close()
-        raise
-    sinks = sinks or [NullSink()]
+    session = Session()
+    pipe = session.go_live(request, job_factory(args))
     print(plan.line(), file=sys.stderr)
-    for s in sinks:
+    for s in pipe.sinks:
         print(f"output: {s.name}", file=sys.stderr)
-    pipe = LivePipeline(
-        lambda: open_source(args.camera, loop=not args.no_loop, width=width, height=height, fps=args.fps),
-        job.stream(),
-        sinks,
-        LiveOptions(output_fps=fps or 30.0),
-    )
-    pipe.start()
     started = time.monotonic()
     try:
         while pipe.running:
@@ -90,7 +70,7 @@ def run_live(args: argparse.Namespace, job_factory) -> int:
             if args.duration and time.monotonic() - started >= args.duration:
                 break
     finally:
-        pipe.stop()
+        session.stop_live()
         if not args.quiet:
             sys.stderr.write("\n")
     stats = pipe.stats()

@@ -1,0 +1,311 @@
+"""The session: everything the app does, without Qt. The command line (``ghostlive live``, ``ghostlive swap``) and
+the desktop window both drive a :class:`Session`; the window is only a view of it.
+
+Slow work (face detection, model construction, file jobs, downloads, engine builds) runs on worker threads as
+:class:`~ghostlive.session_tasks.Task` objects with progress and cancellation; what happens is told through
+plain callbacks (:class:`SessionEvents`), emitted on the thread where it happens. Failures are
+:class:`~ghostlive.errors.GhostliveError` (a task's result, or an ``error`` event for the live loop). The Qt layer
+(``ghostlive.ui.bridge``) turns events into signals on the GUI thread, as napari's Qt viewer does for its
+``ViewerModel``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ghostlive.errors import ConfigError, GhostliveError, NoFaceError
+from ghostlive.faces import FaceAnalyzer
+from ghostlive.hub import ModelStore
+from ghostlive.jobs import Job, PairSpec, SwapSettings, with_stages
+from ghostlive.media.image import read_image, write_image
+from ghostlive.media.sinks import Recorder
+from ghostlive.pipeline.live import LivePipeline
+from ghostlive.session_files import FileResult, run_file
+from ghostlive.session_live import OUTPUT_KINDS, LiveEvents, LiveRequest, make_output, recording_path, start_pipeline
+from ghostlive.session_models import build_engines, download_model
+from ghostlive.session_tasks import Event, Report, Task
+from ghostlive.swappers.factory import build_swapper
+from ghostlive.types import Face, Frame
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def innermost(swapper: Any) -> Any:
+    """The swapper inside any stage wrappers (mask, enhancer)."""
+    while "inner" in getattr(swapper, "__dict__", {}):
+        swapper = swapper.__dict__["inner"]
+    return swapper
+
+
+@dataclass(frozen=True)
+class SourceFace:
+    """One face found in a source photo: the photo, the face, and a crop around it for a thumbnail."""
+
+    path: str
+    index: int
+    image: Frame
+    face: Face
+    thumbnail: Frame
+
+    @property
+    def label(self) -> str:
+        return f"{Path(self.path).name} #{self.index}"
+
+
+class SessionEvents(LiveEvents):
+    """``error(message)``, ``info(message)``, ``sources_added(list[SourceFace])``, ``live(running)``, and the
+    live loop's ``frame(image, packet)`` and ``stats(LiveStats)`` (see :class:`LiveEvents`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info, self.sources_added, self.live = Event(), Event(), Event()
+
+
+class Session:
+    """Sources, the live loop with its outputs, file jobs and models; see the module docstring."""
+
+    def __init__(self, store: ModelStore | None = None) -> None:
+        self.store = store or ModelStore()
+        self.events = SessionEvents()
+        self.sources: list[SourceFace] = []
+        self.selected: int | None = None
+        self.references: list[str] = []
+        self.pipeline: LivePipeline | None = None
+        self.request: LiveRequest | None = None
+        self.job: Job | None = None
+        self.recorder: Recorder | None = None
+        self._analyzer: FaceAnalyzer | None = None
+        self._lock = threading.Lock()
+
+    def task(self, fn: Callable[[Report, threading.Event], T], name: str) -> Task[T]:
+        """Start ``fn(report, stop)`` on a worker thread."""
+        return Task(fn, name).start()
+
+    # sources --------------------------------------------------------------------------------------------
+    @property
+    def analyzer(self) -> FaceAnalyzer:
+        with self._lock:
+            if self._analyzer is None:
+                self._analyzer = FaceAnalyzer(tile_levels=2)
+            return self._analyzer
+
+    def find_faces(self, path: str) -> list[SourceFace]:
+        """Every face in the photo ``path``, with a thumbnail crop each."""
+        image = read_image(path).bgr
+        faces = self.analyzer.analyze(image)
+        if not faces:
+            raise NoFaceError("no face found in this photo", path)
+        found = []
+        for i, face in enumerate(faces):
+            x1, y1, x2, y2 = face.box
+            m = 0.25 * (x2 - x1)
+            crop = image[max(int(y1 - m), 0) : int(y2 + m), max(int(x1 - m), 0) : int(x2 + m)]
+            found.append(SourceFace(path, i, image, face, np.ascontiguousarray(crop)))
+        return found
+
+    def add_sources(self, paths: list[str]) -> Task[list[SourceFace]]:
+        """Detect the faces in each photo on a worker thread; each becomes a source (``sources_added``), a photo
+        that cannot be read or shows no face an ``error`` event. The result: the sources added."""
+
+        def work(report: Report, stop: threading.Event) -> list[SourceFace]:
+            added = []
+            for i, path in enumerate(paths):
+                try:
+                    found = self.find_faces(path)
+                except GhostliveError as exc:
+                    self.events.error.emit(str(exc))
+                    continue
+                with self._lock:
+                    self.sources.extend(found)
+                added += found
+                report(i + 1, len(paths), "")
+            if added:
+                self.events.sources_added.emit(added)
+            return added
+
+        return self.task(work, "sources")
+
+    def select_source(self, index: int | None) -> None:
+        """Use source ``index``; while live it is prepared with the running swapper in the background and
+        switched in between two frames."""
+        self.selected = index
+        pipeline = self.pipeline
+        if pipeline is None or index is None:
+            return
+        chosen = self.sources[index]
+        current = pipeline.swapper.swapper
+        refs = [p.reference for p in pipeline.swapper.pairs if p.reference is not None] or [None]
+        pipeline.load_swapper(lambda: current, [(chosen.image, chosen.face, r) for r in refs], self._loaded)
+
+    def pairs(self, faces: str) -> list[PairSpec]:
+        """The selected source, paired with each reference photo when ``faces`` is 'reference'."""
+        if self.selected is None:
+            raise ConfigError("add a source photo and select its face first")
+        source = self.sources[self.selected].path
+        refs = self.references if faces == "reference" else []
+        return [PairSpec(source, r) for r in refs] or [PairSpec(source)]
+
+    def make_job(self, settings: SwapSettings) -> Job:
+        """A job for the selected source face (builds the swapper and detects: call it on a worker thread)."""
+        pairs = self.pairs(settings.faces)
+        assert self.selected is not None
+        return Job(replace(settings, source_face=self.sources[self.selected].index), pairs)
+
+    # live -----------------------------------------------------------------------------------------------
+    def go_live(self, request: LiveRequest, job: Job) -> LivePipeline:
+        """Start the live loop of ``job`` on ``request``'s camera and outputs (the calling thread waits for the
+        first camera frame only)."""
+        if self.pipeline is not None:
+            raise ConfigError("the live preview is already running")
+        self.pipeline = start_pipeline(request, job, self.events)
+        self.request, self.job = request, job
+        self.events.live.emit(True)
+        return self.pipeline
+
+    def start_live(self, request: LiveRequest, settings: SwapSettings) -> Task[LivePipeline]:
+        """Build the job for the selected source and go live, on a worker thread."""
+        return self.task(lambda report, stop: self.go_live(request, self.make_job(settings)), "start-live")
+
+    def stop_live(self) -> None:
+        if self.pipeline is None:
+            return
+        self.stop_recording()
+        self.pipeline.stop()
+        self.pipeline = self.events.pipeline = None
+        self.events.live.emit(False)
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Swap on/off while live (off shows the camera as it is)."""
+        if self.pipeline is not None:
+            self.pipeline.set_enabled(enabled)
+
+    def change_swapper(self, name: str, settings: SwapSettings) -> None:
+        """Build swapper ``name`` in the background while frames flow with the current one, then switch."""
+        if self.pipeline is None or self.job is None:
+            return
+        sources = list(self.job.sources)
+        build = lambda: build_swapper(name, self.store, settings.classic, settings.backend)  # noqa: E731
+        self.pipeline.load_swapper(build, sources, self._loaded)
+
+    def _loaded(self, error: str | None) -> None:
+        if error:
+            self.events.error.emit(error)
+
+    def apply_settings(self, settings: SwapSettings, restage: bool = False) -> Task[None] | None:
+        """Quality, tracking and selection settings, applied live between two frames; with ``restage`` the
+        enhancer and masks are built anew on a worker thread first (the task fails when a model is missing,
+        and the other settings still apply)."""
+        pipeline = self.pipeline
+        if pipeline is None:
+            return None
+
+        def apply(stream: Any, staged: Any = None) -> None:
+            base = innermost(stream.swapper)
+            if hasattr(base, "options"):
+                base.options = settings.classic
+            if staged is not None:
+                stream.swapper = staged
+            stream.tracker.options = settings.tracker
+            stream.selection = replace(stream.selection, threshold=settings.similarity)
+
+        if not restage:
+            pipeline.update(apply)
+            return None
+
+        def work(report: Report, stop: threading.Event) -> None:
+            try:
+                staged = with_stages(innermost(pipeline.swapper.swapper), settings)
+            except GhostliveError:
+                pipeline.update(apply)
+                raise
+            pipeline.update(lambda stream: apply(stream, staged))
+
+        return self.task(work, "stages")
+
+    def set_output(self, kind: str, on: bool, address: str = "") -> str:
+        """Add or remove a virtual camera or stream (``kind``: 'virtual_camera', 'stream') on the running loop;
+        returns its status text ('off' when removed)."""
+        pipeline = self.pipeline
+        if pipeline is None:
+            return "off"
+        current = [s for s in pipeline.sinks if isinstance(s, OUTPUT_KINDS[kind])]
+        if on and not current:
+            sink = make_output(kind, address, pipeline, self.events.last_frame)
+            pipeline.add_sink(sink)
+            self.events.info.emit(f"live: added {sink.name}")
+            return str(getattr(sink, "url", sink.name))
+        if on:
+            return str(getattr(current[0], "url", current[0].name))
+        for sink in current:
+            pipeline.remove_sink(sink)
+            sink.close()
+        return "off"
+
+    def start_recording(self, folder: str | Path) -> Path:
+        """Record the live output to a time-stamped file in ``folder`` (never over the camera file or a photo)."""
+        if self.pipeline is None or self.request is None:
+            raise ConfigError("start the camera before recording")
+        photos = [s.path for s in self.sources] + list(self.references)
+        self.recorder = Recorder(recording_path(folder, self.request.camera, photos))
+        self.pipeline.add_sink(self.recorder)
+        self.events.info.emit(f"recording to {self.recorder.path}")
+        return self.recorder.path
+
+    def stop_recording(self) -> Path | None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None or self.pipeline is None:
+            return None
+        self.pipeline.remove_sink(recorder)
+        recorder.close()
+        self.events.info.emit(f"saved {recorder.path}")
+        return recorder.path
+
+    def save_screenshot(self, folder: str | Path) -> Path:
+        """The last live frame as a time-stamped PNG in ``folder``."""
+        import time
+
+        frame = self.events.last_frame
+        if frame is None:
+            raise ConfigError("no frame to save yet")
+        return write_image(Path(folder or Path.home()) / time.strftime("ghostlive-%Y%m%d-%H%M%S.png"), frame)
+
+    # files and models -----------------------------------------------------------------------------------
+    run_file = staticmethod(run_file)
+    """Run a file job in the calling thread (``ghostlive swap``); see :func:`ghostlive.session_files.run_file`."""
+
+    def start_file_job(self, settings: SwapSettings, target: str, output: str) -> Task[FileResult]:
+        """Swap the selected source into ``target`` (photo, folder or video) on a worker thread; progress counts
+        frames (or photos); cancel stops a video early."""
+        pairs = self.pairs(settings.faces)
+        assert self.selected is not None
+        settings = replace(settings, source_face=self.sources[self.selected].index)
+
+        def work(report: Report, stop: threading.Event) -> FileResult:
+            return run_file(
+                settings, pairs, target, output, stop=stop, report=report,
+                video_progress=lambda p: report(p.done, p.total, ""),
+            )
+
+        return self.task(work, "file-job")
+
+    def download(self, name: str) -> Task[list[Path]]:
+        """Download model ``name`` with what it needs, and export checkpoints to ONNX."""
+        return self.task(
+            lambda report, stop: download_model(
+                self.store, name, progress=lambda _n, done, total: report(done, total or 0, ""),
+                say=self.events.info.emit,
+            ),
+            "download",
+        )
+
+    def build_engines(self) -> Task[list[str]]:
+        """TensorRT engines for every installed ONNX model."""
+        return self.task(lambda report, stop: build_engines(self.store, progress=report), "engines")

@@ -1,0 +1,154 @@
+"""The live part of :class:`ghostlive.session.Session`: what to open (:class:`LiveRequest`), the checks before
+anything opens, the outputs (virtual camera, MJPEG stream, recording) and the running loop (one implementation
+for ``ghostlive live`` and the window)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ghostlive.enhance import set_live_budget
+from ghostlive.errors import ConfigError, GhostliveError
+from ghostlive.jobs import Job
+from ghostlive.media.paths import check_live_sinks
+from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
+from ghostlive.media.sources import FrameSource, open_source
+from ghostlive.pipeline.live import LiveOptions, LivePipeline, Packet
+from ghostlive.session_tasks import Event
+from ghostlive.types import Frame
+
+OUTPUT_KINDS = {"virtual_camera": VirtualCamera, "stream": MjpegServer}
+
+
+@dataclass(frozen=True)
+class LiveRequest:
+    """A camera and the outputs to open with it."""
+
+    camera: str = "0"
+    """Camera index, /dev/videoN, stream URL, or a video file."""
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    loop: bool = True
+    """A video file as the camera starts again at its end."""
+    virtual_camera: bool = False
+    virtual_camera_device: str | None = None
+    virtual_camera_optional: bool = False
+    """A virtual camera that cannot open is reported (an error event) and the loop starts without it."""
+    stream: tuple[str, int] | None = None
+    token: str | None = None
+    record: str = ""
+    null_sink: bool = False
+    """With no output named, frames still flow (to a sink that drops them): the command line's preview."""
+
+    def open(self) -> FrameSource:
+        return open_source(self.camera, loop=self.loop, width=self.width, height=self.height, fps=self.fps)
+
+    def check(self, photos: list[str | None]) -> None:
+        """Before anything opens: no file output may be an input, and a recording must be a video file name."""
+        device = self.virtual_camera_device if self.virtual_camera else None
+        check_live_sinks([self.record, device], self.camera, photos)
+        if self.record:
+            check_record_path(self.record)
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (an empty host is 127.0.0.1, no port 8080) for the window's stream box."""
+    host, _, port = text.strip().rpartition(":")
+    if port and not port.isdigit():
+        raise ConfigError(f"{text!r} is not HOST:PORT with a port number from 0 to 65535")
+    return host or "127.0.0.1", int(port or 8080)
+
+
+def first_frame(request: LiveRequest) -> tuple[Frame, float]:
+    """One frame and the frame rate of the camera (opened and closed again)."""
+    probe = request.open()
+    try:
+        frame, fps = probe.read(), probe.fps
+    finally:
+        probe.close()
+    if frame is None:
+        raise ConfigError(f"{request.camera}: the camera gave no frame")
+    return frame, fps
+
+
+def open_sinks(request: LiveRequest, frame: Frame, fps: float, errors: Event) -> list[Sink]:
+    """The outputs of ``request``; all closed again when one fails (an optional virtual camera only reports)."""
+    sinks: list[Sink] = []
+    try:
+        if request.virtual_camera:
+            try:
+                sinks.append(VirtualCamera(frame.shape[1], frame.shape[0], fps, device=request.virtual_camera_device))
+            except GhostliveError as exc:
+                if not request.virtual_camera_optional:
+                    raise
+                errors.emit(str(exc))
+        if request.stream:
+            sinks.append(MjpegServer(*request.stream, token=request.token))
+        if request.record:
+            sinks.append(Recorder(request.record))
+    except Exception:
+        for s in sinks:
+            s.close()
+        raise
+    return sinks or ([NullSink()] if request.null_sink else [])
+
+
+def start_pipeline(request: LiveRequest, job: Job, events: LiveEvents) -> LivePipeline:
+    """Open the camera and outputs of ``request`` and start the live loop with ``job``'s swapper."""
+    frame, fps = first_frame(request)
+    set_live_budget(job.swapper, fps or 30.0)
+    sinks = open_sinks(request, frame, fps, events.error)
+    pipeline = LivePipeline(
+        request.open,
+        job.stream(),
+        sinks,
+        LiveOptions(output_fps=fps or 30.0),
+        on_frame=events.on_frame,
+        on_error=events.error.emit,
+    )
+    events.pipeline = pipeline
+    pipeline.start()
+    return pipeline
+
+
+def make_output(kind: str, address: str, pipeline: LivePipeline, last_frame: Frame | None) -> Sink:
+    """A virtual camera or an MJPEG server to add to a running loop (``kind``: see :data:`OUTPUT_KINDS`)."""
+    if kind == "stream":
+        return MjpegServer(*parse_address(address))
+    if last_frame is None:
+        raise ConfigError("wait for the first frame before turning the virtual camera on")
+    return VirtualCamera(last_frame.shape[1], last_frame.shape[0], pipeline.options.output_fps)
+
+
+def recording_path(folder: str | Path, camera: str, photos: list[str]) -> Path:
+    """A time-stamped recording in ``folder``, checked never to overwrite the camera file or a photo."""
+    path = Path(folder or Path.home()) / time.strftime("ghostlive-%Y%m%d-%H%M%S.mp4")
+    check_live_sinks([path], camera, photos)
+    return path
+
+
+class LiveEvents:
+    """The live loop's callbacks as events: ``frame(image, packet)`` at most ``preview_fps`` a second,
+    ``stats(LiveStats)`` every ``stats_every`` seconds, ``error(message)``; counts every frame."""
+
+    def __init__(self, preview_fps: float = 30.0, stats_every: float = 0.5) -> None:
+        self.frame, self.stats, self.error = Event(), Event(), Event()
+        self.pipeline: LivePipeline | None = None
+        self.preview_fps, self.stats_every = preview_fps, stats_every
+        self._last_emit = self._last_stats = 0.0
+        self.last_frame: Frame | None = None
+        self.frames_seen = self.frames_swapped = 0
+
+    def on_frame(self, packet: Packet) -> None:
+        self.frames_seen += 1
+        self.frames_swapped += packet.swapped > 0
+        self.last_frame = packet.image
+        now = time.monotonic()
+        if now - self._last_emit >= 1 / self.preview_fps:
+            self._last_emit = now
+            self.frame.emit(packet.image, packet)
+        if self.pipeline is not None and now - self._last_stats >= self.stats_every:
+            self._last_stats = now
+            self.stats.emit(self.pipeline.stats())
