@@ -11,7 +11,6 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QFrame, QLabel, QLayout, QProgressBar, QScrollArea, QWidget
 
 from ghostlive.errors import GhostliveError
-from ghostlive.media.sinks import MjpegServer, Sink, VirtualCamera
 
 
 class _SidePanel(QScrollArea):
@@ -43,8 +42,9 @@ def scrolling(layout: QLayout) -> QScrollArea:
 def start_task(
     parent: Any, fn: Any, bar: QProgressBar, on_done: Any = None, on_error: Callable[[str], None] | None = None
 ) -> Task:
-    """Run ``fn`` in a :class:`Task` reporting to ``bar``: the bar starts empty, and a failed task leaves it
-    empty and saying "failed" (not at the last job's 100 %); ``on_error`` gets the message."""
+    """Show ``fn`` (a started session task, or ``fn(report, stop)`` to run in one) as a :class:`Task` reporting
+    to ``bar``: the bar starts empty, and a failed task leaves it empty and saying "failed" (not at the last job's
+    100 %); ``on_error`` gets the message."""
     task = Task(fn, parent)
     bar.setFormat("%p%")
     bar.setMaximum(1)
@@ -66,53 +66,27 @@ def start_task(
     task.failed.connect(failed)
     if on_done:
         task.succeeded.connect(on_done)
-    task.start()
-    return task
+    return task.start()
 
 
 class LiveOutputs:
-    """Makes the "Virtual camera" and "Stream" boxes act at once on a running preview (a sink is added or
-    removed between frames), not only at the next start."""
+    """Makes the "Virtual camera" and "Stream" boxes act at once on a running preview (the session adds or
+    removes the sink between frames), not only at the next start."""
 
     def __init__(self, window: Any) -> None:
         self.window = window
-        window.vcam_check.toggled.connect(lambda on: self._toggle(on, VirtualCamera, window.vcam_status))
-        window.stream_check.toggled.connect(lambda on: self._toggle(on, MjpegServer, window.stream_status))
+        window.vcam_check.toggled.connect(lambda on: self._toggle(on, "virtual_camera", window.vcam_status))
+        window.stream_check.toggled.connect(lambda on: self._toggle(on, "stream", window.stream_status))
 
-    def _make(self, kind: type) -> Sink:
-        w = self.window
-        if kind is MjpegServer:
-            host, _, port = w.stream_address.text().rpartition(":")
-            return MjpegServer(host or "127.0.0.1", int(port or 8080))
-        frame = w.bridge.last_frame
-        if frame is None:
-            raise GhostliveError("wait for the first frame before turning the virtual camera on")
-        return VirtualCamera(frame.shape[1], frame.shape[0], w.pipeline.options.output_fps)
-
-    def _toggle(self, on: bool, kind: type, status: QLabel) -> None:
-        pipeline = self.window.pipeline
-        if pipeline is None:
+    def _toggle(self, on: bool, kind: str, status: QLabel) -> None:
+        if self.window.session.pipeline is None:
             return  # used at the next start
-        current = [s for s in pipeline.sinks if isinstance(s, kind)]
-        if on and not current:
-            try:
-                sink = self._make(kind)
-            except (GhostliveError, OSError, ValueError) as exc:
-                self._uncheck(kind)
-                status.setText("unavailable")
-                self.window.show_error(str(exc))
-                return
-            pipeline.add_sink(sink)
-            status.setText(getattr(sink, "url", sink.name))
-            self.window.info(f"live: added {sink.name}")
-        elif not on:
-            for sink in current:
-                pipeline.remove_sink(sink)
-                sink.close()
-            status.setText("off")
-
-    def _uncheck(self, kind: type) -> None:
-        box: QCheckBox = self.window.stream_check if kind is MjpegServer else self.window.vcam_check
-        box.blockSignals(True)
-        box.setChecked(False)
-        box.blockSignals(False)
+        try:
+            status.setText(self.window.session.set_output(kind, on, self.window.stream_address.text()))
+        except (GhostliveError, OSError) as exc:
+            box: QCheckBox = self.window.stream_check if kind == "stream" else self.window.vcam_check
+            box.blockSignals(True)
+            box.setChecked(False)
+            box.blockSignals(False)
+            status.setText("unavailable")
+            self.window.show_error(str(exc))

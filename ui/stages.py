@@ -3,26 +3,17 @@ limit the swap, and the combined-mask view."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QSlider
 
 from ghostlive.enhance import EnhanceOptions
-from ghostlive.errors import GhostliveError
 from ghostlive.hub import ModelStore
 from ghostlive.masking.options import MASK_MODELS, MASKS, MaskOptions
 from ghostlive.models.registry import BY_NAME, RESTORERS
 
 NONE = "none"
-
-
-def innermost(swapper: Any) -> Any:
-    """The swapper inside any stage wrappers (mask, enhancer)."""
-    while "inner" in getattr(swapper, "__dict__", {}):
-        swapper = swapper.__dict__["inner"]
-    return swapper
 
 
 class StagesBox(QGroupBox):
@@ -76,16 +67,7 @@ class StagesBox(QGroupBox):
             "enhance": EnhanceOptions("" if name == NONE else name, self.blend.value() / 100.0),
         }
 
-    def restage(self, current: Any, settings: Any, report: Callable[[str], None]) -> Any | None:
-        """``current``'s base swapper with the stages of ``settings`` when these controls changed since the
-        last call (None: unchanged, or a model is missing, which ``report`` is told in one line)."""
-        from ghostlive.jobs import with_stages
-
-        if not self._dirty:
-            return None
-        self._dirty = False
-        try:
-            return with_stages(innermost(current), settings)
-        except GhostliveError as exc:
-            report(str(exc))
-            return None
+    def take_dirty(self) -> bool:
+        """Whether these controls changed since the last call (the session then builds the stages anew)."""
+        dirty, self._dirty = self._dirty, False
+        return dirty

@@ -1,75 +1,110 @@
-"""Background work for the window: the live loop, file jobs and model tasks, reporting through Qt signals."""
+"""The Qt layer over :mod:`ghostlive.session`: session events and tasks become signals delivered on the GUI thread.
+
+The session calls its listeners on whatever thread the work runs on; these adapters only re-emit them as Qt
+signals, which Qt queues to the GUI thread (the objects live there). Nothing slow runs here.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal
 
-from ghostlive.pipeline.live import LivePipeline, Packet
-
-
-class LiveBridge(QObject):
-    """Turns the live pipeline's callbacks (from its own threads) into queued Qt signals, at most ~30 frames
-    a second for the preview."""
-
-    frame = Signal(object, object)  # output frame (np.ndarray), Packet
-    stats = Signal(object)  # LiveStats
-    error = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pipeline: LivePipeline | None = None
-        self._last_emit = 0.0
-        self._last_stats = 0.0
-        self.last_frame: np.ndarray | None = None
-        self.frames_seen = 0
-        self.frames_swapped = 0
-
-    def on_frame(self, packet: Packet) -> None:
-        self.frames_seen += 1
-        self.frames_swapped += packet.swapped > 0
-        self.last_frame = packet.image
-        now = time.monotonic()
-        if now - self._last_emit >= 1 / 30:
-            self._last_emit = now
-            self.frame.emit(packet.image, packet)
-        if self.pipeline is not None and now - self._last_stats >= 0.5:
-            self._last_stats = now
-            self.stats.emit(self.pipeline.stats())
-
-    def on_error(self, message: str) -> None:
-        self.error.emit(message)
+from ghostlive.session import Session
+from ghostlive.session_tasks import Report
+from ghostlive.session_tasks import Task as SessionTask
 
 
-class Task(QThread):
-    """Runs ``fn(report, stop)`` in a thread; ``report(done, total, text)`` becomes the ``progress`` signal.
-    Errors become the ``failed`` signal with a message, never a silent crash."""
+class Task(QObject):
+    """A session task seen from Qt: ``progress(done, total, text)``, then ``succeeded(result)`` or
+    ``failed(message)``, then ``finished()``, all on the GUI thread. Built from a session task (already started)
+    or from ``fn(report, stop)`` (started by :meth:`start`)."""
 
     progress = Signal(int, int, str)
     succeeded = Signal(object)
     failed = Signal(str)
+    finished = Signal()
+    _done = Signal()
 
     def __init__(
-        self, fn: Callable[[Callable[[int, int, str], None], threading.Event], Any], parent: QObject | None = None
+        self, work: SessionTask[Any] | Callable[[Report, threading.Event], Any], parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self.fn = fn
-        self.stop_event = threading.Event()
+        self.task = work if isinstance(work, SessionTask) else SessionTask(work, "gui-task")
+        self._posted = threading.Event()
+        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.task.progress.connect(self.progress.emit)
+        self.task.on_done(self._post)
+
+    def _post(self, _task: SessionTask[Any]) -> None:
+        self._done.emit()  # queued: delivered on the GUI thread, after the progress signals posted before it
+        self._posted.set()
+
+    def _deliver(self) -> None:
+        error = self.task.error()
+        if error is not None:
+            self.failed.emit(str(error))
+        else:
+            self.succeeded.emit(self.task.result())
+        self.finished.emit()
+
+    def start(self) -> Task:
+        if not self.task._thread.is_alive() and not self.task.done():
+            self.task.start()
+        return self
 
     def cancel(self) -> None:
-        self.stop_event.set()
+        self.task.cancel()
 
-    def run(self) -> None:
-        try:
-            result = self.fn(lambda d, t, s="": self.progress.emit(int(d), int(t), s), self.stop_event)
-        except Exception as exc:  # noqa: BLE001 - shown in the window
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            self.failed.emit(str(exc) or detail)
-            return
-        self.succeeded.emit(result)
+    def isFinished(self) -> bool:  # noqa: N802 - the QThread name the window's callers use
+        """The work is over and its signals are queued (process events to receive them)."""
+        return self._posted.is_set()
+
+    def wait(self, msecs: int = -1) -> bool:
+        """Block until :meth:`isFinished` (at most ``msecs`` ms; -1: no limit)."""
+        return self._posted.wait(None if msecs < 0 else msecs / 1000)
+
+
+def wait_for(task: Task) -> bool:
+    """Keep the GUI responsive (events are processed) until ``task`` has finished and delivered its signals;
+    True when it succeeded. The work itself runs on the task's worker thread."""
+    ok: list[bool] = []
+    task.succeeded.connect(lambda _r: ok.append(True))
+    while not task.isFinished():
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        task.wait(5)
+    QCoreApplication.sendPostedEvents()
+    QCoreApplication.processEvents()
+    return bool(ok)
+
+
+class SessionBridge(QObject):
+    """The session's events as signals on the GUI thread; the live counters are read from the session."""
+
+    frame = Signal(object, object)  # output frame (np.ndarray), Packet; at most ~30 a second
+    stats = Signal(object)  # LiveStats
+    error = Signal(str)
+    info = Signal(str)
+    sources_added = Signal(object)  # list[SourceFace]
+    live = Signal(bool)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        events = session.events
+        for name in ("frame", "stats", "error", "info", "sources_added", "live"):
+            getattr(events, name).connect(getattr(self, name).emit)
+
+    @property
+    def last_frame(self) -> Any:
+        return self.session.events.last_frame
+
+    @property
+    def frames_seen(self) -> int:
+        return self.session.events.frames_seen
+
+    @property
+    def frames_swapped(self) -> int:
+        return self.session.events.frames_swapped

@@ -1,0 +1,148 @@
+"""The "Live" tab: camera, resolution, Start/Stop, before/after, the preview with its statistics, and the
+outputs (virtual camera, stream, recording). Starting builds the job on the session's worker thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ghostlive.ui.convert import to_pixmap
+from ghostlive.ui.workers import SessionBridge, Task, wait_for
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ghostlive.errors import GhostliveError
+from ghostlive.media.sinks import MjpegServer, VirtualCamera
+from ghostlive.session import Session
+from ghostlive.session_live import LiveRequest, parse_address
+
+
+class LiveTab(QWidget):
+    def __init__(self, session: Session, bridge: SessionBridge, window: Any) -> None:
+        super().__init__()
+        self.session, self.window = session, window
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.camera = QComboBox()
+        self.camera.setEditable(True)
+        self.camera.addItems(["0", "1", "2"])
+        pick = QPushButton("Video file…")
+        pick.clicked.connect(self._pick_camera_file)
+        self.resolution = QComboBox()
+        self.resolution.addItems(["640x480", "1280x720", "1920x1080"])
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(window.toggle_live)
+        self.before_after = QCheckBox("Show original (B)")
+        self.before_after.toggled.connect(lambda on: session.set_enabled(not on))
+        for widget in (QLabel("Camera"), self.camera, pick, self.resolution, self.start_button, self.before_after):
+            bar.addWidget(widget)
+        lay.addLayout(bar)
+        self.preview = QLabel("Start the camera to see the preview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(576, 360)  # fits a 1024×640 window beside the side panel
+        self.preview.setStyleSheet("background:#111;color:#aaa;")
+        lay.addWidget(self.preview, 1)
+        self.stats_label = QLabel("—")
+        lay.addWidget(self.stats_label)
+        outs = QHBoxLayout()
+        self.vcam_check = QCheckBox("Virtual camera")
+        self.vcam_status = QLabel("off")
+        self.stream_check = QCheckBox("Stream")
+        self.stream_address = QLineEdit("127.0.0.1:8080")
+        self.stream_status = QLabel("off")
+        self.record_button = QPushButton("Record")
+        self.record_button.setCheckable(True)
+        self.record_button.toggled.connect(self._toggle_record)
+        for widget in (
+            self.vcam_check,
+            self.vcam_status,
+            self.stream_check,
+            self.stream_address,
+            self.stream_status,
+            self.record_button,
+        ):
+            outs.addWidget(widget)
+        lay.addLayout(outs)
+        bridge.frame.connect(self.show_frame)
+        bridge.stats.connect(lambda stats: self.stats_label.setText(stats.line()))
+
+    def _pick_camera_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Video to use as the camera", "", "Videos (*.*)")
+        if path:
+            self.camera.setCurrentText(path)
+
+    def request(self) -> LiveRequest:
+        """The camera and outputs chosen in this tab."""
+        w, h = (int(v) for v in self.resolution.currentText().split("x"))
+        stream = parse_address(self.stream_address.text()) if self.stream_check.isChecked() else None
+        camera = self.camera.currentText().strip()
+        vcam = self.vcam_check.isChecked()
+        return LiveRequest(camera, w, h, virtual_camera=vcam, virtual_camera_optional=True, stream=stream)
+
+    def start_live(self) -> bool:
+        """Build the job and open the camera on the session's worker thread (the window stays responsive);
+        True when the preview runs."""
+        try:
+            request = self.request()
+            task = Task(self.session.start_live(request, self.window.swap_settings()), self)
+        except (GhostliveError, ValueError) as exc:
+            self.window.show_error(str(exc))
+            return False
+        task.failed.connect(self.window.show_error)
+        if not wait_for(task):
+            return False
+        sinks = self.session.pipeline.sinks if self.session.pipeline else []
+        vcams = [s.name for s in sinks if isinstance(s, VirtualCamera)]
+        if request.virtual_camera:
+            self.vcam_status.setText(vcams[0] if vcams else "unavailable")
+        if request.stream:
+            self.stream_status.setText(next(s.url for s in sinks if isinstance(s, MjpegServer)))
+        self.start_button.setText("Stop")
+        self.window.error_banner.hide()
+        self.window.info(f"live: {request.camera} → {', '.join(s.name for s in sinks) or 'preview'}")
+        return True
+
+    def stop_live(self) -> None:
+        if self.session.pipeline is None:
+            return
+        if self.session.recorder is not None:
+            self.record_button.setChecked(False)
+        self.session.stop_live()
+        self.start_button.setText("Start")
+        self.vcam_status.setText("off")
+        self.stream_status.setText("off")
+
+    def show_frame(self, frame: np.ndarray, packet: Any) -> None:
+        pix = to_pixmap(frame)
+        self.preview.setPixmap(
+            pix.scaled(
+                self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+        )
+
+    def _toggle_record(self, on: bool) -> None:
+        if self.session.pipeline is None:
+            if on:
+                self.record_button.setChecked(False)
+                self.window.show_error("start the camera before recording")
+            return
+        if on:
+            try:
+                self.session.start_recording(self.window.cfg.output_folder)
+            except GhostliveError as exc:
+                self.record_button.setChecked(False)
+                self.window.show_error(str(exc))
+        else:
+            path = self.session.stop_recording()
+            if path is not None:
+                self.window.last_output = path
