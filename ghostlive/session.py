@@ -14,50 +14,34 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-
-from ghostlive.errors import ConfigError, GhostliveError, NoFaceError
+from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import Job, PairSpec, SwapSettings, with_stages
-from ghostlive.media.image import read_image, write_image
+from ghostlive.media.image import write_image
 from ghostlive.media.sinks import Recorder
 from ghostlive.pipeline.live import LivePipeline
 from ghostlive.session_files import FileResult, run_file
-from ghostlive.session_live import OUTPUT_KINDS, LiveEvents, LiveRequest, make_output, recording_path, start_pipeline
+from ghostlive.session_live import (
+    OUTPUT_KINDS,
+    LiveEvents,
+    LiveRequest,
+    innermost,
+    make_output,
+    recording_path,
+    start_pipeline,
+)
 from ghostlive.session_models import build_engines, download_model
+from ghostlive.session_sources import SourceFace, find_faces
 from ghostlive.session_tasks import Event, Report, Task
 from ghostlive.swappers.factory import build_swapper
-from ghostlive.types import Face, Frame
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def innermost(swapper: Any) -> Any:
-    """The swapper inside any stage wrappers (mask, enhancer)."""
-    while "inner" in getattr(swapper, "__dict__", {}):
-        swapper = swapper.__dict__["inner"]
-    return swapper
-
-
-@dataclass(frozen=True)
-class SourceFace:
-    """One face found in a source photo: the photo, the face, and a crop around it for a thumbnail."""
-
-    path: str
-    index: int
-    image: Frame
-    face: Face
-    thumbnail: Frame
-
-    @property
-    def label(self) -> str:
-        return f"{Path(self.path).name} #{self.index}"
 
 
 class SessionEvents(LiveEvents):
@@ -99,17 +83,7 @@ class Session:
 
     def find_faces(self, path: str) -> list[SourceFace]:
         """Every face in the photo ``path``, with a thumbnail crop each."""
-        image = read_image(path).bgr
-        faces = self.analyzer.analyze(image)
-        if not faces:
-            raise NoFaceError("no face found in this photo", path)
-        found = []
-        for i, face in enumerate(faces):
-            x1, y1, x2, y2 = face.box
-            m = 0.25 * (x2 - x1)
-            crop = image[max(int(y1 - m), 0) : int(y2 + m), max(int(x1 - m), 0) : int(x2 + m)]
-            found.append(SourceFace(path, i, image, face, np.ascontiguousarray(crop)))
-        return found
+        return find_faces(self.analyzer, path)
 
     def add_sources(self, paths: list[str]) -> Task[list[SourceFace]]:
         """Detect the faces in each photo on a worker thread; each becomes a source (``sources_added``), a photo

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ghostlive.enhance import set_live_budget
 from ghostlive.errors import ConfigError, GhostliveError
@@ -51,6 +52,13 @@ class LiveRequest:
         check_live_sinks([self.record, device], self.camera, photos)
         if self.record:
             check_record_path(self.record)
+
+
+def innermost(swapper: Any) -> Any:
+    """The swapper inside any stage wrappers (mask, enhancer)."""
+    while "inner" in getattr(swapper, "__dict__", {}):
+        swapper = swapper.__dict__["inner"]
+    return swapper
 
 
 def parse_address(text: str) -> tuple[str, int]:
