@@ -45,12 +45,13 @@ T = TypeVar("T")
 
 
 class SessionEvents(LiveEvents):
-    """``error(message)``, ``info(message)``, ``sources_added(list[SourceFace])``, ``live(running)``, and the
-    live loop's ``frame(image, packet)`` and ``stats(LiveStats)`` (see :class:`LiveEvents`)."""
+    """``error(message)``, ``info(message)``, ``sources_added(list[SourceFace])``, ``live(running)``,
+    ``task(Task)`` (before it starts: listeners can connect to its progress), and the live loop's
+    ``frame(image, packet)`` and ``stats(LiveStats)`` (see :class:`LiveEvents`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.info, self.sources_added, self.live = Event(), Event(), Event()
+        self.info, self.sources_added, self.live, self.task = Event(), Event(), Event(), Event()
 
 
 class Session:
@@ -70,8 +71,10 @@ class Session:
         self._lock = threading.Lock()
 
     def task(self, fn: Callable[[Report, threading.Event], T], name: str) -> Task[T]:
-        """Start ``fn(report, stop)`` on a worker thread."""
-        return Task(fn, name).start()
+        """Start ``fn(report, stop)`` on a worker thread (``events.task`` hears of it first)."""
+        task = Task(fn, name)
+        self.events.task.emit(task)
+        return task.start()
 
     # sources --------------------------------------------------------------------------------------------
     @property
@@ -270,11 +273,12 @@ class Session:
 
         return self.task(work, "file-job")
 
-    def download(self, name: str) -> Task[list[Path]]:
-        """Download model ``name`` with what it needs, and export checkpoints to ONNX."""
+    def download(self, name: str, url: str | None = None) -> Task[list[Path]]:
+        """Download model ``name`` with what it needs (``url``: another address for ``name`` itself), and export
+        checkpoints to ONNX."""
         return self.task(
             lambda report, stop: download_model(
-                self.store, name, progress=lambda _n, done, total: report(done, total or 0, ""),
+                self.store, name, url, progress=lambda _n, done, total: report(done, total or 0, ""),
                 say=self.events.info.emit,
             ),
             "download",

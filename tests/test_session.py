@@ -1,0 +1,83 @@
+"""The Qt-free session on its own (what the CLI drives and the window views): source faces found on a worker
+thread, a video job with progress and cancel, the live loop's events, a model download with progress; real
+photos, the real clip, a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from ghostlive.errors import CancelledError, GhostliveError
+from ghostlive.hub import ModelStore
+from ghostlive.jobs import SwapSettings
+from ghostlive.session import Session
+from ghostlive.session_live import LiveRequest
+
+from .conftest import sample
+from .http_server import Files, serve
+from .media_tools import CLIP, frames_of
+from .test_hub import PAYLOAD
+
+GRACE = str(sample("grace_hopper.jpg"))
+
+
+def test_sources_are_found_on_a_worker_thread_and_bad_photos_are_events(tmp_path: Path) -> None:
+    s = Session(ModelStore(tmp_path / "home"))
+    errors, added = [], []
+    s.events.error.connect(errors.append)
+    s.events.sources_added.connect(lambda faces: added.append((faces, threading.current_thread())))
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a picture")
+    found = s.add_sources([str(bad), GRACE]).result(60)
+    assert [(f.path, f.index) for f in found] == [(GRACE, 0)] and s.sources == found
+    assert found[0].thumbnail.ndim == 3 and found[0].thumbnail.shape[0] > 50
+    assert len(errors) == 1 and errors[0].startswith(f"{bad}: ")
+    assert added[0][0] == found and added[0][1] is not threading.main_thread()
+    with pytest.raises(GhostliveError, match="select its face"):
+        s.pairs("all")
+    s.select_source(0)
+    assert s.pairs("all")[0].source == GRACE
+
+
+def test_a_video_job_reports_progress_and_cancels_without_output(tmp_path: Path) -> None:
+    s = Session(ModelStore(tmp_path / "home"))
+    s.add_sources([GRACE]).result(60)
+    s.select_source(0)
+    done = s.start_file_job(SwapSettings(), str(CLIP), str(tmp_path / "all.mp4")).result(300)
+    assert done.kind == "video" and len(frames_of(done.output)) == 72
+    out = tmp_path / "cancelled.mp4"
+    seen: list[int] = []
+    s.events.task.connect(lambda t: t.progress.connect(lambda d, _t, _s: (seen.append(d), d >= 5 and t.cancel())))
+    task = s.start_file_job(SwapSettings(), str(CLIP), str(out))
+    with pytest.raises(CancelledError):
+        task.result(300)
+    assert seen and max(seen) < 72 and isinstance(task.error(), CancelledError)
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["all.mp4", "home"]
+
+
+def test_live_loop_events_and_stop(tmp_path: Path) -> None:
+    s = Session(ModelStore(tmp_path / "home"))
+    s.add_sources([GRACE]).result(60)
+    s.select_source(0)
+    live, frames = [], threading.Event()
+    s.events.live.connect(live.append)
+    s.events.frame.connect(lambda image, packet: packet.swapped and frames.set())
+    pipeline = s.start_live(LiveRequest(str(CLIP)), SwapSettings(tiles=0)).result(60)
+    assert frames.wait(30) and s.events.frames_swapped > 0 and pipeline.running
+    with pytest.raises(GhostliveError, match="already running"):
+        s.start_live(LiveRequest(str(CLIP)), SwapSettings()).result(60)
+    s.stop_live()
+    assert live == [True, False] and s.pipeline is None and not pipeline.running
+
+
+def test_download_reports_progress(tmp_path: Path) -> None:
+    s = Session(ModelStore(tmp_path / "home"))
+    progress, info = [], []
+    s.events.info.connect(info.append)
+    s.events.task.connect(lambda t: t.progress.connect(lambda d, total, _s: progress.append((d, total))))
+    with serve(Files({"/scrfd_10g_bnkps.onnx": PAYLOAD})) as base:
+        paths = s.download("scrfd", url=f"{base}/scrfd_10g_bnkps.onnx").result(60)
+    assert paths[0].read_bytes() == PAYLOAD and info == [f"scrfd: {paths[0]}"]
+    assert progress and progress[-1][0] == len(PAYLOAD)
