@@ -39,6 +39,7 @@ from ghostlive.session_models import build_engines, download_model
 from ghostlive.session_sources import SourceFace, find_faces
 from ghostlive.session_tasks import Event, Report, Task
 from ghostlive.swappers.factory import build_swapper
+from ghostlive.types import Embedding, Face, Frame
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,6 +67,8 @@ class Session:
         self.pipeline: LivePipeline | None = None
         self.request: LiveRequest | None = None
         self.job: Job | None = None
+        self.live_sources: list[tuple[Frame, Face, Embedding | None]] = []
+        """(image, face, reference) of each live pair: what a new swapper prepares (the current source)."""
         self.recorder: Recorder | None = None
         self._analyzer: FaceAnalyzer | None = None
         self._lock = threading.Lock()
@@ -120,7 +123,8 @@ class Session:
         chosen = self.sources[index]
         current = pipeline.swapper.swapper
         refs = [p.reference for p in pipeline.swapper.pairs if p.reference is not None] or [None]
-        pipeline.load_swapper(lambda: current, [(chosen.image, chosen.face, r) for r in refs], self._loaded)
+        self.live_sources = [(chosen.image, chosen.face, r) for r in refs]
+        pipeline.load_swapper(lambda: current, self.live_sources, self._loaded)
 
     def pairs(self, faces: str) -> list[PairSpec]:
         """The selected source, paired with each reference photo when ``faces`` is 'reference'."""
@@ -143,7 +147,7 @@ class Session:
         if self.pipeline is not None:
             raise ConfigError("the live preview is already running")
         self.pipeline = start_pipeline(request, job, self.events)
-        self.request, self.job = request, job
+        self.request, self.job, self.live_sources = request, job, list(job.sources)
         self.events.live.emit(True)
         return self.pipeline
 
@@ -166,11 +170,10 @@ class Session:
 
     def change_swapper(self, name: str, settings: SwapSettings) -> None:
         """Build swapper ``name`` in the background while frames flow with the current one, then switch."""
-        if self.pipeline is None or self.job is None:
+        if self.pipeline is None:
             return
-        sources = list(self.job.sources)
         build = lambda: build_swapper(name, self.store, settings.classic, settings.backend)  # noqa: E731
-        self.pipeline.load_swapper(build, sources, self._loaded)
+        self.pipeline.load_swapper(build, self.live_sources, self._loaded)
 
     def _loaded(self, error: str | None) -> None:
         if error:

@@ -72,6 +72,9 @@ class Task(Generic[T]):
         self._thread.start()
         return self
 
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
     def report(self, done: int, total: int | None = 0, text: str = "") -> None:
         self.progress.emit(int(done), int(total or 0), text)
 

@@ -18,10 +18,11 @@ def run_gui(argv: list[str] | None = None) -> int:
     from ghostlive.ui.main_window import MainWindow
     from PySide6.QtWidgets import QApplication
 
+    from ghostlive.session import Session
     from ghostlive.threads import apply_plan, plan_threads
 
     apply_plan(plan_threads("live"))  # the app's main use is the live loop (ghostlive.threads)
     app = QApplication.instance() or QApplication(argv or sys.argv)
-    window = MainWindow()
+    window = MainWindow(session=Session())
     window.show()
     return int(app.exec())

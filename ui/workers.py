@@ -51,7 +51,7 @@ class Task(QObject):
         self.finished.emit()
 
     def start(self) -> Task:
-        if not self.task._thread.is_alive() and not self.task.done():
+        if not self.task.started():
             self.task.start()
         return self
 
