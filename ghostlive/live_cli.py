@@ -8,7 +8,7 @@ import time
 
 from ghostlive.errors import ConfigError
 from ghostlive.session import Session
-from ghostlive.session_live import LiveRequest
+from ghostlive.session.live import LiveRequest
 from ghostlive.settings import add_arguments
 from ghostlive.threads import apply_plan, plan_threads
 

@@ -8,8 +8,8 @@ import sys
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, MODELS
-from ghostlive.session_models import build_engines as build_engines_in
-from ghostlive.session_models import download_model, export_checkpoint, export_installed
+from ghostlive.session.models import build_engines as build_engines_in
+from ghostlive.session.models import download_model, export_checkpoint, export_installed
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -19,9 +19,10 @@ pytest.importorskip("pytestqt")
 
 from ghostlive.ui.main_window import MainWindow
 
-from ghostlive import jobs, session
+from ghostlive import jobs
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
+from ghostlive.session import core as session
 
 from .conftest import sample
 from .media_tools import CLIP

@@ -13,7 +13,7 @@ from ghostlive.errors import CancelledError, GhostliveError
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import SwapSettings
 from ghostlive.session import Session
-from ghostlive.session_live import LiveRequest
+from ghostlive.session.live import LiveRequest
 
 from .conftest import sample
 from .http_server import Files, serve

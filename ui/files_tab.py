@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ghostlive.errors import GhostliveError
 from ghostlive.session import Session
-from ghostlive.session_files import FileResult
+from ghostlive.session.files import FileResult
 
 
 class FilesTab(QWidget):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ghostlive.errors import GhostliveError
 from ghostlive.media.sinks import MjpegServer, VirtualCamera
 from ghostlive.session import Session
-from ghostlive.session_live import LiveRequest, parse_address
+from ghostlive.session.live import LiveRequest, parse_address
 
 
 class LiveTab(QWidget):

@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, Signal
 
 from ghostlive.session import Session
-from ghostlive.session_tasks import Report
-from ghostlive.session_tasks import Task as SessionTask
+from ghostlive.session.tasks import Report
+from ghostlive.session.tasks import Task as SessionTask
 
 
 class Task(QObject):

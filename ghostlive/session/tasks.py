@@ -2,7 +2,7 @@
 worker thread with progress, cancellation and a :class:`concurrent.futures.Future` result).
 
 A view connects to an :class:`Event` and is called on the thread that emits it (a worker thread for tasks and
-the live loop); the Qt layer (``ghostlive.ui.bridge``) turns these calls into queued signals on the GUI thread.
+the live loop); the Qt layer (``ghostlive.ui.workers``) turns these calls into queued signals on the GUI thread.
 """
 
 from __future__ import annotations

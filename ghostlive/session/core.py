@@ -2,10 +2,10 @@
 the desktop window both drive a :class:`Session`; the window is only a view of it.
 
 Slow work (face detection, model construction, file jobs, downloads, engine builds) runs on worker threads as
-:class:`~ghostlive.session_tasks.Task` objects with progress and cancellation; what happens is told through
+:class:`~ghostlive.session.tasks.Task` objects with progress and cancellation; what happens is told through
 plain callbacks (:class:`SessionEvents`), emitted on the thread where it happens. Failures are
 :class:`~ghostlive.errors.GhostliveError` (a task's result, or an ``error`` event for the live loop). The Qt layer
-(``ghostlive.ui.bridge``) turns events into signals on the GUI thread, as napari's Qt viewer does for its
+(``ghostlive.ui.workers``) turns events into signals on the GUI thread, as napari's Qt viewer does for its
 ``ViewerModel``.
 """
 
@@ -25,8 +25,8 @@ from ghostlive.jobs import Job, PairSpec, SwapSettings, with_stages
 from ghostlive.media.image import write_image
 from ghostlive.media.sinks import Recorder
 from ghostlive.pipeline.live import LivePipeline
-from ghostlive.session_files import FileResult, run_file
-from ghostlive.session_live import (
+from ghostlive.session.files import FileResult, run_file
+from ghostlive.session.live import (
     OUTPUT_KINDS,
     LiveEvents,
     LiveRequest,
@@ -35,9 +35,9 @@ from ghostlive.session_live import (
     recording_path,
     start_pipeline,
 )
-from ghostlive.session_models import build_engines, download_model
-from ghostlive.session_sources import SourceFace, find_faces
-from ghostlive.session_tasks import Event, Report, Task
+from ghostlive.session.models import build_engines, download_model
+from ghostlive.session.sources import SourceFace, find_faces
+from ghostlive.session.tasks import Event, Report, Task
 from ghostlive.swappers.factory import build_swapper
 from ghostlive.types import Embedding, Face, Frame
 
@@ -259,7 +259,7 @@ class Session:
 
     # files and models -----------------------------------------------------------------------------------
     run_file = staticmethod(run_file)
-    """Run a file job in the calling thread (``ghostlive swap``); see :func:`ghostlive.session_files.run_file`."""
+    """Run a file job in the calling thread (``ghostlive swap``); see :func:`ghostlive.session.files.run_file`."""
 
     def start_file_job(self, settings: SwapSettings, target: str, output: str) -> Task[FileResult]:
         """Swap the selected source into ``target`` (photo, folder or video) on a worker thread; progress counts

@@ -16,7 +16,7 @@ from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
 from ghostlive.media.sources import FrameSource, open_source
 from ghostlive.pipeline.live import LiveOptions, LivePipeline, Packet
-from ghostlive.session_tasks import Event
+from ghostlive.session.tasks import Event
 from ghostlive.types import Frame
 
 OUTPUT_KINDS = {"virtual_camera": VirtualCamera, "stream": MjpegServer}
