@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 from ghostlive.ui.panels import start_task
+from ghostlive.ui.settings_binding import Bindings
 from ghostlive.ui.workers import Task
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QCheckBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -28,7 +28,7 @@ from ghostlive.session.files import FileResult
 
 
 class FilesTab(QWidget):
-    def __init__(self, session: Session, window: Any) -> None:
+    def __init__(self, session: Session, window: Any, bindings: Bindings) -> None:
         super().__init__()
         self.session, self.window = session, window
         form = QFormLayout(self)
@@ -38,7 +38,7 @@ class FilesTab(QWidget):
         self.job_output = QLineEdit()
         browse_out = QPushButton("Output…")
         browse_out.clicked.connect(self._pick_output)
-        self.pause_live = QCheckBox("Pause the live preview while the job runs")
+        self.pause_live = bindings.make("pause_live_during_jobs").control
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self.run_job)
         self.cancel_button = QPushButton("Cancel")
@@ -81,7 +81,7 @@ class FilesTab(QWidget):
             return None
         paused = self.pause_live.isChecked() and self.session.pipeline is not None
         try:
-            settings = w.swap_settings()
+            settings = w.swap_settings("swap")
             self.session.pairs(settings.faces)  # a source face is chosen: said now, not by the task
         except GhostliveError as exc:
             w.show_error(str(exc))

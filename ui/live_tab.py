@@ -7,15 +7,14 @@ from typing import Any
 
 import numpy as np
 from ghostlive.ui.convert import to_pixmap
+from ghostlive.ui.settings_binding import Bindings
 from ghostlive.ui.workers import SessionBridge, Task, wait_for
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -28,18 +27,15 @@ from ghostlive.session.live import LiveRequest, parse_address
 
 
 class LiveTab(QWidget):
-    def __init__(self, session: Session, bridge: SessionBridge, window: Any) -> None:
+    def __init__(self, session: Session, bridge: SessionBridge, window: Any, bindings: Bindings) -> None:
         super().__init__()
         self.session, self.window = session, window
         lay = QVBoxLayout(self)
         bar = QHBoxLayout()
-        self.camera = QComboBox()
-        self.camera.setEditable(True)
-        self.camera.addItems(["0", "1", "2"])
+        self.camera = bindings.make("camera").control
         pick = QPushButton("Video file…")
         pick.clicked.connect(self._pick_camera_file)
-        self.resolution = QComboBox()
-        self.resolution.addItems(["640x480", "1280x720", "1920x1080"])
+        self.resolution = bindings.make("resolution").control
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(window.toggle_live)
         self.before_after = QCheckBox("Show original (B)")
@@ -55,10 +51,10 @@ class LiveTab(QWidget):
         self.stats_label = QLabel("—")
         lay.addWidget(self.stats_label)
         outs = QHBoxLayout()
-        self.vcam_check = QCheckBox("Virtual camera")
+        self.vcam_check = bindings.make("virtual_camera").control
         self.vcam_status = QLabel("off")
-        self.stream_check = QCheckBox("Stream")
-        self.stream_address = QLineEdit("127.0.0.1:8080")
+        self.stream_check = bindings.make("stream").control
+        self.stream_address = bindings.make("stream_address").control
         self.stream_status = QLabel("off")
         self.record_button = QPushButton("Record")
         self.record_button.setCheckable(True)

@@ -14,14 +14,14 @@ from ghostlive.ui.model_panel import ModelPanel
 from ghostlive.ui.panels import LiveOutputs, scrolling
 from ghostlive.ui.personalise import PersonaliseTab
 from ghostlive.ui.quality_panel import QualityPanel
-from ghostlive.ui.settings_binding import read_settings, restore_settings, to_swap_settings
+from ghostlive.ui.settings_binding import APPLIED_LIVE, Bindings, swap_settings
 from ghostlive.ui.source_panel import SourcePanel, TargetPanel
 from ghostlive.ui.workers import SessionBridge, Task, wait_for
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
 
 from ghostlive.config import GuiSettings, load_settings, save_settings
-from ghostlive.errors import GhostliveError
+from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import SwapSettings, target_kind
 from ghostlive.pipeline.live import LivePipeline
@@ -50,7 +50,11 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("ghostlive")
         self.settings_path = settings_path
-        self.cfg: GuiSettings = load_settings(settings_path)
+        problem = None
+        try:
+            self.cfg: Any = load_settings(settings_path)
+        except ConfigError as exc:  # shown in the window; the defaults are used (and saved on close)
+            self.cfg, problem = GuiSettings(), str(exc)
         self.session = session or Session(store)
         self.store = self.session.store
         self.bridge = SessionBridge(self.session)
@@ -59,10 +63,12 @@ class MainWindow(QMainWindow):
         self.task: Task | None = None
         self.last_output: Path | None = None
         self.setAcceptDrops(True)
+        self.bindings = Bindings()
         self._build()
-        restore_settings(self, self.cfg)
-        self.models.update_status()
+        self._restore()
         self.outputs = LiveOutputs(self)
+        if problem:
+            self.show_error(problem)
 
     # layout -----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -76,23 +82,24 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         root.addLayout(body, 1)
         self.sources = SourcePanel(self.session, self.bridge)
-        self.targets = TargetPanel(self.session)
-        self.models = ModelPanel(self.session, self, self._set_task)
-        self.quality = QualityPanel(self.store)
+        self.targets = TargetPanel(self.session, self.bindings)
+        self.models = ModelPanel(self.session, self, self._set_task, self.bindings)
+        self.quality = QualityPanel(self.store, self.bindings)
         side = QVBoxLayout()
         for box in (self.sources, self.targets, self.models, self.quality):
             side.addWidget(box)
         side.addStretch(1)
         body.addWidget(scrolling(side), 0)
-        self.live = LiveTab(self.session, self.bridge, self)
-        self.files = FilesTab(self.session, self)
+        self.live = LiveTab(self.session, self.bridge, self, self.bindings)
+        self.files = FilesTab(self.session, self, self.bindings)
         for panel, names in EXPOSED.items():
             for name in names:
                 setattr(self, name, getattr(getattr(self, panel), name))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.live, "Live")
         self.tabs.addTab(self.files, "Files")
-        self.personalise = PersonaliseTab(self.store, self.swapper_combo.addItem, self.show_error)
+        added = lambda name: self.swapper_combo.addItem(name, name)  # noqa: E731 - a new personal swapper
+        self.personalise = PersonaliseTab(self.store, added, self.show_error)
         self.tabs.addTab(self.personalise, "Personalise")
         body.addWidget(self.tabs, 1)
         self.messages = QPlainTextEdit()
@@ -100,8 +107,9 @@ class MainWindow(QMainWindow):
         self.messages.setMaximumHeight(70)
         root.addWidget(self.messages)
         self.setCentralWidget(central)
-        self.targets.connect_changes(self._settings_changed)
-        self.quality.connect_changes(self._settings_changed)
+        self.bindings.on_change(APPLIED_LIVE, self._settings_changed)
+        self.targets.references_changed.connect(self._settings_changed)
+        self.stages.changed.connect(self._settings_changed)
         self.swapper_combo.currentTextChanged.connect(self._swapper_changed)
         self._shortcuts()
         self.resize(1280, 800)
@@ -130,11 +138,23 @@ class MainWindow(QMainWindow):
     def recorder(self) -> Any:
         return self.session.recorder
 
-    def current_settings(self) -> GuiSettings:
-        return read_settings(self, self.cfg)
+    def _restore(self) -> None:
+        """The controls from the settings file; the remembered source photos that still exist are added."""
+        self.bindings.restore(self.cfg)
+        self.targets.set_references(self.cfg.reference_photos)
+        existing = [p for p in self.cfg.source_photos if Path(p).is_file()]
+        if existing:
+            self.add_source_photos(existing)
+        self.models.update_status()
 
-    def swap_settings(self) -> SwapSettings:
-        return to_swap_settings(self.current_settings(), self.stages.settings())
+    def current_settings(self) -> Any:
+        """The settings file's values (a GuiSettings) as the window shows them."""
+        photos = {"source_photos": sorted({s.path for s in self.session.sources})}
+        return self.bindings.read(self.cfg, {**photos, "reference_photos": list(self.session.references)})
+
+    def swap_settings(self, context: str = "live") -> SwapSettings:
+        """The session's settings for the preview ('live') or a file job ('swap'), with their schema defaults."""
+        return swap_settings(self.bindings.values(), context, self.session.references)
 
     def add_source_photos(self, paths: list[str]) -> int:
         """Detect the faces in each photo (on a worker thread) and list them as thumbnails; returns how many."""

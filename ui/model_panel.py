@@ -6,33 +6,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ghostlive.engines.registry import BACKENDS
 from ghostlive.ui.panels import start_task
+from ghostlive.ui.settings_binding import Bindings
 from ghostlive.ui.workers import Task
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton
 
 from ghostlive.models.personal import swapper_names
 from ghostlive.models.registry import BY_NAME
 from ghostlive.session import Session
 from ghostlive.swappers.factory import missing_hint
-from ghostlive.xp import DEVICES
 
 
 class ModelPanel(QGroupBox):
     """Swapper, backend, device; model status; Download and Build engines with a progress bar."""
 
-    def __init__(self, session: Session, window: Any, on_task: Callable[[Task], None]) -> None:
+    def __init__(self, session: Session, window: Any, on_task: Callable[[Task], None], bindings: Bindings) -> None:
         super().__init__("Models and speed")
         self.session, self.window, self.on_task = session, window, on_task
         form = QFormLayout(self)
-        self.swapper_combo = QComboBox()
-        self.swapper_combo.addItems(swapper_names(session.store))
+        self.swapper_combo = bindings.make("swapper", choices=swapper_names(session.store)).control
         self.swapper_combo.currentTextChanged.connect(self.update_status)
-        self.backend_combo = QComboBox()
-        self.backend_combo.addItems(["auto", *BACKENDS])
-        self.device_combo = QComboBox()
-        self.device_combo.addItems(list(DEVICES))
-        self.device_combo.setToolTip("where frames are processed: auto uses the GPU when CuPy can")
+        self.backend_combo = bindings.make("backend").control
+        self.device_combo = bindings.make("device").control
         self.model_status = QLabel()
         self.model_status.setWordWrap(True)
         self.download_button = QPushButton("Download")

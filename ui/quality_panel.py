@@ -3,44 +3,22 @@ and the enhancer and mask controls (:class:`~ghostlive.ui.stages.StagesBox`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ghostlive.ui.source_panel import slider
+from ghostlive.ui.settings_binding import Bindings
 from ghostlive.ui.stages import StagesBox
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout
+from PySide6.QtWidgets import QFormLayout, QGroupBox
 
 from ghostlive.hub import ModelStore
-from ghostlive.ops.color import COLOR_MODES
-
-KEEP = ("mouth", "eyes", "brows")
 
 
 class QualityPanel(QGroupBox):
-    def __init__(self, store: ModelStore) -> None:
+    def __init__(self, store: ModelStore, bindings: Bindings) -> None:
         super().__init__("Quality (applied live)")
         form = QFormLayout(self)
-        self.blend = slider(0, 100, 100)
-        self.feather = slider(5, 150, 35)
-        self.color = QComboBox()
-        self.color.addItems(list(COLOR_MODES))
-        self.smoothing = slider(0, 50, 10)
-        self.keep = {k: QCheckBox(k) for k in KEEP}
-        self.stages = StagesBox(store)
-        keep_row = QHBoxLayout()
-        for c in self.keep.values():
-            keep_row.addWidget(c)
-        form.addRow("Blend", self.blend)
-        form.addRow("Mask feather", self.feather)
-        form.addRow("Colour", self.color)
-        form.addRow("Smoothing", self.smoothing)
-        form.addRow("Keep", keep_row)
+        made = {k: bindings.make(k) for k in ("blend", "feather", "color", "smoothing", "keep")}
+        self.blend, self.feather = made["blend"].control, made["feather"].control
+        self.color, self.smoothing = made["color"].control, made["smoothing"].control
+        self.keep = made["keep"].boxes  # type: ignore[attr-defined]
+        self.stages = StagesBox(store, bindings)
+        for b in made.values():
+            form.addRow(b.spec.title, b.widget)
         form.addRow(self.stages)
-
-    def connect_changes(self, slot: Callable[..., None]) -> None:
-        """``slot`` hears of every change (applied live)."""
-        self.stages.changed.connect(slot)
-        for w in (self.blend, self.feather, self.smoothing):
-            w.valueChanged.connect(slot)
-        self.color.currentTextChanged.connect(slot)
-        for c in self.keep.values():
-            c.toggled.connect(slot)

@@ -3,16 +3,15 @@ by the session on a worker thread), the target selection and the reference photo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from ghostlive.ui.convert import to_pixmap
+from ghostlive.ui.settings_binding import Bindings
 from ghostlive.ui.workers import SessionBridge, Task, wait_for
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -20,20 +19,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSlider,
     QVBoxLayout,
 )
 
 from ghostlive.session import Session, SourceFace
 
 PHOTOS = "Images (*.jpg *.jpeg *.png *.webp *.bmp)"
-
-
-def slider(lo: int, hi: int, value: int) -> QSlider:
-    s = QSlider(Qt.Orientation.Horizontal)
-    s.setRange(lo, hi)
-    s.setValue(value)
-    return s
 
 
 class SourcePanel(QGroupBox):
@@ -93,19 +84,18 @@ class TargetPanel(QGroupBox):
 
     references_changed = Signal()
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, bindings: Bindings) -> None:
         super().__init__("Which faces")
         self.session = session
         form = QFormLayout(self)
-        self.faces_combo = QComboBox()
-        self.faces_combo.addItems(["all", "largest", "reference"])
+        faces, similarity = bindings.make("faces"), bindings.make("similarity")
+        self.faces_combo, self.similarity = faces.control, similarity.control
         refs = QPushButton("Reference photos…")
         refs.clicked.connect(self._pick)
         self.refs_label = QLabel("none")
-        self.similarity = slider(50, 99, 88)
-        form.addRow("Swap", self.faces_combo)
+        form.addRow("Swap", faces.widget)
         form.addRow(refs, self.refs_label)
-        form.addRow("Similarity", self.similarity)
+        form.addRow("Similarity", similarity.widget)
 
     def set_references(self, paths: list[str]) -> None:
         self.session.references = list(paths)
@@ -117,7 +107,3 @@ class TargetPanel(QGroupBox):
             self.set_references(paths)
             self.references_changed.emit()
 
-    def connect_changes(self, slot: Callable[..., None]) -> None:
-        self.faces_combo.currentTextChanged.connect(slot)
-        self.similarity.valueChanged.connect(slot)
-        self.references_changed.connect(slot)

@@ -1,19 +1,23 @@
 """The window's enhancer and extra-mask controls (applied live): which restorer and how much of it, which masks
-limit the swap, and the combined-mask view."""
+limit the swap, and the combined-mask view. The controls come from the settings schema (``enhancer``,
+``enhance_blend``, ``mask``, ``show_mask``); this box adds what is installed to their tooltips and notes when
+they changed (the session then builds the stages anew)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QSlider
+from PySide6.QtWidgets import QFormLayout, QGroupBox
 
-from ghostlive.enhance import EnhanceOptions
 from ghostlive.hub import ModelStore
-from ghostlive.masking.options import MASK_MODELS, MASKS, MaskOptions
+from ghostlive.masking.options import MASK_MODELS
 from ghostlive.models.registry import BY_NAME, RESTORERS
 
-NONE = "none"
+if TYPE_CHECKING:
+    from ghostlive.ui.settings_binding import Bindings
+
+STAGE_KEYS = ("enhancer", "enhance_blend", "mask", "show_mask")
 
 
 class StagesBox(QGroupBox):
@@ -21,51 +25,33 @@ class StagesBox(QGroupBox):
 
     changed = Signal()
 
-    def __init__(self, store: ModelStore | None = None) -> None:
+    def __init__(self, store: ModelStore, bindings: Bindings) -> None:
         super().__init__("Enhancer and masks (applied live)")
-        store = store or ModelStore()
         form = QFormLayout(self)
-        self.enhancer = QComboBox()
-        self.enhancer.addItem(NONE)
-        for name, spec in RESTORERS.items():
-            self.enhancer.addItem(name)
-            installed = store.has(spec.filename)
-            tip = f"{BY_NAME[name].description}; licence: {BY_NAME[name].licence}"
-            self.enhancer.setItemData(
-                self.enhancer.count() - 1, tip + ("" if installed else " (not installed)"), Qt.ItemDataRole.ToolTipRole
-            )
-        self.blend = QSlider(Qt.Orientation.Horizontal)
-        self.blend.setRange(0, 100)
-        self.blend.setValue(80)
-        grid = QGridLayout()
-        self.masks = {m: QCheckBox(m) for m in MASKS}
-        for i, (m, box) in enumerate(self.masks.items()):
+        made = {k: bindings.make(k) for k in STAGE_KEYS}
+        self.enhancer, self.blend = made["enhancer"].control, made["enhance_blend"].control
+        self.masks = made["mask"].boxes  # type: ignore[attr-defined]
+        self.show_mask = made["show_mask"].control
+        for i in range(self.enhancer.count()):
+            name = self.enhancer.itemData(i)
+            if name in RESTORERS:
+                tip = f"{BY_NAME[name].description}; licence: {BY_NAME[name].licence}"
+                tip += "" if store.has(RESTORERS[name].filename) else " (not installed)"
+                self.enhancer.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        for m, box in self.masks.items():
             if m in MASK_MODELS and not store.has(BY_NAME[MASK_MODELS[m]].filename):
                 box.setToolTip(f"needs the {MASK_MODELS[m]} model: ghostlive models import FILE")
-            grid.addWidget(box, i // 3, i % 3)
-        self.show_mask = QCheckBox("Show the combined mask")
-        for box in (*self.masks.values(), self.show_mask):
-            box.toggled.connect(self.changed)
-        self.enhancer.currentTextChanged.connect(self.changed)
-        self.blend.valueChanged.connect(self.changed)
-        form.addRow("Enhancer", self.enhancer)
-        form.addRow("Enhance blend", self.blend)
-        form.addRow("Masks", grid)
+        form.addRow("Enhancer", made["enhancer"].widget)
+        form.addRow("Enhance blend", made["enhance_blend"].widget)
+        form.addRow("Masks", made["mask"].widget)
         form.addRow(self.show_mask)
         self._dirty = False
         self.changed.connect(self._mark)  # connected first: runs before the window's own slot
+        for b in made.values():
+            b.changed.connect(lambda *_: self.changed.emit())
 
     def _mark(self) -> None:
         self._dirty = True
-
-    def settings(self) -> dict[str, Any]:
-        """The ``masks`` and ``enhance`` fields of SwapSettings."""
-        name = self.enhancer.currentText()
-        masks = tuple(m for m, box in self.masks.items() if box.isChecked())
-        return {
-            "masks": MaskOptions(masks, show=self.show_mask.isChecked()),
-            "enhance": EnhanceOptions("" if name == NONE else name, self.blend.value() / 100.0),
-        }
 
     def take_dirty(self) -> bool:
         """Whether these controls changed since the last call (the session then builds the stages anew)."""
