@@ -95,8 +95,12 @@ class LiveTab(QWidget):
             self.window.show_error(str(exc))
             return False
         task.failed.connect(self.window.show_error)
-        if not wait_for(task):
-            return False
+        self.start_button.setEnabled(False)  # until the camera is open (the window stays responsive meanwhile)
+        try:
+            if not wait_for(task):
+                return False
+        finally:
+            self.start_button.setEnabled(True)
         sinks = self.session.pipeline.sinks if self.session.pipeline else []
         vcams = [s.name for s in sinks if isinstance(s, VirtualCamera)]
         if request.virtual_camera:
