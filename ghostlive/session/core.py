@@ -102,7 +102,7 @@ class Session:
                     found = self.find_faces(path)
                 except GhostliveError as exc:
                     self.events.error.emit(str(exc))
-                    continue
+                    found = []
                 with self._lock:
                     self.sources.extend(found)
                 added += found
