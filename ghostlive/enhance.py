@@ -1,5 +1,6 @@
 """The enhancer stage: each swapped face, as the output will show it, is cut out on its restorer's template,
-restored, and put back into the paste (blended by an amount) before the paste is blended into the frame."""
+restored, and put back into the paste (blended by an amount) before the chain's extra masks and the paste into
+the frame."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ghostlive.ops.align import estimate_norm, invert_affine
 from ghostlive.ops.blend import Paste
 from ghostlive.ops.filters import gaussian_blur, warp_affine
 from ghostlive.swappers.base import Swapper, SwapperStage
-from ghostlive.types import Affine, Array, Face
+from ghostlive.types import Affine, Array, Face, FaceMemory
 from ghostlive.xp import array_module
 
 EDGE = 0.075
@@ -58,17 +59,15 @@ def crop_weight(size: int, xp: Any = np) -> Array:
     return xp.clip(gaussian_blur(w, band / 2.0), 0.0, 1.0) * (w > 0)
 
 
-class EnhancedSwapper(SwapperStage):
-    """``inner`` with every paste's face restored by ``restorer`` and mixed in by ``blend``.
+class Enhancer:
+    """The enhancer stage of the chain: each placed face restored by ``restorer`` and mixed in by ``blend``.
 
-    With a ``budget_ms`` (live use) and per-face ``state`` (a track's), a restorer slower than the budget runs
+    With a ``budget_ms`` (live use) and a face's ``memory`` (a track's), a restorer slower than the budget runs
     only every k-th frame of each face (k = its measured cost / the budget, rounded up); in between, the face's
-    last restored crop is warped onto its current position. ``spent_ms`` collects the time spent here per
-    stage, for the pipeline's stage table.
+    last restored crop is warped onto its current position.
     """
 
-    def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8, budget_ms: float | None = None) -> None:
-        super().__init__(inner)
+    def __init__(self, restorer: Restorer, blend: float = 0.8, budget_ms: float | None = None) -> None:
         self.restorer = restorer
         self.blend = blend
         self.budget_ms = budget_ms
@@ -82,40 +81,37 @@ class EnhancedSwapper(SwapperStage):
             return 1
         return max(1, math.ceil(self.cost_ms / self.budget_ms))
 
-    def render(self, frame: Array, target: Face, source: Any, state: dict[str, Any] | None = None) -> Paste | None:
-        paste = self.inner.render(frame, target, source, state)
-        if paste is None or self.blend <= 0:
+    def __call__(self, frame: Array, target: Face, paste: Paste, memory: FaceMemory | None = None) -> Paste:
+        """``paste`` (``target``'s swap placed in ``frame``) with its face restored."""
+        if self.blend <= 0:
             return paste
-        t0 = time.perf_counter()
         spec = self.restorer.spec
         to_crop = estimate_norm(target.keypoints5, spec.size, spec.template)  # ghost: best of GHOST's 5 poses
         roi_to_crop = to_crop.copy()
         roi_to_crop[:, 2] += to_crop[:, :2] @ np.array(paste.roi[:2], np.float64)
-        restored = self._restored_crop(frame, paste, to_crop, roi_to_crop, state)
+        restored = self._restored_crop(frame, paste, to_crop, roi_to_crop, memory)
         back = invert_affine(roi_to_crop)
         x0, y0, x1, y1 = paste.roi
         xp = array_module(paste.face)
         face = warp_affine(restored, back, (x1 - x0, y1 - y0))
         w = (self.blend * warp_affine(crop_weight(spec.size, xp), back, (x1 - x0, y1 - y0)))[..., None]
-        out = Paste(paste.roi, paste.face * (1.0 - w) + face * w, paste.mask)
-        self.spent_ms["enhance"] = self.spent_ms.get("enhance", 0.0) + (time.perf_counter() - t0) * 1000.0
-        return out
+        return Paste(paste.roi, paste.face * (1.0 - w) + face * w, paste.mask)
 
     def _restored_crop(
-        self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine, state: dict[str, Any] | None
+        self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine, memory: FaceMemory | None
     ) -> Array:
         """The restorer's output for this face: fresh, or (on a budget, between runs) the face's last one."""
-        if state is not None and self.budget_ms:
-            count = state.get("enhance_frames", 0)
-            state["enhance_frames"] = count + 1
-            if count % self.cadence and "enhanced" in state:
-                return state["enhanced"]
+        if memory is not None and self.budget_ms:
+            count = memory.enhance_frames
+            memory.enhance_frames = count + 1
+            if count % self.cadence and memory.enhanced is not None:
+                return memory.enhanced
         t0 = time.perf_counter()
         restored = self.restorer(self.shown_crop(frame, paste, to_crop, roi_to_crop))
         ms = (time.perf_counter() - t0) * 1000.0
         self.cost_ms = ms if self.cost_ms <= 0 else 0.8 * self.cost_ms + 0.2 * ms
-        if state is not None:
-            state["enhanced"] = restored
+        if memory is not None:
+            memory.enhanced = restored
         return restored
 
     def shown_crop(self, frame: Array, paste: Paste, to_crop: Affine, roi_to_crop: Affine) -> Array:
@@ -132,6 +128,19 @@ class EnhancedSwapper(SwapperStage):
         # the roi warped with a zero border comes already weighted by its coverage
         crop = crop * (1.0 - inner[..., None]) + warp_affine(shown, roi_to_crop, (size, size), border="constant")
         return xp.clip(xp.rint(crop), 0, 255).astype(xp.uint8)
+
+
+
+class EnhancedSwapper(Enhancer, SwapperStage):
+    """The declaration "``inner``, its faces restored": the chain runs the :class:`Enhancer` stage it carries
+    after the swap and before the extra masks (which apply over the restored face)."""
+
+    def __init__(self, inner: Swapper, restorer: Restorer, blend: float = 0.8, budget_ms: float | None = None) -> None:
+        SwapperStage.__init__(self, inner)
+        Enhancer.__init__(self, restorer, blend, budget_ms)
+
+    def install(self, stages: Any) -> None:
+        stages.enhancer = self
 
 
 LIVE_SHARE = 0.5

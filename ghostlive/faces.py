@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import resources
 from typing import Literal, Protocol
 
@@ -17,10 +17,12 @@ from ghostlive.models.facemesh import FaceMesh
 from ghostlive.models.scrfd import SCRFD
 from ghostlive.ops.align import norm_crop
 from ghostlive.ops.lbp import lbp_descriptor
-from ghostlive.types import Detection, Embedding, Face, Frame, TargetMode
+from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
+from ghostlive.types import Detection, Embedding, Face, Frame
 from ghostlive.xp import to_host
 
 log = logging.getLogger(__name__)
+__all__ = ["Selected", "StreamMemory", "TargetSelection", "select_faces"]  # face selection: ghostlive.selection
 DetectorKind = Literal["auto", "full", "short", "both", "scrfd"]
 DETECTORS: tuple[str, ...] = ("auto", "full", "short", "both", "scrfd")
 """auto: SCRFD for the neural swappers when it is installed (see :mod:`ghostlive.jobs`), else full;
@@ -200,51 +202,3 @@ def _inside_tile(rows: np.ndarray, side: int, x0: int, y0: int, shape: tuple[int
     if y0 + side < h:
         ok &= rows[:, 3] < side - margin
     return ok
-
-
-@dataclass(frozen=True)
-class TargetSelection:
-    """Which faces of a frame to swap."""
-
-    mode: TargetMode = "all"
-    index: int = 0
-    references: tuple[Embedding, ...] = ()
-    threshold: float | None = None
-    """Minimum similarity for ``reference`` mode; None means the embedder's default."""
-
-
-@dataclass(frozen=True)
-class Selected:
-    """The chosen faces and, in reference mode, the best similarity seen per reference."""
-
-    faces: list[Face]
-    best_similarity: tuple[float, ...] = ()
-
-
-def select_faces(
-    image: Frame, faces: list[Face], selection: TargetSelection, embedder: Embedder | None = None
-) -> Selected:
-    """Apply ``selection`` to ``faces`` (ordered left to right)."""
-    if not faces:
-        return Selected([])
-    if selection.mode == "all":
-        return Selected(list(faces))
-    if selection.mode == "largest":
-        return Selected([max(faces, key=lambda f: f.detection.area)])
-    if selection.mode == "first":  # one picture: its best-detected face (video: see StreamSwapper)
-        return Selected([max(faces, key=lambda f: f.score)])
-    if selection.mode == "index":
-        return Selected([faces[selection.index]] if 0 <= selection.index < len(faces) else [])
-    if embedder is None or not selection.references:
-        raise ConfigError("reference selection needs at least one reference face")
-    threshold = embedder.default_threshold if selection.threshold is None else selection.threshold
-    embeddings = np.stack([embedder.embed(image, f) for f in faces])
-    chosen: list[Face] = []
-    best: list[float] = []
-    for ref in selection.references:
-        sims = embeddings @ ref
-        i = int(np.argmax(sims))
-        best.append(float(sims[i]))
-        if sims[i] >= threshold and all(faces[i] is not c for c in chosen):
-            chosen.append(faces[i])
-    return Selected(chosen, tuple(best))

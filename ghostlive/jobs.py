@@ -19,9 +19,9 @@ from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read
 from ghostlive.media.paths import check_sinks, same_file
 from ghostlive.media.video import VIDEO_SUFFIXES
 from ghostlive.media.video_out import EncodeOptions
-from ghostlive.pipeline.frame import FrameDevice, FramePipeline, FrameResult
+from ghostlive.pipeline.chain import FrameProcessor, Pair
+from ghostlive.pipeline.frame import FrameDevice, FrameResult
 from ghostlive.pipeline.offline import Progress, VideoReport, claim_output, swap_video
-from ghostlive.pipeline.stream import Pair, StreamSwapper
 from ghostlive.settings import default
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
@@ -134,44 +134,47 @@ class Job:
         # neural swappers choose faces with their own ArcFace (GHOST's rule); the built-in descriptor otherwise
         self.embedder: Embedder = getattr(self.swapper, "embedder", None) or LbpEmbedder()
         self.device = FrameDevice(settings.device)
-        photo = FramePipeline(self.analyzer, self.swapper, TargetSelection(mode), self.embedder, self.device)
         self.pairs: list[Pair] = []
         self.sources: list[tuple[Frame, Face, Embedding | None]] = []
         """(image, face, reference) of each pair: what a new swapper needs to prepare the same identities."""
+        finder = self.processor(TargetSelection(mode))
         for spec in pairs:
             src = read_image(spec.source).bgr
-            face = photo.set_source(src, settings.source_face, spec.source)
+            face, source = finder.prepare(src, settings.source_face, spec.source)
             ref = None
             if spec.reference:
                 img = read_image(spec.reference).bgr
-                ref = self.embedder.embed(img, photo.find_face(img, None, spec.reference))
-            self.pairs.append(Pair(photo.source, ref))
+                ref = self.embedder.embed(img, finder.find_face(img, None, spec.reference))
+            self.pairs.append(Pair(source, ref))
             self.sources.append((src, face, ref))
-        self.photo = photo
         refs = tuple(p.reference for p in self.pairs if p.reference is not None)
-        self.photo.selection = TargetSelection(mode, settings.face_index, refs, settings.similarity)
+        self.selection = TargetSelection(mode, settings.face_index, refs, settings.similarity)
 
-    @property
-    def selection(self) -> TargetSelection:
-        return self.photo.selection
-
-    def stream(self) -> StreamSwapper:
-        stream = StreamSwapper(
+    def processor(self, selection: TargetSelection | None = None) -> FrameProcessor:
+        """A fresh frame processor for this job: its analyzer, swapper, selection, embedder, device and pairs."""
+        proc = FrameProcessor(
             self.analyzer,
             self.swapper,
-            selection=self.photo.selection,
+            selection or self.selection,
+            self.embedder,
+            self.device,
             tracker=self.settings.tracker,
-            embedder=self.embedder,
-            device=self.device,
         )
-        stream.set_pairs(self.pairs)
-        return stream
+        if self.pairs:
+            proc.set_pairs(self.pairs)
+        return proc
+
+    def stream(self) -> FrameProcessor:
+        """A processor for a video or a camera: faces tracked from frame to frame."""
+        return self.processor()
 
     def swap_image(self, image: LoadedImage) -> FrameResult:
-        """One photo: each reference picks its best face (photo semantics), or all/largest/index."""
+        """One photo, a one-frame stream without memory: each reference picks its best face (photo semantics),
+        or all/largest/index. Several pairs are matched as on a stream's first frame (each face its best
+        reference), as before."""
         if len(self.pairs) == 1:
-            return self.photo.process(image.bgr)
-        return self.stream().process(image.bgr, 0.0)
+            return self.processor().process(image.bgr)
+        return self.processor().process(image.bgr, 0.0)
 
 
 def explain_no_swap(result: FrameResult, job: Job, target: str) -> NoFaceError:

@@ -14,7 +14,6 @@ a looping file camera's restart) every track ends, so nothing from the previous 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -24,7 +23,7 @@ from ghostlive.models.facemesh import five_points, roi_from_landmarks
 from ghostlive.ops.align import similarity_transform, transform_points
 from ghostlive.ops.shots import ShotDetector, correlation, grey_thumb
 from ghostlive.ops.smooth import OneEuro
-from ghostlive.types import Detection, Face, Frame, Points
+from ghostlive.types import Detection, Face, FaceMemory, Frame, Points
 
 LOOK_SIZE = 16
 """Side of the grey thumbnail that remembers what a face looked like."""
@@ -57,8 +56,8 @@ class Track:
     filter: OneEuro
     age: int = 0
     missed: int = 0
-    state: dict[str, Any] = field(default_factory=dict)
-    """Per-track memory for selection and swappers (identity decision, frozen mask parameters…)."""
+    memory: FaceMemory = field(default_factory=FaceMemory)
+    """Per-track memory for selection and the chain's stages (identity decision, frozen mask parameters…)."""
     look: np.ndarray | None = None
     """Grey thumbnail of the face region when it was last observed."""
 
@@ -136,7 +135,9 @@ class FaceTracker:
             lm = track.filter(face.landmarks, t, face_width(face))
             kps5 = None
             if face.kps5 is not None:
-                kf = track.state.setdefault("kps5_filter", OneEuro(self.options.min_cutoff, self.options.beta))
+                if track.memory.kps5_filter is None:
+                    track.memory.kps5_filter = OneEuro(self.options.min_cutoff, self.options.beta)
+                kf = track.memory.kps5_filter
                 kps5 = kf(face.kps5, t, face_width(face)).astype(np.float32)
             track.face = face_from_mesh(lm, face.depth, face.presence, face.score, kps5)
         else:

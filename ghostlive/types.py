@@ -32,6 +32,21 @@ Embedding: TypeAlias = NDArray[np.float32]
 TargetMode = Literal["all", "largest", "index", "reference", "first"]
 KEEP_REGIONS: tuple[str, ...] = ("mouth", "eyes", "brows")
 
+RIGHT_EYE = (33, 133, 159, 145, 160, 144, 158, 153)
+LEFT_EYE = (263, 362, 386, 374, 387, 373, 385, 380)
+NOSE_TIP = 1
+MOUTH_RIGHT, MOUTH_LEFT = 61, 291
+"""Face-mesh vertices of the five alignment points (the subject's right eye ring, left eye ring, nose tip and
+mouth corners)."""
+
+
+def five_points(landmarks: Points) -> Points:
+    """ArcFace-order five points from the mesh: image-left eye, image-right eye, nose, mouth corners."""
+    lm = np.asarray(landmarks, np.float32)
+    return np.stack(
+        [lm[list(RIGHT_EYE)].mean(0), lm[list(LEFT_EYE)].mean(0), lm[NOSE_TIP], lm[MOUTH_RIGHT], lm[MOUTH_LEFT]]
+    ).astype(np.float32)
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -85,8 +100,29 @@ class Face:
         """The five alignment points (subject's right eye, left eye, nose tip, right and left mouth corner)
         as used by ArcFace/GHOST templates: the detector's (SCRFD) when it gave them, else derived from the
         mesh (image-left eye first)."""
-        if self.kps5 is not None:
-            return self.kps5
-        from ghostlive.models.facemesh import five_points
+        return self.kps5 if self.kps5 is not None else five_points(self.landmarks)
 
-        return five_points(self.landmarks)
+
+@dataclass
+class FaceMemory:
+    """What the chain remembers about one tracked face from frame to frame (a photo's faces have none)."""
+
+    pair: int | None = None
+    """Index of the reference pair this face was matched to (None: not matched)."""
+    sims: NDArray[np.float32] | None = None
+    """Smoothed similarity to each reference (reference mode)."""
+    first_sim: float | None = None
+    """Similarity to the first frame's target face (mode ``first``)."""
+    ghost_mask: Any = None
+    """GHOST's adaptive mask parameters, frozen at the first frame of the face's run."""
+    enhance_frames: int = 0
+    """Frames of this face seen by a budgeted enhancer."""
+    enhanced: Array = field(default=None, repr=False)
+    """The enhancer's last restored crop of this face (reused between runs on a budget)."""
+    kps5_filter: Any = None
+    """The tracker's smoothing filter for detector keypoints."""
+
+    def forget_identity(self) -> None:
+        """Drop the identity decision (the references changed)."""
+        self.pair = None
+        self.sims = None

@@ -1,9 +1,11 @@
-"""The one place extra masks meet the swap: a swapper wrapper that min-combines every provider's mask into
-the paste mask each face comes with, before it is blended into the frame."""
+"""The one place extra masks meet the swap: the chain's mask stage min-combines every provider's mask into the
+paste mask each face comes with (the swapper's own), before it is blended into the frame.
+
+A provider is called as ``provider(frame, face, roi)`` and returns an roi-sized float32 mask in [0, 1] (1: the
+swap may show, 0: the target stays), on the frame's array module (see :mod:`ghostlive.masking.mesh`)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ghostlive.ops.blend import Paste
@@ -15,28 +17,30 @@ SHOW_COLOUR = (0.0, 255.0, 0.0)
 """BGR colour of the combined mask in the ``--show-mask`` view."""
 
 
+def combine_masks(frame: Array, target: Face, paste: Paste, providers: list[Any], show: bool = False) -> Paste:
+    """``paste`` with its mask limited (minimum) by every provider's; with ``show`` the paste shows the combined
+    mask in green (half strength at mask 1) over the swapped face instead."""
+    xp = array_module(paste.mask)
+    mask = paste.mask
+    for provider in providers:
+        mask = xp.minimum(mask, provider(frame, target, paste.roi).astype(xp.float32))
+    if not show:
+        return Paste(paste.roi, paste.face, mask)
+    return Paste(paste.roi, show_mask(frame, paste, mask), xp.ones_like(mask))
+
+
 class MaskedSwapper(SwapperStage):
-    """``inner`` with its paste masks limited (minimum) by ``providers``; with ``show`` the paste shows the
-    combined mask in green (half strength at mask 1) over the swapped face instead."""
+    """The declaration "``inner`` with its paste masks limited (minimum) by ``providers``" (with ``show``: the
+    combined mask shown in green): the chain runs the mask stage once per face, after the enhancer."""
 
     def __init__(self, inner: Swapper, providers: list[Any], show: bool = False) -> None:
         super().__init__(inner)
         self.providers = list(providers)
         self.show = show
 
-    def render(self, frame: Array, target: Face, source: Any, state: dict[str, Any] | None = None) -> Paste | None:
-        paste = self.inner.render(frame, target, source, state)
-        if paste is None:
-            return None
-        t0 = time.perf_counter()
-        xp = array_module(paste.mask)
-        mask = paste.mask
-        for provider in self.providers:
-            mask = xp.minimum(mask, provider(frame, target, paste.roi).astype(xp.float32))
-        self.spent_ms["mask"] = self.spent_ms.get("mask", 0.0) + (time.perf_counter() - t0) * 1000.0
-        if not self.show:
-            return Paste(paste.roi, paste.face, mask)
-        return Paste(paste.roi, show_mask(frame, paste, mask), xp.ones_like(mask))
+    def install(self, stages: Any) -> None:
+        stages.masks.extend(self.providers)
+        stages.show = stages.show or self.show
 
 
 def show_mask(frame: Array, paste: Paste, mask: Array) -> Array:
@@ -47,20 +51,6 @@ def show_mask(frame: Array, paste: Paste, mask: Array) -> Array:
     m = mask[..., None]
     swapped = paste.face * m + region * (1.0 - m)
     return swapped * (1.0 - 0.5 * m) + xp.asarray(SHOW_COLOUR, xp.float32) * (0.5 * m)
-
-
-def claim_stage_times(swapper: Any, ms: dict[str, float], within: str = "swap") -> None:
-    """Move the time the stage wrappers around ``swapper`` spent (``spent_ms``) out of stage ``within`` of
-    ``ms`` into stages of their own (``mask``, ``enhance``), and reset their counters."""
-    node = swapper
-    while node is not None:
-        spent = vars(node).get("spent_ms") if hasattr(node, "__dict__") else None
-        for stage, value in (spent or {}).items():
-            ms[stage] = ms.get(stage, 0.0) + value
-            ms[within] = max(ms.get(within, 0.0) - value, 0.0)
-        if spent:
-            spent.clear()
-        node = vars(node).get("inner") if hasattr(node, "__dict__") else None
 
 
 def with_masks(swapper: Swapper, providers: list[Any], show: bool = False) -> Swapper:

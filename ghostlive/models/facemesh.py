@@ -16,14 +16,11 @@ import numpy as np
 from ghostlive.engines.base import Runner
 from ghostlive.models.common import check_io, run_on_roi
 from ghostlive.ops.align import transform_points
-from ghostlive.types import Affine, Array, Detection, Face, Points
+from ghostlive.types import LEFT_EYE, RIGHT_EYE, Affine, Array, Detection, Face, Points
+from ghostlive.types import five_points as five_points  # re-exported: the mesh-derived alignment points
 
 INPUT_SIZE = 192
 ROI_SCALE = 1.5
-RIGHT_EYE = (33, 133, 159, 145, 160, 144, 158, 153)
-LEFT_EYE = (263, 362, 386, 374, 387, 373, 385, 380)
-NOSE_TIP = 1
-MOUTH_RIGHT, MOUTH_LEFT = 61, 291
 NOSTRILS = (2, 20, 60, 64, 75, 79, 94, 97, 98, 99, 125, 141, 166, 238, 239, 240, 241, 242)
 NOSTRILS += (250, 290, 294, 305, 309, 326, 327, 328, 354, 370, 392, 458, 459, 460, 461, 462)
 """Mesh vertices around the nostrils (dark, so kept out of skin statistics)."""
@@ -125,14 +122,6 @@ def _hops(adj: dict[int, set[int]], start: int) -> np.ndarray:
         frontier = sorted({v for u in frontier for v in adj[u] if dist[v] < 0})
         dist[frontier] = level
     return dist
-
-
-def five_points(landmarks: Points) -> Points:
-    """ArcFace-order five points from the mesh: image-left eye, image-right eye, nose, mouth corners."""
-    lm = np.asarray(landmarks, np.float32)
-    return np.stack(
-        [lm[list(RIGHT_EYE)].mean(0), lm[list(LEFT_EYE)].mean(0), lm[NOSE_TIP], lm[MOUTH_RIGHT], lm[MOUTH_LEFT]]
-    ).astype(np.float32)
 
 
 def roi_affine(center: np.ndarray, size: float, angle: float) -> Affine:

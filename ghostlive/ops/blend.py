@@ -1,11 +1,41 @@
-"""Compositing a rendered face back into the frame."""
+"""Swapped crops and how they reach the frame: a swapper's crop (:class:`SwapCrop`) is placed into the frame
+region it covers (:func:`place`, a :class:`Paste`), and the pastes are composited into a copy of the frame."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ghostlive.types import Array, Roi
-from ghostlive.xp import array_module
+import numpy as np
+
+from ghostlive.ops.align import transform_points
+from ghostlive.ops.filters import warp_affine
+from ghostlive.ops.mesh import points_roi
+from ghostlive.types import Affine, Array, Roi
+from ghostlive.xp import array_module, to_device
+
+RegionMaskFn = Callable[..., Array]
+"""A swapper's own mask built in frame pixels: ``fn(crop_size, crop_to_region, region_size, like=face)``
+(insightface's paste mask, :func:`ghostlive.ops.paste_mask.inswapper_mask`)."""
+
+
+@dataclass(frozen=True)
+class SwapCrop:
+    """What a swapper renders for one face: ``image`` (H×W×3, any dtype, float32 once placed), the swapper's
+    own mask contribution and the crop→frame affine ``to_frame``.
+
+    ``mask`` is a crop-space array (soft, 0–1), a :data:`RegionMaskFn` built in frame pixels, or None (the whole
+    crop). A crop taken straight out of the frame (``to_frame`` an integer translation, e.g. the classic
+    swapper's face region) is pasted as it is; any other is warped into the region it covers."""
+
+    image: Array
+    to_frame: Affine
+    mask: Array | RegionMaskFn | None = None
+
+    @staticmethod
+    def region(roi: Roi, image: Array, mask: Array | None = None) -> SwapCrop:
+        """A crop that is the frame region ``roi`` (a translation)."""
+        return SwapCrop(image, np.array([[1.0, 0.0, roi[0]], [0.0, 1.0, roi[1]]]), mask)
 
 
 @dataclass(frozen=True)
@@ -16,6 +46,52 @@ class Paste:
     roi: Roi
     face: Array
     mask: Array
+
+
+def crop_to_frame_region(crop_size: int, to_frame: Affine, shape: tuple[int, ...]) -> tuple[Roi, Affine] | None:
+    """The frame region a ``crop_size`` crop placed by ``to_frame`` covers (one zero pixel of margin around the
+    warped square), and the crop→region matrix; None when it lies outside the frame."""
+    n = crop_size
+    corners = transform_points(np.array([[0, 0], [n, 0], [0, n], [n, n]], np.float32), to_frame)
+    roi = points_roi(corners, shape, margin=1)
+    if roi is None:
+        return None
+    shifted = np.array(to_frame, np.float64)
+    shifted[:, 2] -= (roi[0], roi[1])
+    return roi, shifted
+
+
+def _offset(to_frame: Affine) -> tuple[int, int] | None:
+    """(x, y) when ``to_frame`` is a whole-pixel translation, else None."""
+    m = np.asarray(to_frame, np.float64)
+    if not np.array_equal(m[:, :2], np.eye(2)) or not np.array_equal(m[:, 2], np.round(m[:, 2])):
+        return None
+    return int(m[0, 2]), int(m[1, 2])
+
+
+def place(frame: Array, crop: SwapCrop | None) -> Paste | None:
+    """``crop`` in the frame region it covers, on the frame's array module (face: replicate border, as GHOST;
+    a crop-space mask: zero border, clipped to [0, 1]); None when there is nothing to paste."""
+    if crop is None:
+        return None
+    xp = array_module(frame)
+    h, w = crop.image.shape[:2]
+    at = _offset(crop.to_frame)
+    if at is not None:  # already frame pixels: the crop is its region
+        mask = xp.ones((h, w), xp.float32) if crop.mask is None else crop.mask
+        return Paste((at[0], at[1], at[0] + w, at[1] + h), crop.image, mask)
+    placed = crop_to_frame_region(h, crop.to_frame, frame.shape)
+    if placed is None:
+        return None
+    roi, shifted = placed
+    size_out = (roi[2] - roi[0], roi[3] - roi[1])
+    face = warp_affine(to_device(crop.image, xp).astype(xp.float32), shifted, size_out, border="replicate")
+    if callable(crop.mask):
+        soft = crop.mask(h, shifted, size_out, like=face)
+    else:
+        own = xp.ones((h, w), xp.float32) if crop.mask is None else to_device(crop.mask, xp).astype(xp.float32)
+        soft = warp_affine(own, shifted, size_out, border="constant")
+    return Paste(roi=roi, face=face, mask=xp.clip(soft, 0.0, 1.0))
 
 
 def composite(frame: Array, items: list[Paste | None]) -> Array:

@@ -22,7 +22,7 @@ def inswapper_mask(crop_size: int, crop_to_roi: Affine, roi_size: tuple[int, int
     set to 255; s = int(√(h·w)) of the extent (max − min row and column) of the 255 pixels; eroded with a
     k×k kernel, k = max(s//10, 10); Gaussian blur of kernel 2·r+1, r = max(s//20, 5), with OpenCV's σ for that
     kernel; /255. The region must hold a zero pixel between the warped square and each edge that lies inside
-    the frame (as :func:`ghostlive.swappers.neural.paste_crop` makes it), so nothing differs from the
+    the frame (as :func:`ghostlive.ops.blend.place` makes it), so nothing differs from the
     full-frame computation."""
     xp = array_module(like)
     white = xp.full((crop_size, crop_size), 255.0, xp.float32)

@@ -1,5 +1,7 @@
-"""Wiring of the stages: detect → landmarks → select → swap → blend."""
+"""The frame processor and its stage order (:mod:`ghostlive.pipeline.chain`): faces → select → swap → place →
+[enhance] → masks → blend."""
 
-from ghostlive.pipeline.frame import FramePipeline, FrameResult, StageTimes
+from ghostlive.pipeline.chain import FramePipeline, FrameProcessor, Pair, StreamSwapper
+from ghostlive.pipeline.frame import FrameResult, StageTimes
 
-__all__ = ["FramePipeline", "FrameResult", "StageTimes"]
+__all__ = ["FramePipeline", "FrameProcessor", "FrameResult", "Pair", "StageTimes", "StreamSwapper"]

@@ -1,4 +1,5 @@
-"""One frame through the whole swap: the unit that photo, video and live modes share."""
+"""What one frame through the chain gives (:class:`FrameResult`, per-stage :class:`StageTimes`) and where it
+runs (:class:`FrameDevice`); the chain itself is :mod:`ghostlive.pipeline.chain`."""
 
 from __future__ import annotations
 
@@ -10,11 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ghostlive.errors import GhostliveError, NoFaceError
-from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection, select_faces
-from ghostlive.masking.combine import claim_stage_times
-from ghostlive.ops.blend import composite
-from ghostlive.swappers.base import Swapper
+from ghostlive.errors import GhostliveError
 from ghostlive.types import Array, Face, Frame
 from ghostlive.xp import resolve_device, to_device, to_host
 
@@ -108,63 +105,3 @@ class FrameDevice:
             return replace(result, frame=to_host(result.frame))
 
         return self.apply(frame, swap_and_download)
-
-
-class FramePipeline:
-    """Swaps the current source face onto the selected faces of each frame."""
-
-    def __init__(
-        self,
-        analyzer: FaceAnalyzer,
-        swapper: Swapper,
-        selection: TargetSelection | None = None,
-        embedder: Embedder | None = None,
-        device: FrameDevice | None = None,
-    ) -> None:
-        self.analyzer = analyzer
-        self.swapper = swapper
-        self.selection = selection or TargetSelection()
-        self.embedder = embedder or LbpEmbedder()
-        self.device = device or FrameDevice()
-        self.source: Any = None
-        self.source_face: Face | None = None
-
-    def find_face(self, image: Frame, index: int | None = None, label: str = "the image") -> Face:
-        """The largest face of ``image`` (or the ``index``-th from the left); NoFaceError if there is none."""
-        faces = self.analyzer.analyze(image)
-        if not faces:
-            raise NoFaceError(f"no face found in {label}")
-        if index is None:
-            return max(faces, key=lambda f: f.detection.area)
-        if not 0 <= index < len(faces):
-            raise NoFaceError(f"{label} has {len(faces)} face(s); face index {index} does not exist")
-        return faces[index]
-
-    def set_source(self, image: Frame, index: int | None = None, label: str = "the source image") -> Face:
-        """Choose the identity to paste: the largest face of ``image`` unless ``index`` says otherwise."""
-        face = self.find_face(image, index, label)
-        self.source = self.device.apply(image, lambda img: self.swapper.prepare_source(img, face))
-        self.source_face = face
-        return face
-
-    def process(self, frame: Frame) -> FrameResult:
-        """Detect, select and swap faces in ``frame``; the input frame is not modified."""
-        if self.source is None:
-            raise NoFaceError("no source face has been set")
-        return self.device.run(frame, self._process)
-
-    def _process(self, frame: Array) -> FrameResult:
-        times = StageTimes()
-        clock = Clock(times)
-        detections = self.analyzer.detect(frame)
-        clock.lap("detect")
-        faces = self.analyzer.landmarks(frame, detections)
-        clock.lap("landmarks")
-        chosen = select_faces(frame, faces, self.selection, self.embedder)
-        clock.lap("select")
-        pastes = [self.swapper.render(frame, f, self.source) for f in chosen.faces]
-        clock.lap("swap")
-        claim_stage_times(self.swapper, times.ms)
-        out = composite(frame, pastes)
-        clock.lap("blend")
-        return FrameResult(out, faces, chosen.faces, times, chosen.best_similarity)

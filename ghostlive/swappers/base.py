@@ -1,37 +1,51 @@
-"""The protocol every swapper implements."""
+"""The protocol every swapper implements, and the base of the stage declarations wrapped around one."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ghostlive.ops.blend import Paste
-from ghostlive.types import Array, Face, Frame
+from ghostlive.ops.blend import Paste, SwapCrop, place
+from ghostlive.types import Array, Face, FaceMemory, Frame
 
 
 class Swapper(Protocol):
     """Renders a source identity onto target faces.
 
-    ``prepare_source`` runs once per source face (embedding, crops); ``render`` runs per target face per frame
-    and returns what to paste, leaving compositing to the caller so several faces can share one frame.
+    ``prepare_source`` runs once per source face (embedding, crops); ``swap`` runs per target face per frame and
+    returns the rendered crop, the swapper's own mask and the crop→frame affine (:class:`SwapCrop`). Placing,
+    enhancing, masking and compositing are the chain's (:mod:`ghostlive.pipeline.chain`), so several faces can
+    share one frame and every swapper gets the same stages.
     """
 
     name: str
 
     def prepare_source(self, image: Frame, face: Face) -> Any: ...
 
-    def render(self, frame: Array, target: Face, source: Any, state: dict[str, Any] | None = None) -> Paste | None:
-        """``state`` is per-face memory across frames (a track's), for settings held while a face stays."""
+    def swap(self, frame: Array, target: Face, source: Any, memory: FaceMemory | None = None) -> SwapCrop | None:
+        """``memory`` is the face's memory across frames (a track's; None for a photo)."""
         ...
 
 
+class CropSwapper:
+    """Base of the built-in swappers: :meth:`render` is one face's crop placed into its frame region."""
+
+    def swap(self, frame: Array, target: Face, source: Any, memory: FaceMemory | None = None) -> SwapCrop | None:
+        raise NotImplementedError
+
+    def render(self, frame: Array, target: Face, source: Any, memory: FaceMemory | None = None) -> Paste | None:
+        """The swap of ``target`` placed into the frame region it covers (no enhancer, no extra masks)."""
+        return place(frame, self.swap(frame, target, source, memory))
+
+
 class SwapperStage:
-    """Base of a stage that wraps a swapper (masks, enhancers): it renders through ``inner`` and is the wrapped
-    swapper for everything else (name, embedder, options, source preparation)."""
+    """Base of a stage declaration around a swapper (masks, enhancers): the chain takes the stage from it
+    (:meth:`install`) and runs it in its fixed place; for everything else (name, embedder, options, source
+    preparation, swap) it is the wrapped swapper."""
 
     def __init__(self, inner: Swapper) -> None:
         self.inner = inner
         self.spent_ms: dict[str, float] = {}
-        """Time spent here per stage, for the pipeline's stage table."""
+        """Kept for callers of the former wrappers: the chain times its stages itself, so this stays empty."""
 
     @property
     def name(self) -> str:
@@ -44,3 +58,10 @@ class SwapperStage:
 
     def prepare_source(self, image: Frame, face: Face) -> Any:
         return self.inner.prepare_source(image, face)
+
+    def swap(self, frame: Array, target: Face, source: Any, memory: FaceMemory | None = None) -> SwapCrop | None:
+        return self.inner.swap(frame, target, source, memory)
+
+    def install(self, stages: Any) -> None:
+        """Add this stage to ``stages`` (a :class:`ghostlive.pipeline.chain.Stages`)."""
+        raise NotImplementedError

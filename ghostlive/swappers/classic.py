@@ -12,19 +12,19 @@ gets a grey face.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from ghostlive.errors import ConfigError
 from ghostlive.models.facemesh import topology
-from ghostlive.ops.blend import Paste
+from ghostlive.ops.blend import SwapCrop
 from ghostlive.ops.color import COLOR_MODES, ColorMode, is_grey, luma, luma_range, transfer_color
 from ghostlive.ops.mask import feathered_mask
 from ghostlive.ops.mesh import points_roi, warp_mesh
 from ghostlive.ops.occlusion import SourcePlan, fill_hidden, plan_source, visibility
 from ghostlive.ops.openings import Opening, SourceWarp, compose_openings, eye_fan, eye_openness, eye_width
-from ghostlive.types import KEEP_REGIONS, Array, Face, Points, Roi
+from ghostlive.swappers.base import CropSwapper
+from ghostlive.types import KEEP_REGIONS, Array, Face, FaceMemory, Points, Roi
 from ghostlive.xp import array_module, to_device
 
 _REGION_LOOPS = {"mouth": ("mouth",), "eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
@@ -72,8 +72,8 @@ def face_width(landmarks: Points) -> float:
     return float(np.linalg.norm(oval.max(0) - oval.min(0)) / np.sqrt(2.0))
 
 
-class ClassicSwapper:
-    """Mesh-warp face swap; see the module docstring."""
+class ClassicSwapper(CropSwapper):
+    """Mesh-warp face swap; see the module docstring. Its crop is the target's face region of the frame."""
 
     name = "classic"
 
@@ -91,9 +91,9 @@ class ClassicSwapper:
         visible = visibility(landmarks, face.depth, topology().triangles)
         return ClassicSource(to_device(crop, xp or array_module(image)), landmarks, visible)
 
-    def render(
-        self, frame: Array, target: Face, source: ClassicSource, state: dict[str, Any] | None = None
-    ) -> Paste | None:
+    def swap(
+        self, frame: Array, target: Face, source: ClassicSource, memory: FaceMemory | None = None
+    ) -> SwapCrop | None:
         opts = self.options
         topo = topology()
         roi = points_roi(target.landmarks, frame.shape)
@@ -130,7 +130,7 @@ class ClassicSwapper:
         face = compose_openings(face, region, covered, roi, self._openings(target, source, image, plan))
         if is_grey(region, inside):
             face = xp.repeat(luma(face)[..., None], 3, axis=2)
-        return Paste(roi=roi, face=face, mask=mask * opts.blend)
+        return SwapCrop.region(roi, face, mask * opts.blend)
 
     def _openings(self, target: Face, source: ClassicSource, image: Array, plan: SourcePlan) -> list[Opening]:
         """The target's eye openings and inner mouth, less those the mask keeps whole (``keep``). With no region

@@ -1,14 +1,14 @@
 """Neural swappers: GHOST (AEI-Net + ArcFace) and insightface's inswapper_128.
 
-Both align the target face to a template crop, run the network on the crop, and paste the result back through
-the inverse affine with a soft mask. GHOST uses its adaptive 106-landmark mask when ``2d106det`` is installed,
+Both align the target face to a template crop, run the network on the crop, and return the swapped crop with
+its mask and the inverse affine (the chain places it back, see :func:`ghostlive.ops.blend.place`).
+GHOST uses its adaptive 106-landmark mask when ``2d106det`` is installed,
 otherwise a mask from the built-in face mesh.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -17,13 +17,12 @@ from ghostlive.models.ghost import CROP, GhostArcFace, GhostGenerator
 from ghostlive.models.insightface import InsightArcFace, InSwapper
 from ghostlive.models.landmark106 import Landmark106
 from ghostlive.ops.align import invert_affine, norm_crop, transform_points
-from ghostlive.ops.blend import Paste
-from ghostlive.ops.filters import warp_affine
+from ghostlive.ops.blend import SwapCrop
 from ghostlive.ops.mask import feathered_mask, ghost_mask, ghost_mask_params
-from ghostlive.ops.mesh import points_roi
 from ghostlive.ops.paste_mask import inswapper_mask
-from ghostlive.types import Affine, Array, Embedding, Face, Frame, Roi
-from ghostlive.xp import array_module, to_device
+from ghostlive.swappers.base import CropSwapper
+from ghostlive.types import Affine, Array, Embedding, Face, FaceMemory, Frame
+from ghostlive.xp import array_module
 
 
 @dataclass(frozen=True)
@@ -31,38 +30,6 @@ class NeuralSource:
     """The identity vector a neural swapper pastes (GHOST: raw ArcFace; inswapper: its latent)."""
 
     identity: Embedding = field(repr=False)
-
-
-def crop_to_frame_region(crop_size: int, m: Affine, shape: tuple[int, ...]) -> tuple[Roi, Affine] | None:
-    """The frame region a ``crop_size`` crop taken with frame→crop matrix ``m`` covers (one zero pixel of margin
-    around the warped square), and the crop→region matrix; None when it lies outside the frame."""
-    inv = invert_affine(m)
-    n = crop_size
-    corners = transform_points(np.array([[0, 0], [n, 0], [0, n], [n, n]], np.float32), inv)
-    roi = points_roi(corners, shape, margin=1)
-    if roi is None:
-        return None
-    shifted = inv.copy()
-    shifted[:, 2] -= (roi[0], roi[1])
-    return roi, shifted
-
-
-def paste_crop(frame: Array, crop: Array, mask: Array | None, m: Affine) -> Paste | None:
-    """Map a swapped crop back into the frame region it covers, on the frame's array module (face: replicate
-    border, as GHOST). ``mask`` is in crop space (warped with a zero border); None builds insightface's
-    inswapper mask in frame pixels (:func:`ghostlive.ops.paste_mask.inswapper_mask`)."""
-    xp = array_module(frame)
-    placed = crop_to_frame_region(crop.shape[0], m, frame.shape)
-    if placed is None:
-        return None
-    roi, shifted = placed
-    size_out = (roi[2] - roi[0], roi[3] - roi[1])
-    face = warp_affine(to_device(crop, xp).astype(xp.float32), shifted, size_out, border="replicate")
-    if mask is None:
-        soft = inswapper_mask(crop.shape[0], shifted, size_out, like=face)
-    else:
-        soft = warp_affine(to_device(mask, xp).astype(xp.float32), shifted, size_out, border="constant")
-    return Paste(roi=roi, face=face, mask=xp.clip(soft, 0.0, 1.0))
 
 
 def mesh_mask(face: Face, m: Affine, size: int, feather: float = 0.04, like: Array | None = None) -> Array:
@@ -108,7 +75,7 @@ class InsightEmbedder:
         return unit(self.arcface.embed(crop))
 
 
-class GhostSwapper:
+class GhostSwapper(CropSwapper):
     """GHOST one-shot swap (ghost-1/2/3)."""
 
     def __init__(
@@ -124,28 +91,29 @@ class GhostSwapper:
         crop, _ = norm_crop(image, face.keypoints5, CROP, "ghost")
         return NeuralSource(self.arcface.embed_one(crop))
 
-    def _mask(self, target_crop: Array, swapped: Array, face: Face, m: Affine, state: dict[str, Any] | None) -> Array:
+    def _mask(self, target_crop: Array, swapped: Array, face: Face, m: Affine, memory: FaceMemory | None) -> Array:
         xp = array_module(swapped)
         if self.landmarks106 is None:
             return mesh_mask(face, m, CROP, like=swapped)
         box = (0.0, 0.0, float(CROP), float(CROP))
         lm_s = self.landmarks106.landmarks(xp.clip(swapped, 0, 255).astype(xp.uint8), box)
-        params = state.get("ghost_mask") if state is not None else None
+        params = memory.ghost_mask if memory is not None else None
         if params is None:  # GHOST freezes the mask parameters at the first frame of a face's run
             params = ghost_mask_params(lm_s, self.landmarks106.landmarks(target_crop, box))
-            if state is not None:
-                state["ghost_mask"] = params
+            if memory is not None:
+                memory.ghost_mask = params
         return ghost_mask(lm_s, CROP, params, xp)
 
-    def render(
-        self, frame: Array, target: Face, source: NeuralSource, state: dict[str, Any] | None = None
-    ) -> Paste | None:
+    def swap(
+        self, frame: Array, target: Face, source: NeuralSource, memory: FaceMemory | None = None
+    ) -> SwapCrop | None:
+        """The 224 GHOST crop swapped, with GHOST's adaptive mask (or the mesh outline) in crop space."""
         crop, m = norm_crop(frame, target.keypoints5, CROP, "ghost")
         swapped = self.generator.swap(crop[None], source.identity)[0]
-        return paste_crop(frame, swapped, self._mask(crop, swapped, target, m, state), m)
+        return SwapCrop(swapped, invert_affine(m), self._mask(crop, swapped, target, m, memory))
 
 
-class InSwapperSwapper:
+class InSwapperSwapper(CropSwapper):
     """insightface inswapper_128 with its ArcFace (w600k) identity."""
 
     name = "inswapper"
@@ -160,9 +128,9 @@ class InSwapperSwapper:
         crop, _ = norm_crop(image, face.keypoints5, 112, "arcface")
         return NeuralSource(self.model.latent(self.arcface.embed(crop)))
 
-    def render(
-        self, frame: Array, target: Face, source: NeuralSource, state: dict[str, Any] | None = None
-    ) -> Paste | None:
+    def swap(
+        self, frame: Array, target: Face, source: NeuralSource, memory: FaceMemory | None = None
+    ) -> SwapCrop | None:
+        """The 128 crop swapped, with insightface's square paste mask (built in frame pixels, as it does)."""
         crop, m = norm_crop(frame, target.keypoints5, self.size, "inswapper")
-        swapped = self.model.swap(crop, source.identity)
-        return paste_crop(frame, swapped, None, m)  # insightface's mask, built in frame pixels
+        return SwapCrop(self.model.swap(crop, source.identity), invert_affine(m), inswapper_mask)

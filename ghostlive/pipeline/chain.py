@@ -1,0 +1,197 @@
+"""The frame processor: the one place the swap's stages are wired, for photos, video, live, the GUI and eval.
+
+    faces    detect → landmarks (a photo)  |  track (a stream: detect now and then, follow, smooth)
+    select   which faces, and which source each gets (:func:`ghostlive.selection.select_faces`)
+    swap     the swapper renders a crop: image, its own mask, crop→frame affine (:class:`SwapCrop`)
+    place    the crop warped into the frame region it covers (:func:`ghostlive.ops.blend.place`)
+    enhance  [a face restorer on the placed face]                (:class:`ghostlive.enhance.Enhancer`)
+    mask     the extra mask providers min-combined once          (:func:`ghostlive.masking.combine.combine_masks`)
+    blend    every face pasted into one copy of the frame, once  (:func:`ghostlive.ops.blend.composite`)
+
+A photo is a one-frame stream without memory: ``process(frame)``; a stream frame is ``process(frame, t)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ghostlive.errors import ConfigError, NoFaceError
+from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder
+from ghostlive.masking.combine import combine_masks
+from ghostlive.ops.blend import Paste, composite, place
+from ghostlive.pipeline.frame import STAGES, Clock, FrameDevice, FrameResult, StageTimes
+from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
+from ghostlive.swappers.base import Swapper, SwapperStage
+from ghostlive.tracking import FaceTracker, TrackerOptions
+from ghostlive.types import Array, Embedding, Face, FaceMemory, Frame
+
+STREAM_STAGES: tuple[str, ...] = ("track", "select", "swap", "blend")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Paste ``source`` (a prepared identity) onto faces like ``reference`` (None: onto the selected faces)."""
+
+    source: Any
+    reference: Embedding | None = None
+
+
+@dataclass
+class Stages:
+    """The per-face stages of a swapper and the stage declarations around it (:class:`SwapperStage`: masks,
+    enhancers), in the chain's fixed order whatever their nesting."""
+
+    swapper: Swapper
+    enhancer: Any = None
+    masks: list[Any] = field(default_factory=list)
+    show: bool = False
+
+    @classmethod
+    def of(cls, swapper: Swapper) -> Stages:
+        declared: list[SwapperStage] = []
+        while isinstance(swapper, SwapperStage):
+            declared.append(swapper)
+            swapper = swapper.inner
+        stages = cls(swapper)
+        for stage in reversed(declared):  # innermost first, as the wrappers used to apply them
+            stage.install(stages)
+        return stages
+
+    def render(
+        self, frame: Array, face: Face, source: Any, memory: FaceMemory | None = None, clock: Clock | None = None
+    ) -> Paste | None:
+        """One face through swap → place → enhance → mask (``clock``: each stage's time)."""
+        lap = clock.lap if clock is not None else lambda stage: None
+        paste = place(frame, self.swapper.swap(frame, face, source, memory))
+        lap("swap")
+        if paste is not None and self.enhancer is not None:
+            paste = self.enhancer(frame, face, paste, memory)
+            lap("enhance")
+        if paste is not None and (self.masks or self.show):
+            paste = combine_masks(frame, face, paste, self.masks, self.show)
+            lap("mask")
+        return paste
+
+
+def render_face(
+    swapper: Swapper, frame: Array, face: Face, source: Any, memory: FaceMemory | None = None
+) -> Paste | None:
+    """``face`` of ``frame`` swapped by ``swapper`` with its stages, as the chain pastes it."""
+    return Stages.of(swapper).render(frame, face, source, memory)
+
+
+class FrameProcessor:
+    """Swaps the selected faces of photos (:meth:`process` without a time) and of streams (with one: faces are
+    tracked, and selection and the stages keep per-face memory)."""
+
+    def __init__(
+        self,
+        analyzer: FaceAnalyzer,
+        swapper: Swapper,
+        selection: TargetSelection | None = None,
+        embedder: Embedder | None = None,
+        device: FrameDevice | None = None,
+        *,
+        tracker: TrackerOptions | None = None,
+    ) -> None:
+        self.analyzer = analyzer
+        self.swapper = swapper
+        self.selection = selection or TargetSelection()
+        self.embedder = embedder or LbpEmbedder()
+        self.device = device or FrameDevice()
+        self.tracker = FaceTracker(analyzer, tracker)
+        self.pairs: list[Pair] = []
+        self.enabled = True
+        self.memory = StreamMemory()
+        self.source_face: Face | None = None
+
+    @property
+    def source(self) -> Any:
+        """The first pair's prepared identity (None before one is set)."""
+        return self.pairs[0].source if self.pairs else None
+
+    @property
+    def first_face(self) -> Embedding | None:
+        """With target mode ``first``: the identity of the first frame's target face."""
+        return self.memory.first_face
+
+    def find_face(self, image: Frame, index: int | None = None, label: str = "the image") -> Face:
+        """The largest face of ``image`` (or the ``index``-th from the left); NoFaceError if there is none."""
+        faces = self.analyzer.analyze(image)
+        if not faces:
+            raise NoFaceError(f"no face found in {label}")
+        if index is None:
+            return max(faces, key=lambda f: f.detection.area)
+        if not 0 <= index < len(faces):
+            raise NoFaceError(f"{label} has {len(faces)} face(s); face index {index} does not exist")
+        return faces[index]
+
+    def prepare(self, image: Frame, index: int | None = None, label: str = "the source image") -> tuple[Face, Any]:
+        """The face of ``image`` to paste (the largest unless ``index`` says otherwise) and its prepared identity."""
+        face = self.find_face(image, index, label)
+        return face, self.device.apply(image, lambda img: self.swapper.prepare_source(img, face))
+
+    def set_source(self, image: Frame, index: int | None = None, label: str = "the source image") -> Face:
+        """Paste the identity of ``image``'s face (see :meth:`prepare`) onto the selected faces."""
+        face, source = self.prepare(image, index, label)
+        self.set_pairs([Pair(source)])
+        self.source_face = face
+        return face
+
+    def set_pairs(self, pairs: list[Pair]) -> None:
+        if not pairs:
+            raise ConfigError("at least one source face is needed")
+        self.pairs = list(pairs)
+        for tr in self.tracker.tracks:  # identities must be decided again against the new references
+            tr.memory.forget_identity()
+
+    def process(self, frame: Frame, t: float | None = None) -> FrameResult:
+        """Swap ``frame`` (a photo; or a stream's frame taken at ``t`` seconds); the input is not modified."""
+        if t is None and not self.pairs:
+            raise NoFaceError("no source face has been set")
+        return self.device.run(frame, lambda f: self._process(f, t))
+
+    def _process(self, frame: Array, t: float | None) -> FrameResult:
+        times = StageTimes(dict.fromkeys(STAGES if t is None else STREAM_STAGES, 0.0))
+        clock = Clock(times)
+        memories: list[FaceMemory | None]
+        if t is None:  # a photo: every face found afresh, nothing remembered
+            detections = self.analyzer.detect(frame)
+            clock.lap("detect")
+            faces, tracks = self.analyzer.landmarks(frame, detections), None
+            memories = [None] * len(faces)
+            clock.lap("landmarks")
+        else:
+            tracks = self.tracker.update(frame, t)
+            faces, memories = [tr.face for tr in tracks], [tr.memory for tr in tracks]
+            clock.lap("track")
+        chosen = self._select(frame, faces, tracks)
+        clock.lap("select")
+        stages = Stages.of(self.swapper)
+        memory = {id(f): m for f, m in zip(faces, memories, strict=True)}
+        items = [
+            stages.render(frame, face, self._pair(k).source, memory[id(face)], clock)
+            for face, k in zip(chosen.faces, chosen.matched, strict=True)
+        ]
+        out = composite(frame, items)
+        clock.lap("blend")
+        return FrameResult(out, faces, chosen.faces, times, chosen.best_similarity)
+
+    def _select(self, frame: Array, faces: list[Face], tracks: list[Any] | None) -> Selected:
+        if not (self.enabled and self.pairs):
+            return Selected([])
+        refs = tuple(p.reference for p in self.pairs if p.reference is not None)
+        selection = replace(self.selection, references=refs) if refs else self.selection
+        return select_faces(frame, faces, selection, self.embedder, tracks, self.memory)
+
+    def _pair(self, matched: int) -> Pair:
+        """The pair of the ``matched``-th reference (its own pairs' when they carry references)."""
+        refs = [p for p in self.pairs if p.reference is not None]
+        return refs[matched] if refs and self.selection.mode == "reference" else self.pairs[0]
+
+
+FramePipeline = FrameProcessor
+"""The processor's name for photo use (one frame, no memory)."""
+StreamSwapper = FrameProcessor
+"""The processor's name for stream use (tracked faces with memory)."""
