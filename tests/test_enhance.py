@@ -18,8 +18,9 @@ from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import RESTORERS
 from ghostlive.models.restorers import Restorer
-from ghostlive.pipeline.frame import FramePipeline
+from ghostlive.pipeline.chain import FramePipeline, render_face
 from ghostlive.swappers.classic import ClassicSwapper
+from ghostlive.types import FaceMemory
 from tests import restorer_graphs
 from tests.conftest import largest, sample
 
@@ -67,7 +68,7 @@ def swaps(analyzer: FaceAnalyzer, astronaut, grace):
 def test_stage_with_identity_restorer_changes_little(swaps, astronaut) -> None:
     face, plain, source = swaps
     a = plain.render(astronaut, face, source)
-    b = EnhancedSwapper(plain, make("gfpgan-1.4", EYE), blend=1.0).render(astronaut, face, source)
+    b = render_face(EnhancedSwapper(plain, make("gfpgan-1.4", EYE), blend=1.0), astronaut, face, source)
     assert b.roi == a.roi and np.array_equal(b.mask, a.mask)
     shown = a.mask > 0.99
     assert np.abs(b.face - a.face)[shown].mean() < 4.0  # resampling there and back only
@@ -77,10 +78,10 @@ def test_stage_puts_the_restored_face_in_place(swaps, astronaut) -> None:
     face, plain, source = swaps
     a = plain.render(astronaut, face, source)
     for name in ("gpen-bfr-256", "codeformer"):
-        b = EnhancedSwapper(plain, make(name, -EYE), blend=1.0).render(astronaut, face, source)
+        b = render_face(EnhancedSwapper(plain, make(name, -EYE), blend=1.0), astronaut, face, source)
         shown = a.mask > 0.99
         assert np.abs(b.face - (255.0 - a.face))[shown].mean() < 6.0  # inverted exactly where the face is
-        half = EnhancedSwapper(plain, make(name, -EYE), blend=0.5).render(astronaut, face, source)
+        half = render_face(EnhancedSwapper(plain, make(name, -EYE), blend=0.5), astronaut, face, source)
         assert np.abs(half.face - 127.5)[shown].mean() < 4.0
 
 
@@ -129,13 +130,13 @@ def test_budget_cadence_reuses_the_last_result_on_the_moving_face(swaps, astrona
     restorer = Counting(OrtRunner(restorer_graphs.restorer(spec.size, -EYE)), spec)
     Counting.calls = 0
     stage = EnhancedSwapper(plain, restorer, blend=1.0, budget_ms=1e-6)  # any real cost is over budget
-    state: dict = {}
-    stage.render(astronaut, face, source, state)
+    state = FaceMemory()
+    render_face(stage, astronaut, face, source, state)
     stage.cost_ms = 3.5e-6  # as if measured: 3.5 × the budget → every 4th frame
     assert stage.cadence == 4
     shifted = np.roll(astronaut, 3, axis=1)  # the face moved 3 px right
     moved = replace(face, landmarks=face.landmarks + np.float32([3, 0]), kps5=None)
-    outs = [stage.render(shifted, moved, source, state) for _ in range(7)]
+    outs = [render_face(stage, shifted, moved, source, state) for _ in range(7)]
     assert Counting.calls == 2  # the first frame, then of the next 7 only the 4th one (count 4)
     reference = plain.render(shifted, moved, source)
     for out in outs:  # every frame, fresh or re-warped, shows the inverted face where it now is
@@ -145,7 +146,7 @@ def test_budget_cadence_reuses_the_last_result_on_the_moving_face(swaps, astrona
     Counting.calls = 0
     every = EnhancedSwapper(plain, restorer, blend=1.0)
     for _ in range(3):
-        every.render(astronaut, face, source, state)
+        render_face(every, astronaut, face, source, state)
     assert Counting.calls == 3
 
 

@@ -134,9 +134,9 @@ class SlowSwapper:
     def prepare_source(self, image, face):
         return self.inner.prepare_source(image, face)
 
-    def render(self, frame, target, source, state=None):
+    def swap(self, frame, target, source, memory=None):
         time.sleep(0.12)
-        return self.inner.render(frame, target, source, state)
+        return self.inner.swap(frame, target, source, memory)
 
 
 def test_slow_stage_drops_old_frames_and_latency_stays_bounded(portrait_clip: Path) -> None:

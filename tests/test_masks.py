@@ -22,7 +22,7 @@ from ghostlive.masking.options import MaskOptions, build_providers
 from ghostlive.models.facemesh import topology
 from ghostlive.models.masks import FaceParser, Occluder
 from ghostlive.ops.align import invert_affine, transform_points
-from ghostlive.pipeline.frame import FramePipeline
+from ghostlive.pipeline.chain import FramePipeline, render_face
 from ghostlive.swappers.classic import ClassicSwapper
 from tests import mask_graphs
 from tests.conftest import largest, sample
@@ -110,8 +110,8 @@ def test_occlusion_keeps_a_hand_over_a_real_face(analyzer, astronaut, grace, fac
     masked = FramePipeline(analyzer, MaskedSwapper(swapper, [OcclusionMask(occ)]))
     for p in (plain, masked):
         p.set_source(grace)
-    a = plain.swapper.render(occluded, face, plain.source)
-    b = masked.swapper.render(occluded, face, masked.source)
+    a = render_face(plain.swapper, occluded, face, plain.source)
+    b = render_face(masked.swapper, occluded, face, masked.source)
     x0, y0, x1, y1 = a.roi
     core = cv2.erode(glove.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)[y0:y1, x0:x1]
     covered = core & (a.mask > 0.5)

@@ -14,7 +14,8 @@ from ghostlive.masking.neural import OcclusionMask, ParserMask
 from ghostlive.models.masks import FaceParser, Occluder
 from ghostlive.models.registry import RESTORERS
 from ghostlive.models.restorers import Restorer
-from ghostlive.pipeline.frame import FrameDevice, FramePipeline
+from ghostlive.pipeline.chain import FramePipeline
+from ghostlive.pipeline.frame import FrameDevice
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.xp import portable
 from tests import mask_graphs, restorer_graphs

@@ -56,7 +56,7 @@ class Clock:
 
     def lap(self, stage: str) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
-        self.times.ms[stage] += (now - self.t) * 1000.0
+        self.times.ms[stage] = self.times.ms.get(stage, 0.0) + (now - self.t) * 1000.0
         self.times.cpu_ms[stage] = self.times.cpu_ms.get(stage, 0.0) + (cpu - self.cpu) * 1000.0
         self.t, self.cpu = now, cpu
 
