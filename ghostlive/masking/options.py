@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +12,14 @@ from ghostlive.hub import ModelStore
 from ghostlive.masking.mesh import MESH_MASKS, BoxMask, RegionMask
 from ghostlive.models.masks import DEFAULT_REGIONS
 
-MASKS: tuple[str, ...] = ("occlusion", "parser", *MESH_MASKS, "box")
 MASK_MODELS = {"occlusion": "occluder", "parser": "parser"}
 """The registry model each model-backed mask needs."""
+PROVIDERS: dict[str, Callable[[MaskOptions, float | None], Any]] = {
+    **{name: lambda options, feather, name=name: RegionMask(name, feather) for name in MESH_MASKS},
+    "box": lambda options, feather: BoxMask(options.padding, feather),
+}
+"""The model-free mask providers by ``--mask`` name: (options, edge σ override or None) → provider."""
+MASKS: tuple[str, ...] = (*MASK_MODELS, *PROVIDERS)
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,8 @@ def build_providers(options: MaskOptions, store: ModelStore | None = None, backe
     out: list[Any] = []
     for name in options.masks:
         feather = options.feather.get(name)
-        if name in MESH_MASKS:
-            out.append(RegionMask(name, feather))
-        elif name == "box":
-            out.append(BoxMask(options.padding, feather))
+        if name in PROVIDERS:
+            out.append(PROVIDERS[name](options, feather))
         elif name in MASK_MODELS:
             store = store or ModelStore()
             model = MASK_MODELS[name]
