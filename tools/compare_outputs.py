@@ -36,9 +36,14 @@ LIVE_FRAMES = 30
 sys.path.append(str(ROOT))  # the stand-in graphs of tests/ (after PYTHONPATH, which may name an older tree)
 
 
+def say(text: str) -> None:
+    print(text, flush=True)  # noqa: T201 - a command-line tool reports on stdout
+
+
 def _stand_ins(home: Path) -> dict:
     """Stand-in swappers, and stand-in mask and restorer models imported into the store at ``home``."""
     from ghostlive.engines.ort import OrtRunner
+
     from ghostlive.hub import ModelStore
     from ghostlive.models.ghost import GhostArcFace, GhostGenerator
     from ghostlive.models.insightface import InsightArcFace, InSwapper
@@ -97,18 +102,18 @@ def _cases(two: Path) -> list[tuple[str, dict, list[tuple[str, str | None]], lis
     astro, grace = str(SAMPLES / "astronaut.png"), str(SAMPLES / "grace_hopper.jpg")
     photos = [SAMPLES / "astronaut.png", SAMPLES / "grace_hopper.jpg", DATA / "messi5.jpg", DATA / "cameraman_gray.png"]
     enh = EnhanceOptions("gpen-bfr-256", 0.7)
+    ghost_masked = {"swapper": "ghost-2", "masks": MaskOptions(("lips",)), "enhance": enh}
+    insw_masked = {"swapper": "inswapper", "masks": MaskOptions(("occlusion",)), "enhance": enh}
+    classic_masked = {"masks": MaskOptions(("mouth", "eyes", "box")), "enhance": enh}
     return [
         ("classic", {}, [(grace, None)], [*photos, two]),
         ("classic-keep-none-mean", {"classic": ClassicOptions(keep=(), color="mean")}, [(grace, None)], photos[:2]),
-        ("classic-masks-enh", {"masks": MaskOptions(("mouth", "eyes", "box")), "enhance": enh}, [(grace, None)],
-         photos[:2]),  # fmt: skip
+        ("classic-masks-enh", classic_masked, [(grace, None)], photos[:2]),
         ("classic-models-show", {"masks": MaskOptions(("occlusion", "parser"), show=True)}, [(grace, None)], [two]),
         ("ghost", {"swapper": "ghost-2"}, [(grace, None)], [*photos[:3], two]),
-        ("ghost-lips-enh", {"swapper": "ghost-2", "masks": MaskOptions(("lips",)), "enhance": enh}, [(grace, None)],
-         [two]),  # fmt: skip
+        ("ghost-lips-enh", ghost_masked, [(grace, None)], [two]),
         ("inswapper", {"swapper": "inswapper"}, [(grace, None)], [*photos[:3], two]),
-        ("inswapper-enh-occ", {"swapper": "inswapper", "masks": MaskOptions(("occlusion",)), "enhance": enh},
-         [(astro, None)], [two]),  # fmt: skip
+        ("inswapper-enh-occ", insw_masked, [(astro, None)], [two]),
         ("largest", {"faces": "largest"}, [(grace, None)], [two]),
         ("index1", {"faces": "index", "face_index": 1}, [(astro, None)], [two]),
         ("first", {"faces": "first"}, [(grace, None)], [two]),
@@ -162,7 +167,7 @@ def render(out: Path) -> None:
         for target in targets:
             result = job.swap_image(read_image(target))
             cv2.imwrite(str(out / f"photo-{name}-{target.stem}.png"), result.frame)
-            print(f"photo {name} {target.name}: {len(result.swapped)} of {len(result.faces)} face(s) swapped")
+            say(f"photo {name} {target.name}: {len(result.swapped)} of {len(result.faces)} face(s) swapped")
     for name, changes, pairs in (
         ("classic", {}, [(str(SAMPLES / "grace_hopper.jpg"), None)]),
         ("ghost-masks-enh", _cases(two)[5][1], [(str(SAMPLES / "grace_hopper.jpg"), None)]),
@@ -174,7 +179,7 @@ def render(out: Path) -> None:
         np.save(out / f"video-{name}.npy", _decode(video))
         video.unlink()
         np.save(out / f"live-{name}.npy", _live(_job(changes, pairs, makers)))
-        print(f"video and live {name}: done")
+        say(f"video and live {name}: done")
 
 
 def _load(path: Path) -> np.ndarray:
@@ -184,21 +189,21 @@ def _load(path: Path) -> np.ndarray:
 def compare(a: Path, b: Path) -> int:
     names = sorted({p.name for p in a.iterdir()} | {p.name for p in b.iterdir()})
     worst = 0
-    print(f"{'output':54} {'max':>4} {'mean':>9} {'differing':>10}")
+    say(f"{'output':54} {'max':>4} {'mean':>9} {'differing':>10}")
     for name in names:
         if not (a / name).exists() or not (b / name).exists():
-            print(f"{name:54} missing in {'first' if not (a / name).exists() else 'second'} render")
+            say(f"{name:54} missing in {'first' if not (a / name).exists() else 'second'} render")
             worst = 255
             continue
         x, y = _load(a / name).astype(np.int16), _load(b / name).astype(np.int16)
         if x.shape != y.shape:
-            print(f"{name:54} shapes differ: {x.shape} vs {y.shape}")
+            say(f"{name:54} shapes differ: {x.shape} vs {y.shape}")
             worst = 255
             continue
         d = np.abs(x - y)
         worst = max(worst, int(d.max()))
-        print(f"{name:54} {int(d.max()):4d} {float(d.mean()):9.6f} {int((d > 0).sum()):10d}")
-    print(f"largest difference over all outputs: {worst}")
+        say(f"{name:54} {int(d.max()):4d} {float(d.mean()):9.6f} {int((d > 0).sum()):10d}")
+    say(f"largest difference over all outputs: {worst}")
     return 0 if worst == 0 else 1
 
 

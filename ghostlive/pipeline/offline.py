@@ -26,7 +26,7 @@ from ghostlive.errors import CancelledError, GhostliveError, OutputError
 from ghostlive.media.paths import publish
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.media.video_out import EncodeOptions, VideoSink
-from ghostlive.pipeline.stream import StreamSwapper
+from ghostlive.pipeline.chain import StreamSwapper
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
