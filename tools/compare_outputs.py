@@ -7,6 +7,8 @@ Used to prove a refactor changed no output: render once with the old code and on
     .venv/bin/python tools/compare_outputs.py render /tmp/out-new
     .venv/bin/python tools/compare_outputs.py compare /tmp/out-base /tmp/out-new
 
+``render OUT cuda`` runs the frames on the GPU (``--device cuda``) instead of the CPU.
+
 Cases: the classic swapper and stand-ins of GHOST (with its 106-point adaptive mask) and inswapper (ONNX graphs
 with the real models' signatures, from ``tests/onnx_graphs.py``: their weights cannot be fetched here), with the
 model-free masks (mouth, lips, eyes, box), stand-in occlusion and parser masks, ``--show-mask`` and a stand-in
@@ -122,10 +124,14 @@ def _cases(two: Path) -> list[tuple[str, dict, list[tuple[str, str | None]], lis
     ]
 
 
+DEVICE = "cpu"
+"""Where frames are swapped (``render OUT cuda``: the GPU frame path)."""
+
+
 def _job(settings_changes: dict, pairs: list[tuple[str, str | None]], makers: dict):
     from ghostlive.jobs import Job, PairSpec, SwapSettings
 
-    settings = replace(SwapSettings(device="cpu"), **settings_changes)
+    settings = replace(SwapSettings(device=DEVICE), **settings_changes)
     swapper = makers[settings.swapper]() if settings.swapper in makers else None
     return Job(settings, [PairSpec(s, r) for s, r in pairs], swapper=swapper)
 
@@ -208,7 +214,8 @@ def compare(a: Path, b: Path) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "render":
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "render":
+        DEVICE = sys.argv[3] if len(sys.argv) == 4 else "cpu"
         render(Path(sys.argv[2]))
     elif len(sys.argv) == 4 and sys.argv[1] == "compare":
         sys.exit(compare(Path(sys.argv[2]), Path(sys.argv[3])))
