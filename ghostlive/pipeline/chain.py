@@ -23,7 +23,7 @@ from ghostlive.ops.blend import Paste, composite, place
 from ghostlive.pipeline.frame import STAGES, Clock, FrameDevice, FrameResult, StageTimes
 from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
 from ghostlive.swappers.base import Swapper, SwapperStage
-from ghostlive.tracking import FaceTracker, TrackerOptions
+from ghostlive.tracking import FaceTracker, Track, TrackerOptions
 from ghostlive.types import Array, Embedding, Face, FaceMemory, Frame
 
 STREAM_STAGES: tuple[str, ...] = ("track", "select", "swap", "blend")
@@ -153,32 +153,33 @@ class FrameProcessor:
         return self.device.run(frame, lambda f: self._process(f, t))
 
     def _process(self, frame: Array, t: float | None) -> FrameResult:
-        times = StageTimes(dict.fromkeys(STAGES if t is None else STREAM_STAGES, 0.0))
-        clock = Clock(times)
-        memories: list[FaceMemory | None]
+        clock = Clock(StageTimes(dict.fromkeys(STAGES if t is None else STREAM_STAGES, 0.0)))
+        faces, tracks = self._faces(frame, t, clock)  # detect → landmarks (photo) | track (stream)
+        chosen = self._select(frame, faces, tracks)
+        clock.lap("select")
+        memory = {id(tr.face): tr.memory for tr in tracks or ()}  # a photo's faces have none
+        stages = Stages.of(self.swapper)  # per face: swap → place → [enhance] → masks
+        items = [
+            stages.render(frame, face, self._pair(k).source, memory.get(id(face)), clock)
+            for face, k in zip(chosen.faces, chosen.matched, strict=True)
+        ]
+        out = composite(frame, items)  # every face pasted into one copy of the frame, once
+        clock.lap("blend")
+        return FrameResult(out, faces, chosen.faces, clock.times, chosen.best_similarity)
+
+    def _faces(self, frame: Array, t: float | None, clock: Clock) -> tuple[list[Face], list[Track] | None]:
+        """The frame's faces, and for a stream their tracks (same order)."""
         if t is None:  # a photo: every face found afresh, nothing remembered
             detections = self.analyzer.detect(frame)
             clock.lap("detect")
-            faces, tracks = self.analyzer.landmarks(frame, detections), None
-            memories = [None] * len(faces)
+            faces = self.analyzer.landmarks(frame, detections)
             clock.lap("landmarks")
-        else:
-            tracks = self.tracker.update(frame, t)
-            faces, memories = [tr.face for tr in tracks], [tr.memory for tr in tracks]
-            clock.lap("track")
-        chosen = self._select(frame, faces, tracks)
-        clock.lap("select")
-        stages = Stages.of(self.swapper)
-        memory = {id(f): m for f, m in zip(faces, memories, strict=True)}
-        items = [
-            stages.render(frame, face, self._pair(k).source, memory[id(face)], clock)
-            for face, k in zip(chosen.faces, chosen.matched, strict=True)
-        ]
-        out = composite(frame, items)
-        clock.lap("blend")
-        return FrameResult(out, faces, chosen.faces, times, chosen.best_similarity)
+            return faces, None
+        tracks = self.tracker.update(frame, t)
+        clock.lap("track")
+        return [tr.face for tr in tracks], tracks
 
-    def _select(self, frame: Array, faces: list[Face], tracks: list[Any] | None) -> Selected:
+    def _select(self, frame: Array, faces: list[Face], tracks: list[Track] | None) -> Selected:
         if not (self.enabled and self.pairs):
             return Selected([])
         refs = tuple(p.reference for p in self.pairs if p.reference is not None)
