@@ -170,8 +170,8 @@ class Job:
 
     def swap_image(self, image: LoadedImage) -> FrameResult:
         """One photo, a one-frame stream without memory: each reference picks its best face (photo semantics),
-        or all/largest/index. Several pairs are matched as on a stream's first frame (each face its best
-        reference), as before."""
+        or all/largest/index; with several pairs each face takes its best reference, as on a stream's first
+        frame."""
         if len(self.pairs) == 1:
             return self.processor().process(image.bgr)
         return self.processor().process(image.bgr, 0.0)
