@@ -6,18 +6,26 @@ swap may show, 0: the target stays), on the frame's array module (see :mod:`ghos
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from ghostlive.ops.blend import Paste
 from ghostlive.swappers.base import Swapper, SwapperStage
-from ghostlive.types import Array, Face
+from ghostlive.types import Array, Face, Roi
 from ghostlive.xp import array_module
 
 SHOW_COLOUR = (0.0, 255.0, 0.0)
 """BGR colour of the combined mask in the ``--show-mask`` view."""
 
 
-def combine_masks(frame: Array, target: Face, paste: Paste, providers: list[Any], show: bool = False) -> Paste:
+class MaskProvider(Protocol):
+    """A mask the chain min-combines with each face's paste mask (see the module docstring)."""
+
+    name: str
+
+    def __call__(self, frame: Array, face: Face, roi: Roi) -> Array: ...
+
+
+def combine_masks(frame: Array, target: Face, paste: Paste, providers: list[MaskProvider], show: bool = False) -> Paste:
     """``paste`` with its mask limited (minimum) by every provider's; with ``show`` the paste shows the combined
     mask in green (half strength at mask 1) over the swapped face instead."""
     xp = array_module(paste.mask)
@@ -33,7 +41,7 @@ class MaskedSwapper(SwapperStage):
     """The declaration "``inner`` with its paste masks limited (minimum) by ``providers``" (with ``show``: the
     combined mask shown in green): the chain runs the mask stage once per face, after the enhancer."""
 
-    def __init__(self, inner: Swapper, providers: list[Any], show: bool = False) -> None:
+    def __init__(self, inner: Swapper, providers: list[MaskProvider], show: bool = False) -> None:
         super().__init__(inner)
         self.providers = list(providers)
         self.show = show
@@ -53,7 +61,7 @@ def show_mask(frame: Array, paste: Paste, mask: Array) -> Array:
     return swapped * (1.0 - 0.5 * m) + xp.asarray(SHOW_COLOUR, xp.float32) * (0.5 * m)
 
 
-def with_masks(swapper: Swapper, providers: list[Any], show: bool = False) -> Swapper:
+def with_masks(swapper: Swapper, providers: list[MaskProvider], show: bool = False) -> Swapper:
     """``swapper`` limited by ``providers`` (itself when there are none and nothing is shown)."""
     if not providers and not show:
         return swapper

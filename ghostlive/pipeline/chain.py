@@ -14,17 +14,20 @@ A photo is a one-frame stream without memory: ``process(frame)``; a stream frame
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ghostlive.errors import ConfigError, NoFaceError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder
-from ghostlive.masking.combine import combine_masks
+from ghostlive.masking.combine import MaskProvider, combine_masks
 from ghostlive.ops.blend import Paste, composite, place
 from ghostlive.pipeline.frame import STAGES, Clock, FrameDevice, FrameResult, StageTimes
 from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
 from ghostlive.swappers.base import Swapper, SwapperStage
 from ghostlive.tracking import FaceTracker, Track, TrackerOptions
 from ghostlive.types import Array, Embedding, Face, FaceMemory, Frame
+
+if TYPE_CHECKING:
+    from ghostlive.enhance import Enhancer
 
 STREAM_STAGES: tuple[str, ...] = ("track", "select", "swap", "blend")
 
@@ -43,8 +46,8 @@ class Stages:
     enhancers), in the chain's fixed order whatever their nesting."""
 
     swapper: Swapper
-    enhancer: Any = None
-    masks: list[Any] = field(default_factory=list)
+    enhancer: Enhancer | None = None
+    masks: list[MaskProvider] = field(default_factory=list)
     show: bool = False
 
     @classmethod
