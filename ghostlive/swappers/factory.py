@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from ghostlive.engines.base import Runner
-from ghostlive.engines.registry import BACKENDS, open_runner
+from ghostlive.engines.registry import backend_order, open_runner
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, KEYPOINT_DETECTORS, SWAPPERS
@@ -68,7 +68,7 @@ def _require(store: ModelStore, swapper: str, model: str, filename: str) -> str:
 
 
 def _runner(path: str, backend: str, torch_factory: Callable[[str], Runner] | None = None) -> Runner:
-    return open_runner(path, prefer=BACKENDS if backend == "auto" else [backend], torch_factory=torch_factory)
+    return open_runner(path, prefer=backend_order(backend), torch_factory=torch_factory)
 
 
 def open_model(store: ModelStore, filename: str, backend: str = "auto") -> Runner:
