@@ -43,6 +43,11 @@ def default_home() -> Path:
     return Path(user_data_dir("ghostlive"))
 
 
+def has_models_folder(home: Path | None = None) -> bool:
+    """Whether the model folder exists (checked before opening a :class:`ModelStore`, which creates it)."""
+    return ((home or default_home()) / "models").is_dir()
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

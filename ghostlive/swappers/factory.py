@@ -23,17 +23,16 @@ GHOST_DETECTION_SCORE = 0.6
 
 
 def keypoint_detector(swapper: str, store: ModelStore, backend: str = "auto", *, warn: bool = True) -> SCRFD | None:
-    """The SCRFD detector ``swapper`` was trained with, when one is installed; otherwise None, with a warning
-    (once per swapper) saying what is used instead and what that costs. None for the classic swapper."""
+    """The SCRFD detector ``swapper`` was trained with, when one is installed (the classic swapper: any installed
+    SCRFD); otherwise None, with a warning for the neural swappers (once per swapper) saying what is used instead
+    and what that costs."""
     family = "ghost" if swapper.startswith("ghost-") else swapper
-    names = KEYPOINT_DETECTORS.get(family)
-    if names is None:
-        return None
+    names = KEYPOINT_DETECTORS.get(family, KEYPOINT_DETECTORS["ghost"])
     for name in names:
         if store.has(BY_NAME[name].filename):
             score = GHOST_DETECTION_SCORE if family == "ghost" else 0.5
             return SCRFD(_runner(str(store.path(BY_NAME[name].filename)), backend), min_score=score)
-    if warn and swapper not in _warned:
+    if warn and family in KEYPOINT_DETECTORS and swapper not in _warned:
         _warned.add(swapper)
         log.warning(
             "%s was trained on faces aligned with SCRFD's five keypoints, and no SCRFD model is installed: "
