@@ -6,6 +6,7 @@ w600k's signature)."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from ghostlive.errors import BackendUnavailableError, ConfigError
 from ghostlive.faces import DETECTORS, FaceAnalyzer, LbpEmbedder, asset_path
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import Job, PairSpec, SwapSettings, make_analyzer
+from ghostlive.media.sinks import SINKS, open_sinks
 from ghostlive.models.registry import SWAPPERS
 from ghostlive.ops.align import norm_crop
 from ghostlive.registry import Registry
@@ -100,3 +102,28 @@ def test_arcface_matches_references_when_installed(tmp_path: Path, monkeypatch, 
     assert isinstance(choose_embedder(ClassicSwapper(), "lbp", ModelStore(tmp_path)), LbpEmbedder)
     with pytest.raises(ConfigError, match="unknown embedder 'dlib'; choose from arcface-w600k, arcface-ghost, lbp"):
         choose_embedder(None, "dlib", ModelStore(tmp_path))
+
+
+def test_sinks_open_by_name_and_close_on_failure(tmp_path: Path) -> None:
+    """Outputs by name (one registry for the live CLI); when one fails the ones already open are closed (the
+    stream's real socket is free again) and the error names what is missing."""
+    assert SINKS.names() == ("virtual-camera", "stream", "record", "null")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ConfigError, match="needs a file name"):
+        open_sinks([("stream", {"host": "127.0.0.1", "port": port}), ("record", {})], 64, 48, 30.0)
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # the stream's server was closed
+    with pytest.raises(ConfigError, match="unknown output 'ndi'; choose from virtual-camera, stream, record, null"):
+        open_sinks([("ndi", {})], 64, 48, 30.0)
+    [null] = open_sinks([], 64, 48, 30.0)
+    assert null.name == "null"
+    [stream, rec] = open_sinks([("stream", {"port": 0}), ("record", {"path": tmp_path / "out.mp4"})], 64, 48, 30.0)
+    try:
+        assert stream.url.startswith("http://127.0.0.1:") and rec.name.endswith("out.mp4")
+        rec.send(np.zeros((48, 64, 3), np.uint8))
+    finally:
+        stream.close()
+        rec.close()
+    assert (tmp_path / "out.mp4").stat().st_size > 0
