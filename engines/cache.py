@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.media.paths import atomic_write_bytes, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,8 @@ class EngineKey:
         return f"{model_name}.{self.precision}.{self.digest}.engine"
 
 
-def onnx_digest(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+onnx_digest = sha256_file
+"""The engine cache key's model digest: the SHA-256 of the ONNX file."""
 
 
 class EngineCache:

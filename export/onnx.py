@@ -3,7 +3,6 @@ metadata that names the model, its source checkpoint's SHA-256 and its preproces
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ from torch import nn
 
 from ghostlive import __version__
 from ghostlive.errors import ModelError, OutputError
-from ghostlive.media.paths import publish
+from ghostlive.media.paths import publish, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +51,6 @@ class _Float32IO(nn.Module):
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self.model(*(x.half() for x in inputs)).float()
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _export(

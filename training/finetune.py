@@ -89,7 +89,9 @@ def finetune(
 
 def install(store: ModelStore, name: str, trainer: Trainer, checkpoint: Path, base: str) -> Personal:
     """Copy the checkpoint into the store, export it to ONNX and record the personal swapper."""
-    from ghostlive.export.onnx import export_generator, sha256_file
+    from ghostlive.export.onnx import export_generator
+
+    from ghostlive.media.paths import sha256_file
 
     pth = store.import_file(checkpoint, f"{name}.pth")
     with tempfile.TemporaryDirectory(dir=store.root) as tmp:
