@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ghostlive.errors import BackendUnavailableError
 from ghostlive.media.paths import atomic_write_bytes, sha256_file
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class EngineCache:
                 old.with_suffix(".json").unlink(missing_ok=True)
         data = build()
         if not data:
-            raise RuntimeError(f"TensorRT produced no engine for {name}")
+            raise BackendUnavailableError(f"TensorRT produced no engine for {name}")
         atomic_write_bytes(engine, data)
         atomic_write_bytes(meta, json.dumps(asdict(key), indent=1).encode())
         return data, True
