@@ -13,12 +13,15 @@ import numpy as np
 import pytest
 from ghostlive.engines.registry import BACKENDS, RUNNERS, backend_choices, open_runner
 
-from ghostlive.errors import BackendUnavailableError, ConfigError
+from ghostlive.enhance import ENHANCERS, EnhanceOptions, build_restorer
+from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import DETECTORS, FaceAnalyzer, LbpEmbedder, asset_path
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import Job, PairSpec, SwapSettings, make_analyzer
+from ghostlive.masking.mesh import RegionMask
+from ghostlive.masking.options import MASKS, MaskOptions, build_providers
 from ghostlive.media.sinks import SINKS, open_sinks
-from ghostlive.models.registry import SWAPPERS
+from ghostlive.models.registry import RESTORERS, SWAPPERS
 from ghostlive.ops.align import norm_crop
 from ghostlive.registry import Registry
 from ghostlive.swappers.classic import ClassicSwapper
@@ -127,3 +130,19 @@ def test_sinks_open_by_name_and_close_on_failure(tmp_path: Path) -> None:
         stream.close()
         rec.close()
     assert (tmp_path / "out.mp4").stat().st_size > 0
+
+
+def test_masks_and_enhancers_by_name(tmp_path: Path) -> None:
+    """Masks and enhancers come from their registries: the --mask/--enhancer choices, a named provider built,
+    an unknown name listed, a missing model named with the command that installs it."""
+    assert MASKS == ("occlusion", "parser", "mouth", "lips", "eyes", "box")
+    assert ENHANCERS.names() == tuple(RESTORERS)
+    [mouth] = build_providers(MaskOptions(masks=("mouth",)))
+    assert isinstance(mouth, RegionMask)
+    with pytest.raises(ConfigError, match="unknown mask 'hair'; choose from occlusion, parser, mouth, lips, eyes, box"):
+        build_providers(MaskOptions(masks=("hair",)))
+    with pytest.raises(ConfigError, match=r"unknown enhancer 'esrgan'; choose from gfpgan-1.4, codeformer"):
+        build_restorer(EnhanceOptions(enhancer="esrgan"), ModelStore(tmp_path))
+    with pytest.raises(ModelError, match=r"models (download|import)"):
+        build_restorer(EnhanceOptions(enhancer="codeformer"), ModelStore(tmp_path))
+    assert ENHANCERS.installed(ModelStore(tmp_path)) == ()
