@@ -46,6 +46,13 @@ DETECTOR_REGISTRY.register("short", _blazeface(_SHORT), help="built-in BlazeFace
 DETECTOR_REGISTRY.register("both", _blazeface(_FULL, _SHORT), help="both BlazeFace models, merged")
 DETECTOR_REGISTRY.register("scrfd", lambda threads, min_score: [], help="installed insightface SCRFD (scrfd, det_10g)")
 DETECTORS: tuple[str, ...] = ("auto", *DETECTOR_REGISTRY.names())
+LANDMARKERS: Registry[FaceMesh] = Registry("landmarker")
+"""Dense landmark models by name: ``factory(threads)``; every stage reads the 468-point mesh topology."""
+LANDMARKERS.register(
+    "facemesh",
+    lambda threads: FaceMesh(open_onnx(asset_path("facemesh_468.onnx"), threads=threads)),
+    help="built-in MediaPipe face mesh, 468 points",
+)
 """auto: SCRFD when it is installed (see :func:`ghostlive.jobs.make_analyzer`), else full; blazeface/full/short/
 both: the built-in BlazeFace models; scrfd: an installed insightface SCRFD model."""
 
@@ -96,6 +103,7 @@ class FaceAnalyzer:
         min_face: int = 20,
         threads: int = 0,
         scrfd: SCRFD | None = None,
+        landmarker: str = "facemesh",
     ) -> None:
         if detector not in DETECTORS:
             raise ConfigError(f"unknown detector {detector!r}; choose from {', '.join(DETECTORS)}")
@@ -104,7 +112,7 @@ class FaceAnalyzer:
         self.scrfd = scrfd if detector == "scrfd" else None
         """SCRFD, when it is the detector: faces then carry its five keypoints (what GHOST/inswapper align on)."""
         self.detectors = DETECTOR_REGISTRY.create("full" if detector == "auto" else detector, threads, min_score)
-        self.mesh = FaceMesh(open_onnx(asset_path("facemesh_468.onnx"), threads=threads))
+        self.mesh = LANDMARKERS.create(landmarker, threads)
         self.min_presence = min_presence
         self.refine = refine
         self.min_face = min_face if tile_levels else 0
