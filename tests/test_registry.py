@@ -98,6 +98,9 @@ def test_arcface_matches_references_when_installed(tmp_path: Path, monkeypatch, 
     assert EMBEDDERS.best(ModelStore(tmp_path)) == "arcface-w600k"
     job = Job(SwapSettings(swapper="classic"), [PairSpec(GRACE, GRACE)])
     assert job.embedder.name == "arcface-w600k" and job.embedder.default_threshold == 0.3
+    assert job.embedder._embedder is not None  # the reference photo was embedded with it
+    plain = Job(SwapSettings(swapper="classic", faces="all"), [PairSpec(GRACE)])
+    assert plain.embedder.name == "arcface-w600k" and plain.embedder._embedder is None  # no matching: never opened
     face = analyzer.analyze(grace)[0]
     crop, _ = norm_crop(grace, face.keypoints5, 112, "arcface")
     want = ((crop[..., ::-1].astype(np.float64) - 127.5) / 127.5).mean((0, 1)) @ w
