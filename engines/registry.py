@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ghostlive.engines.base import Runner
 
+from ghostlive.engines.base import Runner
 from ghostlive.errors import BackendUnavailableError
 from ghostlive.registry import Registry
 from ghostlive.xp import array_module

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from ghostlive.export.aei_net import AEINet
-from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
-from ghostlive.export.iresnet import IResNet, iresnet100
-from ghostlive.export.lip_spade import LIPSPADEGenerator, freeze
 from torch import nn
 
 from ghostlive import __version__
 from ghostlive.errors import ModelError, OutputError
+from ghostlive.export.aei_net import AEINet
+from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
+from ghostlive.export.iresnet import IResNet, iresnet100
+from ghostlive.export.lip_spade import LIPSPADEGenerator, freeze
 from ghostlive.media.paths import publish, sha256_file
 
 log = logging.getLogger(__name__)

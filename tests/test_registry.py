@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ghostlive.engines.registry import BACKENDS, RUNNERS, backend_choices, open_runner
 
+from ghostlive.engines.registry import BACKENDS, RUNNERS, backend_choices, open_runner
 from ghostlive.enhance import ENHANCERS, EnhanceOptions, build_restorer
 from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import DETECTORS, FaceAnalyzer, LbpEmbedder, asset_path

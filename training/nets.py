@@ -11,16 +11,16 @@ import logging
 from pathlib import Path
 
 import torch
+from torch import nn
+
+from ghostlive.errors import ConfigError
 from ghostlive.export.aei_net import AEINet
 from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
 from ghostlive.export.discriminator import MultiscaleDiscriminator
 from ghostlive.export.iresnet import IResNet, iresnet100
-from ghostlive.training.config import Recipe
-from torch import nn
-
-from ghostlive.errors import ConfigError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME
+from ghostlive.training.config import Recipe
 
 log = logging.getLogger(__name__)
 
