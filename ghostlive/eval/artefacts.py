@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ghostlive.errors import InvalidInputError
-from ghostlive.eval.regions import boundary_band, face_width, grow, region_mask
+from ghostlive.ops.regions import boundary_band, face_width, grow, region_mask
 from ghostlive.types import Frame, Points
 
 SEAM_FACE_WIDTH = 256.0

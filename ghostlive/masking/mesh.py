@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from ghostlive.errors import ConfigError
-from ghostlive.eval.regions import face_width
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.filters import gaussian_blur
 from ghostlive.ops.mask import feathered_mask, fill_polygons, offset_polygon
+from ghostlive.ops.regions import face_width
 from ghostlive.types import Array, Face, Roi
 from ghostlive.xp import array_module
 
