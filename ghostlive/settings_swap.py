@@ -20,9 +20,9 @@ def _detectors() -> Sequence[str]:
 
 
 def _backends() -> Sequence[str]:
-    from ghostlive.engines.registry import BACKENDS
+    from ghostlive.engines.registry import backend_choices
 
-    return ("auto", *BACKENDS, "torch-cpu", "ort-trt")
+    return backend_choices()
 
 
 def _gui_backends() -> Sequence[str]:
@@ -80,9 +80,9 @@ def _feather_masks() -> Sequence[str]:
 
 
 def _restorers() -> Sequence[str]:
-    from ghostlive.models.registry import RESTORERS
+    from ghostlive.enhance import ENHANCERS
 
-    return tuple(RESTORERS)
+    return ENHANCERS.names()
 
 
 _DEFAULT_REGIONS = ("skin", "brows", "eyes", "glasses", "nose", "mouth", "lips")
@@ -104,9 +104,9 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             FILES, SELECT, action="append", parse=pair, metavar="FACE=REFERENCE"),
     Setting("source_face", int, None, "face in the source image (default: largest)", FILES, SELECT, lo=0,
             optional=True),
-    Setting("detector", str, "auto", "face detector: BlazeFace full/short/both (built in) or scrfd (installed); "
-            "auto (default): scrfd for the neural swappers when installed, as they were trained on its keypoints, "
-            "else full", FILES, SELECT, choices=_detectors),
+    Setting("detector", str, "auto", "face detector: BlazeFace (blazeface = full, short, both: built in) or scrfd "
+            "(installed); auto (default): scrfd when installed (small, turned and partly hidden faces; the neural "
+            "swappers were trained on its keypoints), else blazeface", FILES, SELECT, choices=_detectors),
     Setting("tiles", int, 2, "detection passes over magnified tiles for small faces, chosen from the image size "
             "(0 = off)", (S, L, B, E), SELECT, lo=0, hi=MAX_TILES, metavar="N",
             per={L: {"default": 0}, B: {"default": 0, "group": "", "help": "small-face tiles as for swap (faces from "
