@@ -41,14 +41,6 @@ class EnhanceOptions:
     frame period live)."""
 
 
-def add_enhance_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
-    """The enhancer options of ``swap``, ``live`` and ``bench`` (declared in :mod:`ghostlive.settings_swap`)."""
-    from ghostlive.settings import add_arguments
-    from ghostlive.settings_swap import ENHANCE_GROUP
-
-    add_arguments(p, context, groups=(ENHANCE_GROUP,))
-
-
 def enhance_options(args: argparse.Namespace) -> EnhanceOptions:
     return EnhanceOptions(args.enhancer or "", args.enhance_blend, args.enhance_fidelity, args.enhance_budget)
 

@@ -30,14 +30,6 @@ class MaskOptions:
     """Show the combined mask over the output instead of a plain swap (a debug view)."""
 
 
-def add_mask_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
-    """The mask options of ``swap``, ``live`` and ``bench`` (declared in :mod:`ghostlive.settings_swap`)."""
-    from ghostlive.settings import add_arguments
-    from ghostlive.settings_swap import MASKS_GROUP
-
-    add_arguments(p, context, groups=(MASKS_GROUP,))
-
-
 def mask_options(args: argparse.Namespace) -> MaskOptions:
     """The :class:`MaskOptions` of parsed command-line ``args``."""
     return MaskOptions(args.mask, args.regions, args.mask_feather, args.mask_padding, args.show_mask)
