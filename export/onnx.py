@@ -163,7 +163,7 @@ def expected_network(name: str, state: dict[str, torch.Tensor]) -> list[str]:
         if name == "ghost-sr":
             model: nn.Module = LIPSPADEGenerator()
         elif name == "awl-fan":
-            from ghostlive.training.fan import FAN  # the eye-loss landmark network (training only)
+            from ghostlive.export.fan import FAN  # the eye-loss landmark network
 
             model = FAN()
         else:

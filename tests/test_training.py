@@ -161,7 +161,7 @@ def test_eye_loss_gradients_only_around_the_eyes(dataset: Path, eyes) -> None:
 
 def test_fan_definition_has_the_wflw_4hg_layout_and_loads_safely(tmp_path: Path) -> None:
     from ghostlive.export.checkpoint import read_state_dict
-    from ghostlive.training.fan import FAN, check_layout, load_fan
+    from ghostlive.export.fan import FAN, check_layout, load_fan
 
     with torch.device("meta"):
         fan = FAN()

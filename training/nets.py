@@ -109,7 +109,7 @@ def build_eye_loss(recipe: Recipe, store: ModelStore, allow_untrained: bool) -> 
         from ghostlive.training.eyes import MeshEyeLoss
 
         return MeshEyeLoss()
-    from ghostlive.training.fan import FAN, FanEyeLoss, load_fan
+    from ghostlive.export.fan import FAN, FanEyeLoss, load_fan
 
     spec = BY_NAME["awl-fan"]
     if store.has(spec.filename):
