@@ -123,8 +123,10 @@ def test_sinks_open_by_name_and_close_on_failure(tmp_path: Path) -> None:
         again.bind(("127.0.0.1", port))  # the stream's server was closed
     with pytest.raises(ConfigError, match="unknown output 'ndi'; choose from virtual-camera, stream, record, null"):
         open_sinks([("ndi", {})], 64, 48, 30.0)
-    [null] = open_sinks([], 64, 48, 30.0)
-    assert null.name == "null"
+    assert open_sinks([], 64, 48, 30.0) == []
+    skipped: list[str] = []
+    [null] = open_sinks([("record", {}), ("null", {})], 64, 48, 30.0, optional=("record",), on_skip=skipped.append)
+    assert null.name == "null" and len(skipped) == 1 and "needs a file name" in skipped[0]
     [stream, rec] = open_sinks([("stream", {"port": 0}), ("record", {"path": tmp_path / "out.mp4"})], 64, 48, 30.0)
     try:
         assert stream.url.startswith("http://127.0.0.1:") and rec.name.endswith("out.mp4")
@@ -149,3 +151,24 @@ def test_masks_and_enhancers_by_name(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"models (download|import)"):
         build_restorer(EnhanceOptions(enhancer="codeformer"), ModelStore(tmp_path))
     assert ENHANCERS.installed(ModelStore(tmp_path)) == ()
+
+
+def test_live_outputs_by_name_from_the_command_line(tmp_path: Path, capsys) -> None:
+    """``live --output NAME`` opens a registered output; one that needs options it was not given is one error
+    line (exit 1) and nothing stays open; an unknown name is a usage error listing the names."""
+    from ghostlive.cli import main
+
+    from .media_tools import write_video
+
+    clip = write_video(tmp_path / "cam.mp4", [np.zeros((96, 128, 3), np.uint8) + 90] * 12)
+    base = ["live", "-q", "--source", GRACE, "--camera", str(clip), "--no-loop", "--duration", "1"]
+    assert main([*base, "--stream", "127.0.0.1:0", "--output", "null"]) == 0
+    err = capsys.readouterr().err
+    assert "output: MJPEG stream http://127.0.0.1:" in err and "output: null" in err
+    assert main([*base, "--output", "record"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "ghostlive: error: the record output needs a file name (--record OUT.mp4)"
+    )
+    with pytest.raises(SystemExit) as usage:
+        main([*base, "--output", "ndi"])
+    assert usage.value.code == 2 and "invalid choice: 'ndi'" in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import logging
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -155,16 +155,30 @@ SINKS.register("record", _record, help="a video file (--record OUT.mp4)")
 SINKS.register("null", lambda req: NullSink(), help="nowhere (frames are counted)")
 
 
-def open_sinks(wanted: Sequence[tuple[str, Mapping[str, Any]]], width: int, height: int, fps: float) -> list[Sink]:
+def open_sinks(
+    wanted: Sequence[tuple[str, Mapping[str, Any]]],
+    width: int,
+    height: int,
+    fps: float,
+    *,
+    optional: Collection[str] = (),
+    on_skip: Callable[[str], None] = log.warning,
+) -> list[Sink]:
     """Open the outputs ``wanted`` as (name, options) in order; on a failure the ones already open are closed
-    before the error goes on. None wanted: one :class:`NullSink`."""
+    before the error goes on, except that an ``optional`` output that cannot open is reported to ``on_skip`` and
+    left out. An empty list when none is wanted (or none opened)."""
     sinks: list[Sink] = []
     try:
         for name, options in wanted:
-            sinks.append(SINKS.create(name, SinkRequest(width, height, fps, options)))
+            try:
+                sinks.append(SINKS.create(name, SinkRequest(width, height, fps, options)))
+            except GhostliveError as exc:
+                if name not in optional:
+                    raise
+                on_skip(str(exc))
     except BaseException:
         for s in sinks:
             s.close()
         raise
-    return sinks or [NullSink()]
+    return sinks
 
