@@ -56,6 +56,9 @@ class SwapSettings:
     """Where frames are processed: auto (the GPU when CuPy can use one), cpu or cuda."""
     classic: ClassicOptions = field(default_factory=ClassicOptions)
     detector: str = default("detector")
+    embedder: str = default("embedder")
+    """Identity model for reference matching: auto (the swapper's own, else the best installed) or a name of
+    :data:`ghostlive.swappers.embedders.EMBEDDERS`."""
     tiles: int = default("tiles")
     """0: no small-face tiles (one whole-frame detector pass); otherwise tiles chosen from the image size."""
     min_face: int = default("min_face")
@@ -133,7 +136,7 @@ class Job:
         self.analyzer = make_analyzer(settings)
         # neural swappers choose faces with their own ArcFace (GHOST's rule); otherwise the best installed ArcFace,
         # else the built-in descriptor
-        self.embedder: Embedder = choose_embedder(self.swapper, backend=settings.backend)
+        self.embedder: Embedder = choose_embedder(self.swapper, settings.embedder, backend=settings.backend)
         self.device = FrameDevice(settings.device)
         self.pairs: list[Pair] = []
         self.sources: list[tuple[Frame, Face, Embedding | None]] = []

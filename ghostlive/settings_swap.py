@@ -19,6 +19,12 @@ def _detectors() -> Sequence[str]:
     return DETECTORS
 
 
+def _embedders() -> Sequence[str]:
+    from ghostlive.swappers.embedders import EMBEDDER_CHOICES
+
+    return EMBEDDER_CHOICES
+
+
 def _backends() -> Sequence[str]:
     from ghostlive.engines.registry import backend_choices
 
@@ -107,6 +113,9 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
     Setting("detector", str, "auto", "face detector: BlazeFace (blazeface = full, short, both: built in) or scrfd "
             "(installed); auto (default): scrfd when installed (small, turned and partly hidden faces; the neural "
             "swappers were trained on its keypoints), else blazeface", FILES, SELECT, choices=_detectors),
+    Setting("embedder", str, "auto", "identity model for --reference/--pair matching: arcface-w600k, arcface-ghost "
+            "(installed) or lbp (built in); auto (default): the neural swapper's own ArcFace, else the best "
+            "installed, else lbp", FILES, SELECT, choices=_embedders),
     Setting("tiles", int, 2, "detection passes over magnified tiles for small faces, chosen from the image size "
             "(0 = off)", (S, L, B, E), SELECT, lo=0, hi=MAX_TILES, metavar="N",
             per={L: {"default": 0}, B: {"default": 0, "group": "", "help": "small-face tiles as for swap (faces from "

@@ -106,6 +106,8 @@ def test_arcface_matches_references_when_installed(tmp_path: Path, monkeypatch, 
     want = ((crop[..., ::-1].astype(np.float64) - 127.5) / 127.5).mean((0, 1)) @ w
     assert np.allclose(job.embedder.embed(grace, face), want / np.linalg.norm(want), atol=1e-4)
     assert isinstance(choose_embedder(ClassicSwapper(), "lbp", ModelStore(tmp_path)), LbpEmbedder)
+    chosen = Job(SwapSettings(swapper="classic", embedder="lbp"), [PairSpec(GRACE, GRACE)])  # --embedder lbp
+    assert chosen.embedder.name == "lbp" and chosen.embedder.default_threshold == 0.88
     with pytest.raises(ConfigError, match="unknown embedder 'dlib'; choose from arcface-w600k, arcface-ghost, lbp"):
         choose_embedder(None, "dlib", ModelStore(tmp_path))
 
