@@ -44,7 +44,7 @@ def _devices() -> Sequence[str]:
 
 
 def _swappers() -> Sequence[str]:
-    from ghostlive.models.personal import swapper_names
+    from ghostlive.swappers.factory import swapper_names
 
     return swapper_names()
 

@@ -161,6 +161,16 @@ if SWAPPER_REGISTRY.names() != SWAPPERS:  # a swapper added to the model list ne
     raise ImportError(f"swapper factories {SWAPPER_REGISTRY.names()} differ from the model list {SWAPPERS}")
 
 
+def swapper_names(store: ModelStore | None = None) -> list[str]:
+    """The registered swappers followed by the personal ones installed (the ``--swapper`` choices)."""
+    from ghostlive.models.personal import personal_models
+
+    try:
+        return [*SWAPPER_REGISTRY.names(), *sorted(personal_models(store))]
+    except ConfigError:
+        return list(SWAPPER_REGISTRY.names())
+
+
 def build_swapper(
     name: str, store: ModelStore | None = None, classic: ClassicOptions | None = None, backend: str = "auto"
 ) -> Swapper:
