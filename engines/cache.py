@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.errors import BackendUnavailableError
+from ghostlive.media.paths import atomic_write_bytes, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,8 @@ class EngineKey:
         return f"{model_name}.{self.precision}.{self.digest}.engine"
 
 
-def onnx_digest(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+onnx_digest = sha256_file
+"""The engine cache key's model digest: the SHA-256 of the ONNX file."""
 
 
 class EngineCache:
@@ -84,7 +81,7 @@ class EngineCache:
                 old.with_suffix(".json").unlink(missing_ok=True)
         data = build()
         if not data:
-            raise RuntimeError(f"TensorRT produced no engine for {name}")
+            raise BackendUnavailableError(f"TensorRT produced no engine for {name}")
         atomic_write_bytes(engine, data)
         atomic_write_bytes(meta, json.dumps(asdict(key), indent=1).encode())
         return data, True

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ghostlive.engines.base import CpuThreads, RunnerInfo, TensorSpec, default_threads, run_via_host
 
+from ghostlive.engines.base import CpuThreads, RunnerInfo, TensorSpec, default_threads, run_via_host
 from ghostlive.errors import InputNotFoundError, ModelError
 from ghostlive.xp import array_module
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ghostlive.engines.base import Runner
 
+from ghostlive.engines.base import Runner
 from ghostlive.errors import BackendUnavailableError
+from ghostlive.registry import Registry
 from ghostlive.xp import array_module
 
 log = logging.getLogger(__name__)
-
-BACKENDS: tuple[str, ...] = ("tensorrt", "ort-cuda", "torch-cuda", "ort-cpu")
-
 
 def ort_providers() -> list[str]:
     try:
@@ -57,6 +56,60 @@ def _tensorrt(path: Path, cache: Path, precision: str) -> Runner:
     return guarded(lambda: first, lambda: TensorRTRunner(path, cache, precision="fp32"), probe_inputs(first))
 
 
+@dataclass(frozen=True)
+class RunnerRequest:
+    """What a backend factory gets: the ONNX model, where TensorRT keeps engines, the torch definition (GHOST's
+    ``torch_factory(device)``, when the model has one) and the TensorRT precision."""
+
+    path: Path
+    engine_cache: Path
+    torch_factory: Callable[[str], Runner] | None
+    precision: str
+
+
+def _torch(device: str) -> Callable[[RunnerRequest], Runner]:
+    def make(req: RunnerRequest) -> Runner:
+        if req.torch_factory is None:
+            raise BackendUnavailableError("no PyTorch definition for this model")
+        if device == "cuda":
+            try:
+                import torch
+            except ImportError:
+                raise BackendUnavailableError("PyTorch is not installed") from None
+            if not torch.cuda.is_available():
+                raise BackendUnavailableError("PyTorch sees no CUDA GPU")
+        return req.torch_factory(device)
+
+    return make
+
+
+RUNNERS: Registry[Runner] = Registry("backend", BackendUnavailableError)
+"""Every backend by name, the automatic order (:data:`BACKENDS`) first. A new backend is one module with a
+``factory(RunnerRequest) -> Runner`` that raises BackendUnavailableError when it cannot run here, plus one
+``RUNNERS.register(name, factory)``."""
+RUNNERS.register(
+    "tensorrt", lambda r: _tensorrt(r.path, r.engine_cache, r.precision), priority=4, help="TensorRT engines"
+)
+RUNNERS.register("ort-cuda", lambda r: _ort(r.path, "CUDAExecutionProvider"), priority=3, help="ONNX Runtime CUDA")
+RUNNERS.register("torch-cuda", _torch("cuda"), priority=2, help="PyTorch on CUDA (GHOST)")
+RUNNERS.register("ort-cpu", lambda r: _ort(r.path, "CPUExecutionProvider"), priority=1, help="ONNX Runtime CPU")
+RUNNERS.register("torch-cpu", _torch("cpu"), help="PyTorch on the CPU (GHOST)")
+RUNNERS.register("ort-trt", lambda r: _ort(r.path, "TensorrtExecutionProvider"), help="ONNX Runtime TensorRT")
+
+BACKENDS: tuple[str, ...] = tuple(e for e in RUNNERS.names() if RUNNERS.entry(e).priority > 0)
+"""The automatic order: TensorRT → ONNX Runtime CUDA → torch CUDA → ONNX Runtime CPU."""
+
+
+def backend_choices(*extra: str) -> tuple[str, ...]:
+    """The ``--backend`` choices: ``auto``, ``extra`` (e.g. bench's ``all``) and every registered backend."""
+    return ("auto", *extra, *RUNNERS.names())
+
+
+def backend_order(backend: str) -> tuple[str, ...]:
+    """The backends to try for the choice ``backend`` (``auto``: the automatic order)."""
+    return BACKENDS if backend == "auto" else (RUNNERS.entry(backend).name,)
+
+
 def open_runner(
     path: str | Path,
     *,
@@ -70,32 +123,11 @@ def open_runner(
     ``torch_factory(device)`` builds a torch runner for models that have a PyTorch definition (GHOST).
     """
     p = Path(path)
+    request = RunnerRequest(p, Path(engine_cache or p.parent / "engines"), torch_factory, precision)
     reasons: list[str] = []
     for name in prefer:
         try:
-            if name == "tensorrt":
-                return _tensorrt(p, Path(engine_cache or p.parent / "engines"), precision)
-            if name == "ort-cuda":
-                return _ort(p, "CUDAExecutionProvider")
-            if name == "ort-trt":
-                return _ort(p, "TensorrtExecutionProvider")
-            if name == "torch-cuda":
-                if torch_factory is None:
-                    raise BackendUnavailableError("no PyTorch definition for this model")
-                try:
-                    import torch
-                except ImportError:
-                    raise BackendUnavailableError("PyTorch is not installed") from None
-                if not torch.cuda.is_available():
-                    raise BackendUnavailableError("PyTorch sees no CUDA GPU")
-                return torch_factory("cuda")
-            if name == "ort-cpu":
-                return _ort(p, "CPUExecutionProvider")
-            if name == "torch-cpu":
-                if torch_factory is None:
-                    raise BackendUnavailableError("no PyTorch definition for this model")
-                return torch_factory("cpu")
-            raise BackendUnavailableError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}, torch-cpu, ort-trt")
+            return RUNNERS.create(name, request)
         except BackendUnavailableError as exc:
             reasons.append(f"{name}: {exc}")
         except (ImportError, OSError, RuntimeError) as exc:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from ghostlive.engines.base import RunnerInfo, TensorSpec
 from ghostlive.engines.cache import EngineCache, EngineKey, onnx_digest
 from ghostlive.engines.fp16 import fp16_graph
-
 from ghostlive.errors import BackendUnavailableError, ModelError
 from ghostlive.media.paths import atomic_write_bytes
 

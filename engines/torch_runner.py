@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from ghostlive.engines.base import RunnerInfo, TensorSpec
 
+from ghostlive.engines.base import RunnerInfo, TensorSpec
 from ghostlive.xp import array_module
 
 

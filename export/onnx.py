@@ -3,7 +3,6 @@ metadata that names the model, its source checkpoint's SHA-256 and its preproces
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -13,15 +12,15 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from ghostlive.export.aei_net import AEINet
-from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
-from ghostlive.export.iresnet import IResNet, iresnet100
-from ghostlive.export.lip_spade import LIPSPADEGenerator, freeze
 from torch import nn
 
 from ghostlive import __version__
 from ghostlive.errors import ModelError, OutputError
-from ghostlive.media.paths import publish
+from ghostlive.export.aei_net import AEINet
+from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
+from ghostlive.export.iresnet import IResNet, iresnet100
+from ghostlive.export.lip_spade import LIPSPADEGenerator, freeze
+from ghostlive.media.paths import publish, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +51,6 @@ class _Float32IO(nn.Module):
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self.model(*(x.half() for x in inputs)).float()
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _export(
@@ -172,7 +163,7 @@ def expected_network(name: str, state: dict[str, torch.Tensor]) -> list[str]:
         if name == "ghost-sr":
             model: nn.Module = LIPSPADEGenerator()
         elif name == "awl-fan":
-            from ghostlive.training.fan import FAN  # the eye-loss landmark network (training only)
+            from ghostlive.export.fan import FAN  # the eye-loss landmark network
 
             model = FAN()
         else:

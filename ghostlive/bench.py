@@ -16,7 +16,7 @@ import numpy as np
 
 from ghostlive.bench_live import bench_live
 from ghostlive.doctor import cpu_info
-from ghostlive.engines.registry import BACKENDS
+from ghostlive.engines.registry import BACKENDS, backend_order
 from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import FaceAnalyzer, asset_path
 from ghostlive.hub import ModelStore
@@ -219,7 +219,7 @@ def bench_generator(name: str, batches: list[int], runs: int, backend: str, tmp:
     print(f"{'backend':>22} {'batch':>6} {'ms/batch':>10} {'ms/face':>9} {'faces/s':>8} {'GPU MB':>7}")
     for choice in _backends(backend):
         try:
-            prefer = BACKENDS if choice == "auto" else [choice]
+            prefer = backend_order(choice)
             runner = open_runner(path, prefer=prefer, torch_factory=ghost_torch_factory(store, name))
         except BackendUnavailableError as exc:
             _unavailable(choice, exc)

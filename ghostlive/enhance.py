@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from ghostlive.models.restorers import Restorer
 from ghostlive.ops.align import estimate_norm, invert_affine
 from ghostlive.ops.blend import Paste
 from ghostlive.ops.filters import gaussian_blur, warp_affine
+from ghostlive.registry import Registry
 from ghostlive.swappers.base import Swapper, SwapperStage
 from ghostlive.types import Affine, Array, Face, FaceMemory
 from ghostlive.xp import array_module
@@ -37,14 +39,6 @@ class EnhanceOptions:
     budget_ms: float | None = None
     """Restorer milliseconds allowed per face per frame (0: every frame; None: every frame in files, half a
     frame period live)."""
-
-
-def add_enhance_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
-    """The enhancer options of ``swap``, ``live`` and ``bench`` (declared in :mod:`ghostlive.settings_swap`)."""
-    from ghostlive.settings import add_arguments
-    from ghostlive.settings_swap import ENHANCE_GROUP
-
-    add_arguments(p, context, groups=(ENHANCE_GROUP,))
 
 
 def enhance_options(args: argparse.Namespace) -> EnhanceOptions:
@@ -161,16 +155,30 @@ def build_restorer(options: EnhanceOptions, store: ModelStore | None = None, bac
     command that installs it."""
     if not options.enhancer:
         return None
-    from ghostlive.swappers.factory import missing_hint, open_model
+    return ENHANCERS.create(options.enhancer, options, store or ModelStore(), backend)
 
-    store = store or ModelStore()
-    spec = RESTORERS[options.enhancer]
-    if not store.has(spec.filename):
-        raise ModelError(
-            f"--enhancer {options.enhancer} needs {spec.filename}, which is not installed; "
-            f"run: {missing_hint(store, options.enhancer)}"
-        )
-    return Restorer(open_model(store, spec.filename, backend), spec, options.fidelity)
+
+def _restorer(name: str) -> Callable[[EnhanceOptions, ModelStore, str], Restorer]:
+    def make(options: EnhanceOptions, store: ModelStore, backend: str) -> Restorer:
+        from ghostlive.swappers.factory import missing_hint, open_model
+
+        spec = RESTORERS[name]
+        if not store.has(spec.filename):
+            raise ModelError(
+                f"--enhancer {name} needs {spec.filename}, which is not installed; run: {missing_hint(store, name)}"
+            )
+        return Restorer(open_model(store, spec.filename, backend), spec, options.fidelity)
+
+    return make
+
+
+ENHANCERS: Registry[Restorer] = Registry("enhancer")
+"""Face enhancers by name: ``factory(options, store, backend)``; each restorer model of
+:data:`ghostlive.models.registry.RESTORERS` (a new ONNX restorer is one entry there)."""
+for _name, _spec in RESTORERS.items():
+    ENHANCERS.register(
+        _name, _restorer(_name), installed=lambda store, f=_spec.filename: store.has(f), help=_spec.description
+    )
 
 
 def with_enhancer(swapper: Swapper, restorer: Restorer | None, options: EnhanceOptions) -> Swapper:

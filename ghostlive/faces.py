@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from importlib import resources
 from typing import Literal, Protocol
@@ -17,16 +18,43 @@ from ghostlive.models.facemesh import FaceMesh
 from ghostlive.models.scrfd import SCRFD
 from ghostlive.ops.align import norm_crop
 from ghostlive.ops.lbp import lbp_descriptor
+from ghostlive.registry import Registry
 from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
 from ghostlive.types import Detection, Embedding, Face, Frame
 from ghostlive.xp import to_host
 
 log = logging.getLogger(__name__)
 __all__ = ["Selected", "StreamMemory", "TargetSelection", "select_faces"]  # face selection: ghostlive.selection
-DetectorKind = Literal["auto", "full", "short", "both", "scrfd"]
-DETECTORS: tuple[str, ...] = ("auto", "full", "short", "both", "scrfd")
-"""auto: SCRFD for the neural swappers when it is installed (see :mod:`ghostlive.jobs`), else full;
-full/short/both: the built-in BlazeFace models; scrfd: an installed insightface SCRFD model."""
+DetectorKind = Literal["auto", "blazeface", "full", "short", "both", "scrfd"]
+
+
+def _blazeface(*models: tuple[str, object]) -> Callable[[int, float], list[BlazeFace]]:
+    def make(threads: int, min_score: float) -> list[BlazeFace]:
+        return [BlazeFace(open_onnx(asset_path(f), threads=threads), cfg, min_score=min_score) for f, cfg in models]
+
+    return make
+
+
+_FULL = ("blazeface_full_range.onnx", FULL_RANGE)
+_SHORT = ("blazeface_short_range.onnx", SHORT_RANGE)
+DETECTOR_REGISTRY: Registry[list[BlazeFace]] = Registry("detector")
+"""Face detectors by name: ``factory(threads, min_score)`` gives the BlazeFace passes (none for scrfd, which
+:func:`ghostlive.jobs.make_analyzer` opens from the model store and hands to FaceAnalyzer)."""
+DETECTOR_REGISTRY.register("blazeface", _blazeface(_FULL), help="built-in BlazeFace full range (same as full)")
+DETECTOR_REGISTRY.register("full", _blazeface(_FULL), help="built-in BlazeFace full range")
+DETECTOR_REGISTRY.register("short", _blazeface(_SHORT), help="built-in BlazeFace short range (faces near the camera)")
+DETECTOR_REGISTRY.register("both", _blazeface(_FULL, _SHORT), help="both BlazeFace models, merged")
+DETECTOR_REGISTRY.register("scrfd", lambda threads, min_score: [], help="installed insightface SCRFD (scrfd, det_10g)")
+DETECTORS: tuple[str, ...] = ("auto", *DETECTOR_REGISTRY.names())
+LANDMARKERS: Registry[FaceMesh] = Registry("landmarker")
+"""Dense landmark models by name: ``factory(threads)``; every stage reads the 468-point mesh topology."""
+LANDMARKERS.register(
+    "facemesh",
+    lambda threads: FaceMesh(open_onnx(asset_path("facemesh_468.onnx"), threads=threads)),
+    help="built-in MediaPipe face mesh, 468 points",
+)
+"""auto: SCRFD when it is installed (see :func:`ghostlive.jobs.make_analyzer`), else full; blazeface/full/short/
+both: the built-in BlazeFace models; scrfd: an installed insightface SCRFD model."""
 
 
 def asset_path(name: str) -> str:
@@ -75,21 +103,16 @@ class FaceAnalyzer:
         min_face: int = 20,
         threads: int = 0,
         scrfd: SCRFD | None = None,
+        landmarker: str = "facemesh",
     ) -> None:
         if detector not in DETECTORS:
-            raise ConfigError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
+            raise ConfigError(f"unknown detector {detector!r}; choose from {', '.join(DETECTORS)}")
         if detector == "scrfd" and scrfd is None:
             raise ConfigError("the scrfd detector needs an installed SCRFD model; run: ghostlive models download scrfd")
         self.scrfd = scrfd if detector == "scrfd" else None
         """SCRFD, when it is the detector: faces then carry its five keypoints (what GHOST/inswapper align on)."""
-        self.detectors: list[BlazeFace] = []
-        if detector in ("auto", "full", "both"):
-            runner = open_onnx(asset_path("blazeface_full_range.onnx"), threads=threads)
-            self.detectors.append(BlazeFace(runner, FULL_RANGE, min_score=min_score))
-        if detector in ("short", "both"):
-            runner = open_onnx(asset_path("blazeface_short_range.onnx"), threads=threads)
-            self.detectors.append(BlazeFace(runner, SHORT_RANGE, min_score=min_score))
-        self.mesh = FaceMesh(open_onnx(asset_path("facemesh_468.onnx"), threads=threads))
+        self.detectors = DETECTOR_REGISTRY.create("full" if detector == "auto" else detector, threads, min_score)
+        self.mesh = LANDMARKERS.create(landmarker, threads)
         self.min_presence = min_presence
         self.refine = refine
         self.min_face = min_face if tile_levels else 0

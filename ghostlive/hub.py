@@ -9,7 +9,6 @@ a file enters the folder only complete and verified, by an atomic rename.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import logging
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghostlive.errors import ModelError
-from ghostlive.media.paths import publish, require_file
+from ghostlive.media.paths import publish, require_file, sha256_file
 from ghostlive.models.registry import BY_FILENAME, BY_NAME, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -43,12 +42,9 @@ def default_home() -> Path:
     return Path(user_data_dir("ghostlive"))
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(CHUNK):
-            h.update(block)
-    return h.hexdigest()
+def has_models_folder(home: Path | None = None) -> bool:
+    """Whether the model folder exists (checked before opening a :class:`ModelStore`, which creates it)."""
+    return ((home or default_home()) / "models").is_dir()
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,7 @@ class ModelStore:
 
     def _install(self, staged: Path, filename: str, source: str, expected: str = "") -> Path:
         """Hash ``staged``, check it against ``expected`` (if any), move it into place and record it."""
-        digest = sha256_of(staged)
+        digest = sha256_file(staged)
         if expected and digest != expected:
             staged.unlink(missing_ok=True)
             raise ModelError(
@@ -115,7 +111,7 @@ class ModelStore:
             spec = BY_FILENAME.get(filename)
             hint = f"ghostlive models download {spec.name}" if spec and spec.url else "ghostlive models import FILE"
             raise ModelError(f"model {filename} is not installed; run: {hint}")
-        digest = sha256_of(p)
+        digest = sha256_file(p)
         if digest != entry.sha256:
             raise ModelError(
                 f"{filename} changed since it was installed (sha256 {digest[:12]}… != recorded "
@@ -129,7 +125,7 @@ class ModelStore:
         out = {}
         for name, entry in self.manifest().items():
             p = self.root / name
-            out[name] = "missing" if not p.is_file() else ("ok" if sha256_of(p) == entry.sha256 else "changed")
+            out[name] = "missing" if not p.is_file() else ("ok" if sha256_file(p) == entry.sha256 else "changed")
         return out
 
     # adding files -----------------------------------------------------------------------------------------

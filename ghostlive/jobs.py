@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ghostlive.enhance import EnhanceOptions, build_restorer, with_enhancer
 from ghostlive.errors import ConfigError, InvalidInputError, NoFaceError, OutputError
-from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder, TargetSelection
-from ghostlive.hub import ModelStore
+from ghostlive.faces import Embedder, FaceAnalyzer, TargetSelection
+from ghostlive.hub import ModelStore, has_models_folder
 from ghostlive.masking.combine import with_masks
 from ghostlive.masking.options import MaskOptions, build_providers
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
@@ -25,6 +25,7 @@ from ghostlive.pipeline.offline import Progress, VideoReport, claim_output, swap
 from ghostlive.settings import default
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
+from ghostlive.swappers.embedders import choose_embedder
 from ghostlive.swappers.factory import build_swapper, keypoint_detector
 from ghostlive.threads import apply_plan, plan_threads
 from ghostlive.tracking import TrackerOptions
@@ -55,6 +56,9 @@ class SwapSettings:
     """Where frames are processed: auto (the GPU when CuPy can use one), cpu or cuda."""
     classic: ClassicOptions = field(default_factory=ClassicOptions)
     detector: str = default("detector")
+    embedder: str = default("embedder")
+    """Identity model for reference matching: auto (the swapper's own, else the best installed) or a name of
+    :data:`ghostlive.swappers.embedders.EMBEDDERS`."""
     tiles: int = default("tiles")
     """0: no small-face tiles (one whole-frame detector pass); otherwise tiles chosen from the image size."""
     min_face: int = default("min_face")
@@ -71,19 +75,18 @@ class SwapSettings:
 
 
 def make_analyzer(settings: SwapSettings, store: ModelStore | None = None) -> FaceAnalyzer:
-    """The face analyzer for ``settings``: with detector ``auto``, SCRFD for a neural swapper when it is
-    installed (their models were trained on its keypoints; a warning says what is lost when it is not), else
-    BlazeFace full; ``scrfd`` requires an installed SCRFD model."""
+    """The face analyzer for ``settings``: with detector ``auto``, SCRFD when it is installed (the neural
+    swappers' models were trained on its keypoints; a warning says what is lost when it is not), else BlazeFace
+    full; ``scrfd`` requires an installed SCRFD model."""
     detector = settings.detector
     scrfd = None
     neural = settings.swapper != "classic"
-    if detector == "scrfd" or (detector == "auto" and neural):
+    if detector == "scrfd" or (detector == "auto" and (neural or store is not None or has_models_folder())):
         store = store or ModelStore()
-        family = settings.swapper if neural else "ghost-2"
-        scrfd = keypoint_detector(family, store, settings.backend, warn=detector == "auto")
+        scrfd = keypoint_detector(settings.swapper, store, settings.backend, warn=detector == "auto")
         if scrfd is None and detector == "scrfd":
             raise ConfigError("--detector scrfd needs an installed SCRFD model; run: ghostlive models download scrfd")
-    kind = "scrfd" if scrfd is not None else ("full" if detector == "auto" else detector)
+    kind = "scrfd" if scrfd is not None else ("full" if detector in ("auto", "blazeface") else detector)
     return FaceAnalyzer(kind, tile_levels=settings.tiles, min_face=settings.min_face, scrfd=scrfd)  # type: ignore[arg-type]
 
 
@@ -131,8 +134,9 @@ class Job:
             swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend), settings
         )
         self.analyzer = make_analyzer(settings)
-        # neural swappers choose faces with their own ArcFace (GHOST's rule); the built-in descriptor otherwise
-        self.embedder: Embedder = getattr(self.swapper, "embedder", None) or LbpEmbedder()
+        # neural swappers choose faces with their own ArcFace (GHOST's rule); otherwise the best installed ArcFace,
+        # else the built-in descriptor
+        self.embedder: Embedder = choose_embedder(self.swapper, settings.embedder, backend=settings.backend)
         self.device = FrameDevice(settings.device)
         self.pairs: list[Pair] = []
         self.sources: list[tuple[Frame, Face, Embedding | None]] = []

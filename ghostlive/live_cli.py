@@ -46,6 +46,7 @@ def live_request(args: argparse.Namespace) -> LiveRequest:
         stream=args.stream,
         token=args.token,
         record=args.record,
+        outputs=tuple(args.output),
         null_sink=True,
     )
 

@@ -94,6 +94,7 @@ def swap_settings(values: Mapping[str, Any], context: str = "swap") -> SwapSetti
         device=v["device"],
         classic=ClassicOptions(blend=v["blend"], feather=v["feather"], color=v["color"], keep=tuple(v["keep"])),
         detector=v["detector"],
+        embedder=v["embedder"],
         tiles=v["tiles"],
         min_face=v["min_face"],
         faces=v["faces"],

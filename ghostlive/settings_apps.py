@@ -9,6 +9,13 @@ from ghostlive.settings_spec import Setting
 L, B, G = "live", "bench", "gui"
 RESOLUTIONS = ("640x480", "1280x720", "1920x1080")
 
+
+def _outputs() -> tuple[str, ...]:
+    from ghostlive.media.sinks import SINKS
+
+    return SINKS.names()
+
+
 LIVE_SETTINGS: tuple[Setting, ...] = (
     Setting("camera", str, "0", "camera index, /dev/videoN, stream URL, or a video file", (L, G),
             suggest=("0", "1", "2")),
@@ -24,6 +31,9 @@ LIVE_SETTINGS: tuple[Setting, ...] = (
     Setting("stream", bool, False, "serve the output as MJPEG over HTTP at the stream address", (G,), flags=()),
     Setting("token", str, None, "access token for --stream (required off loopback)", (L,), optional=True),
     Setting("record", str, "", "record the swapped output", (L,), metavar="OUT.mp4"),
+    Setting("outputs", list, [], "also send the output to NAME, a registered output (repeatable; the flags above "
+            "give the built-in ones their options)", (L,), flags=("--output",), dest="output", choices=_outputs,
+            action="append", metavar="NAME"),
     Setting("duration", float, 0.0, "stop after this many seconds (0 = Ctrl-C)", (L,), lo=0.0, unit="s"),
 )
 

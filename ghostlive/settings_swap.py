@@ -19,10 +19,16 @@ def _detectors() -> Sequence[str]:
     return DETECTORS
 
 
-def _backends() -> Sequence[str]:
-    from ghostlive.engines.registry import BACKENDS
+def _embedders() -> Sequence[str]:
+    from ghostlive.swappers.embedders import EMBEDDER_CHOICES
 
-    return ("auto", *BACKENDS, "torch-cpu", "ort-trt")
+    return EMBEDDER_CHOICES
+
+
+def _backends() -> Sequence[str]:
+    from ghostlive.engines.registry import backend_choices
+
+    return backend_choices()
 
 
 def _gui_backends() -> Sequence[str]:
@@ -38,7 +44,7 @@ def _devices() -> Sequence[str]:
 
 
 def _swappers() -> Sequence[str]:
-    from ghostlive.models.personal import swapper_names
+    from ghostlive.swappers.factory import swapper_names
 
     return swapper_names()
 
@@ -80,9 +86,9 @@ def _feather_masks() -> Sequence[str]:
 
 
 def _restorers() -> Sequence[str]:
-    from ghostlive.models.registry import RESTORERS
+    from ghostlive.enhance import ENHANCERS
 
-    return tuple(RESTORERS)
+    return ENHANCERS.names()
 
 
 _DEFAULT_REGIONS = ("skin", "brows", "eyes", "glasses", "nose", "mouth", "lips")
@@ -104,9 +110,12 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             FILES, SELECT, action="append", parse=pair, metavar="FACE=REFERENCE"),
     Setting("source_face", int, None, "face in the source image (default: largest)", FILES, SELECT, lo=0,
             optional=True),
-    Setting("detector", str, "auto", "face detector: BlazeFace full/short/both (built in) or scrfd (installed); "
-            "auto (default): scrfd for the neural swappers when installed, as they were trained on its keypoints, "
-            "else full", FILES, SELECT, choices=_detectors),
+    Setting("detector", str, "auto", "face detector: BlazeFace (blazeface = full, short, both: built in) or scrfd "
+            "(installed); auto (default): scrfd when installed (small, turned and partly hidden faces; the neural "
+            "swappers were trained on its keypoints), else blazeface", FILES, SELECT, choices=_detectors),
+    Setting("embedder", str, "auto", "identity model for --reference/--pair matching: arcface-w600k, arcface-ghost "
+            "(installed) or lbp (built in); auto (default): the neural swapper's own ArcFace, else the best "
+            "installed, else lbp", FILES, SELECT, choices=_embedders),
     Setting("tiles", int, 2, "detection passes over magnified tiles for small faces, chosen from the image size "
             "(0 = off)", (S, L, B, E), SELECT, lo=0, hi=MAX_TILES, metavar="N",
             per={L: {"default": 0}, B: {"default": 0, "group": "", "help": "small-face tiles as for swap (faces from "

@@ -6,15 +6,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ghostlive.enhance import add_enhance_options, enhance_options
-from ghostlive.masking.options import add_mask_options, mask_options
+from ghostlive.enhance import enhance_options
+from ghostlive.masking.options import mask_options
+from ghostlive.settings import add_arguments
+from ghostlive.settings_swap import ENHANCE_GROUP, MASKS_GROUP
 from ghostlive.swappers.base import Swapper
 
 
 def add_stage_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
-    """The mask and enhancer option groups."""
-    add_mask_options(p, context)
-    add_enhance_options(p, context)
+    """The mask and enhancer option groups of ``swap``, ``live`` and ``bench`` (declared in
+    :mod:`ghostlive.settings_swap`)."""
+    add_arguments(p, context, groups=(MASKS_GROUP, ENHANCE_GROUP))
 
 
 def stage_settings(args: argparse.Namespace) -> dict[str, Any]:

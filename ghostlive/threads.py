@@ -18,6 +18,7 @@ from typing import Literal
 import cv2
 
 from ghostlive.engines.base import CpuThreads, set_default_threads
+from ghostlive.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Mode = Literal["photo", "video", "live"]
@@ -65,7 +66,7 @@ def plan_threads(mode: Mode = "photo", cores: int | None = None, ort_threads: in
     """The plan for a ``mode`` run on ``cores`` cores (default: this machine); ``ort_threads`` > 0 overrides
     the model sessions' intra-op threads (``--threads``)."""
     if mode not in PIPELINE_THREADS:
-        raise ValueError(f"mode must be one of {', '.join(PIPELINE_THREADS)}, got {mode!r}")
+        raise ConfigError(f"mode must be one of {', '.join(PIPELINE_THREADS)}, got {mode!r}")
     n = cores or available_cores()
     spare = max(n - PIPELINE_THREADS[mode] + 1, 1)  # cores left to one stage while the other threads run
     pools = n if mode == "photo" else spare

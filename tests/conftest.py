@@ -73,9 +73,8 @@ def largest(faces: list[Face]) -> Face:
 @pytest.fixture
 def window(qtbot, tmp_path: Path):
     """The desktop window (offscreen) with its settings and model store in ``tmp_path``; GUI tests only."""
-    from ghostlive.ui.main_window import MainWindow
-
     from ghostlive.hub import ModelStore
+    from ghostlive.ui.main_window import MainWindow
 
     w = MainWindow(settings_path=tmp_path / "settings.toml", store=ModelStore(tmp_path / "home"))
     w.cfg.output_folder = str(tmp_path)

@@ -1,11 +1,15 @@
-"""Layering rules, checked on the source: Qt only in ui/, inference runtimes only in engines/ (and export/ for
-torch), cupy only in ghostlive/xp.py (and engines/, for device buffers), no print() in the library, no reads of
-the shared folder outside the repository."""
+"""Layering rules: import-linter's contracts in pyproject.toml (core ← models/ops ← stages ← pipeline ← session ←
+cli/ui; Qt only in ghostlive.ui, torch only in engines/export/training, ONNX Runtime and TensorRT only in
+engines, cupy only in xp and engines), run by .ci/lint_imports.py on the installed layout; and, checked on the
+source, no print() in the library and no reads of the shared folder outside the repository."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,36 +21,46 @@ def modules() -> list[Path]:
     return [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]
 
 
-def imported(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+def _lint_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("lint_imports", ROOT / ".ci" / "lint_imports.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("lint_imports", module)
+    spec.loader.exec_module(module)
+    return module
 
 
-RULES = {
-    "PySide6": ("ui",),
-    "PyQt6": (),
-    "onnxruntime": ("engines",),
-    "tensorrt": ("engines",),
-    "torch": ("engines", "export", "training"),  # training: the ghostlive.training package (train extra)
-    "cupy": ("ghostlive/xp.py", "engines"),  # engines share device buffers with CuPy
-    "cupyx": ("ghostlive/xp.py",),
-}
+def test_layer_contracts_are_kept(tmp_path: Path) -> None:
+    lint = _lint_module()
+    lint.stage(tmp_path)
+    proc = lint.lint(tmp_path, capture=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 broken" in proc.stdout and "5 kept" in proc.stdout
 
 
-@pytest.mark.parametrize("module", sorted(RULES))
-def test_only_allowed_layers_import(module: str) -> None:
-    allowed = RULES[module]
-    offenders = [
-        str(p.relative_to(ROOT))
-        for p in modules()
-        if module in imported(p) and not str(p.relative_to(ROOT)).startswith(allowed or ("\0",))
-    ]
-    assert offenders == []
+@pytest.mark.parametrize(
+    ("where", "code", "contract"),
+    [
+        ("ghostlive/models/slip.py", "import PySide6\n", "Qt only in ghostlive.ui"),
+        ("ghostlive/pipeline/slip.py", "import torch\n", "torch only in ghostlive.engines, .export, .training"),
+        ("ghostlive/faces_slip.py", "import onnxruntime\n", "ONNX Runtime, TensorRT only in ghostlive.engines"),
+        ("ghostlive/ops/slip.py", "import cupy\n", "cupy only in ghostlive.xp and .engines"),
+        ("", "", "core ← models/ops ← stages ← pipeline ← session ← cli/ui"),
+    ],
+)
+def test_contracts_catch_a_slip(tmp_path: Path, where: str, code: str, contract: str) -> None:
+    """Each contract fails when a module breaks it (a lower layer importing an upper one: errors → jobs)."""
+    lint = _lint_module()
+    lint.stage(tmp_path)
+    if not code:  # the core layer importing the pipeline layer
+        errors = tmp_path / "ghostlive" / "errors.py"
+        errors.write_text(errors.read_text() + "\nfrom ghostlive import jobs  # noqa\n")
+    else:
+        (tmp_path / where).write_text(code)
+    proc = lint.lint(tmp_path, capture=True)
+    assert proc.returncode == 1, proc.stdout
+    assert f"{contract} BROKEN" in proc.stdout
+    assert "1 broken" in proc.stdout
 
 
 def test_core_imports_without_qt_or_runtimes() -> None:

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import numpy as np
-from ghostlive.engines.ort import OrtRunner
 
+from ghostlive.engines.ort import OrtRunner
 from ghostlive.enhance import EnhancedSwapper
 from ghostlive.masking.combine import MaskedSwapper
 from ghostlive.masking.mesh import RegionMask, region_cover

@@ -13,10 +13,10 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from ghostlive.engines.base import run_any
-from ghostlive.engines.ort import OrtRunner, open_onnx
 
 from ghostlive.cli import main
+from ghostlive.engines.base import run_any
+from ghostlive.engines.ort import OrtRunner, open_onnx
 from ghostlive.errors import BackendUnavailableError, ConfigError, NoFaceError
 from ghostlive.faces import FaceAnalyzer, asset_path
 from ghostlive.jobs import Job, PairSpec, SwapSettings

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ghostlive.engines.cache import EngineCache, EngineKey, onnx_digest
-from ghostlive.engines.ort import OrtRunner
-from ghostlive.engines.registry import guarded, open_runner, output_problem, run_in_batches
 
 from ghostlive.cli import main
 from ghostlive.doctor import report, run_checks
+from ghostlive.engines.cache import EngineCache, EngineKey, onnx_digest
+from ghostlive.engines.ort import OrtRunner
+from ghostlive.engines.registry import guarded, open_runner, output_problem, run_in_batches
 from ghostlive.errors import BackendUnavailableError
 from ghostlive.xp import gpu_available
 

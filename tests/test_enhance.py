@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ghostlive.engines import OrtRunner
 
 from ghostlive.cli import main
+from ghostlive.engines import OrtRunner
 from ghostlive.enhance import EnhancedSwapper, EnhanceOptions, build_restorer
 from ghostlive.errors import ModelError
 from ghostlive.faces import FaceAnalyzer

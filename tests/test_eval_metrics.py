@@ -11,12 +11,12 @@ import pytest
 from ghostlive.eval import artefacts as art
 from ghostlive.eval.aggregate import add_retrieval
 from ghostlive.eval.geometry import pose_error
-from ghostlive.eval.regions import region_mask
 from ghostlive.eval.scoring import Scorer
 from ghostlive.eval.temporal import flicker, jitter, show_through
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.jobs import Job, PairSpec, SwapSettings
 from ghostlive.media.image import LoadedImage
+from ghostlive.ops.regions import region_mask
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.types import Face, Frame
 

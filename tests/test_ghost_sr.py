@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
+
 from ghostlive.engines import OrtRunner
+from ghostlive.enhance import EnhanceOptions, build_restorer
+from ghostlive.errors import ModelError
 from ghostlive.export.checkpoint import save_checkpoint
 from ghostlive.export.lip_spade import BatchStatNorm, LIPSPADEGenerator, freeze
 from ghostlive.export.onnx import expected_network, export_checkpoint, model_for_checkpoint
-
-from ghostlive.enhance import EnhanceOptions, build_restorer
-from ghostlive.errors import ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, RESTORERS
 from ghostlive.models.restorers import Restorer

@@ -14,11 +14,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from ghostlive.cli import main  # noqa: E402
 from ghostlive.export.aei_net import AEINet  # noqa: E402
 from ghostlive.export.iresnet import iresnet100  # noqa: E402
 from ghostlive.export.onnx import export_arcface, export_generator  # noqa: E402
-
-from ghostlive.cli import main  # noqa: E402
 from ghostlive.faces import FaceAnalyzer  # noqa: E402
 from ghostlive.hub import ModelStore  # noqa: E402
 from ghostlive.models.ghost import GhostArcFace, GhostGenerator  # noqa: E402
@@ -150,7 +149,6 @@ def test_ghost_device_path_matches_host(home: Path, grace, astronaut, analyzer: 
     """The GPU code path of the whole GHOST swap (alignment warps, generator pre/post-processing, both masks,
     paste-back), run on numpy through ``portable()`` against the OpenCV host path."""
     from ghostlive.engines.ort import OrtRunner
-
     from ghostlive.models.landmark106 import Landmark106
     from ghostlive.xp import portable
 
@@ -199,7 +197,6 @@ def test_ghost_on_a_stand_in_gpu_equals_portable(home: Path, grace, astronaut, a
     """GHOST on device arrays that refuse implicit host/device moves (tests/fake_cupy.py), with the mesh mask
     and with the adaptive 106-point mask: no fallback, and the same frame as the portable numpy run."""
     from ghostlive.engines.ort import OrtRunner
-
     from ghostlive.models.landmark106 import Landmark106
     from ghostlive.pipeline.frame import FrameDevice
     from ghostlive.xp import portable

@@ -13,13 +13,12 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from ghostlive.engines import OrtRunner  # noqa: E402
+from ghostlive.errors import InvalidInputError, ModelError  # noqa: E402
 from ghostlive.export.aei_net import AEINet  # noqa: E402
 from ghostlive.export.checkpoint import load_into, read_state_dict  # noqa: E402
 from ghostlive.export.discriminator import MultiscaleDiscriminator  # noqa: E402
 from ghostlive.export.iresnet import iresnet100  # noqa: E402
 from ghostlive.export.onnx import export_arcface, export_checkpoint, export_generator, model_for_checkpoint  # noqa: E402
-
-from ghostlive.errors import InvalidInputError, ModelError  # noqa: E402
 
 from .golden import aei_golden, arcface_golden, fill, manifests  # noqa: E402
 

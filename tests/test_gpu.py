@@ -114,6 +114,7 @@ def _generator(tmp_path):
 
 def test_every_gpu_backend_matches_onnx_runtime_cpu(tmp_path) -> None:
     import cupy as cp
+
     from ghostlive.engines.base import TensorSpec
     from ghostlive.engines.ort import OrtRunner
     from ghostlive.engines.registry import ort_providers
@@ -142,7 +143,6 @@ def test_every_gpu_backend_matches_onnx_runtime_cpu(tmp_path) -> None:
 def test_ghost_pipeline_on_the_gpu_matches_host(tmp_path, astronaut, grace, analyzer) -> None:
     from ghostlive.export.iresnet import iresnet100
     from ghostlive.export.onnx import export_arcface
-
     from ghostlive.hub import ModelStore
     from ghostlive.pipeline import FramePipeline
     from ghostlive.pipeline.frame import FrameDevice

@@ -11,9 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from ghostlive.ui.main_window import MainWindow
-
 from ghostlive.hub import ModelStore
+from ghostlive.ui.main_window import MainWindow
 
 from .conftest import sample
 from .media_tools import CLIP, frames_of

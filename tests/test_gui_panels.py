@@ -17,10 +17,10 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("av")
 
-from ghostlive.ui.main_window import MainWindow
 from PySide6.QtWidgets import QScrollArea
 
 from ghostlive.media.sinks import MjpegServer
+from ghostlive.ui.main_window import MainWindow
 
 from .conftest import sample
 from .media_tools import CLIP

@@ -13,9 +13,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from ghostlive.ui import platform_probe as probe
-
 from ghostlive.doctor import gui_check
+from ghostlive.ui import platform_probe as probe
 
 
 def headless_xcb() -> dict[str, str]:

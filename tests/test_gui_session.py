@@ -14,9 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from ghostlive.ui.main_window import MainWindow
-
 from ghostlive.cli import main
+from ghostlive.ui.main_window import MainWindow
 
 from .conftest import sample
 

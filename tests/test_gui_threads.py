@@ -17,12 +17,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from ghostlive.ui.main_window import MainWindow
-
 from ghostlive import jobs
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
 from ghostlive.session import core as session
+from ghostlive.ui.main_window import MainWindow
 
 from .conftest import sample
 from .media_tools import CLIP

@@ -230,7 +230,7 @@ def test_import_checks_checkpoint_keys(tmp_path: Path) -> None:
 def test_import_checks_the_eye_loss_landmark_network(tmp_path: Path) -> None:
     """``WFLW_4HG.pth`` (GHOST's eye-loss FAN) is checked against the FAN definition, not parsed as a generator."""
     pytest.importorskip("torch")
-    from ghostlive.training.fan import FAN
+    from ghostlive.export.fan import FAN
 
     entries = [(k, tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in FAN().state_dict().items()]
     store = ModelStore(tmp_path / "home")

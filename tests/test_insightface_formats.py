@@ -11,7 +11,6 @@ import pytest
 pytest.importorskip("onnx")
 
 from ghostlive.engines import OrtRunner
-
 from ghostlive.errors import ModelError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.models.insightface import InsightArcFace, InSwapper, l2_normalise

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ghostlive.engines import open_onnx
 
+from ghostlive.engines import open_onnx
 from ghostlive.faces import FaceAnalyzer, asset_path
 from ghostlive.models.iris import EYE_CORNERS, IrisLandmarks
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from ghostlive.engines import OrtRunner
 
 from ghostlive.cli import main
+from ghostlive.engines import OrtRunner
 from ghostlive.errors import ModelError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore

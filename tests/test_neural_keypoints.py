@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from ghostlive.engines.ort import OrtRunner
 
 from ghostlive.cli import main
+from ghostlive.engines.ort import OrtRunner
 from ghostlive.errors import ConfigError
 from ghostlive.faces import FaceAnalyzer, TargetSelection, select_faces
 from ghostlive.hub import ModelStore

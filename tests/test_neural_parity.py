@@ -17,7 +17,6 @@ import pytest
 pytest.importorskip("torch")
 
 from ghostlive.engines.ort import OrtRunner
-
 from ghostlive.models.ghost import GhostArcFace, GhostGenerator
 from ghostlive.models.insightface import InsightArcFace, InSwapper
 from ghostlive.models.landmark106 import Landmark106

@@ -14,11 +14,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from ghostlive.ui.schema_widgets import SettingsForm, bind
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSlider, QSpinBox
 
 from ghostlive.config import from_values, load_settings, save_settings, to_values
 from ghostlive.settings import Setting, setting, settings_for
+from ghostlive.ui.schema_widgets import SettingsForm, bind
 
 GUI_KEYS = [s.key for s in settings_for("gui") if s.kind is not list]
 SWAPPERS = {"swapper": ("classic", "inswapper", "ghost-2")}

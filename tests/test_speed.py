@@ -9,10 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from ghostlive.engines.base import CpuThreads, default_threads, set_default_threads
-from ghostlive.engines.ort import open_onnx
 
 from ghostlive.cli import main
+from ghostlive.engines.base import CpuThreads, default_threads, set_default_threads
+from ghostlive.engines.ort import open_onnx
 from ghostlive.faces import FaceAnalyzer, asset_path
 from ghostlive.media.colour import bgr_to_yuv_planes, matrix_for, yuv444_to_bgr
 from ghostlive.media.image import read_image
@@ -173,7 +173,6 @@ def test_int8_quantisation_calibrated_on_real_faces(tmp_path) -> None:
     """Static int8 of a stand-in conv graph calibrated on real face crops: written atomically, runs, and stays
     close to fp32 on a face it was not calibrated on; a broken model leaves no file behind."""
     from ghostlive.engines.quantize import quantize_int8
-
     from ghostlive.errors import ModelError
 
     model = tmp_path / "g.onnx"

@@ -5,8 +5,8 @@ portable numpy run."""
 from __future__ import annotations
 
 import numpy as np
-from ghostlive.engines import OrtRunner
 
+from ghostlive.engines import OrtRunner
 from ghostlive.enhance import EnhancedSwapper
 from ghostlive.masking.combine import MaskedSwapper
 from ghostlive.masking.mesh import BoxMask, RegionMask

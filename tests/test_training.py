@@ -15,12 +15,11 @@ torch = pytest.importorskip("torch")
 if importlib.util.find_spec("onnx2torch") is None:  # imported by ghostlive without torchvision (see eyes.py)
     pytest.skip("onnx2torch is not installed (the train extra)", allow_module_level=True)
 
+from ghostlive.errors import ConfigError  # noqa: E402
 from ghostlive.training import losses as L  # noqa: E402, N812
 from ghostlive.training.config import load_recipe  # noqa: E402
 from ghostlive.training.data import PairDataset, StepSampler  # noqa: E402
 from ghostlive.training.prepare import PrepareOptions, Preparer  # noqa: E402
-
-from ghostlive.errors import ConfigError  # noqa: E402
 from tests.conftest import sample  # noqa: E402
 from tests.golden import manifests  # noqa: E402
 from tests.training_tools import batch_of, prepare  # noqa: E402
@@ -113,9 +112,8 @@ def test_losses_on_real_faces_are_finite_and_zero_at_identity(dataset: Path) -> 
 
 def test_eye_models_in_torch_match_onnxruntime(dataset: Path, eyes) -> None:
     from ghostlive.engines.ort import open_onnx
-    from ghostlive.training.eyes import batched_graph, sample_rois
-
     from ghostlive.faces import asset_path
+    from ghostlive.training.eyes import batched_graph, sample_rois
 
     x, _ = crops(dataset)
     x01 = x * 0.5 + 0.5
@@ -163,7 +161,7 @@ def test_eye_loss_gradients_only_around_the_eyes(dataset: Path, eyes) -> None:
 
 def test_fan_definition_has_the_wflw_4hg_layout_and_loads_safely(tmp_path: Path) -> None:
     from ghostlive.export.checkpoint import read_state_dict
-    from ghostlive.training.fan import FAN, check_layout, load_fan
+    from ghostlive.export.fan import FAN, check_layout, load_fan
 
     with torch.device("meta"):
         fan = FAN()

@@ -19,12 +19,11 @@ torch = pytest.importorskip("torch")
 if importlib.util.find_spec("onnx2torch") is None:
     pytest.skip("onnx2torch is not installed (the train extra)", allow_module_level=True)
 
+from ghostlive.cli import main  # noqa: E402
+from ghostlive.hub import ModelStore  # noqa: E402
 from ghostlive.training.config import load_recipe  # noqa: E402
 from ghostlive.training.data import PairDataset  # noqa: E402
 from ghostlive.training.trainer import Trainer  # noqa: E402
-
-from ghostlive.cli import main  # noqa: E402
-from ghostlive.hub import ModelStore  # noqa: E402
 from tests.conftest import sample  # noqa: E402
 from tests.golden import manifests  # noqa: E402
 from tests.training_tools import batch_of, prepare, tiny_config  # noqa: E402
@@ -156,7 +155,6 @@ def test_two_torchrun_processes_equal_one_on_the_doubled_batch(dataset, store, h
 def test_finetune_registers_a_personal_swapper_that_swap_uses(dataset, store, tmp_path) -> None:
     from ghostlive.export.iresnet import IResNet
     from ghostlive.export.onnx import export_arcface
-
     from ghostlive.models.personal import personal_models
 
     # Stand-in for the ArcFace export (backbone.pth cannot be downloaded here): same ONNX signature, random weights.
@@ -195,9 +193,8 @@ def test_bench_train_reports_seconds_per_step(store) -> None:
 
 def test_gui_personalise_runs_in_the_background_and_adds_the_swapper(dataset, store, tmp_path, qtbot) -> None:
     pytest.importorskip("PySide6")
-    from ghostlive.ui.personalise import PersonaliseTab
-
     from ghostlive.models.personal import personal_models
+    from ghostlive.ui.personalise import PersonaliseTab
 
     added, errors = [], []
     cfg = tmp_path / "ft.toml"

@@ -45,7 +45,6 @@ def say(text: str) -> None:
 def _stand_ins(home: Path) -> dict:
     """Stand-in swappers, and stand-in mask and restorer models imported into the store at ``home``."""
     from ghostlive.engines.ort import OrtRunner
-
     from ghostlive.hub import ModelStore
     from ghostlive.models.ghost import GhostArcFace, GhostGenerator
     from ghostlive.models.insightface import InsightArcFace, InSwapper

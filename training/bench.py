@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable
 
 import torch
+
+from ghostlive.faces import asset_path
 from ghostlive.training.config import load_recipe
 from ghostlive.training.dist import setup
 from ghostlive.training.prepare import Preparer
 from ghostlive.training.trainer import Trainer
-
-from ghostlive.faces import asset_path
 
 Row = tuple[str, int, float, float]
 

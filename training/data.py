@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from ghostlive.training.prepare import read_manifest
 from torch.utils.data import Dataset, Sampler
 
 from ghostlive.media.image import read_image
+from ghostlive.training.prepare import read_manifest
 
 Jitter = tuple[float, float, float, float]
 

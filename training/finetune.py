@@ -13,18 +13,17 @@ import logging
 import tempfile
 from pathlib import Path
 
+from ghostlive.errors import ConfigError
+from ghostlive.faces import asset_path
+from ghostlive.hub import ModelStore
+from ghostlive.models.personal import Personal, check_name, register
+from ghostlive.models.registry import BY_NAME
 from ghostlive.training.config import FINETUNE_TOML, load_recipe
 from ghostlive.training.data import PairDataset
 from ghostlive.training.dist import Context
 from ghostlive.training.prepare import Preparer, PrepareReport
 from ghostlive.training.prepare import Progress as PrepareProgress
 from ghostlive.training.trainer import Progress, Trainer
-
-from ghostlive.errors import ConfigError
-from ghostlive.faces import asset_path
-from ghostlive.hub import ModelStore
-from ghostlive.models.personal import Personal, check_name, register
-from ghostlive.models.registry import BY_NAME
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,8 @@ def finetune(
 
 def install(store: ModelStore, name: str, trainer: Trainer, checkpoint: Path, base: str) -> Personal:
     """Copy the checkpoint into the store, export it to ONNX and record the personal swapper."""
-    from ghostlive.export.onnx import export_generator, sha256_file
+    from ghostlive.export.onnx import export_generator
+    from ghostlive.media.paths import sha256_file
 
     pth = store.import_file(checkpoint, f"{name}.pth")
     with tempfile.TemporaryDirectory(dir=store.root) as tmp:

@@ -5,7 +5,7 @@ Generator: ``w_adv·L_adv + w_attr·L_attr + w_id·L_id + w_rec·L_rec + w_eyes�
 - L_attr = ½ · Σ over the 8 attribute levels of the per-sample mean of (z(X_t) − z(Y))², averaged over the batch;
 - L_id = mean(1 − cos(ArcFace(X_s), ArcFace(Y)));
 - L_rec = Σ over same-person samples of ½·mean((Y − X_t)²) ÷ (their number + 1e-6) (0 without such samples);
-- L_eyes = pupil-heatmap MSE (:mod:`ghostlive.training.eyes` or the FAN of :mod:`ghostlive.training.fan`).
+- L_eyes = pupil-heatmap MSE (:mod:`ghostlive.training.eyes` or the FAN of :mod:`ghostlive.export.fan`).
 Discriminator: ½ · (Σ_scales mean(relu(1 − D(X_s))) + Σ_scales mean(relu(1 + D(Y)))): the sources are "real".
 """
 

@@ -11,16 +11,16 @@ import logging
 from pathlib import Path
 
 import torch
+from torch import nn
+
+from ghostlive.errors import ConfigError
 from ghostlive.export.aei_net import AEINet
 from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
 from ghostlive.export.discriminator import MultiscaleDiscriminator
 from ghostlive.export.iresnet import IResNet, iresnet100
-from ghostlive.training.config import Recipe
-from torch import nn
-
-from ghostlive.errors import ConfigError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME
+from ghostlive.training.config import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def build_eye_loss(recipe: Recipe, store: ModelStore, allow_untrained: bool) -> 
         from ghostlive.training.eyes import MeshEyeLoss
 
         return MeshEyeLoss()
-    from ghostlive.training.fan import FAN, FanEyeLoss, load_fan
+    from ghostlive.export.fan import FAN, FanEyeLoss, load_fan
 
     spec = BY_NAME["awl-fan"]
     if store.has(spec.filename):

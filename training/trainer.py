@@ -18,6 +18,12 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from ghostlive.errors import ConfigError
+from ghostlive.hub import ModelStore
+from ghostlive.media.paths import atomic_write_bytes
 from ghostlive.training import losses as L  # noqa: N812
 from ghostlive.training.config import Recipe, Stage, recipe_from_json
 from ghostlive.training.data import PairDataset, StepSampler
@@ -31,12 +37,6 @@ from ghostlive.training.nets import (
     load_partial,
 )
 from ghostlive.training.runlog import RunLog
-from torch import nn
-from torch.utils.data import DataLoader
-
-from ghostlive.errors import ConfigError
-from ghostlive.hub import ModelStore
-from ghostlive.media.paths import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from ghostlive.training import losses as L  # noqa: N812
 from ghostlive.training.data import PairDataset, to_tensor
 

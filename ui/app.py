@@ -15,11 +15,11 @@ def run_gui(argv: list[str] | None = None) -> int:
     problem = gui_problem()
     if problem:
         raise PlatformError(problem)
-    from ghostlive.ui.main_window import MainWindow
     from PySide6.QtWidgets import QApplication
 
     from ghostlive.session import Session
     from ghostlive.threads import apply_plan, plan_threads
+    from ghostlive.ui.main_window import MainWindow
 
     apply_plan(plan_threads("live"))  # the app's main use is the live loop (ghostlive.threads)
     app = QApplication.instance() or QApplication(argv or sys.argv)

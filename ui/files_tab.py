@@ -6,9 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ghostlive.ui.panels import start_task
-from ghostlive.ui.settings_binding import Bindings
-from ghostlive.ui.workers import Task
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
@@ -25,6 +22,9 @@ from PySide6.QtWidgets import (
 from ghostlive.errors import GhostliveError
 from ghostlive.session import Session
 from ghostlive.session.files import FileResult
+from ghostlive.ui.panels import start_task
+from ghostlive.ui.settings_binding import Bindings
+from ghostlive.ui.workers import Task
 
 
 class FilesTab(QWidget):

@@ -6,9 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from ghostlive.ui.convert import to_pixmap
-from ghostlive.ui.settings_binding import Bindings
-from ghostlive.ui.workers import SessionBridge, Task, wait_for
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,6 +21,9 @@ from ghostlive.errors import GhostliveError
 from ghostlive.media.sinks import MjpegServer, VirtualCamera
 from ghostlive.session import Session
 from ghostlive.session.live import LiveRequest, parse_address
+from ghostlive.ui.convert import to_pixmap
+from ghostlive.ui.settings_binding import Bindings
+from ghostlive.ui.workers import SessionBridge, Task, wait_for
 
 
 class LiveTab(QWidget):

@@ -8,15 +8,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ghostlive.ui.files_tab import FilesTab
-from ghostlive.ui.live_tab import LiveTab
-from ghostlive.ui.model_panel import ModelPanel
-from ghostlive.ui.panels import LiveOutputs, scrolling
-from ghostlive.ui.personalise import PersonaliseTab
-from ghostlive.ui.quality_panel import QualityPanel
-from ghostlive.ui.settings_binding import APPLIED_LIVE, Bindings, swap_settings
-from ghostlive.ui.source_panel import SourcePanel, TargetPanel
-from ghostlive.ui.workers import SessionBridge, Task, wait_for
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
 
@@ -26,6 +17,15 @@ from ghostlive.hub import ModelStore
 from ghostlive.jobs import SwapSettings, target_kind
 from ghostlive.pipeline.live import LivePipeline
 from ghostlive.session import Session
+from ghostlive.ui.files_tab import FilesTab
+from ghostlive.ui.live_tab import LiveTab
+from ghostlive.ui.model_panel import ModelPanel
+from ghostlive.ui.panels import LiveOutputs, scrolling
+from ghostlive.ui.personalise import PersonaliseTab
+from ghostlive.ui.quality_panel import QualityPanel
+from ghostlive.ui.settings_binding import APPLIED_LIVE, Bindings, swap_settings
+from ghostlive.ui.source_panel import SourcePanel, TargetPanel
+from ghostlive.ui.workers import SessionBridge, Task, wait_for
 
 log = logging.getLogger(__name__)
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ghostlive.ui.panels import start_task
-from ghostlive.ui.settings_binding import Bindings
-from ghostlive.ui.workers import Task
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton
 
 from ghostlive.models.personal import swapper_names
 from ghostlive.models.registry import BY_NAME
 from ghostlive.session import Session
 from ghostlive.swappers.factory import missing_hint
+from ghostlive.ui.panels import start_task
+from ghostlive.ui.settings_binding import Bindings
+from ghostlive.ui.workers import Task
 
 
 class ModelPanel(QGroupBox):

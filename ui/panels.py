@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ghostlive.ui.workers import Task
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QFrame, QLabel, QLayout, QProgressBar, QScrollArea, QWidget
 
 from ghostlive.errors import GhostliveError
+from ghostlive.ui.workers import Task
 
 
 class _SidePanel(QScrollArea):

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ghostlive.ui.workers import Task
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ghostlive.hub import ModelStore
+from ghostlive.ui.workers import Task
 
 MEDIA_FILTER = "Photos and videos (*.jpg *.jpeg *.png *.webp *.bmp *.mp4 *.mov *.mkv *.avi *.webm)"
 

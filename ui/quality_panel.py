@@ -3,11 +3,11 @@ and the enhancer and mask controls (:class:`~ghostlive.ui.stages.StagesBox`)."""
 
 from __future__ import annotations
 
-from ghostlive.ui.settings_binding import Bindings
-from ghostlive.ui.stages import StagesBox
 from PySide6.QtWidgets import QFormLayout, QGroupBox
 
 from ghostlive.hub import ModelStore
+from ghostlive.ui.settings_binding import Bindings
+from ghostlive.ui.stages import StagesBox
 
 
 class QualityPanel(QGroupBox):

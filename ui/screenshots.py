@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ghostlive.ui.main_window import MainWindow
 from PySide6.QtWidgets import QApplication
 
 from ghostlive.faces import asset_path
 from ghostlive.hub import ModelStore
+from ghostlive.ui.main_window import MainWindow
 
 
 def _settle(app: QApplication, seconds: float) -> None:

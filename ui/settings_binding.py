@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ghostlive.ui.schema_widgets import Binding, bind
-
 from ghostlive.config import from_values, to_values
 from ghostlive.jobs import SwapSettings
 from ghostlive.settings import swap_settings as schema_swap_settings
+from ghostlive.ui.schema_widgets import Binding, bind
 
 APPLIED_LIVE = ("faces", "similarity", "blend", "feather", "color", "smoothing", "keep")
 """Settings whose change is applied to a running preview at once (the stages have their own box)."""

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ghostlive.ui.convert import to_pixmap
-from ghostlive.ui.settings_binding import Bindings
-from ghostlive.ui.workers import SessionBridge, Task, wait_for
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
@@ -23,6 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from ghostlive.session import Session, SourceFace
+from ghostlive.ui.convert import to_pixmap
+from ghostlive.ui.settings_binding import Bindings
+from ghostlive.ui.workers import SessionBridge, Task, wait_for
 
 PHOTOS = "Images (*.jpg *.jpeg *.png *.webp *.bmp)"
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ghostlive.eval.regions import boundary_band, face_width, grow, region_mask
+from ghostlive.errors import InvalidInputError
+from ghostlive.ops.regions import boundary_band, face_width, grow, region_mask
 from ghostlive.types import Frame, Points
 
 SEAM_FACE_WIDTH = 256.0
@@ -46,7 +47,7 @@ LIMITS: dict[str, Limit] = {
 
 def _diff(target: Frame, output: Frame) -> np.ndarray:
     if target.shape != output.shape:
-        raise ValueError(f"target {target.shape} and output {output.shape} differ in size")
+        raise InvalidInputError(f"target {target.shape} and output {output.shape} differ in size")
     return output.astype(np.float32) - target.astype(np.float32)
 
 

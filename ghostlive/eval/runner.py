@@ -17,6 +17,7 @@ from ghostlive.errors import (
     ConfigError,
     GhostliveError,
     ModelError,
+    NoFaceError,
 )
 from ghostlive.eval.pairs import STATIC_EVERY, TEMPORAL_FRAMES, Media, Task, read_frames
 from ghostlive.eval.scoring import Scorer, Seen
@@ -131,7 +132,7 @@ class Evaluation:
         image = read_image(task.target.path)
         result = job.swap_image(image)
         if not result.swapped:
-            raise ValueError(f"{task.swapper} swapped no face in {task.target.path}")
+            raise NoFaceError(f"{task.swapper} swapped no face", task.target.path)
         write_image(task.result, result.frame)
 
     def _measure(self, task: Task) -> tuple[dict[str, Any], dict[str, list[float]], dict[str, Any]]:

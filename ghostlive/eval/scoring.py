@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ghostlive.engines.ort import open_onnx
+from ghostlive.errors import NoFaceError
 from ghostlive.eval import geometry
 from ghostlive.eval.artefacts import artefacts
 from ghostlive.eval.judges import (
@@ -89,7 +90,7 @@ class Scorer:
     ) -> tuple[dict[str, Any], Seen]:
         """All per-image metrics of one output; returns them and what the judges saw in the output."""
         if target.face is None:
-            raise ValueError("no face in the target")
+            raise NoFaceError("no face in the target")
         output = self.see(output_img)
         metrics: dict[str, Any] = {}
         src = (source_img, source.face.landmarks) if source.face is not None else None

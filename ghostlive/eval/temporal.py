@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ghostlive.eval.regions import face_width, grow, region_mask
+from ghostlive.ops.regions import face_width, grow, region_mask
 from ghostlive.types import Frame, Points
 
 SHOW_THROUGH_LEVELS = 2.0

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ghostlive.eval.regions import face_width
+from ghostlive.errors import ConfigError
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.filters import gaussian_blur
 from ghostlive.ops.mask import feathered_mask, fill_polygons, offset_polygon
+from ghostlive.ops.regions import face_width
 from ghostlive.types import Array, Face, Roi
 from ghostlive.xp import array_module
 
@@ -55,7 +56,7 @@ class RegionMask:
 
     def __init__(self, region: str, feather: float | None = None) -> None:
         if region not in REGION_LOOPS:
-            raise ValueError(f"unknown mesh region {region!r}")
+            raise ConfigError(f"unknown mesh region {region!r}; choose from {', '.join(REGION_LOOPS)}")
         self.name = region
         self.feather = DEFAULT_FEATHER[region] if feather is None else feather
 

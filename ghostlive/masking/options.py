@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ghostlive.errors import ConfigError, ModelError
+from ghostlive.errors import ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.masking.mesh import MESH_MASKS, BoxMask, RegionMask
 from ghostlive.models.masks import DEFAULT_REGIONS
+from ghostlive.registry import Registry
 
 MASK_MODELS = {"occlusion": "occluder", "parser": "parser"}
 """The registry model each model-backed mask needs."""
-PROVIDERS: dict[str, Callable[[MaskOptions, float | None], Any]] = {
-    **{name: lambda options, feather, name=name: RegionMask(name, feather) for name in MESH_MASKS},
-    "box": lambda options, feather: BoxMask(options.padding, feather),
-}
-"""The model-free mask providers by ``--mask`` name: (options, edge σ override or None) → provider."""
-MASKS: tuple[str, ...] = (*MASK_MODELS, *PROVIDERS)
 
 
 @dataclass(frozen=True)
@@ -36,14 +30,6 @@ class MaskOptions:
     """Show the combined mask over the output instead of a plain swap (a debug view)."""
 
 
-def add_mask_options(p: argparse.ArgumentParser, context: str = "swap") -> None:
-    """The mask options of ``swap``, ``live`` and ``bench`` (declared in :mod:`ghostlive.settings_swap`)."""
-    from ghostlive.settings import add_arguments
-    from ghostlive.settings_swap import MASKS_GROUP
-
-    add_arguments(p, context, groups=(MASKS_GROUP,))
-
-
 def mask_options(args: argparse.Namespace) -> MaskOptions:
     """The :class:`MaskOptions` of parsed command-line ``args``."""
     return MaskOptions(args.mask, args.regions, args.mask_feather, args.mask_padding, args.show_mask)
@@ -51,33 +37,42 @@ def mask_options(args: argparse.Namespace) -> MaskOptions:
 
 def build_providers(options: MaskOptions, store: ModelStore | None = None, backend: str = "auto") -> list[Any]:
     """The mask providers ``options`` name; a model-backed mask whose model is not installed is a
-    :class:`ModelError` naming the command that installs it."""
-    from ghostlive.models.registry import BY_NAME
-    from ghostlive.swappers.factory import missing_hint, open_model
-
-    out: list[Any] = []
-    for name in options.masks:
-        feather = options.feather.get(name)
-        if name in PROVIDERS:
-            out.append(PROVIDERS[name](options, feather))
-        elif name in MASK_MODELS:
-            store = store or ModelStore()
-            model = MASK_MODELS[name]
-            filename = BY_NAME[model].filename
-            if not store.has(filename):
-                raise ModelError(
-                    f"--mask {name} needs {filename}, which is not installed; run: {missing_hint(store, model)}"
-                )
-            out.append(_model_mask(name, open_model(store, filename, backend), options, feather))
-        else:
-            raise ConfigError(f"unknown mask {name!r}; choose from {', '.join(MASKS)}")
-    return out
+    :class:`ModelError` naming the command that installs it; an unknown name lists the known ones."""
+    return [MASK_REGISTRY.create(n, options, options.feather.get(n), store, backend) for n in options.masks]
 
 
-def _model_mask(name: str, runner: Any, options: MaskOptions, feather: float | None) -> Any:
-    from ghostlive.masking.neural import OcclusionMask, ParserMask
-    from ghostlive.models.masks import FaceParser, Occluder
+def _model_mask(name: str) -> Any:
+    def make(options: MaskOptions, feather: float | None, store: ModelStore | None, backend: str) -> Any:
+        from ghostlive.masking.neural import OcclusionMask, ParserMask
+        from ghostlive.models.masks import FaceParser, Occluder
+        from ghostlive.models.registry import BY_NAME
+        from ghostlive.swappers.factory import missing_hint, open_model
 
-    if name == "occlusion":
-        return OcclusionMask(Occluder(runner), feather)
-    return ParserMask(FaceParser(runner), options.regions, feather)
+        store = store or ModelStore()
+        model = MASK_MODELS[name]
+        filename = BY_NAME[model].filename
+        if not store.has(filename):
+            raise ModelError(
+                f"--mask {name} needs {filename}, which is not installed; run: {missing_hint(store, model)}"
+            )
+        runner = open_model(store, filename, backend)
+        if name == "occlusion":
+            return OcclusionMask(Occluder(runner), feather)
+        return ParserMask(FaceParser(runner), options.regions, feather)
+
+    return make
+
+
+def _region(name: str) -> Any:
+    return lambda options, feather, store, backend: RegionMask(name, feather)
+
+
+MASK_REGISTRY: Registry[Any] = Registry("mask")
+"""Mask providers by name: ``factory(options, feather, store, backend)``. A new mask is one module with a provider
+(see :mod:`ghostlive.masking.combine`) plus one ``MASK_REGISTRY.register`` line here."""
+MASK_REGISTRY.register("occlusion", _model_mask("occlusion"), help="keeps hands etc. in front of the face (occluder)")
+MASK_REGISTRY.register("parser", _model_mask("parser"), help="swaps only --regions (face parser model)")
+for _name in MESH_MASKS:
+    MASK_REGISTRY.register(_name, _region(_name), help=f"keeps the target's own {_name}")
+MASK_REGISTRY.register("box", lambda options, feather, store, backend: BoxMask(options.padding, feather), help="box")
+MASKS: tuple[str, ...] = MASK_REGISTRY.names()

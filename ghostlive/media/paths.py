@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import tempfile
@@ -11,6 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from ghostlive.errors import InputNotFoundError, InvalidInputError, OutputError
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, hex (model downloads and imports, engine cache keys, export provenance)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 PathLike = str | os.PathLike[str]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ghostlive.errors import ConfigError
 from ghostlive.ops.filters import warp_affine
 from ghostlive.types import Affine, Array, Points
 
@@ -58,7 +59,7 @@ def template(kind: str, size: int) -> Points:
     if kind == "inswapper":
         ratio = size / 128.0  # insightface: the 112 template, unscaled at 128, shifted 8 px right
         return ((ARCFACE_112 + np.array([8.0, 0.0])) * ratio).astype(np.float32)
-    raise ValueError(f"unknown template {kind!r}; expected arcface, ghost, inswapper or ffhq")
+    raise ConfigError(f"unknown template {kind!r}; expected arcface, ghost, inswapper or ffhq")
 
 
 def similarity_transform(src: Points, dst: Points) -> Affine:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ghostlive.errors import ConfigError
 from ghostlive.ops.filters import low_pass
 from ghostlive.types import Array
 from ghostlive.xp import array_module
@@ -103,7 +104,7 @@ def transfer_color(
         return source
     xp = array_module(source)
     if mode not in COLOR_MODES:
-        raise ValueError(f"unknown colour mode {mode!r}; expected one of {COLOR_MODES}")
+        raise ConfigError(f"unknown colour mode {mode!r}; expected one of {COLOR_MODES}")
     ms, mt = _median(source, region), _median(target, region)
     if mode == "mean":
         s_avg, t_avg = ms, mt

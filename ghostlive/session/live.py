@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive.enhance import set_live_budget
-from ghostlive.errors import ConfigError, GhostliveError
+from ghostlive.errors import ConfigError
 from ghostlive.jobs import Job
 from ghostlive.media.paths import check_live_sinks
-from ghostlive.media.sinks import MjpegServer, NullSink, Recorder, Sink, VirtualCamera, check_record_path
+from ghostlive.media.sinks import MjpegServer, NullSink, Sink, VirtualCamera, check_record_path
+from ghostlive.media.sinks import open_sinks as open_outputs
 from ghostlive.media.sources import FrameSource, open_source
 from ghostlive.pipeline.live import LiveOptions, LivePipeline, Packet
 from ghostlive.session.tasks import Event
@@ -40,6 +41,8 @@ class LiveRequest:
     stream: tuple[str, int] | None = None
     token: str | None = None
     record: str = ""
+    outputs: tuple[str, ...] = ()
+    """Further outputs by registered name (:data:`ghostlive.media.sinks.SINKS`), opened without options."""
     null_sink: bool = False
     """With no output named, frames still flow (to a sink that drops them): the command line's preview."""
 
@@ -81,25 +84,26 @@ def first_frame(request: LiveRequest) -> tuple[Frame, float]:
     return frame, fps
 
 
+def wanted_outputs(request: LiveRequest) -> list[tuple[str, dict[str, Any]]]:
+    """The outputs ``request`` asks for, as (registered name, options)."""
+    wanted: list[tuple[str, dict[str, Any]]] = []
+    if request.virtual_camera:
+        wanted.append(("virtual-camera", {"device": request.virtual_camera_device}))
+    if request.stream:
+        host, port = request.stream
+        wanted.append(("stream", {"host": host, "port": port, "token": request.token}))
+    if request.record:
+        wanted.append(("record", {"path": request.record}))
+    return wanted + [(name, {}) for name in request.outputs if name not in {n for n, _ in wanted}]
+
+
 def open_sinks(request: LiveRequest, frame: Frame, fps: float, errors: Event) -> list[Sink]:
-    """The outputs of ``request``; all closed again when one fails (an optional virtual camera only reports)."""
-    sinks: list[Sink] = []
-    try:
-        if request.virtual_camera:
-            try:
-                sinks.append(VirtualCamera(frame.shape[1], frame.shape[0], fps, device=request.virtual_camera_device))
-            except GhostliveError as exc:
-                if not request.virtual_camera_optional:
-                    raise
-                errors.emit(str(exc))
-        if request.stream:
-            sinks.append(MjpegServer(*request.stream, token=request.token))
-        if request.record:
-            sinks.append(Recorder(request.record))
-    except Exception:
-        for s in sinks:
-            s.close()
-        raise
+    """The outputs of ``request`` (by name from :data:`ghostlive.media.sinks.SINKS`); all closed again when one
+    fails (an optional virtual camera only reports)."""
+    optional = ("virtual-camera",) if request.virtual_camera_optional else ()
+    sinks = open_outputs(
+        wanted_outputs(request), frame.shape[1], frame.shape[0], fps, optional=optional, on_skip=errors.emit
+    )
     return sinks or ([NullSink()] if request.null_sink else [])
 
 

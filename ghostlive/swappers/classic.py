@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ghostlive.errors import ConfigError
+from ghostlive.errors import ConfigError, NoFaceError
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.blend import SwapCrop
 from ghostlive.ops.color import COLOR_MODES, ColorMode, is_grey, luma, luma_range, transfer_color
@@ -84,7 +84,7 @@ class ClassicSwapper(CropSwapper):
         """The source crop, kept on ``xp`` (default: where ``image`` lives)."""
         roi = points_roi(face.landmarks, image.shape, margin=4)
         if roi is None:
-            raise ValueError("source face lies outside its image")
+            raise NoFaceError("the source face lies outside its image")
         x0, y0, x1, y1 = roi
         crop = image[y0:y1, x0:x1].astype(np.float32)
         landmarks = face.landmarks - np.float32([x0, y0])

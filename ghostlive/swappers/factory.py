@@ -6,11 +6,12 @@ import logging
 from collections.abc import Callable
 
 from ghostlive.engines.base import Runner
-from ghostlive.engines.registry import BACKENDS, open_runner
+from ghostlive.engines.registry import backend_order, open_runner
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, KEYPOINT_DETECTORS, SWAPPERS
 from ghostlive.models.scrfd import SCRFD
+from ghostlive.registry import Registry
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
 
@@ -22,17 +23,16 @@ GHOST_DETECTION_SCORE = 0.6
 
 
 def keypoint_detector(swapper: str, store: ModelStore, backend: str = "auto", *, warn: bool = True) -> SCRFD | None:
-    """The SCRFD detector ``swapper`` was trained with, when one is installed; otherwise None, with a warning
-    (once per swapper) saying what is used instead and what that costs. None for the classic swapper."""
+    """The SCRFD detector ``swapper`` was trained with, when one is installed (the classic swapper: any installed
+    SCRFD); otherwise None, with a warning for the neural swappers (once per swapper) saying what is used instead
+    and what that costs."""
     family = "ghost" if swapper.startswith("ghost-") else swapper
-    names = KEYPOINT_DETECTORS.get(family)
-    if names is None:
-        return None
+    names = KEYPOINT_DETECTORS.get(family, KEYPOINT_DETECTORS["ghost"])
     for name in names:
         if store.has(BY_NAME[name].filename):
             score = GHOST_DETECTION_SCORE if family == "ghost" else 0.5
             return SCRFD(_runner(str(store.path(BY_NAME[name].filename)), backend), min_score=score)
-    if warn and swapper not in _warned:
+    if warn and family in KEYPOINT_DETECTORS and swapper not in _warned:
         _warned.add(swapper)
         log.warning(
             "%s was trained on faces aligned with SCRFD's five keypoints, and no SCRFD model is installed: "
@@ -68,7 +68,7 @@ def _require(store: ModelStore, swapper: str, model: str, filename: str) -> str:
 
 
 def _runner(path: str, backend: str, torch_factory: Callable[[str], Runner] | None = None) -> Runner:
-    return open_runner(path, prefer=BACKENDS if backend == "auto" else [backend], torch_factory=torch_factory)
+    return open_runner(path, prefer=backend_order(backend), torch_factory=torch_factory)
 
 
 def open_model(store: ModelStore, filename: str, backend: str = "auto") -> Runner:
@@ -111,30 +111,27 @@ def ghost_torch_factory(store: ModelStore, name: str) -> Callable[[str], Runner]
     return make
 
 
-def build_swapper(
-    name: str, store: ModelStore | None = None, classic: ClassicOptions | None = None, backend: str = "auto"
-) -> Swapper:
-    """A ready swapper: ``classic`` needs nothing; ``ghost-N`` and ``inswapper`` need installed models.
-    ``backend``: auto (TensorRT → ORT CUDA → torch CUDA → ORT CPU) or one of them."""
-    if name == "classic":
-        return ClassicSwapper(classic)
-    store = store or ModelStore()
-    if name not in SWAPPERS:
-        return _personal(name, store, backend)
-    if name.startswith("ghost-"):
-        from ghostlive.models.ghost import GhostArcFace, GhostGenerator
-        from ghostlive.models.landmark106 import Landmark106
-        from ghostlive.swappers.neural import GhostSwapper
+def _classic(name: str, store: ModelStore, classic: ClassicOptions | None, backend: str) -> Swapper:
+    return ClassicSwapper(classic)
 
-        gen = _require(store, name, name, BY_NAME[name].exports_to)
-        arc = _require(store, name, "ghost-arcface", BY_NAME["ghost-arcface"].exports_to)
-        lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None
-        return GhostSwapper(
-            name,
-            GhostGenerator(_runner(gen, backend, ghost_torch_factory(store, name))),
-            GhostArcFace(_runner(arc, backend, ghost_torch_factory(store, "ghost-arcface"))),
-            lm,
-        )
+
+def _ghost(name: str, store: ModelStore, classic: ClassicOptions | None, backend: str) -> Swapper:
+    from ghostlive.models.ghost import GhostArcFace, GhostGenerator
+    from ghostlive.models.landmark106 import Landmark106
+    from ghostlive.swappers.neural import GhostSwapper
+
+    gen = _require(store, name, name, BY_NAME[name].exports_to)
+    arc = _require(store, name, "ghost-arcface", BY_NAME["ghost-arcface"].exports_to)
+    lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None
+    return GhostSwapper(
+        name,
+        GhostGenerator(_runner(gen, backend, ghost_torch_factory(store, name))),
+        GhostArcFace(_runner(arc, backend, ghost_torch_factory(store, "ghost-arcface"))),
+        lm,
+    )
+
+
+def _inswapper(name: str, store: ModelStore, classic: ClassicOptions | None, backend: str) -> Swapper:
     from ghostlive.models.insightface import InsightArcFace, InSwapper
     from ghostlive.swappers.neural import InSwapperSwapper
 
@@ -143,6 +140,49 @@ def build_swapper(
     return InSwapperSwapper(
         InSwapper(_runner(model, backend), InSwapper.read_emap(model)), InsightArcFace(_runner(arc, backend))
     )
+
+
+def _installed(*names: str) -> Callable[[ModelStore], bool]:
+    def check(store: ModelStore) -> bool:
+        return all(store.has(BY_NAME[n].exports_to or BY_NAME[n].filename) for n in names)
+
+    return check
+
+
+SWAPPER_REGISTRY: Registry[Swapper] = Registry("swapper")
+"""The built-in swappers by name (``factory(name, store, classic_options, backend)``), in the order of
+:data:`ghostlive.models.registry.SWAPPERS`; personal fine-tuned models are looked up after them."""
+SWAPPER_REGISTRY.register("classic", _classic, help="the built-in mesh swapper (no download)")
+for _name in SWAPPERS[1:]:
+    if _name.startswith("ghost-"):
+        SWAPPER_REGISTRY.register(_name, _ghost, installed=_installed(_name, "ghost-arcface"), help="GHOST AEI-Net")
+SWAPPER_REGISTRY.register("inswapper", _inswapper, installed=_installed("inswapper", "w600k"), help="inswapper_128")
+if SWAPPER_REGISTRY.names() != SWAPPERS:  # a swapper added to the model list needs its factory here
+    raise ImportError(f"swapper factories {SWAPPER_REGISTRY.names()} differ from the model list {SWAPPERS}")
+
+
+def swapper_names(store: ModelStore | None = None) -> list[str]:
+    """The registered swappers followed by the personal ones installed (the ``--swapper`` choices)."""
+    from ghostlive.models.personal import personal_models
+
+    try:
+        return [*SWAPPER_REGISTRY.names(), *sorted(personal_models(store))]
+    except ConfigError:
+        return list(SWAPPER_REGISTRY.names())
+
+
+def build_swapper(
+    name: str, store: ModelStore | None = None, classic: ClassicOptions | None = None, backend: str = "auto"
+) -> Swapper:
+    """A ready swapper: ``classic`` needs nothing; ``ghost-N`` and ``inswapper`` need installed models; other
+    names are personal models (``ghostlive train finetune``); an unknown name is a ConfigError listing the known.
+    ``backend``: auto (TensorRT → ORT CUDA → torch CUDA → ORT CPU) or one of them."""
+    if name == "classic":
+        return ClassicSwapper(classic)
+    store = store or ModelStore()
+    if name in SWAPPER_REGISTRY:
+        return SWAPPER_REGISTRY.create(name, name, store, classic, backend)
+    return _personal(name, store, backend)
 
 
 def _personal(name: str, store: ModelStore, backend: str) -> Swapper:
@@ -155,8 +195,8 @@ def _personal(name: str, store: ModelStore, backend: str) -> Swapper:
     entry = personal_models(store).get(name)
     if entry is None:
         raise ConfigError(
-            f"unknown swapper {name!r}; choose from {', '.join(SWAPPERS)} or a personal model made with: "
-            f"ghostlive train finetune --person PHOTOS -o {name}"
+            f"unknown swapper {name!r}; choose from {', '.join(SWAPPER_REGISTRY.names())} or a personal model made "
+            f"with: ghostlive train finetune --person PHOTOS -o {name}"
         )
     arc = _require(store, name, "ghost-arcface", BY_NAME["ghost-arcface"].exports_to)
     lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None

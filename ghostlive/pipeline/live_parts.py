@@ -1,0 +1,96 @@
+"""The live loop's parts (see :mod:`ghostlive.pipeline.live`): the packet a frame travels in, the depth-1
+"newest wins" slot, the rolling statistics and the options."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ghostlive.pipeline.frame import FrameDevice
+from ghostlive.types import Frame
+
+
+@dataclass
+class Packet:
+    seq: int
+    image: Frame
+    t_capture: float
+    stages: dict[str, float] = field(default_factory=dict)
+    stages_cpu: dict[str, float] = field(default_factory=dict)
+    faces: int = 0
+    swapped: int = 0
+    shot: int = 0
+    """Changes when the source jumped (reopened, or a looping file restarted): faces are not carried over."""
+
+
+class LatestSlot:
+    """Holds the newest item only; ``put`` over an unread item drops it (and counts the drop)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: Any = None
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, item: Any) -> None:
+        with self._cond:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None = None) -> Any:
+        with self._cond:
+            self._cond.wait_for(lambda: self._item is not None or self.closed, timeout=timeout)
+            item, self._item = self._item, None
+            return item
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    fps: float
+    latency_p50: float
+    latency_p95: float
+    captured: int
+    delivered: int
+    dropped: int
+    stages: dict[str, float]
+    faces: int
+    reconnects: int
+    swapper: str
+    device: str = "cpu"
+    """Where frames are processed: cpu, cuda, or "cpu (GPU failed: …)" after a fallback."""
+    stages_cpu: dict[str, float] = field(default_factory=dict)
+    """The swap thread's CPU milliseconds per stage (rolling average, like ``stages``)."""
+
+    @property
+    def drop_rate(self) -> float:
+        return self.dropped / self.captured if self.captured else 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.fps:5.1f} fps | latency p50 {self.latency_p50:5.0f} ms p95 {self.latency_p95:5.0f} ms | "
+            f"dropped {self.dropped} ({100 * self.drop_rate:.1f}%) | faces {self.faces} | {self.swapper} "
+            f"on {self.device}"
+            + "".join(f" | {k} {self.stages[k]:.0f} ms" for k in ("enhance", "mask") if k in self.stages)
+        )
+
+
+def device_label(device: FrameDevice) -> str:
+    """The frame device for the statistics line (``cpu (GPU failed: …)`` after a fallback)."""
+    return f"cpu (GPU failed: {device.fell_back[:60]})" if device.fell_back else device.name
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    reconnect_backoff: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    output_fps: float = 30.0
+    """How often sinks that need a steady stream get the last frame again while no new frame comes."""
+    window: int = 120
+    """Frames in the rolling statistics."""
