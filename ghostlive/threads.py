@@ -18,6 +18,7 @@ from typing import Literal
 import cv2
 
 from ghostlive.engines.base import CpuThreads, set_default_threads
+from ghostlive.engines.ort import SMALL_MODEL_THREADS
 
 log = logging.getLogger(__name__)
 Mode = Literal["photo", "video", "live"]
@@ -54,7 +55,8 @@ class ThreadPlan:
         spin = "spinning" if self.ort_spin else "no spinning"
         return (
             f"thread plan ({self.mode}, {self.cores} cores): model sessions {self.ort_intra} intra-op + "
-            f"{self.ort_inter} inter-op ({spin}), OpenCV {self.opencv}, decode {self.decode}, encode {self.encode}"
+            f"{self.ort_inter} inter-op ({spin}; built-in face models {SMALL_MODEL_THREADS}), "
+            f"OpenCV {self.opencv}, decode {self.decode}, encode {self.encode}"
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -48,9 +48,10 @@ def _threads() -> int:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through Linux /proc")
-def test_sessions_follow_the_applied_plan(restore_plan) -> None:
-    """A real model session opened under the 2-core live plan starts no pool thread; under a 3-thread plan it
-    starts two; the landmarks are the same either way."""
+def test_sessions_follow_the_applied_plan(restore_plan, tmp_path) -> None:
+    """A real model session opened under the 2-core live plan starts no pool thread; under a 3-thread plan a
+    large model's session starts two and a small built-in model's none (one thread is faster for it), unless
+    asked for more; the landmarks are the same either way."""
     plan = apply_plan(plan_threads("live", cores=2))
     assert (plan.ort_intra, cv2.getNumThreads()) == (1, 1)
     open_onnx(asset_path("blazeface_short_range.onnx"))  # ONNX Runtime's process-wide setup, done once
@@ -59,8 +60,15 @@ def test_sessions_follow_the_applied_plan(restore_plan) -> None:
     assert _threads() == before
     apply_plan(plan_threads("live", cores=4))
     before = _threads()
-    mesh = open_onnx(asset_path("facemesh_468.onnx"))
+    small = open_onnx(asset_path("facemesh_468.onnx"))
+    assert _threads() == before and small.info.inputs  # a small built-in model: the calling thread only
+    mesh = open_onnx(asset_path("facemesh_468.onnx"), threads=3)
     assert _threads() - before == 2  # intra-op 3 = the calling thread + a pool of 2
+    large = tmp_path / "large.onnx"
+    _matmul_graph(large, 1100)  # 4.8 MB of weights: above SMALL_MODEL_BYTES, so the plan's 3 threads
+    before = _threads()
+    held = open_onnx(large)  # a session's pool lives as long as the session
+    assert _threads() - before == 2 and held.info.inputs[0].name == "x"
     photo = read_image(ASTRONAUT).bgr
     faces = single.analyze(photo)
     assert len(faces) == 1
@@ -144,6 +152,23 @@ def test_live_plan_keeps_landmarks_on_the_clip(restore_plan) -> None:
             assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
             compared += 1
     assert compared >= len(frames) - 2  # the face is found in (nearly) every frame
+
+
+def _matmul_graph(path: Path, n: int) -> None:
+    """A stand-in model of a given weight size: one n×n MatMul."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.eye(n, dtype=np.float32), "w")
+    node = helper.make_node("MatMul", ["x", "w"], ["y"])
+    graph = helper.make_graph(
+        [node],
+        "stand_in",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n])],
+        [w],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
 def _conv_graph(path: Path) -> None:
