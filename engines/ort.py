@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from ghostlive.engines.base import CpuThreads, RunnerInfo, TensorSpec, default_threads, run_via_host
+from ghostlive.engines.cache import GraphCache
 
 from ghostlive.errors import InputNotFoundError, ModelError
 from ghostlive.xp import array_module
@@ -54,7 +56,11 @@ class OrtRunner:
         providers: list[str] | None = None,
         threads: int | CpuThreads | None = None,
         name: str | None = None,
+        graph_cache: str | Path | None = None,
     ) -> None:
+        """``graph_cache``: a folder where the CPU session's optimised graph is saved and, on later runs on this
+        machine and ONNX Runtime, loaded instead of optimising ``model`` again (see
+        :class:`ghostlive.engines.cache.GraphCache`)."""
         import onnxruntime as ort
 
         label = name or (str(model) if not isinstance(model, bytes) else "<in-memory model>")
@@ -63,12 +69,19 @@ class OrtRunner:
         opts = session_options(threads)
         available = ort.get_available_providers()
         chosen = [p for p in (providers or ["CPUExecutionProvider"]) if p in available] or ["CPUExecutionProvider"]
+        cached = None
+        if graph_cache is not None and not isinstance(model, bytes) and chosen == ["CPUExecutionProvider"]:
+            cached = _CachedGraph(GraphCache(graph_cache), Path(model), ort.__version__, opts)
         try:
-            src = model if isinstance(model, bytes) else str(model)
+            src = model if isinstance(model, bytes) else str(cached.source if cached else model)
             self._session = ort.InferenceSession(src, sess_options=opts, providers=chosen)
         except Exception as exc:
+            if cached is not None:
+                cached.discard()
             where = None if isinstance(model, bytes) else model
             raise ModelError(f"ONNX Runtime cannot load this model: {exc}", where) from exc
+        if cached is not None:
+            cached.publish()
         self.info = RunnerInfo(
             backend="onnxruntime:" + self._session.get_providers()[0],
             model=label,
@@ -114,6 +127,46 @@ class OrtRunner:
         if not on_gpu:
             return {n: v.numpy() for n, v in zip(self._output_names, values, strict=True)}
         return {n: _ort_to_cupy(v) for n, v in zip(self._output_names, values, strict=True)}
+
+
+class _CachedGraph:
+    """One session's use of the graph cache: load the cached optimised graph (no optimisation at load), or let
+    ONNX Runtime write it beside the cache while the session is made and publish it afterwards. A cache that
+    cannot be read or written only costs the saving (logged), never the session."""
+
+    def __init__(self, cache: GraphCache, model: Path, version: str, opts: Any) -> None:
+        import onnxruntime as ort
+
+        self.cache, self.model, self.version = cache, model, version
+        self.partial: Path | None = None
+        self.source = model
+        try:
+            hit = cache.lookup(model, version)
+            if hit is not None:
+                self.source = hit
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+                log.debug("%s: optimised graph from %s", model.name, hit)
+                return
+            cache.root.mkdir(parents=True, exist_ok=True)
+            self.partial = cache.root / f".{model.stem}.{os.getpid()}.partial.onnx"
+            opts.optimized_model_filepath = str(self.partial)
+        except OSError as exc:
+            log.debug("%s: no graph cache (%s)", model.name, exc)
+
+    def publish(self) -> None:
+        if self.partial is None:
+            return
+        try:
+            if self.partial.is_file() and self.partial.stat().st_size > 0:
+                self.cache.store(self.model, self.version, self.partial)
+        except OSError as exc:
+            log.warning("could not cache the optimised graph of %s: %s", self.model.name, exc)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        if self.partial is not None:
+            self.partial.unlink(missing_ok=True)
 
 
 _ORT_DTYPES = {

@@ -36,12 +36,12 @@ def torch_cuda() -> bool | None:
     return bool(torch.cuda.is_available())
 
 
-def _ort(path: Path, provider: str) -> Runner:
+def _ort(path: Path, provider: str, graph_cache: Path | None = None) -> Runner:
     from ghostlive.engines.ort import OrtRunner
 
     if provider not in ort_providers():
         raise BackendUnavailableError(f"ONNX Runtime has no {provider} (installed: {', '.join(ort_providers())})")
-    runner = OrtRunner(path, providers=[provider])
+    runner = OrtRunner(path, providers=[provider], graph_cache=graph_cache)
     if not runner.info.backend.endswith(provider):
         raise BackendUnavailableError(f"{provider} could not start (fell back to {runner.info.backend})")
     return runner
@@ -90,7 +90,7 @@ def open_runner(
                     raise BackendUnavailableError("PyTorch sees no CUDA GPU")
                 return torch_factory("cuda")
             if name == "ort-cpu":
-                return _ort(p, "CPUExecutionProvider")
+                return _ort(p, "CPUExecutionProvider", Path(engine_cache or p.parent / "engines"))
             if name == "torch-cpu":
                 if torch_factory is None:
                     raise BackendUnavailableError("no PyTorch definition for this model")
