@@ -131,27 +131,38 @@ def test_bench_live_saves_and_compares(capsys, tmp_path, restore_plan) -> None:
     assert "--generator" in capsys.readouterr().err
 
 
-def test_live_plan_keeps_landmarks_on_the_clip(restore_plan) -> None:
-    """Every frame of the real test clip through the face models opened under the 2-core live plan (one
-    thread per session, no spinning) and under the photo plan (all cores): landmarks within 0.5 px (the bound
-    for anything the live path does to save time; different thread counts only reorder float sums)."""
+def _real_frames() -> list[np.ndarray]:
+    """Every 4th frame of the real test clip, and the real photos (samples and tests/data)."""
     from ghostlive.media.video import VideoItem, VideoSource
 
-    clip = Path(__file__).parent / "data" / "megamind_3s.mp4"
-    with VideoSource(clip) as video:
+    data = Path(__file__).parent / "data"
+    with VideoSource(data / "megamind_3s.mp4") as video:
         frames = [item.image for item in video.items() if isinstance(item, VideoItem)][::4]
+    photos = [ASTRONAUT, asset_path("samples/grace_hopper.jpg"), data / "messi5.jpg", data / "cameraman_gray.png"]
+    return frames + [read_image(p).bgr for p in photos]
+
+
+def test_fast_paths_keep_landmarks_of_the_full_path(restore_plan) -> None:
+    """Every 4th frame of the real test clip and the real photos through the face models as the photo path
+    opened them before (every core per session) and as the photo and 2-core live plans open them now (one
+    thread per built-in model, no spinning): landmarks within 0.5 px (the bound for anything done to save
+    time; different thread counts only reorder float sums)."""
     apply_plan(plan_threads("photo"))
-    full = FaceAnalyzer(tile_levels=0)
+    full = FaceAnalyzer(tile_levels=0, threads=max(plan_threads("photo").ort_intra, 2))
+    photo = FaceAnalyzer(tile_levels=0)
     apply_plan(plan_threads("live", cores=2))
     live = FaceAnalyzer(tile_levels=0)
     compared = 0
+    frames = _real_frames()
     for frame in frames:
-        a, b = full.analyze(frame), live.analyze(frame)
-        assert len(a) == len(b)
-        for fa, fb in zip(a, b, strict=True):
-            assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
-            compared += 1
-    assert compared >= len(frames) - 2  # the face is found in (nearly) every frame
+        a = full.analyze(frame)
+        for fast in (photo, live):
+            b = fast.analyze(frame)
+            assert len(a) == len(b)
+            for fa, fb in zip(a, b, strict=True):
+                assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
+                compared += 1
+    assert compared >= 2 * (len(frames) - 2)  # the face is found in (nearly) every frame
 
 
 def _matmul_graph(path: Path, n: int) -> None:
