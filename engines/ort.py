@@ -195,7 +195,7 @@ SMALL_MODEL_BYTES = 4_000_000
 SMALL_MODEL_THREADS = 1
 """Intra-op threads of a small model's session unless asked otherwise. Waking a second pool thread for a few
 ms of work costs more than it saves: BlazeFace full range took 1.7 ms on 1 thread and 3.1 ms (4.6 CPU-ms) on
-2, the face mesh 2.8 ms and 2.7 ms (3.7 CPU-ms), ONNX Runtime 1.32, 2-core AMD EPYC."""
+2 (ONNX Runtime 1.32, 2-core AMD EPYC)."""
 
 
 def open_onnx(path: str | Path, *, threads: int | CpuThreads | None = None) -> OrtRunner:
