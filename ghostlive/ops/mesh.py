@@ -108,9 +108,15 @@ def warp_mesh(
     if hidden is not None and np.any(hidden):
         ids = xp.where(to_device(np.asarray(hidden), xp)[xp.maximum(ids, 0)] & (ids >= 0), -2, ids)
     src_tris = triangles if src_triangles is None else src_triangles
-    aff = to_device(triangle_affines(dst_points, src_points, triangles, src_tris).astype(np.float32), xp)
-    a = aff[xp.maximum(ids, 0)]  # H×W×2×3
-    ys, xs = xp.meshgrid(xp.arange(y0, y1, dtype=xp.float32), xp.arange(x0, x1, dtype=xp.float32), indexing="ij")
-    map_x = a[..., 0, 0] * xs + a[..., 0, 1] * ys + a[..., 0, 2]
-    map_y = a[..., 1, 0] * xs + a[..., 1, 1] * ys + a[..., 1, 2]
+    aff = triangle_affines(dst_points, src_points, triangles, src_tris).astype(np.float32)
+    coef = to_device(np.ascontiguousarray(aff.reshape(-1, 6).T), xp)  # 6×T: one gather per coefficient
+    k = xp.maximum(ids, 0)
+    xs = xp.arange(x0, x1, dtype=xp.float32)[None, :]
+    ys = xp.arange(y0, y1, dtype=xp.float32)[:, None]
+    map_x = coef[0][k] * xs
+    map_x += coef[1][k] * ys
+    map_x += coef[2][k]
+    map_y = coef[3][k] * xs
+    map_y += coef[4][k] * ys
+    map_y += coef[5][k]
     return remap(source.astype(xp.float32, copy=False), map_x, map_y, border="replicate"), ids
