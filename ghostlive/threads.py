@@ -6,6 +6,8 @@ session and OpenCV then also start a pool as large as the machine, a 2-core mach
 every stage gets slower. Measured on a 2-core machine (``ghostlive bench --live``, CPU time per frame): the
 ONNX Runtime pools alone burned 11–21 CPU-ms per frame busy-waiting (spinning) for work, more than the swap
 itself. So pools never spin, and in video/live runs the pools get only the cores the pipeline threads leave.
+The built-in face models (a few ms per call) always run on one thread unless ``--threads`` says otherwise
+(see :data:`ghostlive.engines.ort.SMALL_MODEL_THREADS`).
 """
 
 from __future__ import annotations
