@@ -154,6 +154,12 @@ class GraphCache:
             return None
         return graph
 
+    def invalidate(self, model: Path, ort_version: str) -> None:
+        """Forget ``model``'s cached graph (one that failed to load)."""
+        graph = self.path(model, ort_version)
+        graph.with_suffix(".json").unlink(missing_ok=True)
+        graph.unlink(missing_ok=True)
+
     def store(self, model: Path, ort_version: str, optimised: Path) -> Path:
         """Publish ``optimised`` (a graph just written by ONNX Runtime) as ``model``'s cached graph."""
         graph = self.path(model, ort_version)

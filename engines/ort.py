@@ -66,22 +66,14 @@ class OrtRunner:
         label = name or (str(model) if not isinstance(model, bytes) else "<in-memory model>")
         if isinstance(model, (str, Path)) and not Path(model).is_file():
             raise InputNotFoundError("model file not found", model)
-        opts = session_options(threads)
         available = ort.get_available_providers()
         chosen = [p for p in (providers or ["CPUExecutionProvider"]) if p in available] or ["CPUExecutionProvider"]
-        cached = None
-        if graph_cache is not None and not isinstance(model, bytes) and chosen == ["CPUExecutionProvider"]:
-            cached = _CachedGraph(GraphCache(graph_cache), Path(model), ort.__version__, opts)
+        use_cache = graph_cache is not None and not isinstance(model, bytes) and chosen == ["CPUExecutionProvider"]
         try:
-            src = model if isinstance(model, bytes) else str(cached.source if cached else model)
-            self._session = ort.InferenceSession(src, sess_options=opts, providers=chosen)
+            self._session = _open_session(model, threads, chosen, GraphCache(graph_cache) if use_cache else None)
         except Exception as exc:
-            if cached is not None:
-                cached.discard()
             where = None if isinstance(model, bytes) else model
             raise ModelError(f"ONNX Runtime cannot load this model: {exc}", where) from exc
-        if cached is not None:
-            cached.publish()
         self.info = RunnerInfo(
             backend="onnxruntime:" + self._session.get_providers()[0],
             model=label,
@@ -127,6 +119,30 @@ class OrtRunner:
         if not on_gpu:
             return {n: v.numpy() for n, v in zip(self._output_names, values, strict=True)}
         return {n: _ort_to_cupy(v) for n, v in zip(self._output_names, values, strict=True)}
+
+
+def _open_session(
+    model: str | Path | bytes, threads: int | CpuThreads | None, providers: list[str], cache: GraphCache | None
+) -> Any:
+    """An ONNX Runtime session for ``model``, through the graph ``cache`` when given. A cached graph that does
+    not load (damaged on disk) is dropped and the model optimised again."""
+    import onnxruntime as ort
+
+    opts = session_options(threads)
+    if cache is None or isinstance(model, bytes):
+        return ort.InferenceSession(model if isinstance(model, bytes) else str(model), opts, providers=providers)
+    cached = _CachedGraph(cache, Path(model), ort.__version__, opts)
+    try:
+        session = ort.InferenceSession(str(cached.source), opts, providers=providers)
+    except Exception:
+        cached.discard()
+        if cached.source == Path(model):
+            raise
+        log.warning("the cached optimised graph of %s does not load; optimising the model again", Path(model).name)
+        cache.invalidate(Path(model), ort.__version__)
+        return _open_session(model, threads, providers, cache)
+    cached.publish()
+    return session
 
 
 class _CachedGraph:

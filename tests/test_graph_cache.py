@@ -77,6 +77,20 @@ def test_a_changed_source_runtime_or_sidecar_rebuilds(mesh_model: Path, tmp_path
     assert not list(cache_dir.glob(".*partial*"))  # no half-written graph left behind
 
 
+def test_a_damaged_cached_graph_is_optimised_again(mesh_model: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "engines"
+    ref = OrtRunner(mesh_model, graph_cache=cache_dir)
+    saved = GraphCache(cache_dir).lookup(mesh_model, ort.__version__)
+    assert saved is not None
+    whole = saved.read_bytes()
+    saved.write_bytes(whole[: len(whole) // 3])  # cut short on disk (its sidecar still valid)
+    runner = OrtRunner(mesh_model, graph_cache=cache_dir)  # not an error: the model is optimised again
+    for a, b in zip(_crop_outputs(runner), _crop_outputs(ref), strict=True):
+        np.testing.assert_array_equal(a, b)
+    again = GraphCache(cache_dir).lookup(mesh_model, ort.__version__)
+    assert again == saved and abs(again.stat().st_size - len(whole)) < len(whole) // 10  # written again, whole
+
+
 def test_an_unwritable_cache_costs_only_the_saving(mesh_model: Path, tmp_path: Path) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")
