@@ -1,4 +1,5 @@
-"""The TensorRT engine cache: one engine per (ONNX content, TensorRT version, GPU, precision, batch profile).
+"""The TensorRT engine cache: one engine per (ONNX content, TensorRT version, GPU, precision, batch profile); and
+the ONNX Runtime graph cache: one optimised graph per (ONNX content, ONNX Runtime version, CPU).
 
 Pure logic with no TensorRT import, so it is tested everywhere. Each engine file has a JSON sidecar with the
 fields of its key; an engine whose sidecar is missing, different or unreadable, or whose file is empty, is
@@ -90,3 +91,81 @@ class EngineCache:
         """Forget an engine that failed to load (for example one built for another GPU)."""
         for p in self.paths(name, key):
             p.unlink(missing_ok=True)
+
+
+def machine_id() -> str:
+    """This CPU, for caches whose contents only run where they were made: architecture, model name and
+    instruction-set flags (Linux /proc/cpuinfo; the processor string elsewhere), hashed."""
+    import platform
+
+    text = f"{platform.machine()} {platform.processor()}"
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read().split("\n\n")[0]
+        fields = {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in info.splitlines() if ":" in ln)}
+        flags = " ".join(sorted(fields.get("flags", fields.get("Features", "")).split()))
+        text += f" {fields.get('model name', '')} {flags}"
+    except OSError:
+        pass
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class GraphKey:
+    """What an ONNX Runtime graph optimised with every level (hardware-specific layouts included) depends on."""
+
+    onnx_sha256: str
+    ort_version: str
+    machine: str
+    source_size: int
+    source_mtime_ns: int
+    """The source file as it was when optimised: a changed file is rehashed, an unchanged one is not."""
+
+
+class GraphCache:
+    """Optimised ONNX Runtime graphs on disk, one per model and machine: ``<stem>.ort-<key>.onnx`` with a JSON
+    sidecar of its :class:`GraphKey`. Lookups compare the source's size and mtime with the sidecar's; only a
+    changed source is hashed again. Written atomically (a failed optimisation leaves nothing)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, model: Path, ort_version: str) -> Path:
+        tag = hashlib.sha256(f"{model.resolve()} {ort_version} {machine_id()}".encode()).hexdigest()[:16]
+        return self.root / f"{model.stem}.ort-{tag}.onnx"
+
+    def lookup(self, model: Path, ort_version: str) -> Path | None:
+        """The optimised graph of ``model`` for this ONNX Runtime and machine, if cached and current."""
+        graph = self.path(model, ort_version)
+        meta = graph.with_suffix(".json")
+        if not graph.is_file() or graph.stat().st_size == 0 or not meta.is_file():
+            return None
+        try:
+            stored = GraphKey(**json.loads(meta.read_text()))
+        except (ValueError, TypeError):
+            return None
+        st = model.stat()
+        if (stored.ort_version, stored.machine) != (ort_version, machine_id()):
+            return None
+        if (stored.source_size, stored.source_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            return None
+        return graph
+
+    def invalidate(self, model: Path, ort_version: str) -> None:
+        """Forget ``model``'s cached graph (one that failed to load)."""
+        graph = self.path(model, ort_version)
+        graph.with_suffix(".json").unlink(missing_ok=True)
+        graph.unlink(missing_ok=True)
+
+    def store(self, model: Path, ort_version: str, optimised: Path) -> Path:
+        """Publish ``optimised`` (a graph just written by ONNX Runtime) as ``model``'s cached graph."""
+        graph = self.path(model, ort_version)
+        st = model.stat()
+        key = GraphKey(onnx_digest(model), ort_version, machine_id(), st.st_size, st.st_mtime_ns)
+        for old in self.root.glob(f"{model.stem}.ort-*.onnx"):  # another ORT version, machine or source
+            if old != graph:
+                old.unlink(missing_ok=True)
+                old.with_suffix(".json").unlink(missing_ok=True)
+        optimised.replace(graph)
+        atomic_write_bytes(graph.with_suffix(".json"), json.dumps(asdict(key), indent=1).encode())
+        return graph

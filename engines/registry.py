@@ -35,12 +35,12 @@ def torch_cuda() -> bool | None:
     return bool(torch.cuda.is_available())
 
 
-def _ort(path: Path, provider: str) -> Runner:
+def _ort(path: Path, provider: str, graph_cache: Path | None = None) -> Runner:
     from ghostlive.engines.ort import OrtRunner
 
     if provider not in ort_providers():
         raise BackendUnavailableError(f"ONNX Runtime has no {provider} (installed: {', '.join(ort_providers())})")
-    runner = OrtRunner(path, providers=[provider])
+    runner = OrtRunner(path, providers=[provider], graph_cache=graph_cache)
     if not runner.info.backend.endswith(provider):
         raise BackendUnavailableError(f"{provider} could not start (fell back to {runner.info.backend})")
     return runner
@@ -92,7 +92,9 @@ RUNNERS.register(
 )
 RUNNERS.register("ort-cuda", lambda r: _ort(r.path, "CUDAExecutionProvider"), priority=3, help="ONNX Runtime CUDA")
 RUNNERS.register("torch-cuda", _torch("cuda"), priority=2, help="PyTorch on CUDA (GHOST)")
-RUNNERS.register("ort-cpu", lambda r: _ort(r.path, "CPUExecutionProvider"), priority=1, help="ONNX Runtime CPU")
+RUNNERS.register(
+    "ort-cpu", lambda r: _ort(r.path, "CPUExecutionProvider", r.engine_cache), priority=1, help="ONNX Runtime CPU"
+)
 RUNNERS.register("torch-cpu", _torch("cpu"), help="PyTorch on the CPU (GHOST)")
 RUNNERS.register("ort-trt", lambda r: _ort(r.path, "TensorrtExecutionProvider"), help="ONNX Runtime TensorRT")
 

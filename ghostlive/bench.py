@@ -106,11 +106,11 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     print(
         f"ghostlive bench: {args.swapper} swapper ({origin}), frames on {where}, "
         f"{cpu_info()[0]} ({available_cores()} cores), small-face tiles {'on' if args.tiles else 'off'}, "
-        f"{args.frames} frames per size (median ms)"
+        f"{args.frames} frames per size (median ms; CPU ms: all threads of this process)"
     )
     stages = (*STAGES, *bench_stages(args))
     header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in stages)
-    print(header + f" {'total':>8} {'fps':>7} {'GPU MB':>7}")
+    print(header + f" {'total':>8} {'fps':>7} {'GPU MB':>7} {'CPU ms':>7}")
     for backend in _backends(args.backend):
         try:
             swapper = build_swapper(args.swapper, store, backend=backend)
@@ -133,18 +133,20 @@ def _time_size(
 ) -> None:
     pipe.process(frame)  # warm-up (engine/kernel caches, first allocations)
     per_stage: dict[str, list[float]] = {s: [] for s in stages}
-    totals = []
+    totals, cpu = [], []
     faces = 0
     for _ in range(frames):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = pipe.process(frame)
         totals.append((time.perf_counter() - t0) * 1000.0)
+        cpu.append((time.process_time() - c0) * 1000.0)
         faces = len(result.swapped)
         for s in stages:
             per_stage[s].append(result.times.ms.get(s, 0.0))
     med = statistics.median(totals)
     cells = " ".join(f"{statistics.median(per_stage[s]):9.2f}" for s in stages)
-    print(f"{label:>22} {size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f} {_gpu_mb()}")
+    line = f"{label:>22} {size[0]:>5}x{size[1]:<4} {faces:>5} {cells} {med:8.2f} {1000.0 / med:7.1f} {_gpu_mb()}"
+    print(f"{line} {statistics.median(cpu):7.2f}")  # CPU ms: every thread of the process, barely moved by load
 
 
 def _gpu_mb() -> str:
@@ -218,14 +220,21 @@ def bench_generator(name: str, batches: list[int], runs: int, backend: str, tmp:
     print(f"\n{name} generator alone, {origin}")
     print(f"{'backend':>22} {'batch':>6} {'ms/batch':>10} {'ms/face':>9} {'faces/s':>8} {'GPU MB':>7}")
     for choice in _backends(backend):
+        t0 = time.perf_counter()
         try:
             prefer = backend_order(choice)
             runner = open_runner(path, prefer=prefer, torch_factory=ghost_torch_factory(store, name))
         except BackendUnavailableError as exc:
             _unavailable(choice, exc)
             continue
+        opened = (time.perf_counter() - t0) * 1000.0
         gen = GhostGenerator(runner)
         label = runner.info.backend.replace("ExecutionProvider", "")
+        if label.endswith(":CPU"):  # its optimised graph is saved beside the model: what opening again costs
+            t0 = time.perf_counter()
+            open_runner(path, prefer=["ort-cpu"])
+            again = (time.perf_counter() - t0) * 1000.0
+            print(f"{label:>22} session opened in {opened:.0f} ms, again in {again:.0f} ms (optimised graph saved)")
         for b in batches:
             gen.swap(crops[:b], ident)  # warm-up
             times = []

@@ -6,6 +6,8 @@ session and OpenCV then also start a pool as large as the machine, a 2-core mach
 every stage gets slower. Measured on a 2-core machine (``ghostlive bench --live``, CPU time per frame): the
 ONNX Runtime pools alone burned 11–21 CPU-ms per frame busy-waiting (spinning) for work, more than the swap
 itself. So pools never spin, and in video/live runs the pools get only the cores the pipeline threads leave.
+The built-in face models (a few ms per call) always run on one thread unless ``--threads`` says otherwise
+(see :data:`ghostlive.engines.ort.SMALL_MODEL_THREADS`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Literal
 import cv2
 
 from ghostlive.engines.base import CpuThreads, set_default_threads
+from ghostlive.engines.ort import SMALL_MODEL_THREADS
 from ghostlive.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,8 @@ class ThreadPlan:
         spin = "spinning" if self.ort_spin else "no spinning"
         return (
             f"thread plan ({self.mode}, {self.cores} cores): model sessions {self.ort_intra} intra-op + "
-            f"{self.ort_inter} inter-op ({spin}), OpenCV {self.opencv}, decode {self.decode}, encode {self.encode}"
+            f"{self.ort_inter} inter-op ({spin}; built-in face models {SMALL_MODEL_THREADS}), "
+            f"OpenCV {self.opencv}, decode {self.decode}, encode {self.encode}"
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -13,7 +13,9 @@ a looping file camera's restart) every track ends, so nothing from the previous 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from ghostlive.ops.shots import ShotDetector, correlation, grey_thumb
 from ghostlive.ops.smooth import OneEuro
 from ghostlive.types import Detection, Face, FaceMemory, Frame, Points
 
+T = TypeVar("T")
 LOOK_SIZE = 16
 """Side of the grey thumbnail that remembers what a face looked like."""
 
@@ -64,6 +67,33 @@ class Track:
     @property
     def held(self) -> bool:
         return self.missed > 0
+
+
+REUSE_FRAMES = 10
+"""Most renders a per-track statistic is reused before it is measured again (a third of a second at 30 fps)."""
+REUSE_MOVE = 0.05
+"""A per-track statistic is measured again when the face's box moved or grew by this share of its size."""
+
+
+def reuse(memory: FaceMemory | None, key: str, roi: tuple[int, int, int, int], compute: Callable[[], T]) -> T:
+    """``compute()``, or the value it gave for this track (``memory``: the track's; None, as for a single
+    photo: always computed) on a recent frame where the face's ``roi`` was nearly the same: at most
+    :data:`REUSE_FRAMES` renders ago and moved or resized by less than :data:`REUSE_MOVE` of the box. For
+    statistics of the target face (its colour range, whether it is grey) that change with the lighting and the
+    view, not from frame to frame; a cut ends the track and with it the memory."""
+    if memory is None:
+        return compute()
+    box = np.asarray(roi, np.float64)
+    memo = memory.reused.get(key)
+    if memo is not None:
+        value, then, age = memo
+        size = max(then[2] - then[0], then[3] - then[1], 1.0)
+        if age < REUSE_FRAMES and float(np.abs(box - then).max()) < REUSE_MOVE * size:
+            memory.reused[key] = (value, then, age + 1)
+            return value  # type: ignore[no-any-return]
+    value = compute()
+    memory.reused[key] = (value, box, 1)
+    return value
 
 
 def face_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:

@@ -121,6 +121,8 @@ class FaceMemory:
     """The enhancer's last restored crop of this face (reused between runs on a budget)."""
     kps5_filter: Any = None
     """The tracker's smoothing filter for detector keypoints."""
+    reused: dict[str, Any] = field(default_factory=dict)
+    """Statistics of the target face kept for a few frames (``tracking.reuse``): value, box, age per key."""
 
     def forget_identity(self) -> None:
         """Drop the identity decision (the references changed)."""

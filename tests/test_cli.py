@@ -266,8 +266,8 @@ def test_bad_option_values(tmp_path: Path, capsys) -> None:
 
 
 def bench_rows(out: str) -> list[list[str]]:
-    """The per-size rows of ``ghostlive bench``: backend, frame, faces, five stages, total, fps, GPU MB."""
-    return [ln.split() for ln in out.splitlines() if len(ln.split()) == 11 and "x" in ln.split()[1]]
+    """The per-size rows of ``ghostlive bench``: backend, frame, faces, five stages, total, fps, GPU MB, CPU ms."""
+    return [ln.split() for ln in out.splitlines() if len(ln.split()) == 12 and "x" in ln.split()[1]]
 
 
 @pytest.mark.parametrize("device", ["cpu", "portable"])
@@ -281,3 +281,4 @@ def test_bench_prints_numbers(capsys, device: str) -> None:
         total, fps = float(cells[8]), float(cells[9])
         assert cells[2] == "1" and fps > 0 and abs(fps - 1000 / total) < 0.1  # one face swapped
         assert all(s >= 0 for s in stages) and sum(stages) <= total * 1.05
+        assert float(cells[11]) > 0  # CPU ms per frame

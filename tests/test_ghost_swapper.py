@@ -189,8 +189,10 @@ def test_bench_times_ghost_on_every_backend_present(home: Path, monkeypatch, cap
     for backend in ("tensorrt", "ort-cuda", "torch-cuda"):  # absent here: each says why
         assert any(ln.split()[:2] == [backend, "unavailable:"] for ln in out.splitlines()), backend
     generator = [ln.split() for ln in out.split("generator alone")[1].splitlines() if ln.startswith(" ")]
-    batches = [r for r in generator if r[0] == "onnxruntime:CPU"]
+    batches = [r for r in generator if r[0] == "onnxruntime:CPU" and r[1].isdigit()]
     assert [r[1] for r in batches] == ["1", "2"] and all(float(r[3]) > 0 for r in batches)
+    opened = [r for r in generator if r[1:3] == ["session", "opened"]]  # the CPU session, opened twice
+    assert len(opened) == 1 and "saved" in " ".join(opened[0]) and any(home.rglob("engines/ghost-1.ort-*.onnx"))
 
 
 def test_ghost_on_a_stand_in_gpu_equals_portable(home: Path, grace, astronaut, analyzer, monkeypatch) -> None:

@@ -48,9 +48,10 @@ def _threads() -> int:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through Linux /proc")
-def test_sessions_follow_the_applied_plan(restore_plan) -> None:
-    """A real model session opened under the 2-core live plan starts no pool thread; under a 3-thread plan it
-    starts two; the landmarks are the same either way."""
+def test_sessions_follow_the_applied_plan(restore_plan, tmp_path) -> None:
+    """A real model session opened under the 2-core live plan starts no pool thread; under a 3-thread plan a
+    large model's session starts two and a small built-in model's none (one thread is faster for it), unless
+    asked for more; the landmarks are the same either way."""
     plan = apply_plan(plan_threads("live", cores=2))
     assert (plan.ort_intra, cv2.getNumThreads()) == (1, 1)
     open_onnx(asset_path("blazeface_short_range.onnx"))  # ONNX Runtime's process-wide setup, done once
@@ -59,8 +60,15 @@ def test_sessions_follow_the_applied_plan(restore_plan) -> None:
     assert _threads() == before
     apply_plan(plan_threads("live", cores=4))
     before = _threads()
-    mesh = open_onnx(asset_path("facemesh_468.onnx"))
+    small = open_onnx(asset_path("facemesh_468.onnx"))
+    assert _threads() == before and small.info.inputs  # a small built-in model: the calling thread only
+    mesh = open_onnx(asset_path("facemesh_468.onnx"), threads=3)
     assert _threads() - before == 2  # intra-op 3 = the calling thread + a pool of 2
+    large = tmp_path / "large.onnx"
+    _matmul_graph(large, 1100)  # 4.8 MB of weights: above SMALL_MODEL_BYTES, so the plan's 3 threads
+    before = _threads()
+    held = open_onnx(large)  # a session's pool lives as long as the session
+    assert _threads() - before == 2 and held.info.inputs[0].name == "x"
     photo = read_image(ASTRONAUT).bgr
     faces = single.analyze(photo)
     assert len(faces) == 1
@@ -123,27 +131,55 @@ def test_bench_live_saves_and_compares(capsys, tmp_path, restore_plan) -> None:
     assert "--generator" in capsys.readouterr().err
 
 
-def test_live_plan_keeps_landmarks_on_the_clip(restore_plan) -> None:
-    """Every frame of the real test clip through the face models opened under the 2-core live plan (one
-    thread per session, no spinning) and under the photo plan (all cores): landmarks within 0.5 px (the bound
-    for anything the live path does to save time; different thread counts only reorder float sums)."""
+def _real_frames() -> list[np.ndarray]:
+    """Every 4th frame of the real test clip, and the real photos (samples and tests/data)."""
     from ghostlive.media.video import VideoItem, VideoSource
 
-    clip = Path(__file__).parent / "data" / "megamind_3s.mp4"
-    with VideoSource(clip) as video:
+    data = Path(__file__).parent / "data"
+    with VideoSource(data / "megamind_3s.mp4") as video:
         frames = [item.image for item in video.items() if isinstance(item, VideoItem)][::4]
+    photos = [ASTRONAUT, asset_path("samples/grace_hopper.jpg"), data / "messi5.jpg", data / "cameraman_gray.png"]
+    return frames + [read_image(p).bgr for p in photos]
+
+
+def test_fast_paths_keep_landmarks_of_the_full_path(restore_plan) -> None:
+    """Every 4th frame of the real test clip and the real photos through the face models as the photo path
+    opened them before (every core per session) and as the photo and 2-core live plans open them now (one
+    thread per built-in model, no spinning): landmarks within 0.5 px (the bound for anything done to save
+    time; different thread counts only reorder float sums)."""
     apply_plan(plan_threads("photo"))
-    full = FaceAnalyzer(tile_levels=0)
+    full = FaceAnalyzer(tile_levels=0, threads=max(plan_threads("photo").ort_intra, 2))
+    photo = FaceAnalyzer(tile_levels=0)
     apply_plan(plan_threads("live", cores=2))
     live = FaceAnalyzer(tile_levels=0)
     compared = 0
+    frames = _real_frames()
     for frame in frames:
-        a, b = full.analyze(frame), live.analyze(frame)
-        assert len(a) == len(b)
-        for fa, fb in zip(a, b, strict=True):
-            assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
-            compared += 1
-    assert compared >= len(frames) - 2  # the face is found in (nearly) every frame
+        a = full.analyze(frame)
+        for fast in (photo, live):
+            b = fast.analyze(frame)
+            assert len(a) == len(b)
+            for fa, fb in zip(a, b, strict=True):
+                assert np.linalg.norm(fa.landmarks - fb.landmarks, axis=1).max() < 0.5
+                compared += 1
+    assert compared >= 2 * (len(frames) - 2)  # the face is found in (nearly) every frame
+
+
+def _matmul_graph(path: Path, n: int) -> None:
+    """A stand-in model of a given weight size: one n×n MatMul."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.eye(n, dtype=np.float32), "w")
+    node = helper.make_node("MatMul", ["x", "w"], ["y"])
+    graph = helper.make_graph(
+        [node],
+        "stand_in",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n])],
+        [w],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
 def _conv_graph(path: Path) -> None:

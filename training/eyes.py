@@ -23,6 +23,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from ghostlive.errors import ConfigError
+from ghostlive.export.prelu import relu_as_prelu
 from ghostlive.models.facemesh import INPUT_SIZE as MESH_SIZE
 from ghostlive.models.facemesh import roi_affine, roi_from_landmarks
 from ghostlive.models.iris import EYE_CORNERS, eye_roi
@@ -58,7 +59,7 @@ def batched_graph(path: str) -> onnx.ModelProto:
     """The ONNX graph at ``path`` with every constant ``Reshape`` target that pins the batch to 1 set to 0
     ("keep the input's batch"), so it runs on any batch size, and PRelu slopes of shape 1×C×1×1 stored as C×1×1
     (the same broadcast; onnx2torch then uses torch's own prelu instead of a slow masked copy)."""
-    model = onnx.load(path)
+    model = relu_as_prelu(onnx.load(path))  # the built-in assets ship PRelu rewritten for ONNX Runtime
     shapes = {n.input[1] for n in model.graph.node if n.op_type == "Reshape"}
     slopes = {n.input[1] for n in model.graph.node if n.op_type == "PRelu"}
     for init in model.graph.initializer:

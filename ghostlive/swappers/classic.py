@@ -24,6 +24,7 @@ from ghostlive.ops.mesh import points_roi, warp_mesh
 from ghostlive.ops.occlusion import SourcePlan, fill_hidden, plan_source, visibility
 from ghostlive.ops.openings import Opening, SourceWarp, compose_openings, eye_fan, eye_openness, eye_width
 from ghostlive.swappers.base import CropSwapper
+from ghostlive.tracking import reuse
 from ghostlive.types import KEEP_REGIONS, Array, Face, FaceMemory, Points, Roi
 from ghostlive.xp import array_module, to_device
 
@@ -122,13 +123,13 @@ class ClassicSwapper(CropSwapper):
         skin = covered & to_device(topo.skin, xp)[xp.maximum(ids, 0)] & (mask > 0.5)
         face = transfer_color(
             warped, region, skin.astype(xp.float32), opts.color, opts.color_sigma * width,
-            bounds=luma_range(region, inside),
+            bounds=reuse(memory, "luma_range", roi, lambda: luma_range(region, inside)),
         )  # fmt: skip
         face = xp.where(covered[..., None], face, region)
         if plan.hidden.any():
             face = fill_hidden(face, region, covered, ids == -2, 0.12 * width)
         face = compose_openings(face, region, covered, roi, self._openings(target, source, image, plan))
-        if is_grey(region, inside):
+        if reuse(memory, "grey", roi, lambda: is_grey(region, inside)):
             face = xp.repeat(luma(face)[..., None], 3, axis=2)
         return SwapCrop.region(roi, face, mask * opts.blend)
 
