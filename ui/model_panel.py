@@ -8,10 +8,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton
 
-from ghostlive.models.personal import swapper_names
 from ghostlive.models.registry import BY_NAME
 from ghostlive.session import Session
-from ghostlive.swappers.factory import missing_hint
+from ghostlive.swappers.factory import missing_hint, swapper_names
 from ghostlive.ui.panels import start_task
 from ghostlive.ui.settings_binding import Bindings
 from ghostlive.ui.workers import Task

@@ -72,9 +72,3 @@ def register(store: ModelStore, entry: Personal) -> None:
     publish(tmp, store.root / INDEX)
 
 
-def swapper_names(store: ModelStore | None = None) -> list[str]:
-    """Built-in swappers followed by the personal ones installed."""
-    try:
-        return [*SWAPPERS, *sorted(personal_models(store))]
-    except ConfigError:
-        return list(SWAPPERS)

@@ -13,7 +13,7 @@ from ghostlive.enhance import set_live_budget
 from ghostlive.errors import ConfigError
 from ghostlive.jobs import Job
 from ghostlive.media.paths import check_live_sinks
-from ghostlive.media.sinks import MjpegServer, NullSink, Sink, VirtualCamera, check_record_path
+from ghostlive.media.sinks import SINKS, MjpegServer, NullSink, Sink, SinkRequest, VirtualCamera, check_record_path
 from ghostlive.media.sinks import open_sinks as open_outputs
 from ghostlive.media.sources import FrameSource, open_source
 from ghostlive.pipeline.live import LiveOptions, LivePipeline, Packet
@@ -126,12 +126,15 @@ def start_pipeline(request: LiveRequest, job: Job, events: LiveEvents) -> LivePi
 
 
 def make_output(kind: str, address: str, pipeline: LivePipeline, last_frame: Frame | None) -> Sink:
-    """A virtual camera or an MJPEG server to add to a running loop (``kind``: see :data:`OUTPUT_KINDS`)."""
+    """A virtual camera or an MJPEG server to add to a running loop (``kind``: see :data:`OUTPUT_KINDS`), opened
+    through the output registry (:data:`ghostlive.media.sinks.SINKS`) like ``ghostlive live --output``."""
     if kind == "stream":
-        return MjpegServer(*parse_address(address))
+        host, port = parse_address(address)
+        return SINKS.create("stream", SinkRequest(0, 0, pipeline.options.output_fps, {"host": host, "port": port}))
     if last_frame is None:
         raise ConfigError("wait for the first frame before turning the virtual camera on")
-    return VirtualCamera(last_frame.shape[1], last_frame.shape[0], pipeline.options.output_fps)
+    height, width = last_frame.shape[:2]
+    return SINKS.create("virtual-camera", SinkRequest(width, height, pipeline.options.output_fps))
 
 
 def recording_path(folder: str | Path, camera: str, photos: list[str]) -> Path:
