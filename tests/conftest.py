@@ -82,3 +82,13 @@ def window(qtbot, tmp_path: Path):
     w.show()
     yield w
     w.stop_live()
+
+
+def run_window_job(qtbot, window, target: str, output: Path) -> None:
+    """Run one file job through the window's Files tab and wait until it has finished."""
+    window.job_input.setText(target)
+    window.job_output.setText(str(output))
+    task = window.run_job()
+    assert task is not None
+    qtbot.waitUntil(task.isFinished, timeout=60_000)
+    qtbot.wait(50)

@@ -17,7 +17,7 @@ pytest.importorskip("pytestqt")
 from ghostlive.cli import main
 from ghostlive.ui.main_window import MainWindow
 
-from .conftest import sample
+from .conftest import run_window_job, sample
 
 GRACE, ASTRONAUT = str(sample("grace_hopper.jpg")), str(sample("astronaut.png"))
 
@@ -28,12 +28,7 @@ def test_a_photo_job_in_the_window_equals_the_command_line(window: MainWindow, q
     window.keep["eyes"].setChecked(True)
     window.color.setCurrentText("mean")
     out = tmp_path / "window.png"
-    window.job_input.setText(ASTRONAUT)
-    window.job_output.setText(str(out))
-    task = window.run_job()
-    assert task is not None
-    qtbot.waitUntil(task.isFinished, timeout=60_000)
-    qtbot.wait(50)
+    run_window_job(qtbot, window, ASTRONAUT, out)
     assert window.error_banner.isHidden(), window.error_banner.text()
     cli = tmp_path / "cli.png"
     args = ["swap", "--source", GRACE, "--target", ASTRONAUT, "-o", str(cli)]

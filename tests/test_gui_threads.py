@@ -23,7 +23,7 @@ from ghostlive.hub import ModelStore
 from ghostlive.session import core as session
 from ghostlive.ui.main_window import MainWindow
 
-from .conftest import sample
+from .conftest import run_window_job, sample
 from .media_tools import CLIP
 from .onnx_graphs import arcface as arcface_graph
 from .onnx_graphs import inswapper as inswapper_graph
@@ -74,12 +74,7 @@ def test_the_gui_thread_never_builds_models_or_detects(qtbot, tmp_path: Path, ca
     w.source_list.setCurrentRow(0)
     # a target photo through the Files tab
     out = tmp_path / "swapped.jpg"
-    w.job_input.setText(ASTRONAUT)
-    w.job_output.setText(str(out))
-    task = w.run_job()
-    assert task is not None
-    qtbot.waitUntil(task.isFinished, timeout=60_000)
-    qtbot.wait(50)
+    run_window_job(qtbot, w, ASTRONAUT, out)
     assert out.exists() and w.open_button.isEnabled() and w.last_output == out
     assert cv2.imread(str(out)).shape == cv2.imread(ASTRONAUT).shape
     # the live preview, a new source face, a new swapper and a new mask while frames flow
