@@ -22,7 +22,7 @@ from ghostlive.faces import FaceAnalyzer, asset_path
 from ghostlive.hub import ModelStore
 from ghostlive.media.image import read_image
 from ghostlive.models.registry import BY_NAME
-from ghostlive.pipeline import FramePipeline
+from ghostlive.pipeline import FrameProcessor
 from ghostlive.pipeline.frame import STAGES, FrameDevice
 from ghostlive.stage_cli import bench_stages, with_bench_stages
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
@@ -120,7 +120,7 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
         label = _backend_label(swapper, backend)
         swapper = with_bench_stages(swapper, args, backend)
         with portable() if portable_run else contextlib.nullcontext():
-            pipe = FramePipeline(analyzer, swapper, device=device)
+            pipe = FrameProcessor(analyzer, swapper, device=device)
             pipe.set_source(source)
             for size in sizes:
                 _time_size(pipe, fit_frame(photo, size), size, args.frames, label, stages)
@@ -129,7 +129,7 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
 
 
 def _time_size(
-    pipe: FramePipeline, frame: Frame, size: tuple[int, int], frames: int, label: str, stages: tuple[str, ...] = STAGES
+    pipe: FrameProcessor, frame: Frame, size: tuple[int, int], frames: int, label: str, stages: tuple[str, ...] = STAGES
 ) -> None:
     pipe.process(frame)  # warm-up (engine/kernel caches, first allocations)
     per_stage: dict[str, list[float]] = {s: [] for s in stages}

@@ -14,7 +14,7 @@ from ghostlive.faces import asset_path
 from ghostlive.jobs import Job, PairSpec, SwapSettings
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.mesh import points_roi
-from ghostlive.pipeline import FramePipeline
+from ghostlive.pipeline import FrameProcessor
 from ghostlive.pipeline.frame import FrameDevice, FrameResult, StageTimes
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.tracking import TrackerOptions
@@ -78,7 +78,7 @@ def test_photo_pipeline_on_a_stand_in_gpu_moves_the_frame_once(astronaut, grace,
     from . import fake_cupy
 
     with portable():
-        expected = FramePipeline(analyzer, ClassicSwapper())
+        expected = FrameProcessor(analyzer, ClassicSwapper())
         expected.set_source(grace)
         want = expected.process(astronaut).frame
     fake_cupy.install(monkeypatch)
@@ -95,7 +95,7 @@ def test_photo_pipeline_on_a_stand_in_gpu_moves_the_frame_once(astronaut, grace,
 
     monkeypatch.setattr(OrtRunner, "run_device", run_device)
     device = FrameDevice("cuda")
-    pipe = FramePipeline(analyzer, ClassicSwapper(), device=device)
+    pipe = FrameProcessor(analyzer, ClassicSwapper(), device=device)
     with portable():  # the source photo is analysed on the host: the same way as for the expected frame
         pipe.set_source(grace)
     pipe.process(astronaut)  # the first frame also uploads per-size tables (resampling weights), once

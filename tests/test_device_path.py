@@ -23,7 +23,7 @@ from ghostlive.ops import filters
 from ghostlive.ops.mask import feathered_mask, fill_polygons, ghost_mask, offset_polygon
 from ghostlive.ops.mesh import piecewise_affine, points_roi, triangle_index_map
 from ghostlive.ops.raster import polygon_fill
-from ghostlive.pipeline import FramePipeline
+from ghostlive.pipeline import FrameProcessor
 from ghostlive.pipeline.frame import FrameResult
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.tracking import TrackerOptions
@@ -179,7 +179,7 @@ def test_torch_runner_device_entry_point_matches_run() -> None:
 
 def test_photo_pipeline_device_path_matches_host(astronaut, grace, analyzer) -> None:
     def swap() -> FrameResult:
-        pipe = FramePipeline(analyzer, ClassicSwapper())
+        pipe = FrameProcessor(analyzer, ClassicSwapper())
         pipe.set_source(grace)
         return pipe.process(astronaut)
 

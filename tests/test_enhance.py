@@ -18,7 +18,7 @@ from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import RESTORERS
 from ghostlive.models.restorers import Restorer
-from ghostlive.pipeline.chain import FramePipeline, render_face
+from ghostlive.pipeline.chain import FrameProcessor, render_face
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.types import FaceMemory
 from tests import restorer_graphs
@@ -96,7 +96,7 @@ def test_imported_restorer_is_checked_and_used(tmp_path: Path, analyzer, astrona
     path.write_bytes(restorer_graphs.restorer(512, -EYE))
     store.import_file(path)
     restorer = build_restorer(EnhanceOptions("gpen-bfr-512"), store, backend="ort-cpu")
-    pipe = FramePipeline(analyzer, EnhancedSwapper(ClassicSwapper(), restorer, 1.0))
+    pipe = FrameProcessor(analyzer, EnhancedSwapper(ClassicSwapper(), restorer, 1.0))
     pipe.set_source(grace)
     assert not np.array_equal(pipe.process(astronaut).frame, astronaut)
     wrong = tmp_path / "wrong.onnx"
@@ -155,7 +155,7 @@ def test_stage_times_are_split_out_of_the_swap(analyzer, astronaut, grace) -> No
     from ghostlive.masking.mesh import RegionMask
 
     swapper = with_masks(EnhancedSwapper(ClassicSwapper(), make("gfpgan-1.4", EYE), 1.0), [RegionMask("mouth")])
-    pipe = FramePipeline(analyzer, swapper)
+    pipe = FrameProcessor(analyzer, swapper)
     pipe.set_source(grace)
     times = pipe.process(astronaut).times.ms
     assert times["enhance"] > 0 and times["mask"] > 0 and times["swap"] >= 0

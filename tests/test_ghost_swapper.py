@@ -23,7 +23,7 @@ from ghostlive.hub import ModelStore  # noqa: E402
 from ghostlive.models.ghost import GhostArcFace, GhostGenerator  # noqa: E402
 from ghostlive.ops.align import norm_crop  # noqa: E402
 from ghostlive.ops.mask import ghost_mask, ghost_mask_params  # noqa: E402
-from ghostlive.pipeline import FramePipeline  # noqa: E402
+from ghostlive.pipeline import FrameProcessor  # noqa: E402
 from ghostlive.swappers.factory import build_swapper  # noqa: E402
 
 from .golden import fill  # noqa: E402
@@ -72,7 +72,7 @@ def test_wrappers_match_pytorch(home: Path, nets, grace: np.ndarray, analyzer: F
 
 def test_ghost_swap_changes_only_the_masked_face(home: Path, grace, astronaut, analyzer: FaceAnalyzer) -> None:
     swapper = build_swapper("ghost-1", ModelStore(home))
-    pipe = FramePipeline(analyzer, swapper)
+    pipe = FrameProcessor(analyzer, swapper)
     pipe.set_source(grace)
     result = pipe.process(astronaut)
     item = swapper.render(astronaut, analyzer.analyze(astronaut)[0], pipe.source)
@@ -161,7 +161,7 @@ def test_ghost_device_path_matches_host(home: Path, grace, astronaut, analyzer: 
         def swap(lm=landmarks106) -> np.ndarray:
             swapper = build_swapper("ghost-1", ModelStore(home))
             swapper.landmarks106 = lm
-            pipe = FramePipeline(analyzer, swapper)
+            pipe = FrameProcessor(analyzer, swapper)
             pipe.set_source(grace)
             return pipe.process(astronaut).frame
 
@@ -214,7 +214,7 @@ def test_ghost_on_a_stand_in_gpu_equals_portable(home: Path, grace, astronaut, a
         swapper.landmarks106 = lm
         dev = FrameDevice(device)
         with portable():
-            pipe = FramePipeline(analyzer, swapper, device=dev)
+            pipe = FrameProcessor(analyzer, swapper, device=dev)
             pipe.set_source(grace)
             out = pipe.process(astronaut).frame
         assert dev.fell_back is None and type(out) is np.ndarray

@@ -83,14 +83,14 @@ def test_rasters_on_the_gpu_equal_the_portable_host_path(astronaut, analyzer) ->
 
 
 def test_photo_pipeline_on_the_gpu_matches_host(astronaut, grace, analyzer) -> None:
-    from ghostlive.pipeline import FramePipeline
+    from ghostlive.pipeline import FrameProcessor
     from ghostlive.pipeline.frame import FrameDevice
     from ghostlive.swappers.classic import ClassicSwapper
 
-    host_pipe = FramePipeline(analyzer, ClassicSwapper())
+    host_pipe = FrameProcessor(analyzer, ClassicSwapper())
     host_pipe.set_source(grace)
     device = FrameDevice("cuda")
-    gpu_pipe = FramePipeline(analyzer, ClassicSwapper(), device=device)
+    gpu_pipe = FrameProcessor(analyzer, ClassicSwapper(), device=device)
     gpu_pipe.set_source(grace)
     host, gpu = host_pipe.process(astronaut), gpu_pipe.process(astronaut)
     assert device.fell_back is None and device.name == "cuda"
@@ -144,7 +144,7 @@ def test_ghost_pipeline_on_the_gpu_matches_host(tmp_path, astronaut, grace, anal
     from ghostlive.export.iresnet import iresnet100
     from ghostlive.export.onnx import export_arcface
     from ghostlive.hub import ModelStore
-    from ghostlive.pipeline import FramePipeline
+    from ghostlive.pipeline import FrameProcessor
     from ghostlive.pipeline.frame import FrameDevice
     from ghostlive.swappers.factory import build_swapper
 
@@ -159,7 +159,7 @@ def test_ghost_pipeline_on_the_gpu_matches_host(tmp_path, astronaut, grace, anal
     for device in ("cpu", "cuda"):
         backend = "ort-cpu" if device == "cpu" else "auto"
         dev = FrameDevice(device)
-        pipe = FramePipeline(analyzer, build_swapper("ghost-1", store, backend=backend), device=dev)
+        pipe = FrameProcessor(analyzer, build_swapper("ghost-1", store, backend=backend), device=dev)
         pipe.set_source(grace)
         frames[device] = pipe.process(astronaut).frame
         assert dev.fell_back is None

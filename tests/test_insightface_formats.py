@@ -130,7 +130,7 @@ def test_inswapper_device_path_matches_host(tmp_path: Path, grace, astronaut, an
 
 
 def test_inswapper_on_a_stand_in_gpu_equals_portable(tmp_path: Path, grace, astronaut, analyzer, monkeypatch) -> None:
-    from ghostlive.pipeline import FramePipeline
+    from ghostlive.pipeline import FrameProcessor
     from ghostlive.pipeline.frame import FrameDevice
     from ghostlive.xp import portable
 
@@ -145,7 +145,7 @@ def test_inswapper_on_a_stand_in_gpu_equals_portable(tmp_path: Path, grace, astr
         model = InSwapper(OrtRunner(model_path), InSwapper.read_emap(str(model_path)))
         dev = FrameDevice(device)
         with portable():
-            pipe = FramePipeline(analyzer, InSwapperSwapper(model, InsightArcFace(OrtRunner(arc))), device=dev)
+            pipe = FrameProcessor(analyzer, InSwapperSwapper(model, InsightArcFace(OrtRunner(arc))), device=dev)
             pipe.set_source(grace)
             out = pipe.process(astronaut).frame
         assert dev.fell_back is None

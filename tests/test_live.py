@@ -20,8 +20,8 @@ from ghostlive.cli import main
 from ghostlive.jobs import Job, PairSpec, SwapSettings
 from ghostlive.media.sinks import MjpegServer, Recorder, VirtualCamera, VirtualCameraError
 from ghostlive.media.sources import FileCamera
+from ghostlive.pipeline.chain import Pair
 from ghostlive.pipeline.live import LiveOptions, LivePipeline, Packet
-from ghostlive.pipeline.stream import Pair
 from ghostlive.tracking import TrackerOptions
 
 from .conftest import sample

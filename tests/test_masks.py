@@ -22,7 +22,7 @@ from ghostlive.masking.options import MaskOptions, build_providers
 from ghostlive.models.facemesh import topology
 from ghostlive.models.masks import FaceParser, Occluder
 from ghostlive.ops.align import invert_affine, transform_points
-from ghostlive.pipeline.chain import FramePipeline, render_face
+from ghostlive.pipeline.chain import FrameProcessor, render_face
 from ghostlive.swappers.classic import ClassicSwapper
 from tests import mask_graphs
 from tests.conftest import largest, sample
@@ -106,8 +106,8 @@ def test_occlusion_keeps_a_hand_over_a_real_face(analyzer, astronaut, grace, fac
     # stand-in occluder with the real signature: visible = clip(1 + 2B - 3G + 1R): the glove gives 0, skin 1
     occ = Occluder(OrtRunner(mask_graphs.occluder((2.0, -3.0, 1.0), 1.0)))
     swapper = ClassicSwapper()
-    plain = FramePipeline(analyzer, swapper)
-    masked = FramePipeline(analyzer, MaskedSwapper(swapper, [OcclusionMask(occ)]))
+    plain = FrameProcessor(analyzer, swapper)
+    masked = FrameProcessor(analyzer, MaskedSwapper(swapper, [OcclusionMask(occ)]))
     for p in (plain, masked):
         p.set_source(grace)
     a = render_face(plain.swapper, occluded, face, plain.source)
@@ -119,7 +119,7 @@ def test_occlusion_keeps_a_hand_over_a_real_face(analyzer, astronaut, grace, fac
     assert np.all(b.mask[covered] == 0)  # with the occlusion mask it stays
     cheek = ~cv2.dilate(glove.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)[y0:y1, x0:x1]
     assert np.allclose(b.mask[cheek & (a.mask > 0)], a.mask[cheek & (a.mask > 0)], atol=0.3)
-    out = FramePipeline(analyzer, MaskedSwapper(swapper, [OcclusionMask(occ)]))
+    out = FrameProcessor(analyzer, MaskedSwapper(swapper, [OcclusionMask(occ)]))
     out.set_source(grace)
     frame = out.process(occluded).frame
     assert np.array_equal(frame[y0:y1, x0:x1][covered], occluded[y0:y1, x0:x1][covered])
@@ -160,7 +160,7 @@ def test_parser_mask_keeps_only_chosen_regions(face, astronaut) -> None:
 
 
 def test_show_mask_view(analyzer, astronaut, grace) -> None:
-    pipe = FramePipeline(analyzer, with_masks(ClassicSwapper(), [RegionMask("mouth")], show=True))
+    pipe = FrameProcessor(analyzer, with_masks(ClassicSwapper(), [RegionMask("mouth")], show=True))
     pipe.set_source(grace)
     out = pipe.process(astronaut).frame.astype(int)
     f = largest(analyzer.analyze(astronaut))

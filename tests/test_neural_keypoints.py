@@ -182,7 +182,7 @@ def test_first_mode_follows_the_first_frames_face(astronaut, grace, cameraman, a
     """GHOST without a reference: the first frame's best-detected face is the target; later frames with several
     faces swap only the one most like it. The same three-person frame gets a different face swapped depending
     on who was alone in the first frame."""
-    from ghostlive.pipeline.stream import Pair, StreamSwapper
+    from ghostlive.pipeline.chain import FrameProcessor, Pair
     from ghostlive.swappers.classic import ClassicSwapper
 
     from .conftest import compose
@@ -193,7 +193,7 @@ def test_first_mode_follows_the_first_frames_face(astronaut, grace, cameraman, a
     source = swapper.prepare_source(grace, analyzer.analyze(grace)[0])
     people = {"astronaut": astronaut, "grace": grace, "cameraman": cameraman}
 
-    def swapped_people(stream: StreamSwapper, order: list[str], t: float) -> list[str]:
+    def swapped_people(stream: FrameProcessor, order: list[str], t: float) -> list[str]:
         image, spans = compose(*(people[p] for p in order))
         result = stream.process(image, t)
         assert len(result.faces) == len(order)
@@ -201,7 +201,7 @@ def test_first_mode_follows_the_first_frames_face(astronaut, grace, cameraman, a
         return [order[i] for c in centres for i, (x0, x1) in enumerate(spans) if x0 < c < x1]
 
     for alone in ("cameraman", "astronaut"):
-        stream = StreamSwapper(analyzer, swapper, selection=TargetSelection("first"), embedder=embedder)
+        stream = FrameProcessor(analyzer, swapper, selection=TargetSelection("first"), embedder=embedder)
         stream.set_pairs([Pair(source)])
         assert swapped_people(stream, [alone], 0.0) == [alone]
         stream.tracker.reset()  # a cut: new tracks

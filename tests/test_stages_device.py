@@ -14,7 +14,7 @@ from ghostlive.masking.neural import OcclusionMask, ParserMask
 from ghostlive.models.masks import FaceParser, Occluder
 from ghostlive.models.registry import RESTORERS
 from ghostlive.models.restorers import Restorer
-from ghostlive.pipeline.chain import FramePipeline
+from ghostlive.pipeline.chain import FrameProcessor
 from ghostlive.pipeline.frame import FrameDevice
 from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.xp import portable
@@ -37,12 +37,12 @@ def test_stages_on_a_stand_in_gpu_equal_portable(astronaut, grace, analyzer, mon
     from . import fake_cupy
 
     with portable():
-        expected = FramePipeline(analyzer, staged())
+        expected = FrameProcessor(analyzer, staged())
         expected.set_source(grace)
         want = expected.process(astronaut).frame
     fake_cupy.install(monkeypatch)
     device = FrameDevice("cuda")
-    pipe = FramePipeline(analyzer, staged(), device=device)
+    pipe = FrameProcessor(analyzer, staged(), device=device)
     with portable():
         pipe.set_source(grace)
     got = pipe.process(astronaut)

@@ -9,7 +9,7 @@ from ghostlive.errors import ConfigError, NoFaceError
 from ghostlive.faces import FaceAnalyzer, TargetSelection
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.mesh import piecewise_affine, points_roi
-from ghostlive.pipeline import FramePipeline
+from ghostlive.pipeline import FrameProcessor
 from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
 
 from .identity import distance
@@ -17,7 +17,7 @@ from .identity import distance
 
 @pytest.fixture(scope="module")
 def swapped(analyzer: FaceAnalyzer, grace: np.ndarray, astronaut: np.ndarray):
-    pipe = FramePipeline(analyzer, ClassicSwapper())
+    pipe = FrameProcessor(analyzer, ClassicSwapper())
     pipe.set_source(grace)
     target = analyzer.analyze(astronaut)[0]
     paste = pipe.swapper.render(astronaut, target, pipe.source)
@@ -66,7 +66,7 @@ def test_inner_mouth_is_kept(analyzer: FaceAnalyzer, grace: np.ndarray, astronau
 def test_blend_amount_scales_the_change(analyzer: FaceAnalyzer, grace: np.ndarray, astronaut: np.ndarray) -> None:
     diffs = []
     for amount in (0.0, 0.5, 1.0):
-        pipe = FramePipeline(analyzer, ClassicSwapper(ClassicOptions(blend=amount)))
+        pipe = FrameProcessor(analyzer, ClassicSwapper(ClassicOptions(blend=amount)))
         pipe.set_source(grace)
         diffs.append(np.abs(pipe.process(astronaut).frame.astype(int) - astronaut.astype(int)).sum())
     assert diffs[0] == 0 and diffs[0] < diffs[1] < diffs[2]
@@ -109,7 +109,7 @@ def test_options_are_validated() -> None:
 
 def test_selection_modes(analyzer: FaceAnalyzer, group, grace: np.ndarray) -> None:
     canvas, spans = group
-    pipe = FramePipeline(analyzer, ClassicSwapper())
+    pipe = FrameProcessor(analyzer, ClassicSwapper())
     pipe.set_source(grace)
     changed = {}
     for mode, index in (("all", 0), ("largest", 0), ("index", 2), ("index", 7)):
@@ -124,7 +124,7 @@ def test_selection_modes(analyzer: FaceAnalyzer, group, grace: np.ndarray) -> No
 
 def test_reference_selection_picks_the_right_person(analyzer: FaceAnalyzer, group, grace, astronaut) -> None:
     canvas, spans = group
-    pipe = FramePipeline(analyzer, ClassicSwapper())
+    pipe = FrameProcessor(analyzer, ClassicSwapper())
     pipe.set_source(grace)
     reference = np.ascontiguousarray(astronaut[:, ::-1])  # another view of the astronaut: mirrored
     ref = pipe.embedder.embed(reference, analyzer.analyze(reference)[0])
@@ -136,6 +136,6 @@ def test_reference_selection_picks_the_right_person(analyzer: FaceAnalyzer, grou
 
 
 def test_source_without_a_face(analyzer: FaceAnalyzer, astronaut: np.ndarray) -> None:
-    pipe = FramePipeline(analyzer, ClassicSwapper())
+    pipe = FrameProcessor(analyzer, ClassicSwapper())
     with pytest.raises(NoFaceError, match=r"no face found in sky\.png"):
         pipe.set_source(np.ascontiguousarray(astronaut[300:, 300:]), label="sky.png")

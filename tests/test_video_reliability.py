@@ -26,7 +26,7 @@ from ghostlive.jobs import Job, PairSpec, SwapSettings, run_video  # noqa: E402
 from ghostlive.media import video as video_module  # noqa: E402
 from ghostlive.media.video_out import VideoSink  # noqa: E402
 from ghostlive.pipeline import offline  # noqa: E402
-from ghostlive.pipeline.stream import StreamSwapper  # noqa: E402
+from ghostlive.pipeline.chain import FrameProcessor  # noqa: E402
 
 from .conftest import sample  # noqa: E402
 from .media_tools import CLIP, add_tracks, audio_packets, dominant_frequency, frames_of, write_video  # noqa: E402
@@ -174,7 +174,7 @@ def test_a_crash_in_any_stage_leaves_nothing(second: Path, tmp_path: Path, monke
     if stage == "decode":
         monkeypatch.setattr(video_module, "upright", failing(video_module.upright))
     elif stage == "swap":
-        monkeypatch.setattr(StreamSwapper, "process", failing(StreamSwapper.process))
+        monkeypatch.setattr(FrameProcessor, "process", failing(FrameProcessor.process))
     else:
         monkeypatch.setattr(VideoSink, "write", failing(VideoSink.write))
     job = Job(SwapSettings(tiles=0), [PairSpec(GRACE)])

@@ -20,8 +20,8 @@ import numpy as np
 
 from ghostlive.media.sinks import Sink
 from ghostlive.media.sources import FrameSource
+from ghostlive.pipeline.chain import FrameProcessor, Pair
 from ghostlive.pipeline.live_parts import LatestSlot, LiveOptions, LiveStats, Packet, device_label
-from ghostlive.pipeline.stream import Pair, StreamSwapper
 from ghostlive.swappers.base import Swapper
 from ghostlive.types import Embedding, Face, Frame
 
@@ -36,7 +36,7 @@ class LivePipeline:
     def __init__(
         self,
         open_source: Callable[[], FrameSource],
-        swapper: StreamSwapper,
+        swapper: FrameProcessor,
         sinks: list[Sink],
         options: LiveOptions | None = None,
         on_frame: Callable[[Packet], None] | None = None,
@@ -109,7 +109,7 @@ class LivePipeline:
         """Swap on/off (off = passthrough, e.g. a before/after toggle)."""
         self._later(lambda: setattr(self.swapper, "enabled", enabled))
 
-    def update(self, fn: Callable[[StreamSwapper], None]) -> None:
+    def update(self, fn: Callable[[FrameProcessor], None]) -> None:
         """Any other setting change, run in the swap thread before the next frame."""
         self._later(lambda: fn(self.swapper))
 

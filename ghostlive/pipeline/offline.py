@@ -26,7 +26,7 @@ from ghostlive.errors import CancelledError, GhostliveError, OutputError
 from ghostlive.media.paths import publish
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.media.video_out import EncodeOptions, VideoSink
-from ghostlive.pipeline.chain import StreamSwapper
+from ghostlive.pipeline.chain import FrameProcessor
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -84,13 +84,16 @@ class _Worker(threading.Thread):
             self.error = exc
 
 
-def _put(q: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+def _put(q: queue.Queue[Any], item: Any, stop: threading.Event, consumer: threading.Thread | None = None) -> bool:
+    """Put ``item`` into the bounded queue ``q``; False when the job was stopped or the ``consumer`` of the queue
+    has ended (an encoder that failed on a write must not leave the swap loop waiting on a full queue)."""
     while not stop.is_set():
         try:
             q.put(item, timeout=0.1)
             return True
         except queue.Full:
-            continue
+            if consumer is not None and not consumer.is_alive():
+                return False
     return False
 
 
@@ -121,7 +124,7 @@ def claim_output(out: Path) -> Path:
 def swap_video(
     source_path: str | Path,
     output_path: str | Path,
-    swapper: StreamSwapper,
+    swapper: FrameProcessor,
     *,
     encode: EncodeOptions | None = None,
     label: str = "",
@@ -227,9 +230,17 @@ def _start_stages(src: VideoSource, sink: VideoSink, stop: threading.Event) -> t
     return reader, writer
 
 
+def _raise_stopped(writer: _Worker, stop: threading.Event) -> None:
+    """The writer's own error when it ended on one (a full disk, a failed write), else the cancel."""
+    stop.set()
+    if writer.error is not None:
+        raise writer.error
+    raise CancelledError("stopped; no output was written")
+
+
 def _swap_loop(
     src: VideoSource,
-    swapper: StreamSwapper,
+    swapper: FrameProcessor,
     reader: _Worker,
     writer: _Worker,
     label: str,
@@ -255,8 +266,8 @@ def _swap_loop(
                 raise GhostliveError("the video reader stopped unexpectedly") from None
             continue
         if item is _END:
-            if not _put(swapped, _END, stop):
-                raise CancelledError("stopped; no output was written")
+            if not _put(swapped, _END, stop, writer):
+                _raise_stopped(writer, stop)
             break
         if isinstance(item, VideoItem):
             result = swapper.process(item.image, item.time)
@@ -270,8 +281,8 @@ def _swap_loop(
                 eta = (total - frames) / fps if total and fps > 0 and total >= frames else None
                 progress(Progress(frames, total, fps, eta))
                 last_report = now
-        if not _put(swapped, item, stop):
-            raise CancelledError("stopped; no output was written")
+        if not _put(swapped, item, stop, writer):
+            _raise_stopped(writer, stop)
     elapsed = time.perf_counter() - start
     if progress:
         progress(Progress(frames, max(total, frames), frames / elapsed if elapsed else 0.0, 0.0))
