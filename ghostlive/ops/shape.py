@@ -11,6 +11,7 @@ nothing outside the face outline moves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -36,20 +37,45 @@ EYE_SHIFT = 0.0
 """Share of the two eyes' common shift that is transferred (their spacing and size always are): moving both
 eyes up or down changes the eyes-to-mouth length, which a pose judge reads as a pitch of the head, and moves
 the gaze (see the README for what transferring it gains and costs)."""
-ALIGN: tuple[int, ...] | None = None
 TURN_RANGE = (20.0, 40.0)
 """Relative head turn out of the image plane (degrees) from which the adaptation fades out, and where it
 stops: a face seen from the side gives no reliable proportions for its far half."""
 FOLDS_MAX = 3
 """Most triangles the adapted mesh may turn over; beyond that the move is halved (up to four times)."""
-WEIGHTS = {"right_eye": 1.0, "left_eye": 1.0, "right_brow": 1.0, "left_brow": 1.0, "nose": 1.0, "lips": 1.0}
-"""Share of each feature's own move that is transferred."""
+FEATURES = ("right_eye", "left_eye", "right_brow", "left_brow", "nose", "lips")
 
 
-def _groups(topo: Topology) -> dict[str, np.ndarray]:
-    lips = np.union1d(topo.regions["lips"], topo.regions["mouth"])
-    names = ("right_eye", "left_eye", "right_brow", "left_brow")
-    return {**{k: np.asarray(topo.regions[k]) for k in names}, "nose": np.array(NOSE), "lips": lips}
+@dataclass(frozen=True)
+class _Features:
+    """The features' vertices, as arrays for vectorised maths (built once per topology)."""
+
+    members: tuple[np.ndarray, ...]
+    anchor_mean: np.ndarray
+    """G×468 weights averaging each feature's anchor points."""
+    group: np.ndarray
+    """Per vertex, the index of its feature in :data:`FEATURES` (−1: none)."""
+    fixed: np.ndarray
+    """Vertices whose move is given (outline and features); the rest is interpolated."""
+
+
+_FEATURES: dict[int, _Features] = {}
+
+
+def _features(topo: Topology) -> _Features:
+    if id(topo) not in _FEATURES:
+        n = len(topo.mirror)
+        lips = np.union1d(topo.regions["lips"], topo.regions["mouth"])
+        members = (*(np.asarray(topo.regions[k]) for k in FEATURES[:4]), np.array(NOSE), lips)
+        weights = np.zeros((len(FEATURES), n))
+        group = np.full(n, -1)
+        for i, (name, m) in enumerate(zip(FEATURES, members, strict=True)):
+            anchor = m if ANCHORS[name] is None else np.array(ANCHORS[name])
+            weights[i, anchor] = 1.0 / len(anchor)
+            group[m] = i
+        fixed = group >= 0
+        fixed[topo.oval] = True
+        _FEATURES[id(topo)] = _Features(members, weights, group, fixed)
+    return _FEATURES[id(topo)]
 
 
 def similarity_3d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -65,7 +91,9 @@ def similarity_3d(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, 
 
 
 @lru_cache(maxsize=4)
-def _solver(triangles_key: bytes, n: int, fixed_key: bytes) -> tuple[object, np.ndarray, np.ndarray, object]:
+def _influence(triangles_key: bytes, n: int, fixed_key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Free and fixed vertex indices and the dense matrix giving the free values from the fixed ones
+    (−L_ff⁻¹ L_fc of the mesh graph's Laplacian), computed once per mesh and fixed set."""
     triangles = np.frombuffer(triangles_key, np.int32).reshape(-1, 3)
     fixed = np.frombuffer(fixed_key, bool)
     edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
@@ -75,17 +103,17 @@ def _solver(triangles_key: bytes, n: int, fixed_key: bytes) -> tuple[object, np.
     lap = (scipy.sparse.diags(np.asarray(adj.sum(1)).ravel()) - adj).tocsr()
     free, held = np.flatnonzero(~fixed), np.flatnonzero(fixed)
     solve = scipy.sparse.linalg.factorized(lap[free][:, free].tocsc())
-    return solve, free, held, lap[free][:, held]
+    coupling = lap[free][:, held].toarray()
+    return free, held, -np.column_stack([solve(c) for c in coupling.T])  # type: ignore[operator]
 
 
 def harmonic_fill(triangles: np.ndarray, values: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     """``values`` (N×2) kept where ``fixed`` and filled elsewhere by harmonic interpolation over the mesh graph
     (each free vertex the average of its neighbours)."""
     tri = np.ascontiguousarray(triangles, np.int32)
-    solve, free, held, coupling = _solver(tri.tobytes(), len(values), np.ascontiguousarray(fixed).tobytes())
+    free, held, influence = _influence(tri.tobytes(), len(values), np.ascontiguousarray(fixed).tobytes())
     out = np.array(values, np.float64)
-    rhs = -(coupling @ out[held])
-    out[free] = np.column_stack([solve(rhs[:, k]) for k in range(out.shape[1])])  # type: ignore[operator]
+    out[free] = influence @ out[held]
     return out
 
 
@@ -106,34 +134,31 @@ def adapt_shape(
         return d.copy()
     s3 = np.column_stack([np.asarray(src, np.float64), -np.asarray(src_depth, np.float64)])
     d3 = np.column_stack([d, -np.asarray(dst_depth, np.float64)])
-    ref = topo.oval if ALIGN is None else np.array(ALIGN)
-    scale, rot, shift = similarity_3d(s3[ref], d3[ref])
-    turn = np.degrees(np.arccos(np.clip(rot[2, 2], -1.0, 1.0)))  # out of the image plane (roll is harmless)
-    amount *= float(np.clip((TURN_RANGE[1] - turn) / (TURN_RANGE[1] - TURN_RANGE[0]), 0.0, 1.0))
+    scale, rot, shift = similarity_3d(s3[topo.oval], d3[topo.oval])
+    turn = np.degrees(np.arccos(min(max(float(rot[2, 2]), -1.0), 1.0)))  # out of the image plane (roll is harmless)
+    amount *= min(max((TURN_RANGE[1] - turn) / (TURN_RANGE[1] - TURN_RANGE[0]), 0.0), 1.0)
     if amount <= 0.0:
         return d.copy()
     aligned = (scale * s3 @ rot.T + shift)[:, :2]
+    feats = _features(topo)
+    w = feats.anchor_mean
+    ca, cd = w @ aligned, w @ d
+    ra = np.sqrt(np.maximum(w @ (aligned * aligned).sum(1) - (ca * ca).sum(1), 0.0))
+    rd = np.sqrt(np.maximum(w @ (d * d).sum(1) - (cd * cd).sum(1), 1e-12))
+    k = np.clip(ra / rd, 0.7, 1.4)
+    active = np.array([name not in pinned for name in FEATURES])
+    g = feats.group
+    sel = (g >= 0) & active[np.maximum(g, 0)]
+    gs = g[sel]
     disp = np.zeros_like(d)
-    fixed = np.zeros(len(d), bool)
-    fixed[topo.oval] = True
-    groups = _groups(topo)
-    for name, members in groups.items():
-        fixed[members] = True
-        if name in pinned:
-            continue
-        anchor = members if ANCHORS[name] is None else np.array(ANCHORS[name])
-        ca, cd = aligned[anchor].mean(0), d[anchor].mean(0)
-        ra = np.sqrt(((aligned[anchor] - ca) ** 2).sum(1).mean())
-        rd = np.sqrt(((d[anchor] - cd) ** 2).sum(1).mean())
-        k = float(np.clip(ra / max(rd, 1e-6), 0.7, 1.4))
-        disp[members] = WEIGHTS[name] * (ca + k * (d[members] - cd) - d[members])
-    eyes = [groups[n] for n in ("right_eye", "left_eye") if n not in pinned]
-    if len(eyes) == 2:
-        common = np.mean([disp[e].mean(0) for e in eyes], axis=0)
-        for e in eyes:
-            disp[e] -= (1.0 - EYE_SHIFT) * common
+    disp[sel] = ca[gs] + k[gs, None] * (d[sel] - cd[gs]) - d[sel]
+    if active[0] and active[1]:  # the eyes keep their midpoint but for EYE_SHIFT of its move
+        right, left = feats.members[0], feats.members[1]
+        common = 0.5 * (disp[right].mean(0) + disp[left].mean(0))
+        disp[right] -= (1.0 - EYE_SHIFT) * common
+        disp[left] -= (1.0 - EYE_SHIFT) * common
     disp[topo.oval] = 0.0
-    move = amount * harmonic_fill(topo.triangles, disp, fixed)
+    move = amount * harmonic_fill(topo.triangles, disp, feats.fixed)
     before = _areas(d, topo.triangles)
     solid = np.abs(before) > 0.05 * np.median(np.abs(before))
     for _ in range(4):  # no folding the mesh over (a thin triangle or two at a lid corner may flip harmlessly)
@@ -144,6 +169,7 @@ def adapt_shape(
 
 
 def _areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    p = points[triangles]
-    u, v = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
-    return u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
+    """Twice the signed area of each triangle."""
+    x, y = points[:, 0], points[:, 1]
+    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
+    return (x[b] - x[a]) * (y[c] - y[a]) - (y[b] - y[a]) * (x[c] - x[a])
