@@ -3,8 +3,10 @@
 Each is measured on the target face as ghostlive's own mesh finds it in the target photo, so a swap that moves
 the face cannot hide from it:
 
-- eye and mouth colour: mean Lab colour of each eye opening and of the inner mouth in the result, against the
-  same region in the target and in the source (its own landmarks); the distance to the nearer input;
+- eye and mouth colour: median Lab colour of the core (eroded by ``CORE`` px) of each eye opening and of the
+  inner mouth in the result, against the same region in the target and in the source (its own landmarks); the
+  distance to the nearer input. The core and the median: the classic swapper moves the eyes by a pixel or two
+  toward the source's proportions, which must not count the lids now inside the target's outline as eye;
 - grey: the largest channel difference inside the face outline, for targets that are grey;
 - near-black: the share of the face (inside the outline) darker than ``BLACK`` luma, result minus target;
 - identity: dlib's judge (tests/identity.py) says the result is nearer the source than the target.
@@ -29,6 +31,8 @@ from .identity import descriptor
 BLACK = 20
 """Luma below which a face pixel counts as near-black."""
 OPENINGS = ("right_eye", "left_eye", "mouth")
+CORE = 2
+"""Pixels an opening is eroded by before its colour is taken."""
 MIN_PIXELS = 12
 """Openings smaller than this (closed eyes, closed mouths) have no colour to compare."""
 
@@ -63,7 +67,7 @@ def _region(shape: tuple[int, ...], polygon: np.ndarray, erode: int = 1) -> np.n
 
 def _lab(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
-    return lab[mask].mean(0)
+    return np.median(lab[mask], axis=0)
 
 
 def opening_colour(source: np.ndarray, target: np.ndarray, result: np.ndarray) -> float:
@@ -72,12 +76,12 @@ def opening_colour(source: np.ndarray, target: np.ndarray, result: np.ndarray) -
     s_face, t_face = _face(source), _face(target)
     worst = 0.0
     for name in OPENINGS:
-        t_mask = _region(target.shape, t_face.landmarks[topo.regions[name]])
+        t_mask = _region(target.shape, t_face.landmarks[topo.regions[name]], CORE)
         if t_mask.sum() < MIN_PIXELS:
             continue
         out = _lab(result, t_mask)
         dists = [float(np.linalg.norm(out - _lab(target, t_mask)))]
-        s_mask = _region(source.shape, s_face.landmarks[topo.regions[name]])
+        s_mask = _region(source.shape, s_face.landmarks[topo.regions[name]], CORE)
         if s_mask.sum() >= MIN_PIXELS:
             dists.append(float(np.linalg.norm(out - _lab(source, s_mask))))
         worst = max(worst, min(dists))

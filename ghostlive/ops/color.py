@@ -25,6 +25,9 @@ GAIN_RANGE = (0.25, 4.0)
 CHROMA_REACH = 24.0
 """How far (in BGR levels) a pixel's own colour may lie from the skin's for the skin's colour shift to apply
 fully; farther colours (glare, a glimpse of background) get half of it."""
+SPLIT_MIN = 1.5
+"""A ``split`` part smaller than this many σ² px never reaches the local weight at which its own average
+counts (see :func:`_split_average`): it is not averaged at all."""
 WINSOR = (0.3, 2.0)
 """Skin values are clipped to these multiples of the skin median before low-pass averaging."""
 
@@ -64,7 +67,7 @@ def is_grey(image: Array, region: Array) -> bool:
     if px.shape[0] == 0:
         return False
     spread = px.max(-1) - px.min(-1)
-    return float(xp.percentile(spread, 99.0)) <= 6.0 and float(spread.mean()) <= 1.5
+    return float(spread.mean()) <= 1.5 and float(xp.percentile(spread, 99.0)) <= 6.0
 
 
 def luma_range(image: Array, region: Array, q: float = 1.0) -> tuple[float, float]:
@@ -73,7 +76,8 @@ def luma_range(image: Array, region: Array, q: float = 1.0) -> tuple[float, floa
     y = luma(_sample(image, region))
     if y.shape[0] == 0:
         return 0.0, 255.0
-    return float(xp.percentile(y, q)), float(xp.percentile(y, 100.0 - q))
+    lo, hi = xp.percentile(y, xp.asarray([q, 100.0 - q])).tolist()
+    return float(lo), float(hi)
 
 
 def bound_luma(image: Array, lo: float, hi: float) -> Array:
@@ -91,6 +95,7 @@ def transfer_color(
     sigma: float,
     *,
     bounds: tuple[float, float] | None = None,
+    split: Array | None = None,
 ) -> Array:
     """Recolour ``source`` (float32 H×W×3) to match ``target`` over the skin ``region`` mask (H×W, 0/1).
 
@@ -98,7 +103,9 @@ def transfer_color(
     colours (σ = ``sigma`` px), which also swaps the source's lighting for the target's: luma is scaled by
     the ratio of the averages (within :data:`GAIN_RANGE`) and the skin's chroma moved to the target's (see
     :func:`_relight`); ``none`` returns the source unchanged. With ``bounds`` (lo, hi), the result's luma is
-    clamped into that range (see :func:`luma_range`).
+    clamped into that range (see :func:`luma_range`). ``split`` (H×W bool) marks source pixels that come from
+    elsewhere in the source (mirrored triangles, lit differently): ``lowfreq`` averages the source's lighting
+    over each part separately, so the seam between them does not carry a step in brightness.
     """
     if mode == "none":
         return source
@@ -113,6 +120,8 @@ def transfer_color(
         (s_avg, t_avg), den = masked_average(clipped, region, sigma)
         far = (den <= 1e-3)[..., None]
         s_avg, t_avg = xp.where(far, ms, s_avg), xp.where(far, mt, t_avg)
+        if split is not None and float(split.sum()) >= SPLIT_MIN * sigma * sigma:
+            s_avg = _split_average(clipped[0], region, split, sigma, s_avg)
     out = _relight(source, s_avg, t_avg)
     return bound_luma(out, *bounds) if bounds is not None else xp.clip(out, 0.0, 255.0)
 
@@ -122,8 +131,24 @@ def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     to the target's, fully for skin-coloured pixels and half for others (:data:`CHROMA_REACH`): glare on
     glasses stays nearly neutral instead of taking on a strong tint (as a per-channel gain would give it)."""
     xp = array_module(source)
-    ys, ya = luma(source)[..., None], luma(s_avg)[..., None]
-    gain = xp.clip((luma(t_avg)[..., None] + 1.0) / (ya + 1.0), *GAIN_RANGE)
-    offset = (source - ys) - (s_avg - ya)
-    reach = 0.5 + 0.5 * xp.exp(-(offset * offset).sum(-1, keepdims=True) / (2.0 * CHROMA_REACH**2))
-    return source * gain + reach * ((t_avg - luma(t_avg)[..., None]) - (s_avg - ya) * gain)
+    ys, ya, yt = luma(source)[..., None], luma(s_avg)[..., None], luma(t_avg)[..., None]
+    gain = xp.clip((yt + 1.0) / (ya + 1.0), *GAIN_RANGE)
+    s_chroma = s_avg - ya
+    offset = source - ys - s_chroma
+    d2 = offset[..., 0:1] * offset[..., 0:1] + offset[..., 1:2] * offset[..., 1:2] + offset[..., 2:3] * offset[..., 2:3]
+    reach = xp.exp(d2 * (-1.0 / (2.0 * CHROMA_REACH**2)))
+    reach = 0.5 + 0.5 * reach
+    return source * gain + reach * ((t_avg - yt) - s_chroma * gain)
+
+
+def _split_average(source: Array, region: Array, split: Array, sigma: float, whole: Array) -> Array:
+    """The source's local skin average taken within each side of ``split`` on its own, blended toward
+    ``whole`` where that side has little skin within reach (a sliver averaged on its own would lose all
+    texture: source over its own average is flat)."""
+    xp = array_module(source)
+    out = whole
+    for part in (split, ~split):
+        (avg,), den = masked_average([source], region * part.astype(xp.float32), sigma)
+        w = xp.where(part, xp.clip(4.0 * den - 1.0, 0.0, 1.0), 0.0)[..., None]
+        out = w * avg + (1.0 - w) * out
+    return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from ghostlive.models.facemesh import Topology
 from ghostlive.ops.color import masked_average
-from ghostlive.ops.filters import gaussian_blur
+from ghostlive.ops.filters import low_pass
 from ghostlive.ops.mesh import points_roi
 from ghostlive.ops.raster import triangle_ids
 from ghostlive.types import Array, Points
@@ -32,6 +32,8 @@ VISIBLE_MIN = 0.5
 """A source triangle less visible than this (hidden behind the nose, say) is replaced too."""
 RASTER_WIDTH = 320.0
 """Width of the raster :func:`visibility` counts on."""
+SEAM = 0.5
+"""Width (σ, as a fraction of the fill's σ) of the blend between the target's skin and the swapped face."""
 MIN_AREA = 8.0
 """Triangles smaller than this (px² on that raster) are too small to judge."""
 
@@ -110,12 +112,23 @@ def _far_side(src_area: np.ndarray, dst_area: np.ndarray, side: np.ndarray) -> i
 def fill_hidden(face: Array, target: Array, covered: Array, hidden: Array, sigma: float) -> Array:
     """``face`` with the ``hidden`` pixels (H×W bool) taken from the ``target``'s own skin, re-lit to the
     swapped face around them: target × (face's local average / target's local average) over ``covered``
-    pixels (σ = ``sigma`` px), so its texture shows in the colour and lighting of the swap; the edge fades
-    over σ/4 into the neighbouring swapped pixels."""
+    pixels (σ = ``sigma`` px), so its texture shows in the colour and lighting of the swap; the seam is soft
+    (σ·:data:`SEAM` each way). Only the window around the hidden pixels (3σ) is computed; ``face`` is modified
+    in place and returned."""
     xp = array_module(face)
-    (face_avg, target_avg), _ = masked_average([face, target], covered.astype(xp.float32), sigma)
-    relit = xp.clip(target * xp.clip((face_avg + 1.0) / (target_avg + 1.0), 0.25, 4.0), 0.0, 255.0)
-    # a soft seam: the hidden area's edge (σ/4) blends into the stretched-but-visible neighbours
-    soft = xp.clip(gaussian_blur(hidden.astype(xp.float32), sigma / 4.0) * 2.0, 0.0, 1.0)
-    soft = xp.where(hidden, 1.0, soft)[..., None]
-    return soft * relit + (1.0 - soft) * face
+    rows, cols = (xp.flatnonzero(hidden.any(axis=k)) for k in (1, 0))
+    if len(rows) == 0:
+        return face
+    pad = int(3.0 * sigma) + 1
+    h, w = hidden.shape
+    y0, y1 = max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, h)
+    x0, x1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad + 1, w)
+    win = (slice(y0, y1), slice(x0, x1))
+    f, t = face[win], target[win]
+    (face_avg, target_avg), _ = masked_average([f, t], covered[win].astype(xp.float32), sigma)
+    relit = xp.clip(t * xp.clip((face_avg + 1.0) / (target_avg + 1.0), 0.25, 4.0), 0.0, 255.0)
+    # a soft seam across the hidden area's edge: the two sides' shading rarely agrees exactly at a face's
+    # turned-away edge, and a narrow seam shows as a hard jagged line
+    soft = xp.clip(low_pass(hidden[win].astype(xp.float32), sigma * SEAM), 0.0, 1.0)[..., None]
+    face[win] = soft * relit + (1.0 - soft) * f
+    return face

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ghostlive.ops.filters import gaussian_blur
+from ghostlive.ops.filters import gaussian_blur, warp_affine
 from ghostlive.ops.mask import offset_polygon
 from ghostlive.ops.raster import polygon_fill
 from ghostlive.types import Array, Points, Roi
@@ -95,3 +95,35 @@ def compose_openings(face: Array, target: Array, covered: Array, roi: Roi, openi
 def eye_fan(loop: np.ndarray) -> np.ndarray:
     """Triangles filling an eye's contour loop (a fan from its first vertex)."""
     return np.array([(loop[0], loop[i], loop[i + 1]) for i in range(1, len(loop) - 1)], np.int32)
+
+
+MovedTarget = Callable[[np.ndarray], SourceWarp | None]
+"""Given an opening's contour loop (mesh indices), what renders the target's own pixels there after the mesh
+moved (None: it did not move)."""
+
+
+def target_warp(region: Array, roi: Roi, before: Points, after: Points, tol: float = 0.05) -> MovedTarget:
+    """For openings whose contour moved from ``before`` to ``after`` (frame coordinates, 468 points): the
+    target's ``region`` (the frame's ROI pixels) carried along by the contour's shift and scale (exact for
+    :func:`ghostlive.ops.shape.adapt_shape`, which moves and scales each eye as a whole)."""
+
+    def make(loop: np.ndarray) -> SourceWarp | None:
+        a, b = np.asarray(before, np.float64)[loop], np.asarray(after, np.float64)[loop]
+        if np.abs(b - a).max(initial=0.0) <= tol:
+            return None
+        # the move is a shift and a uniform scale (no rotation), so means and spreads fix it
+        ca, cb = a.mean(0), b.mean(0)
+        k = float(np.sqrt(((b - cb) ** 2).sum() / max(((a - ca) ** 2).sum(), 1e-12)))
+        off = cb - k * ca + (k - 1.0) * np.asarray(roi[:2], np.float64)  # in ROI pixels
+        m = np.array([[k, 0.0, off[0]], [0.0, k, off[1]]])
+
+        def render(box: Roi) -> tuple[Array, Array]:
+            shift = m.copy()
+            shift[:, 2] -= (box[0] - roi[0], box[1] - roi[1])
+            size = (box[2] - box[0], box[3] - box[1])
+            warped = warp_affine(region, shift, size, border="replicate")
+            return warped, array_module(region).ones(warped.shape[:2], bool)
+
+        return render
+
+    return make

@@ -1,6 +1,7 @@
 """The built-in classic swapper: mesh warp, colour transfer and feathered blend (no neural generator).
 
-In the spirit of the 2017 FaceSwap baseline: the source face is warped onto the target's 468-point mesh
+In the spirit of the 2017 FaceSwap baseline: the source face is warped onto the target's 468-point mesh, its
+features first moved toward the source's proportions inside the target's outline (:mod:`ghostlive.ops.shape`),
 triangle by triangle (source triangles turned away from the camera are taken from their mirror image on the
 visible side, see :mod:`ghostlive.ops.occlusion`), recoloured to the target's skin tone and lighting
 (estimated on skin only, bounded by the target's own range), and blended inside the target's face outline with
@@ -22,12 +23,23 @@ from ghostlive.ops.color import COLOR_MODES, ColorMode, is_grey, luma, luma_rang
 from ghostlive.ops.mask import feathered_mask
 from ghostlive.ops.mesh import points_roi, warp_mesh
 from ghostlive.ops.occlusion import SourcePlan, fill_hidden, plan_source, visibility
-from ghostlive.ops.openings import Opening, SourceWarp, compose_openings, eye_fan, eye_openness, eye_width
+from ghostlive.ops.openings import (
+    MovedTarget,
+    Opening,
+    SourceWarp,
+    compose_openings,
+    eye_fan,
+    eye_openness,
+    eye_width,
+    target_warp,
+)
+from ghostlive.ops.shape import adapt_shape
 from ghostlive.swappers.base import CropSwapper
 from ghostlive.tracking import reuse
 from ghostlive.types import KEEP_REGIONS, Array, Face, FaceMemory, Points, Roi
 from ghostlive.xp import array_module, to_device
 
+_PINNED = {"eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
 _REGION_LOOPS = {"mouth": ("mouth",), "eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
 
 
@@ -44,12 +56,17 @@ class ClassicOptions:
     """Target regions kept as they are: any of mouth, eyes, brows."""
     color_sigma: float = 0.12
     """Colour/lighting transfer scale as a fraction of the face width."""
+    shape: float = 0.7
+    """How far the target's features move toward the source's proportions (0 keeps the target's geometry;
+    see :mod:`ghostlive.ops.shape`)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.blend <= 1.0:
             raise ConfigError(f"blend must be within [0, 1], got {self.blend}")
         if not 0.0 < self.feather <= 0.2:
             raise ConfigError(f"feather must be within (0, 0.2], got {self.feather}")
+        if not 0.0 <= self.shape <= 1.0:
+            raise ConfigError(f"shape must be within [0, 1], got {self.shape}")
         if self.color not in COLOR_MODES:
             raise ConfigError(f"color must be one of {', '.join(COLOR_MODES)}, got {self.color!r}")
         bad = [k for k in self.keep if k not in KEEP_REGIONS]
@@ -65,6 +82,8 @@ class ClassicSource:
     landmarks: Points = field(repr=False)
     visible: np.ndarray | None = field(default=None, repr=False)
     """Per mesh triangle, the share seen from the camera (see :func:`ghostlive.ops.occlusion.visibility`)."""
+    depth: np.ndarray | None = field(default=None, repr=False)
+    """The source mesh's relative depth (for :func:`ghostlive.ops.shape.adapt_shape`)."""
 
 
 def face_width(landmarks: Points) -> float:
@@ -90,7 +109,7 @@ class ClassicSwapper(CropSwapper):
         crop = image[y0:y1, x0:x1].astype(np.float32)
         landmarks = face.landmarks - np.float32([x0, y0])
         visible = visibility(landmarks, face.depth, topology().triangles)
-        return ClassicSource(to_device(crop, xp or array_module(image)), landmarks, visible)
+        return ClassicSource(to_device(crop, xp or array_module(image)), landmarks, visible, face.depth)
 
     def swap(
         self, frame: Array, target: Face, source: ClassicSource, memory: FaceMemory | None = None
@@ -104,9 +123,10 @@ class ClassicSwapper(CropSwapper):
         x0, y0, x1, y1 = roi
         width = face_width(target.landmarks)
         image = to_device(source.image, xp)
-        plan = plan_source(source.landmarks, target.landmarks, topo, source.visible)
+        dst = self._geometry(target, source)
+        plan = plan_source(source.landmarks, dst, topo, source.visible)
         warped, ids = warp_mesh(
-            image, source.landmarks, target.landmarks, topo.triangles, roi,
+            image, source.landmarks, dst, topo.triangles, roi,
             depth=target.depth, src_triangles=plan.src_triangles, hidden=plan.hidden,
         )  # fmt: skip
         covered = ids >= 0
@@ -124,16 +144,31 @@ class ClassicSwapper(CropSwapper):
         face = transfer_color(
             warped, region, skin.astype(xp.float32), opts.color, opts.color_sigma * width,
             bounds=reuse(memory, "luma_range", roi, lambda: luma_range(region, inside)),
+            split=to_device(plan.mirrored, xp)[xp.maximum(ids, 0)] & covered if plan.mirrored.any() else None,
         )  # fmt: skip
         face = xp.where(covered[..., None], face, region)
         if plan.hidden.any():
             face = fill_hidden(face, region, covered, ids == -2, 0.12 * width)
-        face = compose_openings(face, region, covered, roi, self._openings(target, source, image, plan))
+        moved = target_warp(region, roi, target.landmarks, dst)
+        face = compose_openings(face, region, covered, roi, self._openings(target, dst, source, image, plan, moved))
         if reuse(memory, "grey", roi, lambda: is_grey(region, inside)):
             face = xp.repeat(luma(face)[..., None], 3, axis=2)
         return SwapCrop.region(roi, face, mask * opts.blend)
 
-    def _openings(self, target: Face, source: ClassicSource, image: Array, plan: SourcePlan) -> list[Opening]:
+    def _geometry(self, target: Face, source: ClassicSource) -> Points:
+        """The target's landmarks with the source's proportions (:attr:`ClassicOptions.shape`). The lips stay
+        where they are (their shape is expression, and the inner mouth is the target's), as do kept regions,
+        since the mask shows the target's own pixels there."""
+        if source.depth is None or self.options.shape == 0.0:
+            return target.landmarks
+        pinned = ("lips", *(g for k in self.options.keep for g in _PINNED.get(k, ())))
+        return adapt_shape(
+            source.landmarks, source.depth, target.landmarks, target.depth, topology(), self.options.shape, pinned
+        ).astype(np.float32)
+
+    def _openings(
+        self, target: Face, dst: Points, source: ClassicSource, image: Array, plan: SourcePlan, moved: MovedTarget
+    ) -> list[Opening]:
         """The target's eye openings and inner mouth, less those the mask keeps whole (``keep``). With no region
         kept (``--keep none``), an eye open in both faces and seen well in the source (its surroundings not
         replaced for self-occlusion) shows the source's eye; otherwise every opening shows the target's own
@@ -141,17 +176,18 @@ class ClassicSwapper(CropSwapper):
         topo = topology()
         width = face_width(target.landmarks)
         keep = self.options.keep
-        out = [] if "mouth" in keep else [Opening(target.landmarks[topo.regions["mouth"]], 0.02 * width, 0.03 * width)]
+        mouth = topo.regions["mouth"]
+        out = [] if "mouth" in keep else [Opening(dst[mouth], 0.02 * width, 0.03 * width, moved(mouth))]
         for side in () if "eyes" in keep else ("right", "left"):
             loop = topo.regions[f"{side}_eye"]
             shut = 1.0 - eye_openness(target.landmarks, side)
             w = eye_width(target.landmarks, side)
-            warp = None
+            warp = moved(loop)
             around = np.isin(topo.triangles, loop).any(1)
             seen = not (plan.mirrored | plan.hidden)[around].any()
             if not keep and shut == 0.0 and seen and eye_openness(source.landmarks, side) == 1.0:
-                warp = _eye_warp(image, source.landmarks, target.landmarks, eye_fan(loop))
-            out.append(Opening(target.landmarks[loop], max(w * (0.04 + 0.03 * shut), 0.6), 0.25 * w, warp))
+                warp = _eye_warp(image, source.landmarks, dst, eye_fan(loop))
+            out.append(Opening(dst[loop], max(w * (0.04 + 0.03 * shut), 0.6), 0.25 * w, warp))
         return out
 
 
