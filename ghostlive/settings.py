@@ -92,7 +92,9 @@ def swap_settings(values: Mapping[str, Any], context: str = "swap") -> SwapSetti
         swapper=v["swapper"],
         backend=v["backend"],
         device=v["device"],
-        classic=ClassicOptions(blend=v["blend"], feather=v["feather"], color=v["color"], keep=tuple(v["keep"])),
+        classic=ClassicOptions(
+            blend=v["blend"], feather=v["feather"], color=v["color"], keep=tuple(v["keep"]), shape=v["shape"]
+        ),
         detector=v["detector"],
         embedder=v["embedder"],
         tiles=v["tiles"],

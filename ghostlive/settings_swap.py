@@ -154,6 +154,8 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
     Setting("feather", float, 0.035, "mask edge softness, fraction of face width", LIVE_ALL, QUALITY, lo=0.0,
             hi=0.2, lo_open=True, strict=False, unit="‰", scale=1000, slider=True, label="Mask feather",
             per={G: {"lo": 0.005, "hi": 0.15}}),
+    Setting("shape", float, 0.7, "classic swapper: how far the target's eyes, brows and nose move toward the "
+            "source's proportions (0 = the target's geometry, 1 = the source's)", FILES, QUALITY, lo=0.0, hi=1.0),
     Setting("color", str, "lowfreq", "colour/lighting transfer", LIVE_ALL, QUALITY, choices=_colors, label="Colour"),
     Setting("keep", tuple, ("mouth",), "target regions to keep, comma-separated from mouth,eyes,brows or 'none'",
             LIVE_ALL, QUALITY, choices=_keep_regions, parse=regions(_keep_regions)),

@@ -16,7 +16,7 @@ from ghostlive.ops.occlusion import plan_source, visibility
 from ghostlive.ops.openings import eye_openness
 from ghostlive.ops.shape import adapt_shape
 from ghostlive.pairs import PAIRS, build_pairs, load_pairs
-from ghostlive.pipeline import FramePipeline
+from ghostlive.pipeline import FrameProcessor
 from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
 
 from .classic_quality import PairScore, score
@@ -36,7 +36,7 @@ def pairs(tmp_path_factory):
 def scores(pairs, analyzer: FaceAnalyzer) -> list[PairScore]:
     out = []
     for pair, src, tgt in pairs:
-        pipe = FramePipeline(analyzer, ClassicSwapper())
+        pipe = FrameProcessor(analyzer, ClassicSwapper())
         pipe.set_source(src)
         pipe.selection = type(pipe.selection)("largest")
         out.append(score(pair.name, src, tgt, pipe.process(tgt).frame))

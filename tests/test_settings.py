@@ -8,6 +8,8 @@ import argparse
 import logging
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from ghostlive.cli import build_parser, main
@@ -196,3 +198,24 @@ def test_unknown_key_is_a_warning_and_the_rest_is_used(tmp_path: Path, caplog) -
         cfg = load_settings(path)
     assert cfg.camera == "2"
     assert any("colour_mode" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+
+
+def test_shape_flag_reaches_the_classic_swapper(tmp_path: Path, capsys) -> None:
+    from .conftest import sample
+
+    grace, astronaut = str(sample("grace_hopper.jpg")), str(sample("astronaut.png"))
+    outs = []
+    for shape in ("0", "1"):
+        out = tmp_path / f"shape{shape}.png"
+        assert main(["swap", "--source", grace, "--target", astronaut, "-o", str(out), "--shape", shape]) == 0
+        outs.append(cv2.imread(str(out)).astype(int))
+    original = cv2.imread(astronaut).astype(int)
+    moved = np.abs(outs[0] - outs[1]).max(axis=2) > 20
+    assert moved.mean() > 0.002  # the features moved between the target's geometry and the source's
+    ys, xs = np.nonzero(np.abs(outs[0] - original).max(axis=2))  # the swapped face's extent
+    inside = np.zeros_like(moved)
+    inside[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = True
+    assert not moved[~inside].any()  # nothing outside the swapped face
+    with pytest.raises(SystemExit):
+        main(["swap", "--source", grace, "--target", astronaut, "-o", str(tmp_path / "x.png"), "--shape", "1.5"])
+    assert "--shape" in capsys.readouterr().err

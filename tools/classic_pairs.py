@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def swap(pairs_dir: Path, out_dir: Path, keep: tuple[str, ...]) -> None:
     from ghostlive.faces import FaceAnalyzer
-    from ghostlive.pipeline import FramePipeline
+    from ghostlive.pipeline import FrameProcessor
     from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
 
     analyzer = FaceAnalyzer()
     out_dir.mkdir(parents=True, exist_ok=True)
     for e in json.loads((pairs_dir / "pairs.json").read_text())["pairs"]:
         src, tgt = (cv2.imread(str(pairs_dir / e[k]), cv2.IMREAD_COLOR) for k in ("source", "target"))
-        pipe = FramePipeline(analyzer, ClassicSwapper(ClassicOptions(keep=keep)))
+        pipe = FrameProcessor(analyzer, ClassicSwapper(ClassicOptions(keep=keep)))
         pipe.set_source(src)
         pipe.selection = type(pipe.selection)("largest")
         cv2.imwrite(str(out_dir / f"{e['name']}.png"), pipe.process(tgt).frame)

@@ -194,8 +194,3 @@ class FrameProcessor:
         refs = [p for p in self.pairs if p.reference is not None]
         return refs[matched] if refs and self.selection.mode == "reference" else self.pairs[0]
 
-
-FramePipeline = FrameProcessor
-"""The processor's name for photo use (one frame, no memory)."""
-StreamSwapper = FrameProcessor
-"""The processor's name for stream use (tracked faces with memory)."""
