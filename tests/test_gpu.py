@@ -97,7 +97,9 @@ def test_photo_pipeline_on_the_gpu_matches_host(astronaut, grace, analyzer) -> N
     assert isinstance(gpu.frame, np.ndarray)
     changed = (host.frame != astronaut).any(2)
     diff = np.abs(host.frame.astype(int) - gpu.frame.astype(int))
-    assert changed.mean() > 0.01 and diff.mean() < 0.2 and np.percentile(diff[changed], 99) <= 8
+    # as on the portable path (test_device_path): the classic shape step moves the features, so more edge pixels
+    # are resampled; an H200 measured a 99th percentile of 10 (mean 0.027)
+    assert changed.mean() > 0.01 and diff.mean() < 0.2 and np.percentile(diff[changed], 99) <= 12
 
 
 def _generator(tmp_path):
