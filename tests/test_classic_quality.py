@@ -119,15 +119,19 @@ def test_openings_show_the_target_untouched(analyzer: FaceAnalyzer, grace, astro
         assert np.abs(paste.face[cy - y0, cx - x0] - astronaut[cy, cx]).max() < 1.0
 
 
-def test_colour_transfer_stays_within_the_bounds(analyzer: FaceAnalyzer, grace, astronaut) -> None:
-    topo = topology()
+def warped_grace(analyzer: FaceAnalyzer, grace, astronaut) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grace Hopper's face warped onto the astronaut's mesh (float32), its coverage, and the astronaut's region."""
     target, source = analyzer.analyze(astronaut)[0], analyzer.analyze(grace)[0]
     roi = points_roi(target.landmarks, astronaut.shape)
     warped, covered = piecewise_affine(
-        grace.astype(np.float32), source.landmarks, target.landmarks, topo.triangles, roi
+        grace.astype(np.float32), source.landmarks, target.landmarks, topology().triangles, roi
     )
     x0, y0, x1, y1 = roi
-    region = astronaut[y0:y1, x0:x1].astype(np.float32)
+    return warped, covered, astronaut[y0:y1, x0:x1].astype(np.float32)
+
+
+def test_colour_transfer_stays_within_the_bounds(analyzer: FaceAnalyzer, grace, astronaut) -> None:
+    warped, covered, region = warped_grace(analyzer, grace, astronaut)
     out = transfer_color(warped, region, covered, "lowfreq", 15.0, bounds=(60.0, 200.0))
     y = luma(out)
     assert y.min() >= 60.0 - 0.5 and y.max() <= 200.0 + 0.5
@@ -193,14 +197,7 @@ def test_moved_eyes_show_the_targets_own_eye(analyzer: FaceAnalyzer, grace, astr
 def test_a_differently_lit_part_gets_the_targets_lighting_too(analyzer: FaceAnalyzer, grace, astronaut) -> None:
     """Mirrored triangles come from the source's other side, lit differently: colour transfer divides each
     part's own lighting out (``split``), so the seam between the parts carries no step in brightness."""
-    topo = topology()
-    target, source = analyzer.analyze(astronaut)[0], analyzer.analyze(grace)[0]
-    roi = points_roi(target.landmarks, astronaut.shape)
-    warped, covered = piecewise_affine(
-        grace.astype(np.float32), source.landmarks, target.landmarks, topo.triangles, roi
-    )
-    x0, y0, x1, y1 = roi
-    region = astronaut[y0:y1, x0:x1].astype(np.float32)
+    warped, covered, region = warped_grace(analyzer, grace, astronaut)
     half = np.zeros(covered.shape, bool)
     half[:, half.shape[1] // 2 :] = True
     lit = np.where(half[..., None], warped * 1.6, warped)  # one side lit 60 % brighter, as a mirrored part can be
