@@ -64,7 +64,14 @@ def test_rewrite_is_exact_for_any_slope_and_value() -> None:
     x[0, 1:] = np.random.default_rng(0).normal(0, 10, (5, 4, 4)).astype(np.float32)
     ref = OrtRunner(model.SerializeToString()).run({"x": x})["y"]
     got = OrtRunner(prelu_as_relu(model).SerializeToString()).run({"x": x})["y"]
-    same = (ref == got) | (np.isnan(ref) & np.isnan(got))
-    assert same.all()
+
+    def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a == b) | (np.isnan(a) & np.isnan(b))
+
+    with np.errstate(invalid="ignore"):
+        maths = np.where(x < 0, slopes * x, x)  # PRelu's definition
+    assert same(got, maths).all()
+    # ONNX Runtime's own PRelu agrees on every finite input (before 1.2x it gives NaN for ±inf: the rewrite is right)
+    assert same(got, ref)[np.isfinite(x)].all()
     back = relu_as_prelu(prelu_as_relu(model))
     assert [n.op_type for n in back.graph.node] == ["PRelu"] and len(back.graph.initializer) == 1

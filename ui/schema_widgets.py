@@ -72,7 +72,9 @@ class Binding(QObject):
         finally:
             self.blockSignals(blocked)
 
-    def emit(self, *_: Any) -> None:
+    def notify(self, *_: Any) -> None:
+        """Emit ``changed`` with the current value (named so as not to shadow QObject.emit, which older PySide6
+        releases call from Signal.emit)."""
         self.changed.emit(self.value())
 
 
@@ -83,7 +85,7 @@ def _tooltip(spec: Setting) -> str:
 def _check_box(spec: Setting) -> Binding:
     box = QCheckBox(spec.title)
     b = Binding(spec, box, box, box.isChecked, lambda v: box.setChecked(bool(v)))
-    box.toggled.connect(b.emit)
+    box.toggled.connect(b.notify)
     return b
 
 
@@ -105,12 +107,12 @@ def _multi(spec: Setting) -> Binding:
                 box.setChecked(c in chosen)
         finally:
             updating[0] = False
-        b.emit()
+        b.notify()
 
     b = Binding(spec, widget, widget, lambda: tuple(c for c, box in boxes.items() if box.isChecked()), put)
     b.boxes = boxes  # type: ignore[attr-defined]
     for box in boxes.values():
-        box.toggled.connect(lambda _on: updating[0] or b.emit())
+        box.toggled.connect(lambda _on: updating[0] or b.notify())
     return b
 
 
@@ -120,7 +122,7 @@ def _combo(spec: Setting) -> Binding:
         combo.setEditable(True)
         combo.addItems(list(spec.suggest))
         b = Binding(spec, combo, combo, combo.currentText, lambda v: combo.setCurrentText(str(v)))
-        combo.currentTextChanged.connect(b.emit)
+        combo.currentTextChanged.connect(b.notify)
         return b
     choices = spec.choice_list()
     if spec.default not in choices:
@@ -136,7 +138,7 @@ def _combo(spec: Setting) -> Binding:
         combo.setCurrentIndex(i)
 
     b = Binding(spec, combo, combo, combo.currentData, put)
-    combo.currentIndexChanged.connect(b.emit)
+    combo.currentIndexChanged.connect(b.notify)
     return b
 
 
@@ -159,7 +161,7 @@ def _slider(spec: Setting) -> Binding:
 
     b = Binding(spec, widget, slider, lambda: spec.from_shown(slider.value()), put)
     slider.valueChanged.connect(show)
-    slider.valueChanged.connect(b.emit)
+    slider.valueChanged.connect(b.notify)
     show(slider.value())
     return b
 
@@ -191,14 +193,14 @@ def _spin(spec: Setting) -> Binding:
         box.setValue(round(shown) if integer else shown)  # type: ignore[arg-type]
 
     b = Binding(spec, box, box, get, put)
-    box.valueChanged.connect(b.emit)
+    box.valueChanged.connect(b.notify)
     return b
 
 
 def _line(spec: Setting) -> Binding:
     edit = QLineEdit()
     b = Binding(spec, edit, edit, edit.text, lambda v: edit.setText("" if v is None else str(v)))
-    edit.textChanged.connect(b.emit)
+    edit.textChanged.connect(b.notify)
     return b
 
 
