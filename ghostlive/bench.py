@@ -25,6 +25,7 @@ from ghostlive.models.registry import BY_NAME
 from ghostlive.pipeline import FrameProcessor
 from ghostlive.pipeline.frame import STAGES, FrameDevice
 from ghostlive.stage_cli import bench_stages, with_bench_stages
+from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
 from ghostlive.threads import apply_plan, available_cores, plan_threads
 from ghostlive.types import Frame
@@ -101,7 +102,8 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     analyzer = FaceAnalyzer(threads=args.threads, tile_levels=args.tiles)
     store, origin = (None, "built in") if args.swapper == "classic" else _swapper_store(args.swapper, tmp)
     portable_run = args.device == "portable"
-    device = FrameDevice("cpu" if portable_run else args.device)
+    host_first = args.swapper == ClassicSwapper.name and ClassicSwapper.host_frames
+    device = FrameDevice("cpu" if portable_run else args.device, host_first=host_first)
     where = "numpy through the GPU code path (portable)" if portable_run else device.name
     print(
         f"ghostlive bench: {args.swapper} swapper ({origin}), frames on {where}, "

@@ -137,7 +137,7 @@ class Job:
         # neural swappers choose faces with their own ArcFace (GHOST's rule); otherwise the best installed ArcFace,
         # else the built-in descriptor
         self.embedder: Embedder = choose_embedder(self.swapper, settings.embedder, backend=settings.backend)
-        self.device = FrameDevice(settings.device)
+        self.device = FrameDevice(settings.device, host_first=getattr(self.swapper, "host_frames", False))
         self.pairs: list[Pair] = []
         self.sources: list[tuple[Frame, Face, Embedding | None]] = []
         """(image, face, reference) of each pair: what a new swapper needs to prepare the same identities."""

@@ -165,3 +165,20 @@ def test_the_stand_in_gpu_refuses_what_cupy_refuses(monkeypatch) -> None:
             bad()
     assert np.array_equal(to_host(cp.clip(dev, 0, 1) + 1), np.clip(np.arange(6), 0, 1) + 1)
     assert fake_cupy.transfers == [("up", 24), ("down", 24)]
+
+
+def test_auto_keeps_the_classic_swapper_on_the_host(monkeypatch) -> None:
+    """``--device auto`` on a machine with a (stand-in) GPU: the classic swapper's frames stay on the CPU, where
+    it is faster (its ``host_frames``); a swapper without that flag gets the GPU; ``--device cuda`` is obeyed."""
+    from . import fake_cupy
+
+    fake_cupy.install(monkeypatch)
+    source = asset_path("samples/grace_hopper.jpg")
+    assert Job(SwapSettings(device="auto"), [PairSpec(source)]).device.name == "cpu"
+    assert Job(SwapSettings(device="cuda"), [PairSpec(source)]).device.name == "cuda"
+
+    class DeviceFirst(ClassicSwapper):
+        host_frames = False
+
+    assert Job(SwapSettings(device="auto"), [PairSpec(source)], DeviceFirst()).device.name == "cuda"
+    assert FrameDevice("auto").name == "cuda" and FrameDevice("auto", host_first=True).name == "cpu"

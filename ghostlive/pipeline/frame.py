@@ -65,13 +65,17 @@ class FrameDevice:
     """Where frames are swapped: ``cpu`` (numpy, OpenCV fast paths) or ``cuda`` (cupy: each frame is
     uploaded once, detection, landmarks, alignment, the swap model, masks, colour transfer and paste-back run
     on the GPU, and the result is downloaded once; only model outputs of a few KB, such as boxes and landmark
-    points, come back to the host). ``auto`` picks cuda when CuPy can use a GPU.
+    points, come back to the host). ``auto`` picks cuda when CuPy can use a GPU, except for a swapper that is
+    faster on the host (``host_first``: the swapper's ``host_frames``, e.g. the classic one).
 
     A GPU run that fails with an unexpected error (not a ghostlive error such as a missing face) is redone on
     the CPU, and the rest of the run stays there, with one warning: the GPU path cannot take a session down.
     """
 
-    def __init__(self, device: str = "cpu") -> None:
+    def __init__(self, device: str = "cpu", *, host_first: bool = False) -> None:
+        if device == "auto" and host_first:
+            log.info("frames stay on the CPU: this swapper is faster there (--device cuda moves them to the GPU)")
+            device = "cpu"
         self.xp = resolve_device(device)
         self.fell_back: str | None = None
 

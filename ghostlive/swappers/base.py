@@ -18,6 +18,9 @@ class Swapper(Protocol):
     """
 
     name: str
+    host_frames: bool
+    """True when this swapper runs faster with frames on the CPU than on the GPU frame path: ``--device auto``
+    then keeps them on the CPU (see :class:`ghostlive.pipeline.frame.FrameDevice`)."""
 
     def prepare_source(self, image: Frame, face: Face) -> Any: ...
 
@@ -28,6 +31,8 @@ class Swapper(Protocol):
 
 class CropSwapper:
     """Base of the built-in swappers: :meth:`render` is one face's crop placed into its frame region."""
+
+    host_frames = False
 
     def swap(self, frame: Array, target: Face, source: Any, memory: FaceMemory | None = None) -> SwapCrop | None:
         raise NotImplementedError
