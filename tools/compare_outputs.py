@@ -44,25 +44,10 @@ def say(text: str) -> None:
 
 def _stand_ins(home: Path) -> dict:
     """Stand-in swappers, and stand-in mask and restorer models imported into the store at ``home``."""
-    from ghostlive.engines.ort import OrtRunner
     from ghostlive.hub import ModelStore
-    from ghostlive.models.ghost import GhostArcFace, GhostGenerator
-    from ghostlive.models.insightface import InsightArcFace, InSwapper
-    from ghostlive.models.landmark106 import Landmark106
-    from ghostlive.swappers.neural import GhostSwapper, InSwapperSwapper
-    from tests import mask_graphs, onnx_graphs, restorer_graphs
+    from tests import mask_graphs, restorer_graphs
+    from tests.stand_in_swappers import ghost_stand_in, inswapper_stand_in
 
-    rng = np.random.default_rng(18)
-    mix = np.array([[0.7, 0.2, 0.05], [0.1, 0.6, 0.25], [0.3, -0.1, 0.75]])
-    arc_w = rng.standard_normal((3, 512)).astype(np.float32)
-    gen_v = rng.normal(0.0, 0.02, (512, 3)).astype(np.float32)
-    swap_v = rng.normal(0.0, 0.1, (512, 3)).astype(np.float32)
-    emap = rng.standard_normal((512, 512)).astype(np.float32)
-    angle = np.linspace(0, 2 * np.pi, 106, endpoint=False)
-    lm = np.stack([0.45 * np.cos(angle), 0.1 + 0.55 * np.sin(angle)], 1).astype(np.float32)
-    arc = onnx_graphs.arcface(arc_w)
-    gen = onnx_graphs.channel_mixer(("target", "source", "output"), 256, mix, gen_v, tanh=True, emap=None)
-    swap = onnx_graphs.channel_mixer(("target", "source", "output"), 128, mix, swap_v, tanh=False, emap=emap)
     store = ModelStore(home)
     for name, graph in (
         ("xseg_1.onnx", mask_graphs.occluder((2.0, -3.0, 1.0), 1.0)),
@@ -73,15 +58,7 @@ def _stand_ins(home: Path) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(graph)
         store.import_file(path)
-    return {
-        "ghost-2": lambda: GhostSwapper(
-            "ghost-2",
-            GhostGenerator(OrtRunner(gen)),
-            GhostArcFace(OrtRunner(arc)),
-            Landmark106(OrtRunner(onnx_graphs.landmark106(lm, shift=0.0005))),
-        ),
-        "inswapper": lambda: InSwapperSwapper(InSwapper(OrtRunner(swap), emap), InsightArcFace(OrtRunner(arc))),
-    }
+    return {"ghost-2": ghost_stand_in, "inswapper": inswapper_stand_in}
 
 
 def _two_people(out: Path) -> Path:
