@@ -81,7 +81,7 @@ def window(qtbot, tmp_path: Path):
     qtbot.addWidget(w)
     w.show()
     yield w
-    w.stop_live()
+    w.stop_live(wait=True)
 
 
 def run_window_job(qtbot, window, target: str, output: Path) -> None:

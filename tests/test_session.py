@@ -72,6 +72,47 @@ def test_live_loop_events_and_stop(tmp_path: Path) -> None:
     assert live == [True, False] and s.pipeline is None and not pipeline.running
 
 
+class HeldOutput:
+    """A live output whose closing waits until the test lets it (as a virtual camera or a stream server can
+    take a while to let go): what a stop must not make the window wait for."""
+
+    name = "held output"
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.closing, self.release = threading.Event(), threading.Event()
+
+    def send(self, frame) -> None:
+        self.frames += 1
+
+    def close(self) -> None:
+        self.closing.set()
+        assert self.release.wait(60)
+
+
+def test_stop_without_waiting_detaches_at_once_and_the_next_start_waits_for_it(tmp_path: Path) -> None:
+    s = Session(ModelStore(tmp_path / "home"))
+    s.add_sources([GRACE]).result(60)
+    s.select_source(0)
+    live: list[bool] = []
+    s.events.live.connect(live.append)
+    pipeline = s.start_live(LiveRequest(str(CLIP)), SwapSettings(tiles=0)).result(60)
+    held = HeldOutput()
+    pipeline.add_sink(held)
+    stopping = s.stop_live(wait=False)
+    assert stopping is not None and s.pipeline is None  # the caller goes on while the output still closes
+    assert held.closing.wait(30) and not stopping.done() and live == [True]
+    restart = s.start_live(LiveRequest(str(CLIP)), SwapSettings(tiles=0))
+    with pytest.raises(TimeoutError):  # the new loop waits for the old one to let go of its camera and outputs
+        restart.result(3)
+    held.release.set()
+    stopping.result(30)
+    second = restart.result(60)
+    assert live == [True, False, True] and not pipeline.running and second.running  # False came first
+    s.stop_live()
+    assert live == [True, False, True, False]
+
+
 def test_download_reports_progress(tmp_path: Path) -> None:
     s = Session(ModelStore(tmp_path / "home"))
     progress, info = [], []

@@ -112,12 +112,17 @@ class LiveTab(QWidget):
         self.window.info(f"live: {request.camera} → {', '.join(s.name for s in sinks) or 'preview'}")
         return True
 
-    def stop_live(self) -> None:
+    def stop_live(self, wait: bool = False) -> None:
+        """Stop the preview; the loop's threads and outputs are closed on a worker thread unless ``wait``."""
         if self.session.pipeline is None:
             return
-        if self.session.recorder is not None:
+        recorder = self.session.recorder
+        if recorder is not None:  # the session finishes the file with the loop (off this thread unless wait)
+            self.record_button.blockSignals(True)
             self.record_button.setChecked(False)
-        self.session.stop_live()
+            self.record_button.blockSignals(False)
+            self.window.last_output = recorder.path
+        self.session.stop_live(wait=wait)
         self.start_button.setText("Start")
         self.vcam_status.setText("off")
         self.stream_status.setText("off")

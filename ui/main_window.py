@@ -172,8 +172,8 @@ class MainWindow(QMainWindow):
     def start_live(self) -> bool:
         return self.live.start_live()
 
-    def stop_live(self) -> None:
-        self.live.stop_live()
+    def stop_live(self, wait: bool = False) -> None:
+        self.live.stop_live(wait)
 
     def run_job(self) -> Task | None:
         return self.files.run_job()
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(1)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
-        self.stop_live()
+        self.stop_live(wait=True)  # the camera and outputs are released before the window goes
         try:
             save_settings(self.current_settings(), self.settings_path)
         except OSError as exc:

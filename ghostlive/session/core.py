@@ -70,6 +70,7 @@ class Session:
         self.live_sources: list[tuple[Frame, Face, Embedding | None]] = []
         """(image, face, reference) of each live pair: what a new swapper prepares (the current source)."""
         self.recorder: Recorder | None = None
+        self._stopping: Task[None] | None = None
         self._analyzer: FaceAnalyzer | None = None
         self._lock = threading.Lock()
 
@@ -146,6 +147,9 @@ class Session:
         first camera frame only)."""
         if self.pipeline is not None:
             raise ConfigError("the live preview is already running")
+        stopping = self._stopping
+        if stopping is not None:  # the previous loop still releases its camera and outputs
+            stopping.future.exception()
         self.pipeline = start_pipeline(request, job, self.events)
         self.request, self.job, self.live_sources = request, job, list(job.sources)
         self.events.live.emit(True)
@@ -155,13 +159,27 @@ class Session:
         """Build the job for the selected source and go live, on a worker thread."""
         return self.task(lambda report, stop: self.go_live(request, self.make_job(settings)), "start-live")
 
-    def stop_live(self) -> None:
-        if self.pipeline is None:
-            return
-        self.stop_recording()
-        self.pipeline.stop()
+    def stop_live(self, *, wait: bool = True) -> Task[None] | None:
+        """Stop the live loop: its recording is finished, its threads end and its outputs close, then ``live``
+        is emitted with False. With ``wait=False`` (the window's Stop) the loop is detached at once and stopped on
+        a worker thread, so the caller never waits for a camera read, an encoder flush or an output closing; the
+        next :meth:`go_live` waits for it (the camera and outputs are free again by then). Returns that task."""
+        pipeline, recorder = self.pipeline, self.recorder
+        if pipeline is None:
+            return None
         self.pipeline = self.events.pipeline = None
-        self.events.live.emit(False)
+        self.recorder = None
+
+        def work(_report: Report, _stop: threading.Event) -> None:
+            self._finish_recording(pipeline, recorder)
+            pipeline.stop()
+            self.events.live.emit(False)
+
+        if wait:
+            work(lambda *_a: None, threading.Event())
+            return None
+        self._stopping = self.task(work, "stop-live")
+        return self._stopping
 
     def set_enabled(self, enabled: bool) -> None:
         """Swap on/off while live (off shows the camera as it is)."""
@@ -241,9 +259,12 @@ class Session:
 
     def stop_recording(self) -> Path | None:
         recorder, self.recorder = self.recorder, None
-        if recorder is None or self.pipeline is None:
+        return self._finish_recording(self.pipeline, recorder)
+
+    def _finish_recording(self, pipeline: LivePipeline | None, recorder: Recorder | None) -> Path | None:
+        if recorder is None or pipeline is None:
             return None
-        self.pipeline.remove_sink(recorder)
+        pipeline.remove_sink(recorder)
         recorder.close()
         self.events.info.emit(f"saved {recorder.path}")
         return recorder.path
