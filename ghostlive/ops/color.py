@@ -119,7 +119,8 @@ def transfer_color(
         clipped = [xp.clip(source, ms * WINSOR[0], ms * WINSOR[1]), xp.clip(target, mt * WINSOR[0], mt * WINSOR[1])]
         (s_avg, t_avg), den = masked_average(clipped, region, sigma)
         far = (den <= 1e-3)[..., None]
-        s_avg, t_avg = xp.where(far, ms, s_avg), xp.where(far, mt, t_avg)
+        if bool(far.any()):  # pixels out of the skin's reach take the medians (a photo's face rarely has any)
+            s_avg, t_avg = xp.where(far, ms, s_avg), xp.where(far, mt, t_avg)
         if split is not None and float(split.sum()) >= SPLIT_MIN * sigma * sigma:
             s_avg = _split_average(clipped[0], region, split, sigma, s_avg)
     out = _relight(source, s_avg, t_avg)

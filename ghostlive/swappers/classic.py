@@ -13,6 +13,7 @@ gets a grey face.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -187,12 +188,18 @@ class ClassicSwapper(CropSwapper):
             shut = 1.0 - eye_openness(target.landmarks, side)
             w = eye_width(target.landmarks, side)
             warp = moved(loop)
-            around = np.isin(topo.triangles, loop).any(1)
-            seen = not (plan.mirrored | plan.hidden)[around].any()
+            seen = not (plan.mirrored | plan.hidden)[_around(side)].any()
             if not keep and shut == 0.0 and seen and eye_openness(source.landmarks, side) == 1.0:
                 warp = _eye_warp(image, source.landmarks, dst, eye_fan(loop))
             out.append(Opening(dst[loop], max(w * (0.04 + 0.03 * shut), 0.6), 0.25 * w, warp))
         return out
+
+
+@lru_cache(maxsize=2)
+def _around(side: str) -> np.ndarray:
+    """The mesh triangles touching ``side``'s eye contour."""
+    topo = topology()
+    return np.isin(topo.triangles, topo.regions[f"{side}_eye"]).any(1)
 
 
 def _eye_warp(image: Array, src: Points, dst: Points, triangles: np.ndarray) -> SourceWarp:
