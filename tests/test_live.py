@@ -66,6 +66,14 @@ class Collect:
         pass
 
 
+def wait_until(condition, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds (a loaded machine runs the loop slower, never differently)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def read_mjpeg(url: str, count: int, timeout: float = 20.0) -> list[np.ndarray]:
     """An HTTP client reading ``count`` JPEG parts from a multipart/x-mixed-replace stream."""
     frames = []
@@ -168,11 +176,11 @@ def test_source_change_mid_run_has_no_gap(portrait_clip: Path, astronaut) -> Non
     got: list[Packet] = []
     pipe = LivePipeline(lambda: FileCamera(portrait_clip), j.stream(), [Collect()], on_frame=got.append)
     pipe.start()
-    time.sleep(1.5)
+    wait_until(lambda: len(got) >= 20)
     other = Job(SwapSettings(tiles=0), [PairSpec(str(sample("astronaut.png")))])  # the camera's own person
     switch_at = len(got)
     pipe.set_pairs([Pair(other.pairs[0].source)])
-    time.sleep(1.5)
+    wait_until(lambda: len(got) > switch_at + 20)
     pipe.stop()
     assert len(got) > switch_at + 10
     assert all(p.swapped == 1 for p in got[3:])  # every frame swapped, before, during and after the change
@@ -277,7 +285,7 @@ def test_recorder_writes_a_complete_file(tmp_path: Path, portrait_clip: Path) ->
     rec = Recorder(out)
     pipe = LivePipeline(lambda: FileCamera(portrait_clip), job().stream(), [rec])
     pipe.start()
-    time.sleep(1.5)
+    wait_until(lambda: pipe.stats().delivered >= 20)
     assert not out.exists()  # only a hidden temporary file while recording
     pipe.stop()
     import av
