@@ -9,7 +9,11 @@ the face cannot hide from it:
   toward the source's proportions, which must not count the lids now inside the target's outline as eye;
 - grey: the largest channel difference inside the face outline, for targets that are grey;
 - near-black: the share of the face (inside the outline) darker than ``BLACK`` luma, result minus target;
-- identity: dlib's judge (tests/identity.py) says the result is nearer the source than the target.
+- identity: dlib's judge (tests/identity.py) says the result is nearer the source than the target;
+- pose: the angle between the head poses the built-in mesh reads on the target and on the result
+  (:func:`ghostlive.eval.geometry.pose_error`, as ``ghostlive eval`` reports it), and its two parts: with the
+  result's image positions and the target's depth (where the swap put the features: its geometry), and with the
+  target's positions and the result's depth (what the mesh model infers from the swapped pixels).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ghostlive.eval.geometry import face_frame, mesh3d, pose_error
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.models.facemesh import topology
 from ghostlive.types import Face
@@ -33,6 +38,7 @@ BLACK = 20
 OPENINGS = ("right_eye", "left_eye", "mouth")
 CORE = 2
 """Pixels an opening is eroded by before its colour is taken."""
+POSE_PARTS = ("pose", "pose_geometry", "pose_depth")
 MIN_PIXELS = 12
 """Openings smaller than this (closed eyes, closed mouths) have no colour to compare."""
 
@@ -48,11 +54,19 @@ class PairScore:
     """Near-black share of the face in the result minus that of the target."""
     identity: bool | None
     """dlib: result nearer the source than the target (None: dlib finds no face in an input)."""
+    pose: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    """Head pose difference to the target (degrees): whole, geometry part, inferred-depth part (see
+    :func:`pose_parts`; NaN when the mesh finds no face in the result)."""
 
 
 @lru_cache(maxsize=1)
 def _analyzer() -> FaceAnalyzer:
     return FaceAnalyzer()
+
+
+@lru_cache(maxsize=1)
+def _eval_analyzer() -> FaceAnalyzer:
+    return FaceAnalyzer(tile_levels=0)  # as ``ghostlive eval`` sees faces (one pass finds the largest)
 
 
 def _face(image: np.ndarray) -> Face:
@@ -113,6 +127,25 @@ def nearer_source(source: np.ndarray, target: np.ndarray, result: np.ndarray) ->
     return bool(np.linalg.norm(r - s) < np.linalg.norm(r - t))
 
 
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    """Degrees of the rotation between the face frames of two 468×3 meshes."""
+    cos = (np.trace(face_frame(a).T @ face_frame(b)) - 1.0) / 2.0
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def pose_parts(target: np.ndarray, result: np.ndarray) -> tuple[float, float, float]:
+    """The mesh-judged pose difference of ``result`` to ``target`` (degrees) and its parts: the result's image
+    positions with the target's depth, and the target's positions with the result's depth."""
+    t_faces, r_faces = _eval_analyzer().analyze(target), _eval_analyzer().analyze(result)
+    if not t_faces or not r_faces:
+        return (np.nan, np.nan, np.nan)
+    t_face, r_face = (max(f, key=lambda x: x.detection.area) for f in (t_faces, r_faces))
+    t3, r3 = mesh3d(t_face), mesh3d(r_face)
+    geometry = np.column_stack([r3[:, :2], t3[:, 2]])
+    depth = np.column_stack([t3[:, :2], r3[:, 2]])
+    return (pose_error(t_face, r_face)["pose"], _angle(t3, geometry), _angle(t3, depth))
+
+
 def score(name: str, source: np.ndarray, target: np.ndarray, result: np.ndarray) -> PairScore:
     inside = face_inside(target)
     grey = channel_spread(target, inside) <= 3
@@ -122,6 +155,7 @@ def score(name: str, source: np.ndarray, target: np.ndarray, result: np.ndarray)
         channel_spread(result, inside) if grey else None,
         black_share(result, inside) - black_share(target, inside),
         nearer_source(source, target, result),
+        pose_parts(target, result),
     )
 
 
@@ -146,13 +180,15 @@ def summary(scores: list[PairScore]) -> dict[str, float | str]:
         "black_excess_worst": float(max(s.black_excess for s in scores)),
         "identity_source": float(np.mean(judged)) if judged else 0.0,
         "identity_judged": f"{len(judged)}/{len(scores)}",
+        **{f"{k}_median": float(np.nanmedian([s.pose[i] for s in scores])) for i, k in enumerate(POSE_PARTS)},
     }
 
 
 def report(pairs_dir: Path, out_dir: Path) -> str:
     scores = score_folder(pairs_dir, out_dir)
     lines = [
-        f"{s.name:32s} colour {s.colour:5.1f}  grey {s.grey}  black {s.black_excess:+.4f}  id {s.identity}"
+        f"{s.name:32s} colour {s.colour:5.1f}  grey {s.grey}  black {s.black_excess:+.4f}  id {s.identity}  "
+        + "  ".join(f"{k} {v:5.2f}" for k, v in zip(POSE_PARTS, s.pose, strict=True))
         for s in scores
     ]
     return "\n".join([*lines, json.dumps(summary(scores), indent=1)])

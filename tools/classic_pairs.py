@@ -6,8 +6,12 @@
     python tools/classic_pairs.py montage PAIRS_DIR BEFORE_DIR AFTER_DIR PNG
 
 ``swap`` only uses the public swapper API, so it runs older code too: to get the "before" images of another
-branch, export its package (``git archive main ghostlive | tar -x -C /tmp/main``) and run
-``PYTHONPATH=/tmp/main python tools/classic_pairs.py swap ...``.
+branch, export its package with the folders installed as ``ghostlive.*`` (pyproject's package-dir) moved in
+(``git archive main ghostlive engines export ui training | tar -x -C /tmp/main``, then
+``cd /tmp/main && for d in engines export ui training; do mv $d ghostlive/; done``) and run
+``PYTHONPATH=/tmp/main python tools/classic_pairs.py swap ...`` from outside the worktree (revisions before
+e9a9371 call the processor ``FramePipeline``). ``measure`` also prints each pair's head-pose difference and its
+two parts (tests/classic_quality.py: ``pose_parts``).
 """
 
 from __future__ import annotations
