@@ -19,7 +19,7 @@ from ghostlive.pairs import PAIRS, build_pairs, load_pairs
 from ghostlive.pipeline import FrameProcessor
 from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
 
-from .classic_quality import PairScore, score
+from .classic_quality import PairScore, face_inside, score
 from .conftest import DATA, largest
 
 CARTOON = "megamind"
@@ -106,6 +106,28 @@ def test_turned_source_takes_its_visible_half(pairs, analyzer: FaceAnalyzer) -> 
     assert turned.mirrored.sum() > 30 and abs(sides.mean()) > 0.9  # one half, mirrored from the other
     frontal = plan("grace.png", "astronaut.png")
     assert frontal.mirrored.mean() < 0.02 and frontal.hidden.mean() < 0.05
+
+
+def test_a_source_turned_the_other_way_is_taken_from_its_mirror_image(pairs, analyzer: FaceAnalyzer) -> None:
+    """The turned Megamind frame, mirrored, swapped onto itself: facing the other way, its mirror image shows each
+    side as the target does, so the result is nearly the target (mean 12 levels off inside the face before, with
+    the nose's lit side and its nostril on the wrong side; 5 after). Faces turned the same way, or facing ahead,
+    keep their own sides."""
+    images = {p.source: s for p, s, _ in pairs} | {p.target: t for p, _, t in pairs}
+    target, mirrored = images["megamind_turned.png"], images["megamind_turned_mirror.png"]
+    pipe = FrameProcessor(analyzer, ClassicSwapper())
+    pipe.set_source(mirrored)
+    pipe.selection = type(pipe.selection)("largest")
+    inside = face_inside(target)
+    assert np.abs(pipe.process(target).frame.astype(np.float32) - target)[inside].mean() < 7.0
+    topo = topology()
+
+    def flipped(src: str, tgt: str) -> bool:
+        s, t = (largest(analyzer.analyze(images[k])) for k in (src, tgt))
+        return plan_source(s.landmarks, t.landmarks, topo, visibility(s.landmarks, s.depth, topo.triangles)).flipped
+
+    assert flipped("megamind_turned_mirror.png", "cameraman.png")
+    assert not flipped("megamind_turned.png", "cameraman.png") and not flipped("grace.png", "astronaut.png")
 
 
 def test_openings_show_the_target_untouched(analyzer: FaceAnalyzer, grace, astronaut) -> None:

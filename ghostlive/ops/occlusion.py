@@ -3,7 +3,8 @@
 A source face turned away from the camera shows its far side foreshortened or not at all; warping those
 triangles onto a target that shows that side would stretch a few pixels into streaks. Each such triangle is
 sampled instead from its mirror image on the visible side (the face mesh is left-right symmetric), or, where
-that one is hidden too, left to the target's own skin.
+that one is hidden too, left to the target's own skin. A source turned the other way from the target is
+matched by its mirror image as a whole (what the target shows of each side, the source shows best of the other).
 """
 
 from __future__ import annotations
@@ -34,8 +35,14 @@ RASTER_WIDTH = 320.0
 """Width of the raster :func:`visibility` counts on."""
 SEAM = 0.5
 """Width (σ, as a fraction of the fill's σ) of the blend between the target's skin and the swapped face."""
+_TURN = (1, [234, 454], [33, 263])
+"""Mesh indices of the nose tip, the two cheeks and the two outer eye corners (subject's right, left)."""
 MIN_AREA = 8.0
 """Triangles smaller than this (px² on that raster) are too small to judge."""
+FLIP_MIN = 0.1
+"""A source and a target turned opposite ways, each by at least this much (see :func:`_turn`; 0.1 is about 7°
+of yaw), take the whole face from the source's mirror image: its view
+of each side is then the one nearer the target's (the nose side, cheek and lid seen as the target shows them)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,13 @@ class SourcePlan:
     src_triangles: np.ndarray
     hidden: np.ndarray
     mirrored: np.ndarray
+    flipped: bool = False
+    """The face as a whole is sampled from the source's mirror image (:data:`FLIP_MIN`)."""
+
+    @property
+    def other_side(self) -> np.ndarray:
+        """Triangles sampled from the other side than the face as a whole (lit differently from the rest)."""
+        return self.mirrored ^ self.flipped
 
 
 def _areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
@@ -78,24 +92,46 @@ def plan_source(src: Points, dst: Points, topo: Topology, visible: np.ndarray | 
     is turned away as a whole (:data:`TURNED`), or, for bare skin, stretched (:data:`STRETCH_MAX`; eyes,
     lips and nostrils also change size with expression and between faces, where neither side helps). It takes
     its mirror image where that one is seen well; otherwise only bare-skin triangles are left to the target.
+    A source turned the other way (:data:`FLIP_MIN`) is planned the same way from its mirror image, each
+    triangle falling back to its own side.
     """
     triangles = topo.triangles
     s, d = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    a_s, a_d = _areas(s, triangles), _areas(d, triangles)
+    a_d = _areas(d, triangles)
     orient = np.sign(a_d)
+    a_s = _areas(s, triangles)
     total_s = max(float(np.abs(a_s).sum()), 1e-9)
     share_d = np.abs(a_d) / max(float(np.abs(a_d).sum()), 1e-9)
     seen = np.ones(len(triangles)) if visible is None else np.asarray(visible)
-    facing = a_s * orient / total_s
-    bad = (facing <= 0.0) | (seen < VISIBLE_MIN) | (topo.skin & (facing < STRETCH_MAX * share_d))
-    bad |= topo.side == _far_side(a_s * orient, np.abs(a_d), topo.side)
     mirrored_tris = topo.mirror[triangles]
-    # a mirror image winds the other way round
-    usable = -_areas(s, mirrored_tris) * orient / total_s >= MIRROR_MIN * share_d
-    usable &= np.where(topo.mirror_triangle >= 0, seen[np.maximum(topo.mirror_triangle, 0)], 1.0) >= VISIBLE_MIN
-    use_mirror = bad & usable
-    src_tris = np.where(use_mirror[:, None], mirrored_tris, triangles).astype(np.int32)
-    return SourcePlan(src_tris, bad & ~usable & topo.skin, use_mirror)
+    # per target triangle, each way of sampling it: its own source triangle, or its mirror image (which winds
+    # the other way round): share of the source face seen facing the camera, and share not hidden
+    own = (triangles, a_s * orient / total_s, seen)
+    mirror_seen = np.where(topo.mirror_triangle >= 0, seen[np.maximum(topo.mirror_triangle, 0)], 1.0)
+    mirror = (mirrored_tris, -_areas(s, mirrored_tris) * orient / total_s, mirror_seen)
+    flipped = _opposite(s, d)
+    (first, facing, first_seen), (other, other_facing, other_seen) = (mirror, own) if flipped else (own, mirror)
+    bad = (facing <= 0.0) | (first_seen < VISIBLE_MIN) | (topo.skin & (facing < STRETCH_MAX * share_d))
+    bad |= topo.side == _far_side(facing, np.abs(a_d), topo.side)
+    usable = (other_facing >= MIRROR_MIN * share_d) & (other_seen >= VISIBLE_MIN)
+    use_other = bad & usable
+    src_tris = np.where(use_other[:, None], other, first).astype(np.int32)
+    return SourcePlan(src_tris, bad & ~usable & topo.skin, use_other ^ flipped, flipped)
+
+
+def _turn(points: np.ndarray) -> float:
+    """How far a face is turned (image plane, toward the subject's left > 0): the nose tip's offset from the
+    middle of the two cheeks along the eye line, over the cheeks' distance (about 0.013 per degree of yaw)."""
+    tip, (right_cheek, left_cheek), (right_eye, left_eye) = points[_TURN[0]], points[_TURN[1]], points[_TURN[2]]
+    axis = (left_eye - right_eye) / max(float(np.linalg.norm(left_eye - right_eye)), 1e-9)
+    span = max(float(np.linalg.norm(left_cheek - right_cheek)), 1e-9)
+    return float((tip - 0.5 * (right_cheek + left_cheek)) @ axis) / span
+
+
+def _opposite(src: np.ndarray, dst: np.ndarray) -> bool:
+    """Whether source and target are turned opposite ways, each by at least :data:`FLIP_MIN`."""
+    turn_s, turn_d = _turn(src), _turn(dst)
+    return turn_s * turn_d < 0.0 and min(abs(turn_s), abs(turn_d)) >= FLIP_MIN
 
 
 def _far_side(src_area: np.ndarray, dst_area: np.ndarray, side: np.ndarray) -> int:

@@ -149,7 +149,7 @@ class ClassicSwapper(CropSwapper):
         face = transfer_color(
             warped, region, skin.astype(xp.float32), opts.color, opts.color_sigma * width,
             bounds=reuse(memory, "luma_range", roi, lambda: luma_range(region, inside)),
-            split=to_device(plan.mirrored, xp)[xp.maximum(ids, 0)] & covered if plan.mirrored.any() else None,
+            split=to_device(plan.other_side, xp)[xp.maximum(ids, 0)] & covered if plan.other_side.any() else None,
         )  # fmt: skip
         face = xp.where(covered[..., None], face, region)
         if plan.hidden.any():
