@@ -123,6 +123,8 @@ class FaceMemory:
     """The tracker's smoothing filter for detector keypoints."""
     reused: dict[str, Any] = field(default_factory=dict)
     """Statistics of the target face kept for a few frames (``tracking.reuse``): value, box, age per key."""
+    mirrored_source: bool = False
+    """The classic swapper took the source from its mirror image on the previous frame (held with hysteresis)."""
 
     def forget_identity(self) -> None:
         """Drop the identity decision (the references changed)."""

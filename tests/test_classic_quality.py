@@ -12,12 +12,13 @@ from ghostlive.faces import FaceAnalyzer
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.color import luma, transfer_color
 from ghostlive.ops.mesh import piecewise_affine, points_roi
-from ghostlive.ops.occlusion import plan_source, visibility
+from ghostlive.ops.occlusion import FLIP_HOLD, FLIP_MIN, head_turn, plan_source, visibility
 from ghostlive.ops.openings import eye_openness
 from ghostlive.ops.shape import adapt_shape
 from ghostlive.pairs import PAIRS, build_pairs, load_pairs
 from ghostlive.pipeline import FrameProcessor
 from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
+from ghostlive.types import FaceMemory
 
 from .classic_quality import PairScore, face_inside, score
 from .conftest import DATA, largest
@@ -128,6 +129,21 @@ def test_a_source_turned_the_other_way_is_taken_from_its_mirror_image(pairs, ana
 
     assert flipped("megamind_turned_mirror.png", "cameraman.png")
     assert not flipped("megamind_turned.png", "cameraman.png") and not flipped("grace.png", "astronaut.png")
+    # hysteresis: a target turned between FLIP_HOLD·FLIP_MIN and FLIP_MIN (its nose tip moved toward the middle)
+    # keeps the mirror only if the previous frame used it
+    s, t = (largest(analyzer.analyze(images[k])) for k in ("megamind_turned_mirror.png", "megamind_turned.png"))
+    lm = np.asarray(t.landmarks, np.float64).copy()
+    axis = (lm[263] - lm[33]) / np.linalg.norm(lm[263] - lm[33])
+    between = 0.5 * (1.0 + FLIP_HOLD) * FLIP_MIN
+    lm[1] -= (head_turn(lm) - between) * np.linalg.norm(lm[454] - lm[234]) * axis
+    assert abs(head_turn(lm) - between) < 1e-6
+    seen = visibility(s.landmarks, s.depth, topo.triangles)
+    assert plan_source(s.landmarks, lm, topo, seen, was_flipped=True).flipped
+    assert not plan_source(s.landmarks, lm, topo, seen, was_flipped=False).flipped
+    # a tracked face remembers the choice from frame to frame
+    swapper, memory = ClassicSwapper(), FaceMemory()
+    swapper.swap(target, t, swapper.prepare_source(mirrored, s), memory)
+    assert memory.mirrored_source
 
 
 def test_openings_show_the_target_untouched(analyzer: FaceAnalyzer, grace, astronaut) -> None:

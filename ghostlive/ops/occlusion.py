@@ -35,12 +35,15 @@ RASTER_WIDTH = 320.0
 """Width of the raster :func:`visibility` counts on."""
 SEAM = 0.5
 """Width (σ, as a fraction of the fill's σ) of the blend between the target's skin and the swapped face."""
+FLIP_HOLD = 0.7
+"""Once taken from its mirror image (on the track's previous frame), a source stays so until either turn falls
+below this share of :data:`FLIP_MIN`: a head hovering at the threshold does not flip back and forth."""
 _TURN = (1, [234, 454], [33, 263])
 """Mesh indices of the nose tip, the two cheeks and the two outer eye corners (subject's right, left)."""
 MIN_AREA = 8.0
 """Triangles smaller than this (px² on that raster) are too small to judge."""
 FLIP_MIN = 0.1
-"""A source and a target turned opposite ways, each by at least this much (see :func:`_turn`; 0.1 is about 7°
+"""A source and a target turned opposite ways, each by at least this much (see :func:`head_turn`; 0.1 is about 7°
 of yaw), take the whole face from the source's mirror image: its view
 of each side is then the one nearer the target's (the nose side, cheek and lid seen as the target shows them)."""
 
@@ -84,7 +87,9 @@ def visibility(points: Points, depth: np.ndarray, triangles: np.ndarray) -> np.n
     return np.where(area >= MIN_AREA, np.clip(seen / np.maximum(area, 1e-9), 0.0, 1.0), 1.0)
 
 
-def plan_source(src: Points, dst: Points, topo: Topology, visible: np.ndarray | None = None) -> SourcePlan:
+def plan_source(
+    src: Points, dst: Points, topo: Topology, visible: np.ndarray | None = None, was_flipped: bool = False
+) -> SourcePlan:
     """Which source triangle each target triangle samples: itself, its mirror, or none (hidden).
 
     A source triangle is replaced when it is seen from behind, mostly hidden behind nearer parts of the
@@ -92,8 +97,8 @@ def plan_source(src: Points, dst: Points, topo: Topology, visible: np.ndarray | 
     is turned away as a whole (:data:`TURNED`), or, for bare skin, stretched (:data:`STRETCH_MAX`; eyes,
     lips and nostrils also change size with expression and between faces, where neither side helps). It takes
     its mirror image where that one is seen well; otherwise only bare-skin triangles are left to the target.
-    A source turned the other way (:data:`FLIP_MIN`) is planned the same way from its mirror image, each
-    triangle falling back to its own side.
+    A source turned the other way (:data:`FLIP_MIN`; :data:`FLIP_HOLD` when ``was_flipped`` on the previous
+    frame) is planned the same way from its mirror image, each triangle falling back to its own side.
     """
     triangles = topo.triangles
     s, d = np.asarray(src, np.float64), np.asarray(dst, np.float64)
@@ -109,7 +114,7 @@ def plan_source(src: Points, dst: Points, topo: Topology, visible: np.ndarray | 
     own = (triangles, a_s * orient / total_s, seen)
     mirror_seen = np.where(topo.mirror_triangle >= 0, seen[np.maximum(topo.mirror_triangle, 0)], 1.0)
     mirror = (mirrored_tris, -_areas(s, mirrored_tris) * orient / total_s, mirror_seen)
-    flipped = _opposite(s, d)
+    flipped = _opposite(s, d, FLIP_MIN * (FLIP_HOLD if was_flipped else 1.0))
     (first, facing, first_seen), (other, other_facing, other_seen) = (mirror, own) if flipped else (own, mirror)
     bad = (facing <= 0.0) | (first_seen < VISIBLE_MIN) | (topo.skin & (facing < STRETCH_MAX * share_d))
     bad |= topo.side == _far_side(facing, np.abs(a_d), topo.side)
@@ -119,7 +124,7 @@ def plan_source(src: Points, dst: Points, topo: Topology, visible: np.ndarray | 
     return SourcePlan(src_tris, bad & ~usable & topo.skin, use_other ^ flipped, flipped)
 
 
-def _turn(points: np.ndarray) -> float:
+def head_turn(points: np.ndarray) -> float:
     """How far a face is turned (image plane, toward the subject's left > 0): the nose tip's offset from the
     middle of the two cheeks along the eye line, over the cheeks' distance (about 0.013 per degree of yaw)."""
     tip, (right_cheek, left_cheek), (right_eye, left_eye) = points[_TURN[0]], points[_TURN[1]], points[_TURN[2]]
@@ -128,10 +133,10 @@ def _turn(points: np.ndarray) -> float:
     return float((tip - 0.5 * (right_cheek + left_cheek)) @ axis) / span
 
 
-def _opposite(src: np.ndarray, dst: np.ndarray) -> bool:
-    """Whether source and target are turned opposite ways, each by at least :data:`FLIP_MIN`."""
-    turn_s, turn_d = _turn(src), _turn(dst)
-    return turn_s * turn_d < 0.0 and min(abs(turn_s), abs(turn_d)) >= FLIP_MIN
+def _opposite(src: np.ndarray, dst: np.ndarray, least: float) -> bool:
+    """Whether source and target are turned opposite ways, each by at least ``least`` (see :func:`head_turn`)."""
+    turn_s, turn_d = head_turn(src), head_turn(dst)
+    return turn_s * turn_d < 0.0 and min(abs(turn_s), abs(turn_d)) >= least
 
 
 def _far_side(src_area: np.ndarray, dst_area: np.ndarray, side: np.ndarray) -> int:

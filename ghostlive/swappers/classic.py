@@ -129,7 +129,9 @@ class ClassicSwapper(CropSwapper):
         width = face_width(target.landmarks)
         image = to_device(source.image, xp)
         dst = self._geometry(target, source)
-        plan = plan_source(source.landmarks, dst, topo, source.visible)
+        plan = plan_source(source.landmarks, dst, topo, source.visible, memory is not None and memory.mirrored_source)
+        if memory is not None:
+            memory.mirrored_source = plan.flipped
         warped, ids = warp_mesh(
             image, source.landmarks, dst, topo.triangles, roi,
             depth=target.depth, src_triangles=plan.src_triangles, hidden=plan.hidden,
