@@ -35,17 +35,17 @@ RASTER_WIDTH = 320.0
 """Width of the raster :func:`visibility` counts on."""
 SEAM = 0.5
 """Width (σ, as a fraction of the fill's σ) of the blend between the target's skin and the swapped face."""
+MIN_AREA = 8.0
+"""Triangles smaller than this (px² on that raster) are too small to judge."""
+FLIP_MIN = 0.1
+"""A source and a target turned opposite ways, each by at least this much (see :func:`head_turn`; 0.1 is about 7°
+of yaw), take the whole face from the source's mirror image: its view of each side is then the one nearer the
+target's (the nose side, cheek and lid seen as the target shows them)."""
 FLIP_HOLD = 0.7
 """Once taken from its mirror image (on the track's previous frame), a source stays so until either turn falls
 below this share of :data:`FLIP_MIN`: a head hovering at the threshold does not flip back and forth."""
 _TURN = (1, [234, 454], [33, 263])
 """Mesh indices of the nose tip, the two cheeks and the two outer eye corners (subject's right, left)."""
-MIN_AREA = 8.0
-"""Triangles smaller than this (px² on that raster) are too small to judge."""
-FLIP_MIN = 0.1
-"""A source and a target turned opposite ways, each by at least this much (see :func:`head_turn`; 0.1 is about 7°
-of yaw), take the whole face from the source's mirror image: its view
-of each side is then the one nearer the target's (the nose side, cheek and lid seen as the target shows them)."""
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,8 @@ def plan_source(
     """
     triangles = topo.triangles
     s, d = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    a_d = _areas(d, triangles)
+    a_s, a_d = _areas(s, triangles), _areas(d, triangles)
     orient = np.sign(a_d)
-    a_s = _areas(s, triangles)
     total_s = max(float(np.abs(a_s).sum()), 1e-9)
     share_d = np.abs(a_d) / max(float(np.abs(a_d).sum()), 1e-9)
     seen = np.ones(len(triangles)) if visible is None else np.asarray(visible)
