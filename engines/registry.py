@@ -35,11 +35,19 @@ def torch_cuda() -> bool | None:
     return bool(torch.cuda.is_available())
 
 
-def _ort(path: Path, provider: str, graph_cache: Path | None = None) -> Runner:
+def _ort(path: Path, provider: str, graph_cache: Path | None = None, cpu_precision: str = "fp32") -> Runner:
+    """An ONNX Runtime runner; on the CPU (``graph_cache`` given) the model's int8 copy when ``cpu_precision``
+    and the stored decision say so (see :mod:`ghostlive.engines.int8`)."""
     from ghostlive.engines.ort import OrtRunner
 
     if provider not in ort_providers():
         raise BackendUnavailableError(f"ONNX Runtime has no {provider} (installed: {', '.join(ort_providers())})")
+    if graph_cache is not None and cpu_precision != "fp32":
+        import onnxruntime as ort
+
+        from ghostlive.engines.int8 import Int8Store
+
+        path = Int8Store(graph_cache).choose(path, ort.__version__, cpu_precision)
     runner = OrtRunner(path, providers=[provider], graph_cache=graph_cache)
     if not runner.info.backend.endswith(provider):
         raise BackendUnavailableError(f"{provider} could not start (fell back to {runner.info.backend})")
@@ -59,12 +67,14 @@ def _tensorrt(path: Path, cache: Path, precision: str) -> Runner:
 @dataclass(frozen=True)
 class RunnerRequest:
     """What a backend factory gets: the ONNX model, where TensorRT keeps engines, the torch definition (GHOST's
-    ``torch_factory(device)``, when the model has one) and the TensorRT precision."""
+    ``torch_factory(device)``, when the model has one), the TensorRT precision and the ONNX Runtime CPU
+    precision (``auto``/``fp32``/``int8``, see :mod:`ghostlive.engines.int8`)."""
 
     path: Path
     engine_cache: Path
     torch_factory: Callable[[str], Runner] | None
     precision: str
+    cpu_precision: str = "fp32"
 
 
 def _torch(device: str) -> Callable[[RunnerRequest], Runner]:
@@ -93,7 +103,10 @@ RUNNERS.register(
 RUNNERS.register("ort-cuda", lambda r: _ort(r.path, "CUDAExecutionProvider"), priority=3, help="ONNX Runtime CUDA")
 RUNNERS.register("torch-cuda", _torch("cuda"), priority=2, help="PyTorch on CUDA (GHOST)")
 RUNNERS.register(
-    "ort-cpu", lambda r: _ort(r.path, "CPUExecutionProvider", r.engine_cache), priority=1, help="ONNX Runtime CPU"
+    "ort-cpu",
+    lambda r: _ort(r.path, "CPUExecutionProvider", r.engine_cache, r.cpu_precision),
+    priority=1,
+    help="ONNX Runtime CPU",
 )
 RUNNERS.register("torch-cpu", _torch("cpu"), help="PyTorch on the CPU (GHOST)")
 RUNNERS.register("ort-trt", lambda r: _ort(r.path, "TensorrtExecutionProvider"), help="ONNX Runtime TensorRT")
@@ -119,13 +132,16 @@ def open_runner(
     engine_cache: str | Path | None = None,
     torch_factory: Callable[[str], Runner] | None = None,
     precision: str = "fp16",
+    cpu_precision: str = "fp32",
 ) -> Runner:
     """The first backend of ``prefer`` that can run the ONNX model at ``path``.
 
     ``torch_factory(device)`` builds a torch runner for models that have a PyTorch definition (GHOST).
+    ``cpu_precision``: on ONNX Runtime's CPU backend, ``auto`` runs the stored int8 copy where its measured
+    decision says so, ``int8`` insists (refused where identity was not kept), ``fp32`` never uses it.
     """
     p = Path(path)
-    request = RunnerRequest(p, Path(engine_cache or p.parent / "engines"), torch_factory, precision)
+    request = RunnerRequest(p, Path(engine_cache or p.parent / "engines"), torch_factory, precision, cpu_precision)
     reasons: list[str] = []
     for name in prefer:
         try:

@@ -52,6 +52,8 @@ class SwapSettings:
 
     swapper: str = default("swapper")
     backend: str = default("backend")
+    cpu_precision: str = default("cpu_precision")
+    """The GHOST generator's precision on ONNX Runtime's CPU backend: auto, fp32 or int8."""
     device: str = default("device")
     """Where frames are processed: auto (the GPU when CuPy can use one), cpu or cuda."""
     classic: ClassicOptions = field(default_factory=ClassicOptions)
@@ -130,9 +132,10 @@ class Job:
         mode = "reference" if any(p.reference for p in pairs) else settings.faces
         if mode == "reference" and not all(p.reference for p in pairs):
             raise ConfigError("with reference matching every source needs a reference photo (--pair FACE=REF)")
-        self.swapper = with_stages(
-            swapper or build_swapper(settings.swapper, classic=settings.classic, backend=settings.backend), settings
+        built = swapper or build_swapper(
+            settings.swapper, classic=settings.classic, backend=settings.backend, cpu_precision=settings.cpu_precision
         )
+        self.swapper = with_stages(built, settings)
         self.analyzer = make_analyzer(settings)
         # neural swappers choose faces with their own ArcFace (GHOST's rule); otherwise the best installed ArcFace,
         # else the built-in descriptor

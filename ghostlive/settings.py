@@ -91,6 +91,7 @@ def swap_settings(values: Mapping[str, Any], context: str = "swap") -> SwapSetti
     return SwapSettings(
         swapper=v["swapper"],
         backend=v["backend"],
+        cpu_precision=v["cpu_precision"],
         device=v["device"],
         classic=ClassicOptions(
             blend=v["blend"], feather=v["feather"], color=v["color"], keep=tuple(v["keep"]), shape=v["shape"]

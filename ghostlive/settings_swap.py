@@ -31,6 +31,12 @@ def _backends() -> Sequence[str]:
     return backend_choices()
 
 
+def _cpu_precisions() -> Sequence[str]:
+    from ghostlive.engines.int8 import PRECISIONS
+
+    return PRECISIONS
+
+
 def _gui_backends() -> Sequence[str]:
     from ghostlive.engines.registry import BACKENDS
 
@@ -145,6 +151,9 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             "torch CUDA → ORT CPU)", (S, L, B, G), SELECT, choices=_backends,
             per={B: {"group": "", "choices": lambda: ("auto", "all", *_backends()[1:]), "help": "backend for neural "
                      "models (all: each backend present in turn; default auto)"}, G: {"choices": _gui_backends}}),
+    Setting("cpu_precision", str, "auto", "GHOST generator on the ONNX Runtime CPU backend: auto (int8 where "
+            "'ghostlive models optimise' found it keeps identity and is faster on this machine), fp32, or int8 "
+            "(refused where it did not keep identity)", FILES, SELECT, choices=_cpu_precisions),
     Setting("device", str, "auto", "where frames are processed: auto (the GPU when CuPy can use one), cpu, or cuda",
             (S, L, B, G), SELECT, choices=_devices, label="Frames on",
             per={B: {"group": "", "choices": lambda: (*_devices(), "portable"), "help": "where frames are processed "

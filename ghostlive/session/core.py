@@ -190,7 +190,9 @@ class Session:
         """Build swapper ``name`` in the background while frames flow with the current one, then switch."""
         if self.pipeline is None:
             return
-        build = lambda: build_swapper(name, self.store, settings.classic, settings.backend)  # noqa: E731
+        build = lambda: build_swapper(  # noqa: E731
+            name, self.store, settings.classic, settings.backend, settings.cpu_precision
+        )
         self.pipeline.load_swapper(build, self.live_sources, self._loaded)
 
     def _loaded(self, error: str | None) -> None:

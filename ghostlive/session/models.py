@@ -1,5 +1,6 @@
-"""Model downloads, exports and engine builds: the one implementation the CLI (``ghostlive models download``,
-``export``, ``engines build``) and the session (the window's Download and Build engines buttons) share.
+"""Model downloads, exports, engine builds and int8 decisions: the one implementation the CLI (``ghostlive
+models download``, ``optimise``, ``export``, ``engines build``) and the session (the window's Download and
+Build engines buttons) share.
 
 Messages go to ``say`` (the CLI prints them, the session turns them into info events); nothing here prints.
 """
@@ -81,6 +82,14 @@ def download_model(
             say(f"exporting {dep} to ONNX")
             export_installed(store, dep, fp16=False, say=say)
     return paths
+
+
+def optimise_int8(store: ModelStore, name: str, runs: int = 5, say: Say = log.info) -> str:
+    """Measure and store this machine's int8 decision for GHOST generator ``name``
+    (:func:`ghostlive.optimise.optimise_generator`); returns the verdict line."""
+    from ghostlive.optimise import optimise_generator
+
+    return optimise_generator(store, name, runs=runs, say=say).summary()
 
 
 def build_engines(

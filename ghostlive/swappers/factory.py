@@ -67,8 +67,10 @@ def _require(store: ModelStore, swapper: str, model: str, filename: str) -> str:
     return str(store.path(filename))
 
 
-def _runner(path: str, backend: str, torch_factory: Callable[[str], Runner] | None = None) -> Runner:
-    return open_runner(path, prefer=backend_order(backend), torch_factory=torch_factory)
+def _runner(
+    path: str, backend: str, torch_factory: Callable[[str], Runner] | None = None, cpu_precision: str = "fp32"
+) -> Runner:
+    return open_runner(path, prefer=backend_order(backend), torch_factory=torch_factory, cpu_precision=cpu_precision)
 
 
 def open_model(store: ModelStore, filename: str, backend: str = "auto") -> Runner:
@@ -111,11 +113,15 @@ def ghost_torch_factory(store: ModelStore, name: str) -> Callable[[str], Runner]
     return make
 
 
-def _classic(name: str, store: ModelStore, classic: ClassicOptions | None, backend: str) -> Swapper:
+def _classic(
+    name: str, store: ModelStore, classic: ClassicOptions | None, backend: str, cpu_precision: str = "auto"
+) -> Swapper:
     return ClassicSwapper(classic)
 
 
-def _ghost(name: str, store: ModelStore, classic: ClassicOptions | None, backend: str) -> Swapper:
+def _ghost(
+    name: str, store: ModelStore, classic: ClassicOptions | None, backend: str, cpu_precision: str = "auto"
+) -> Swapper:
     from ghostlive.models.ghost import GhostArcFace, GhostGenerator
     from ghostlive.models.landmark106 import Landmark106
     from ghostlive.swappers.neural import GhostSwapper
@@ -125,13 +131,15 @@ def _ghost(name: str, store: ModelStore, classic: ClassicOptions | None, backend
     lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None
     return GhostSwapper(
         name,
-        GhostGenerator(_runner(gen, backend, ghost_torch_factory(store, name))),
+        GhostGenerator(_runner(gen, backend, ghost_torch_factory(store, name), cpu_precision)),
         GhostArcFace(_runner(arc, backend, ghost_torch_factory(store, "ghost-arcface"))),
         lm,
     )
 
 
-def _inswapper(name: str, store: ModelStore, classic: ClassicOptions | None, backend: str) -> Swapper:
+def _inswapper(
+    name: str, store: ModelStore, classic: ClassicOptions | None, backend: str, cpu_precision: str = "auto"
+) -> Swapper:
     from ghostlive.models.insightface import InsightArcFace, InSwapper
     from ghostlive.swappers.neural import InSwapperSwapper
 
@@ -150,7 +158,7 @@ def _installed(*names: str) -> Callable[[ModelStore], bool]:
 
 
 SWAPPER_REGISTRY: Registry[Swapper] = Registry("swapper")
-"""The built-in swappers by name (``factory(name, store, classic_options, backend)``), in the order of
+"""The built-in swappers by name (``factory(name, store, classic_options, backend, cpu_precision)``), in the order of
 :data:`ghostlive.models.registry.SWAPPERS`; personal fine-tuned models are looked up after them."""
 SWAPPER_REGISTRY.register("classic", _classic, help="the built-in mesh swapper (no download)")
 for _name in SWAPPERS[1:]:
@@ -172,16 +180,22 @@ def swapper_names(store: ModelStore | None = None) -> list[str]:
 
 
 def build_swapper(
-    name: str, store: ModelStore | None = None, classic: ClassicOptions | None = None, backend: str = "auto"
+    name: str,
+    store: ModelStore | None = None,
+    classic: ClassicOptions | None = None,
+    backend: str = "auto",
+    cpu_precision: str = "auto",
 ) -> Swapper:
     """A ready swapper: ``classic`` needs nothing; ``ghost-N`` and ``inswapper`` need installed models; other
     names are personal models (``ghostlive train finetune``); an unknown name is a ConfigError listing the known.
-    ``backend``: auto (TensorRT → ORT CUDA → torch CUDA → ORT CPU) or one of them."""
+    ``backend``: auto (TensorRT → ORT CUDA → torch CUDA → ORT CPU) or one of them; ``cpu_precision``: the GHOST
+    generator's on ORT CPU (auto: int8 where this machine's stored decision says so, see
+    :mod:`ghostlive.engines.int8`; fp32; int8)."""
     if name == "classic":
         return ClassicSwapper(classic)
     store = store or ModelStore()
     if name in SWAPPER_REGISTRY:
-        return SWAPPER_REGISTRY.create(name, name, store, classic, backend)
+        return SWAPPER_REGISTRY.create(name, name, store, classic, backend, cpu_precision)
     return _personal(name, store, backend)
 
 

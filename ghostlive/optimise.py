@@ -1,0 +1,188 @@
+"""The per-machine int8 decision for a GHOST generator (``ghostlive models optimise ghost-N``).
+
+The installed fp32 generator is quantised to static int8 (:func:`ghostlive.engines.quantize.quantize_int8`),
+calibrated on real aligned faces (the bundled portraits and their mirror images, each given another person's
+identity). Both generators then swap the same faces and the int8 copy must keep identity: the installed GHOST
+ArcFace's cosine of each int8 swap to the fp32 swap of the same face at least :data:`COSINE_BOUND` (the smallest
+over the faces counts), and the mean absolute difference of each swapped 224 px crop from the fp32 one at most
+:data:`ERROR_BOUND` grey levels. Then both are timed on this machine, alternately, and the verdict is stored
+beside the model (:class:`ghostlive.engines.int8.Int8Store`); ``--cpu-precision auto`` reads it when the
+generator is opened on ONNX Runtime's CPU backend.
+
+Explicit rather than on first use: quantising and calibrating take tens of seconds to minutes on a laptop CPU
+(ghost-2: about a minute on 2 busy cores), and timing competes with whatever runs; a live session's first frame
+must not wait for that, nor should its timings be taken while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ghostlive.engines.cache import machine_id, onnx_digest
+from ghostlive.engines.int8 import Int8Decision, Int8Store
+from ghostlive.errors import ConfigError, ModelError
+from ghostlive.hub import ModelStore
+from ghostlive.models.ghost import GhostArcFace, GhostGenerator
+from ghostlive.models.registry import BY_NAME
+from ghostlive.types import Frame
+
+log = logging.getLogger(__name__)
+Say = Callable[[str], None]
+
+COSINE_BOUND = 0.98
+"""The issue's identity bar: ArcFace cosine of the int8 swap to the fp32 swap, smallest over the real faces."""
+ERROR_BOUND = 4.0
+"""Largest mean absolute difference (grey levels 0–255) of an int8 swapped crop from the fp32 one: a bound on
+visible change beyond identity (colour casts, blotches): about what one JPEG re-save at quality 75 changes in
+these crops (2.3–4.4 levels mean; quality 90: 1.7–2.8)."""
+GENERATORS = ("ghost-1", "ghost-2", "ghost-3")
+
+
+def aligned_faces() -> list[Frame]:
+    """GHOST-aligned 224 px crops of the bundled portraits and their mirror images (real faces)."""
+    from ghostlive.faces import FaceAnalyzer, asset_path
+    from ghostlive.media.image import read_image
+    from ghostlive.models.ghost import CROP
+    from ghostlive.ops.align import norm_crop
+
+    analyzer = FaceAnalyzer(tile_levels=0)
+    crops = []
+    for name in ("samples/astronaut.png", "samples/grace_hopper.jpg"):
+        image = read_image(asset_path(name)).bgr
+        for img in (image, np.ascontiguousarray(image[:, ::-1])):
+            face = max(analyzer.analyze(img), key=lambda f: f.detection.area)
+            crops.append(norm_crop(img, face.keypoints5, CROP, "ghost")[0])
+    return crops
+
+
+def generator_inputs(gen: GhostGenerator, crop: Frame, identity: np.ndarray) -> dict[str, np.ndarray]:
+    """The generator's input dict for one crop, exactly as :meth:`GhostGenerator.swap` feeds it."""
+    from ghostlive.models.ghost import GEN_SIZE, bgr_to_signed_nchw
+    from ghostlive.ops.filters import resize
+
+    specs = gen.runner.info.inputs
+    target = next((s.name for s in specs if len(s.shape) == 4), specs[0].name)
+    source = next(s.name for s in specs if s.name != target)
+    big = bgr_to_signed_nchw(resize(crop, (GEN_SIZE, GEN_SIZE))[None])
+    return {target: np.ascontiguousarray(big), source: identity.reshape(1, 512).astype(np.float32)}
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+
+
+def identity_check(
+    fp32: GhostGenerator, int8: GhostGenerator, arcface: GhostArcFace, swaps: list[tuple[Frame, np.ndarray]]
+) -> tuple[list[float], list[float]]:
+    """Per swap: ArcFace cosine of the int8 output to the fp32 output, and their mean absolute difference."""
+    cosines, errors = [], []
+    for crop, ident in swaps:
+        a, b = (g.swap(crop[None], ident)[0] for g in (fp32, int8))
+        ea, eb = (arcface.embed_one(np.clip(x, 0, 255).astype(np.uint8)) for x in (a, b))
+        cosines.append(cosine(ea, eb))
+        errors.append(float(np.abs(a - b).mean()))
+    return cosines, errors
+
+
+def alternate_ms(gens: list[GhostGenerator], crop: Frame, identity: np.ndarray, runs: int) -> list[float]:
+    """Median ms per face of each generator, timed in turn (fp32, int8, fp32, …) so that a busy machine's load
+    falls on both alike."""
+    times: list[list[float]] = [[] for _ in gens]
+    for g in gens:
+        g.swap(crop[None], identity)  # warm-up
+    for _ in range(runs):
+        for g, out in zip(gens, times, strict=True):
+            t0 = time.perf_counter()
+            g.swap(crop[None], identity)
+            out.append((time.perf_counter() - t0) * 1000.0)
+    return [statistics.median(t) for t in times]
+
+
+def measure_int8(
+    fp32_path: Path,
+    arcface_path: Path,
+    work: Path,
+    *,
+    runs: int = 5,
+    cosine_bound: float = COSINE_BOUND,
+    error_bound: float = ERROR_BOUND,
+    say: Say = log.info,
+) -> tuple[Int8Decision, Path]:
+    """Quantise ``fp32_path`` into the folder ``work``, judge and time it (see the module): the decision and
+    the int8 model's path."""
+    import onnxruntime as ort
+
+    from ghostlive.engines.ort import OrtRunner
+    from ghostlive.engines.quantize import quantize_int8
+
+    arcface = GhostArcFace(OrtRunner(arcface_path))
+    fp32 = GhostGenerator(OrtRunner(fp32_path))
+    crops = aligned_faces()
+    idents = [arcface.embed_one(c) for c in crops]
+    swaps = [(c, idents[(i + 2) % len(crops)]) for i, c in enumerate(crops)]  # each face gets the other person
+    say(f"quantising {fp32_path.name} to int8, calibrated on {len(swaps)} real aligned faces")
+    samples = (generator_inputs(fp32, c, e) for c, e in swaps)
+    int8_path = quantize_int8(fp32_path, work / f"{fp32_path.stem}.int8.onnx", samples)
+    int8 = GhostGenerator(OrtRunner(int8_path))
+    say("checking identity with ArcFace on the same faces")
+    cosines, errors = identity_check(fp32, int8, arcface, swaps)
+    say(f"timing fp32 and int8 alternately ({runs} runs each)")
+    ms32, ms8 = alternate_ms([fp32, int8], *swaps[0], runs)
+    st = fp32_path.stat()
+    decision = Int8Decision(
+        model_sha256=onnx_digest(fp32_path),
+        ort_version=ort.__version__,
+        machine=machine_id(),
+        source_size=st.st_size,
+        source_mtime_ns=st.st_mtime_ns,
+        int8_sha256=onnx_digest(int8_path),
+        faces=len(swaps),
+        min_cosine=round(min(cosines), 5),
+        cosine_bound=cosine_bound,
+        max_error=round(max(errors), 4),
+        error_bound=error_bound,
+        fp32_ms=round(ms32, 2),
+        int8_ms=round(ms8, 2),
+        arcface=f"{arcface_path.name} {onnx_digest(arcface_path)[:12]}",
+    )
+    return decision, int8_path
+
+
+def optimise_generator(
+    store: ModelStore,
+    name: str,
+    *,
+    runs: int = 5,
+    cosine_bound: float = COSINE_BOUND,
+    error_bound: float = ERROR_BOUND,
+    say: Say = log.info,
+) -> Int8Decision:
+    """Measure and store this machine's int8 decision for the installed generator ``name`` (see the module).
+    Refused without the installed GHOST ArcFace: identity cannot be checked without it."""
+    if name not in GENERATORS:
+        raise ConfigError(f"int8 is measured for the GHOST generators ({', '.join(GENERATORS)}), not {name!r}")
+    gen_file, arc_file = BY_NAME[name].exports_to, BY_NAME["ghost-arcface"].exports_to
+    if not store.has(gen_file):
+        raise ModelError(f"{name} is not installed; run: ghostlive models download {name}")
+    if not store.has(arc_file):
+        raise ModelError(
+            f"int8 is not offered without the GHOST ArcFace ({arc_file}) to check that identity is kept; "
+            f"run: ghostlive models download {name}"
+        )
+    fp32_path, arc_path = store.path(gen_file), store.path(arc_file)
+    cache = Int8Store(fp32_path.parent / "engines")
+    cache.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache.root, prefix=".int8-") as tmp:  # removed on any failure
+        decision, int8_path = measure_int8(
+            fp32_path, arc_path, Path(tmp), runs=runs, cosine_bound=cosine_bound, error_bound=error_bound, say=say
+        )
+        decision = cache.save(fp32_path, decision, int8_path)
+    say(f"{name}: {decision.summary()}")
+    return decision
