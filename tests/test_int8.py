@@ -104,9 +104,10 @@ def test_int8_runs_only_where_identity_kept_and_faster(measured) -> None:
     # planted timings on the real measured record: the choice follows them
     _with(store, min_cosine=0.999, max_error=0.5, fp32_ms=100.0, int8_ms=50.0)
     assert _generator_file(store) == "ghost-2.int8.onnx"
-    crop, ident = aligned_faces()[0], np.random.default_rng(3).standard_normal(512).astype(np.float32)
-    gens = [build_swapper("ghost-2", store, backend="ort-cpu", cpu_precision=p).generator for p in ("auto", "fp32")]
-    a, b = (g.swap(crop[None], ident)[0] for g in gens)
+    swappers = [build_swapper("ghost-2", store, backend="ort-cpu", cpu_precision=p) for p in ("auto", "fp32")]
+    faces = aligned_faces()
+    ident = swappers[1].arcface.embed_one(faces[2])  # another person's identity, as calibrated
+    a, b = (s.generator.swap(faces[0][None], ident)[0] for s in swappers)
     assert 0.0 < float(np.abs(a - b).mean()) < 4.0  # the quantised network runs, close to fp32
     assert _generator_file(store, "fp32") == "ghost-2.onnx"
     _with(store, fp32_ms=100.0, int8_ms=95.0)  # not faster by the margin: fp32
