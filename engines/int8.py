@@ -30,6 +30,13 @@ SPEEDUP_MARGIN = 0.9
 alternately in one run): a margin so that noise on a busy machine does not decide."""
 
 
+def ort_version() -> str:
+    """The installed ONNX Runtime's version (part of every decision's key)."""
+    import onnxruntime
+
+    return str(onnxruntime.__version__)
+
+
 @dataclass(frozen=True)
 class Int8Decision:
     """One measured verdict for one fp32 model on one machine and ONNX Runtime version."""

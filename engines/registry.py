@@ -43,11 +43,9 @@ def _ort(path: Path, provider: str, graph_cache: Path | None = None, cpu_precisi
     if provider not in ort_providers():
         raise BackendUnavailableError(f"ONNX Runtime has no {provider} (installed: {', '.join(ort_providers())})")
     if graph_cache is not None and cpu_precision != "fp32":
-        import onnxruntime as ort
+        from ghostlive.engines.int8 import Int8Store, ort_version
 
-        from ghostlive.engines.int8 import Int8Store
-
-        path = Int8Store(graph_cache).choose(path, ort.__version__, cpu_precision)
+        path = Int8Store(graph_cache).choose(path, ort_version(), cpu_precision)
     runner = OrtRunner(path, providers=[provider], graph_cache=graph_cache)
     if not runner.info.backend.endswith(provider):
         raise BackendUnavailableError(f"{provider} could not start (fell back to {runner.info.backend})")

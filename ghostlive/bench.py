@@ -237,6 +237,9 @@ def bench_generator(name: str, batches: list[int], runs: int, backend: str, tmp:
             open_runner(path, prefer=["ort-cpu"])
             again = (time.perf_counter() - t0) * 1000.0
             print(f"{label:>22} session opened in {opened:.0f} ms, again in {again:.0f} ms (optimised graph saved)")
+            from ghostlive.optimise import decision_line
+
+            print(f"{label:>22} --cpu-precision auto runs: {decision_line(path)}")
         for b in batches:
             gen.swap(crops[:b], ident)  # warm-up
             times = []

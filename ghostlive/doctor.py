@@ -249,6 +249,17 @@ def threads_check() -> Check:
     return Check("CPU threads", "ok", detail)
 
 
+def int8_check() -> Check:
+    """Whether the installed GHOST generators run int8 on this CPU (see :mod:`ghostlive.optimise`)."""
+    from ghostlive.optimise import int8_status
+
+    try:
+        status, detail, fix = int8_status()
+    except Exception as exc:  # noqa: BLE001 - a damaged model folder is a finding, not a crash
+        return Check("GHOST int8 (CPU)", "warn", f"cannot read the decisions ({type(exc).__name__}: {exc})")
+    return Check("GHOST int8 (CPU)", status, detail, fix)
+
+
 def cpu_info() -> tuple[str, set[str]]:
     """The CPU model name and its feature flags (Linux /proc/cpuinfo; the platform's name and none elsewhere)."""
     model, flags = platform.processor() or platform.machine(), set()
@@ -269,6 +280,7 @@ def run_checks() -> list[Check]:
     return [
         Check("Python", "ok", f"{sys.version.split()[0]} on {platform.platform()}"),
         threads_check(),
+        int8_check(),
         gpu_check(),
         cupy_check(),
         frame_path_check(),

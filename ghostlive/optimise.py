@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ghostlive.engines.cache import machine_id, onnx_digest
-from ghostlive.engines.int8 import Int8Decision, Int8Store
+from ghostlive.engines.int8 import Int8Decision, Int8Store, ort_version
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.ghost import GhostArcFace, GhostGenerator
@@ -117,8 +117,6 @@ def measure_int8(
 ) -> tuple[Int8Decision, Path]:
     """Quantise ``fp32_path`` into the folder ``work``, judge and time it (see the module): the decision and
     the int8 model's path."""
-    import onnxruntime as ort
-
     from ghostlive.engines.ort import OrtRunner
     from ghostlive.engines.quantize import quantize_int8
 
@@ -138,7 +136,7 @@ def measure_int8(
     st = fp32_path.stat()
     decision = Int8Decision(
         model_sha256=onnx_digest(fp32_path),
-        ort_version=ort.__version__,
+        ort_version=ort_version(),
         machine=machine_id(),
         source_size=st.st_size,
         source_mtime_ns=st.st_mtime_ns,
@@ -186,3 +184,34 @@ def optimise_generator(
         decision = cache.save(fp32_path, decision, int8_path)
     say(f"{name}: {decision.summary()}")
     return decision
+
+
+def int8_status(store: ModelStore | None = None) -> tuple[str, str, str]:
+    """``doctor``'s view of the int8 decisions of the installed GHOST generators on this machine: (status 'ok' or
+    'warn', detail, fix)."""
+    from ghostlive.hub import has_models_folder
+
+    if store is None and not has_models_folder():
+        return "ok", "no GHOST generator installed", ""
+    store = store or ModelStore()
+    parts, todo = [], []
+    for name in GENERATORS:
+        if not store.has(BY_NAME[name].exports_to):
+            continue
+        line = decision_line(store.root / BY_NAME[name].exports_to)
+        parts.append(f"{name}: {line}")
+        if line.startswith("fp32 (int8"):
+            todo.append(f"ghostlive models optimise {name}")
+    if not parts:
+        return "ok", "no GHOST generator installed", ""
+    return ("warn" if todo else "ok"), "; ".join(parts), " && ".join(todo)
+
+
+def decision_line(model: Path) -> str:
+    """What ``--cpu-precision auto`` runs for ``model`` on this machine, and why, in one line."""
+    cache = Int8Store(model.parent / "engines")
+    found = cache.lookup(model, ort_version())
+    if found is not None:
+        return found.summary()
+    why = "measured for another model file, ONNX Runtime or CPU" if cache.read(model) else "not measured here"
+    return f"fp32 (int8 {why})"

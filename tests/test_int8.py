@@ -180,3 +180,14 @@ def test_cli_optimise_and_messages(
     out = capsys.readouterr().out
     assert "quantising ghost-2.onnx" in out and ("ghost-2: fp32 used" in out or "ghost-2: int8 used" in out)
     assert "ArcFace cosine min" in out and "ms/face" in out
+
+
+def test_doctor_shows_the_decision(measured, tmp_path: Path) -> None:
+    from ghostlive.optimise import int8_status
+
+    store, decision = measured
+    _with(store)  # the measured record as it was stored
+    status, detail, fix = int8_status(store)
+    assert status == "ok" and detail == f"ghost-2: {decision.summary()}" and not fix
+    status, detail, fix = int8_status(_stand_in_store(tmp_path))
+    assert (status, fix) == ("warn", "ghostlive models optimise ghost-2") and "int8 not measured here" in detail
