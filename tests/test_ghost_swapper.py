@@ -224,3 +224,22 @@ def test_ghost_on_a_stand_in_gpu_equals_portable(home: Path, grace, astronaut, a
     fake_cupy.install(monkeypatch)
     got = [swap(lm, "cuda") for lm in (None, lm106)]
     assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
+def test_faces_of_a_frame_are_swapped_in_one_batched_run(home: Path, group, grace, analyzer, monkeypatch) -> None:
+    """Several faces: the generator runs once with all crops, and the frame equals the one-face-at-a-time swap."""
+    canvas, _ = group
+    swapper = build_swapper("ghost-1", ModelStore(home))
+    pipe = FrameProcessor(analyzer, swapper)
+    pipe.set_source(grace)
+    batches: list[int] = []
+    real = swapper.generator.swap
+    monkeypatch.setattr(swapper.generator, "swap", lambda crops, ids: batches.append(len(crops)) or real(crops, ids))
+    batched = pipe.process(canvas)
+    assert len(batched.swapped) >= 2 and batches == [len(batched.swapped)]
+    monkeypatch.setattr(swapper, "swap_many", None)  # no batching: the chain swaps one face at a time
+    batches.clear()
+    single = pipe.process(canvas)
+    assert batches == [1] * len(batched.swapped)
+    diff = np.abs(batched.frame.astype(int) - single.frame.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3

@@ -65,9 +65,28 @@ class Stages:
         self, frame: Array, face: Face, source: Any, memory: FaceMemory | None = None, clock: Clock | None = None
     ) -> Paste | None:
         """One face through swap → place → enhance → mask (``clock``: each stage's time)."""
+        return self.render_all(frame, [(face, source, memory)], clock)[0]
+
+    def render_all(
+        self, frame: Array, jobs: list[tuple[Face, Any, FaceMemory | None]], clock: Clock | None = None
+    ) -> list[Paste | None]:
+        """Every face of a frame through swap → place → enhance → mask. A swapper with ``swap_many`` (GHOST)
+        swaps all faces in one batched network run; the others one face at a time."""
         lap = clock.lap if clock is not None else lambda stage: None
-        paste = place(frame, self.swapper.swap(frame, face, source, memory))
+        many = getattr(self.swapper, "swap_many", None)
+        if many is not None and len(jobs) > 1:
+            crops = many(frame, *(list(column) for column in zip(*jobs, strict=True)))
+        else:
+            crops = [self.swapper.swap(frame, face, source, memory) for face, source, memory in jobs]
+        pastes = [place(frame, crop) for crop in crops]
         lap("swap")
+        done = zip(jobs, pastes, strict=True)
+        return [self._finish(frame, face, paste, memory, lap) for (face, _, memory), paste in done]
+
+    def _finish(
+        self, frame: Array, face: Face, paste: Paste | None, memory: FaceMemory | None, lap: Any
+    ) -> Paste | None:
+        """One placed face through [enhance] → masks."""
         if paste is not None and self.enhancer is not None:
             paste = self.enhancer(frame, face, paste, memory)
             lap("enhance")
@@ -162,10 +181,9 @@ class FrameProcessor:
         clock.lap("select")
         memory = {id(tr.face): tr.memory for tr in tracks or ()}  # a photo's faces have none
         stages = Stages.of(self.swapper)  # per face: swap → place → [enhance] → masks
-        items = [
-            stages.render(frame, face, self._pair(k).source, memory.get(id(face)), clock)
-            for face, k in zip(chosen.faces, chosen.matched, strict=True)
-        ]
+        pairs = zip(chosen.faces, chosen.matched, strict=True)
+        jobs = [(face, self._pair(k).source, memory.get(id(face))) for face, k in pairs]
+        items = stages.render_all(frame, jobs, clock)
         out = composite(frame, items)  # every face pasted into one copy of the frame, once
         clock.lap("blend")
         return FrameResult(out, faces, chosen.faces, clock.times, chosen.best_similarity)

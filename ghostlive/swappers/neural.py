@@ -22,7 +22,7 @@ from ghostlive.ops.mask import feathered_mask, ghost_mask, ghost_mask_params
 from ghostlive.ops.paste_mask import inswapper_mask
 from ghostlive.swappers.base import CropSwapper
 from ghostlive.types import Affine, Array, Embedding, Face, FaceMemory, Frame
-from ghostlive.xp import array_module
+from ghostlive.xp import array_module, to_host
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,33 @@ class GhostSwapper(CropSwapper):
         self, frame: Array, target: Face, source: NeuralSource, memory: FaceMemory | None = None
     ) -> SwapCrop | None:
         """The 224 GHOST crop swapped, with GHOST's adaptive mask (or the mesh outline) in crop space."""
-        crop, m = norm_crop(frame, target.keypoints5, CROP, "ghost")
-        swapped = self.generator.swap(crop[None], source.identity)[0]
-        return SwapCrop(swapped, invert_affine(m), self._mask(crop, swapped, target, m, memory))
+        return self._swap_crops(frame, [target], [source], [memory])[0]
+
+    def swap_many(
+        self,
+        frame: Array,
+        targets: list[Face],
+        sources: list[NeuralSource],
+        memories: list[FaceMemory | None],
+    ) -> list[SwapCrop | None]:
+        """:meth:`swap` for every face of a frame, the generator run once on all their crops (batched)."""
+        return self._swap_crops(frame, targets, sources, memories)
+
+    def _swap_crops(
+        self,
+        frame: Array,
+        targets: list[Face],
+        sources: list[NeuralSource],
+        memories: list[FaceMemory | None],
+    ) -> list[SwapCrop | None]:
+        aligned = [norm_crop(frame, t.keypoints5, CROP, "ghost") for t in targets]
+        xp = array_module(aligned[0][0])
+        identities = np.stack([np.asarray(to_host(s.identity), np.float32).reshape(512) for s in sources])
+        swapped = self.generator.swap(xp.stack([crop for crop, _ in aligned]), identities)
+        return [
+            SwapCrop(out, invert_affine(m), self._mask(crop, out, target, m, memory))
+            for out, (crop, m), target, memory in zip(swapped, aligned, targets, memories, strict=True)
+        ]
 
 
 class InSwapperSwapper(CropSwapper):
