@@ -3,6 +3,7 @@ calibrated on real inputs), for CPUs with fast integer dot products (AVX-512 VNN
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,6 +35,8 @@ def quantize_int8(model: str | Path, output: str | Path, samples: Iterable[dict[
         raise ModelError(f"ONNX Runtime's quantisation tools are missing ({exc})", model) from None
     out = Path(output)
     tmp = out.with_name(f".{out.name}.partial")
+    quiet = logging.root.manager.disable  # the quantiser's advisory warnings go to the root logger, every run
+    logging.disable(logging.WARNING)
     try:
         quantize_static(
             str(model),
@@ -50,4 +53,6 @@ def quantize_int8(model: str | Path, output: str | Path, samples: Iterable[dict[
         if isinstance(exc, ModelError):
             raise
         raise ModelError(f"int8 quantisation failed: {exc}", model) from exc
+    finally:
+        logging.disable(quiet)
     return out

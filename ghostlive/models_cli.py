@@ -33,7 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "then runs int8 where it kept identity and was faster (--cpu-precision auto)",
     )
     opt.add_argument("name", choices=("ghost-1", "ghost-2", "ghost-3"))
-    opt.add_argument("--runs", type=int_range(1, 100), default=5, help="timed runs of each (default 5)")
+    opt.add_argument("--runs", type=int_range(1, 100), default=9, help="timed runs of each (default 9)")
 
     exp = sub.add_parser("export", help="convert a GHOST/ArcFace .pth checkpoint to ONNX")
     exp.add_argument("name", nargs="?", help="an installed checkpoint: ghost-1, ghost-2, ghost-3, ghost-arcface")

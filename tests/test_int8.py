@@ -10,6 +10,7 @@ keying and its use; whether the released model keeps identity is measured by use
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelStore, obje
     lines: list[str] = []
     decision = optimise_generator(store, "ghost-2", runs=2, say=lines.append)
     assert any("calibrated on 4 real aligned faces" in m for m in lines)
+    assert logging.root.manager.disable == logging.NOTSET  # the quantiser's chatter was silenced only meanwhile
     model, cache = _paths(store)
     (store.root / "pristine.json").write_bytes(cache.paths(model)[1].read_bytes())
     if cache.paths(model)[0].is_file():
@@ -191,3 +193,19 @@ def test_doctor_shows_the_decision(measured, tmp_path: Path) -> None:
     assert status == "ok" and detail == f"ghost-2: {decision.summary()}" and not fix
     status, detail, fix = int8_status(_stand_in_store(tmp_path))
     assert (status, fix) == ("warn", "ghostlive models optimise ghost-2") and "int8 not measured here" in detail
+
+
+def test_cli_cpu_precision_flag(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--cpu-precision int8`` without a decision is refused and writes nothing; auto swaps with fp32."""
+    from ghostlive.faces import asset_path
+
+    home = tmp_path / "home"
+    _stand_in_store(home)
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(home))
+    out = tmp_path / "out.jpg"
+    args = ["swap", "--swapper", "ghost-2", "--source", str(asset_path("samples/grace_hopper.jpg")),
+            "--target", str(asset_path("samples/astronaut.png")), "-o", str(out)]  # fmt: skip
+    assert main([*args, "--cpu-precision", "int8"]) == 1
+    assert "int8 for ghost-2.onnx is refused: it was not measured here" in capsys.readouterr().err
+    assert not out.exists()
+    assert main([*args, "--cpu-precision", "auto"]) == 0 and out.is_file()

@@ -84,7 +84,7 @@ def download_model(
     return paths
 
 
-def optimise_int8(store: ModelStore, name: str, runs: int = 5, say: Say = log.info) -> str:
+def optimise_int8(store: ModelStore, name: str, runs: int = 9, say: Say = log.info) -> str:
     """Measure and store this machine's int8 decision for GHOST generator ``name``
     (:func:`ghostlive.optimise.optimise_generator`); returns the verdict line."""
     from ghostlive.optimise import optimise_generator
