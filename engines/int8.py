@@ -57,6 +57,10 @@ class Int8Decision:
     error_bound: float
     fp32_ms: float
     int8_ms: float
+    """Median wall ms per face (batch 1), timed alternately; these decide."""
+    fp32_cpu_ms: float
+    int8_cpu_ms: float
+    """Median process CPU ms per face of the same runs (a steadier figure on a busy machine; informative)."""
     arcface: str
     """The identity model that judged (file name and SHA-256 prefix)."""
 
