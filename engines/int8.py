@@ -48,6 +48,8 @@ class Int8Decision:
     source_mtime_ns: int
     int8_sha256: str
     """SHA-256 of the stored int8 model ("" when none is kept: the identity gate failed)."""
+    ops: str
+    """Which operators were quantised ("all", or a list)."""
     faces: int
     min_cosine: float
     """Smallest ArcFace cosine of an int8 swap to the fp32 swap of the same real face."""

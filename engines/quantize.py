@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,15 @@ class _Samples:
         return None
 
 
-def quantize_int8(model: str | Path, output: str | Path, samples: Iterable[dict[str, np.ndarray]]) -> Path:
+def quantize_int8(
+    model: str | Path,
+    output: str | Path,
+    samples: Iterable[dict[str, np.ndarray]],
+    op_types: Sequence[str] | None = None,
+) -> Path:
     """Write ``model`` quantised to int8 (QDQ format) to ``output``, activation ranges calibrated on ``samples``
-    (input name → array, one dict per run). Written atomically: a failure leaves no file."""
+    (input name → array, one dict per run); ``op_types``: only these operators (None: every one ONNX Runtime
+    can quantise). Written atomically: a failure leaves no file."""
     try:
         from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
     except ImportError as exc:
@@ -46,6 +52,7 @@ def quantize_int8(model: str | Path, output: str | Path, samples: Iterable[dict[
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
+            op_types_to_quantize=list(op_types) if op_types else None,
         )
         os.replace(tmp, out)
     except Exception as exc:

@@ -21,10 +21,12 @@ def bench_int8(name: str, runs: int, tmp: str, store: object, origin: str) -> No
     work = Path(tmp) / "int8"
     work.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    decision, _ = measure_int8(fp32_path, arc_path, work, runs=runs, say=lambda m: None)
+    lines: list[str] = []
+    decision, _ = measure_int8(fp32_path, arc_path, work, runs=runs, say=lines.append)
     print(f"\n{name} generator, static int8 (QDQ, calibrated on {decision.faces} real aligned faces; measured in "
           f"{time.perf_counter() - t0:.0f} s), {origin}")  # fmt: skip
-    print(f"{'':>22} {decision.summary()}")
+    for line in lines[1::2]:  # each variant tried, and its verdict
+        print(f"{'':>22} {line.strip()}")
     print(f"{'':>22} process CPU: fp32 {decision.fp32_cpu_ms:.0f} ms/face, int8 {decision.int8_cpu_ms:.0f} ms/face "
           f"({decision.fp32_cpu_ms / max(decision.int8_cpu_ms, 1e-9):.2f}×)")  # fmt: skip
     stored = Int8Store(fp32_path.parent / "engines").lookup(fp32_path, decision.ort_version)

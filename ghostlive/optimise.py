@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,15 @@ def alternate_ms(
     return [statistics.median(t) for t in wall], [statistics.median(t) for t in cpu]
 
 
+CANDIDATES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
+    ("all operators", None),
+    ("convolutions and matrix products only", ("Conv", "ConvTranspose", "Gemm", "MatMul")),
+)
+"""The int8 variants tried in turn, fastest first; the first that keeps identity is kept. Quantising only the
+convolutions keeps the AAD blocks' normalisation and blending in float: on untrained GHOST-2 weights cosine
+0.993 instead of 0.981 and 0.6 instead of 1.3 grey levels, but 1.5× instead of 2.2× faster (same run)."""
+
+
 def measure_int8(
     fp32_path: Path,
     arcface_path: Path,
@@ -119,44 +129,56 @@ def measure_int8(
     error_bound: float = ERROR_BOUND,
     say: Say = log.info,
 ) -> tuple[Int8Decision, Path]:
-    """Quantise ``fp32_path`` into the folder ``work``, judge and time it (see the module): the decision and
-    the int8 model's path."""
+    """Quantise ``fp32_path`` into the folder ``work`` (each of :data:`CANDIDATES` until one keeps identity),
+    judge and time it (see the module): the decision and the int8 model's path (the last tried when none
+    passed)."""
     from ghostlive.engines.ort import OrtRunner
-    from ghostlive.engines.quantize import quantize_int8
 
     arcface = GhostArcFace(OrtRunner(arcface_path))
     fp32 = GhostGenerator(OrtRunner(fp32_path))
     crops = aligned_faces()
     idents = [arcface.embed_one(c) for c in crops]
     swaps = [(c, idents[(i + 2) % len(crops)]) for i, c in enumerate(crops)]  # each face gets the other person
-    say(f"quantising {fp32_path.name} to int8, calibrated on {len(swaps)} real aligned faces")
-    samples = (generator_inputs(fp32, c, e) for c, e in swaps)
-    int8_path = quantize_int8(fp32_path, work / f"{fp32_path.stem}.int8.onnx", samples)
-    int8 = GhostGenerator(OrtRunner(int8_path))
-    say("checking identity with ArcFace on the same faces")
-    cosines, errors = identity_check(fp32, int8, arcface, swaps)
-    say(f"timing fp32 and int8 alternately ({runs} runs each)")
-    (ms32, ms8), (cpu32, cpu8) = alternate_ms([fp32, int8], *swaps[0], runs)
-    st = fp32_path.stat()
-    decision = Int8Decision(
-        model_sha256=onnx_digest(fp32_path),
-        ort_version=ort_version(),
-        machine=machine_id(),
-        source_size=st.st_size,
-        source_mtime_ns=st.st_mtime_ns,
-        int8_sha256=onnx_digest(int8_path),
-        faces=len(swaps),
-        min_cosine=round(min(cosines), 5),
-        cosine_bound=cosine_bound,
-        max_error=round(max(errors), 4),
-        error_bound=error_bound,
-        fp32_ms=round(ms32, 2),
-        int8_ms=round(ms8, 2),
-        fp32_cpu_ms=round(cpu32, 2),
-        int8_cpu_ms=round(cpu8, 2),
+    base = Int8Decision(
+        model_sha256=onnx_digest(fp32_path), ort_version=ort_version(), machine=machine_id(),
+        source_size=fp32_path.stat().st_size, source_mtime_ns=fp32_path.stat().st_mtime_ns, int8_sha256="",
+        ops="", faces=len(swaps), min_cosine=0.0, cosine_bound=cosine_bound, max_error=0.0,
+        error_bound=error_bound, fp32_ms=0.0, int8_ms=0.0, fp32_cpu_ms=0.0, int8_cpu_ms=0.0,
         arcface=f"{arcface_path.name} {onnx_digest(arcface_path)[:12]}",
-    )
-    return decision, int8_path
+    )  # fmt: skip
+    for i, (label, ops) in enumerate(CANDIDATES):
+        say(f"quantising {fp32_path.name} to int8 ({label}), calibrated on {len(swaps)} real aligned faces")
+        path = work / f"{fp32_path.stem}.int8.{i}.onnx"
+        decision = _judge(base, (fp32_path, fp32), (path, ops), arcface, swaps, runs)
+        say(f"  {label}: {decision.summary()}")
+        if decision.identity_kept:
+            break
+    return decision, path
+
+
+def _judge(
+    base: Int8Decision,
+    reference: tuple[Path, GhostGenerator],
+    variant: tuple[Path, tuple[str, ...] | None],
+    arcface: GhostArcFace,
+    swaps: list[tuple[Frame, np.ndarray]],
+    runs: int,
+) -> Int8Decision:
+    """One int8 variant (written to its path, quantising its operators) checked on ``swaps`` and timed against
+    the fp32 ``reference``."""
+    from ghostlive.engines.ort import OrtRunner
+    from ghostlive.engines.quantize import quantize_int8
+
+    (source, fp32), (path, ops) = reference, variant
+    samples = (generator_inputs(fp32, c, e) for c, e in swaps)
+    int8 = GhostGenerator(OrtRunner(quantize_int8(source, path, samples, op_types=ops)))
+    cosines, errors = identity_check(fp32, int8, arcface, swaps)
+    (ms32, ms8), (cpu32, cpu8) = alternate_ms([fp32, int8], *swaps[0], runs)
+    return replace(
+        base, int8_sha256=onnx_digest(path), ops=", ".join(ops) if ops else "all",
+        min_cosine=round(min(cosines), 5), max_error=round(max(errors), 4), fp32_ms=round(ms32, 2),
+        int8_ms=round(ms8, 2), fp32_cpu_ms=round(cpu32, 2), int8_cpu_ms=round(cpu8, 2),
+    )  # fmt: skip
 
 
 def optimise_generator(

@@ -27,7 +27,7 @@ from ghostlive.errors import BackendUnavailableError, ModelError  # noqa: E402
 from ghostlive.export.aei_net import AEINet  # noqa: E402
 from ghostlive.export.onnx import export_generator  # noqa: E402
 from ghostlive.hub import ModelStore  # noqa: E402
-from ghostlive.optimise import aligned_faces, optimise_generator  # noqa: E402
+from ghostlive.optimise import CANDIDATES, aligned_faces, optimise_generator  # noqa: E402
 from ghostlive.swappers.factory import build_swapper  # noqa: E402
 
 from .onnx_graphs import arcface  # noqa: E402
@@ -76,6 +76,7 @@ def test_decision_is_stored_keyed_and_consistent(measured) -> None:
     assert decision.max_error > 0.0 and decision.fp32_ms > 0 and decision.int8_ms > 0
     assert decision.use_int8 == (decision.identity_kept and decision.int8_ms <= 0.9 * decision.fp32_ms)
     assert cache.lookup(model, ort.__version__) == decision  # reused as stored
+    assert decision.ops == "all"  # the fastest variant kept identity on the stand-in
     # the stored int8 model really is quantised, and nothing half-written is left in the folder
     assert decision.identity_kept == int8.is_file()
     if int8.is_file():
@@ -124,7 +125,10 @@ def test_int8_runs_only_where_identity_kept_and_faster(measured) -> None:
 
 def test_gate_that_cannot_be_met_stores_fp32(tmp_path: Path) -> None:
     store = _stand_in_store(tmp_path)
-    decision = optimise_generator(store, "ghost-2", runs=1, error_bound=0.0, say=lambda m: None)
+    lines: list[str] = []
+    decision = optimise_generator(store, "ghost-2", runs=1, error_bound=0.0, say=lines.append)
+    assert len([m for m in lines if m.startswith("quantising")]) == len(CANDIDATES) == 2  # each variant tried
+    assert decision.ops == "Conv, ConvTranspose, Gemm, MatMul"
     model, cache = _paths(store)
     assert not decision.identity_kept and not decision.use_int8 and decision.int8_sha256 == ""
     assert not cache.paths(model)[0].exists() and cache.lookup(model, ort.__version__) == decision
