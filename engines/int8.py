@@ -85,7 +85,8 @@ class Int8Decision:
         why = "" if self.use_int8 else (" (int8 not faster here)" if self.identity_kept else " (identity not kept)")
         return (
             f"{verdict}{why}: fp32 {self.fp32_ms:.0f} ms/face, int8 {self.int8_ms:.0f} ms/face "
-            f"({self.fp32_ms / max(self.int8_ms, 1e-9):.2f}×); ArcFace cosine min {self.min_cosine:.4f} "
+            f"({self.fp32_ms / max(self.int8_ms, 1e-9):.2f}×; process CPU {self.fp32_cpu_ms:.0f} → "
+            f"{self.int8_cpu_ms:.0f} ms); ArcFace cosine min {self.min_cosine:.4f} "
             f"(bound {self.cosine_bound}), mean abs error max {self.max_error:.2f} grey levels "
             f"(bound {self.error_bound}) on {self.faces} real faces"
         )

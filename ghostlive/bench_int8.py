@@ -27,8 +27,6 @@ def bench_int8(name: str, runs: int, tmp: str, store: object, origin: str) -> No
           f"{time.perf_counter() - t0:.0f} s), {origin}")  # fmt: skip
     for line in lines[1::2]:  # each variant tried, and its verdict
         print(f"{'':>22} {line.strip()}")
-    print(f"{'':>22} process CPU: fp32 {decision.fp32_cpu_ms:.0f} ms/face, int8 {decision.int8_cpu_ms:.0f} ms/face "
-          f"({decision.fp32_cpu_ms / max(decision.int8_cpu_ms, 1e-9):.2f}×)")  # fmt: skip
     stored = Int8Store(fp32_path.parent / "engines").lookup(fp32_path, decision.ort_version)
     print(f"{'':>22} stored decision for this machine: {stored.summary() if stored else 'none'}"
           f"{'' if stored else f' (ghostlive models optimise {name} makes one)'}")  # fmt: skip

@@ -14,7 +14,9 @@ class Swapper(Protocol):
     ``prepare_source`` runs once per source face (embedding, crops); ``swap`` runs per target face per frame and
     returns the rendered crop, the swapper's own mask and the crop→frame affine (:class:`SwapCrop`). Placing,
     enhancing, masking and compositing are the chain's (:mod:`ghostlive.pipeline.chain`), so several faces can
-    share one frame and every swapper gets the same stages.
+    share one frame and every swapper gets the same stages. A swapper may also have ``swap_many(frame, targets,
+    sources, memories)``, every face of a frame at once (GHOST: one batched generator run); the chain uses it for
+    frames with several faces.
     """
 
     name: str
