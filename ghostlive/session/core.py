@@ -35,7 +35,7 @@ from ghostlive.session.live import (
     recording_path,
     start_pipeline,
 )
-from ghostlive.session.models import build_engines, download_model
+from ghostlive.session.models import build_engines, download_model, optimise_int8
 from ghostlive.session.sources import SourceFace, find_faces
 from ghostlive.session.tasks import Event, Report, Task
 from ghostlive.swappers.factory import build_swapper
@@ -313,3 +313,15 @@ class Session:
     def build_engines(self) -> Task[list[str]]:
         """TensorRT engines for every installed ONNX model."""
         return self.task(lambda report, stop: build_engines(self.store, progress=report), "engines")
+
+    def optimise(self, name: str, runs: int = 9) -> Task[str]:
+        """Measure and store this machine's int8 decision for GHOST generator ``name`` (``ghostlive models
+        optimise``); its messages are ``info`` events; the result is the verdict line. Refused while live: the
+        live loop would compete with the timings."""
+
+        def work(report: Report, stop: threading.Event) -> str:
+            if self.pipeline is not None:
+                raise ConfigError("stop the live preview first: int8 and fp32 are timed on an otherwise idle CPU")
+            return optimise_int8(self.store, name, runs, say=self.events.info.emit, report=report)
+
+        return self.task(work, "optimise")
