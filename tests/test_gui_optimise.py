@@ -59,6 +59,7 @@ def click_optimise(qtbot, w: MainWindow) -> None:
     assert panel.optimise_button.isVisible() and panel.optimise_button.isEnabled()
     qtbot.mouseClick(panel.optimise_button, Qt.MouseButton.LeftButton)
     assert panel.optimising is not None and not panel.optimise_button.isEnabled()  # no second start meanwhile
+    assert panel.int8_status.text().startswith(f"int8 (CPU): measuring {w.swapper_combo.currentText()} ")
     qtbot.waitUntil(lambda: panel.optimising is None, timeout=120_000)
 
 

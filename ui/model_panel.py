@@ -48,6 +48,7 @@ class ModelPanel(QGroupBox):
         self.int8_status.setWordWrap(True)
         self.model_progress = QProgressBar()
         self.optimising: Task | None = None
+        self.optimising_name = ""
         form.addRow("Swapper", self.swapper_combo)
         form.addRow("Backend", self.backend_combo)
         form.addRow("Frames on", self.device_combo)
@@ -84,6 +85,8 @@ class ModelPanel(QGroupBox):
             line = f"unknown ({exc})"
         self.int8_status.setVisible(line is not None)
         self.optimise_button.setVisible(line is not None)
+        if self.optimising is not None and name == self.optimising_name:
+            line = f"measuring {name} (quantise, check identity, time both; a minute or more)…"
         self.int8_status.setText(f"int8 (CPU): {line}" if line else "")
         busy = self.optimising is not None or self.session.pipeline is not None
         self.optimise_button.setEnabled(line is not None and not busy)
@@ -100,10 +103,9 @@ class ModelPanel(QGroupBox):
 
     def optimise(self) -> None:
         """Measure int8 against fp32 for the chosen GHOST generator on a worker thread; the decision is shown."""
-        name = self.swapper_combo.currentText()
-        self.int8_status.setText(f"int8 (CPU): measuring {name} (quantise, check identity, time; about a minute)…")
+        self.optimising_name = self.swapper_combo.currentText()
         self.optimising = start_task(
-            self.window, self.session.optimise(name), self.model_progress, None, self.window.show_error
+            self.window, self.session.optimise(self.optimising_name), self.model_progress, None, self.window.show_error
         )
         self.optimising.finished.connect(self._optimised)
         self.on_task(self.optimising)
