@@ -22,6 +22,7 @@ from PySide6.QtCore import Qt
 from ghostlive import optimise
 from ghostlive.cli import main
 from ghostlive.engines.int8 import Int8Store, ort_version
+from ghostlive.errors import ConfigError
 from ghostlive.hub import ModelStore
 from ghostlive.models.personal import Personal, register
 from ghostlive.swappers.factory import build_swapper
@@ -104,23 +105,32 @@ def test_optimise_is_refused_in_one_line_without_arcface(qtbot, tmp_path: Path, 
     assert w.models.int8_status.text() == "int8 (CPU): fp32 (int8 not measured here)"
 
 
-def test_optimise_waits_for_the_live_preview_to_stop(qtbot, tmp_path: Path, monkeypatch) -> None:
+def test_the_measurement_and_the_live_preview_exclude_each_other(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """int8 and fp32 are timed on an otherwise idle CPU: no measurement while live, no preview while measuring."""
     store = stand_in_store(tmp_path / "home")
     monkeypatch.setenv("GHOSTLIVE_HOME", str(store.root.parent))  # where the live job looks for models
     w = open_window(qtbot, tmp_path, store)
     w.swapper_combo.setCurrentText("ghost-2")
-    assert w.models.optimise_button.isEnabled()
     w.add_source_photos([str(sample("grace_hopper.jpg"))])
     w.camera.setCurrentText(str(CLIP))
-    w.start_button.click()
-    qtbot.waitUntil(lambda: w.bridge.frames_seen > 2 or w.error_banner.isVisible(), timeout=60_000)
-    assert w.error_banner.isHidden(), w.error_banner.text()
-    assert not w.models.optimise_button.isEnabled()  # int8 and fp32 are timed on an otherwise idle CPU
-    task = w.session.optimise("ghost-2")  # the session refuses too, in one line
-    with pytest.raises(Exception, match="stop the live preview first"):
-        task.result(10)
+    assert w.start_live()
+    qtbot.waitUntil(lambda: w.bridge.frames_seen > 2, timeout=60_000)
+    assert not w.models.optimise_button.isEnabled()
+    with pytest.raises(ConfigError, match="stop the live preview first"):  # the session refuses too, in one line
+        w.session.optimise("ghost-2").result(10)
     w.stop_live(wait=True)
     qtbot.waitUntil(w.models.optimise_button.isEnabled, timeout=10_000)
+    release, real = threading.Event(), optimise.measure_int8
+    monkeypatch.setattr(optimise, "measure_int8", lambda *a, **k: release.wait(60) and real(*a, **{**k, "runs": 1}))
+    w.models.optimise_button.click()
+    assert not w.start_live() and w.pipeline is None  # refused while measuring, said in the banner
+    assert "int8 of ghost-2 is being measured" in w.error_banner.text()
+    with pytest.raises(ConfigError, match="already being measured"):
+        w.session.optimise("ghost-2").result(10)
+    release.set()
+    qtbot.waitUntil(lambda: w.models.optimising is None, timeout=120_000)
+    assert "int8 (CPU): " in w.models.int8_status.text() and "not measured" not in w.models.int8_status.text()
+    assert w.start_live()
 
 
 def test_a_personal_generator_is_optimised_and_runs_int8(qtbot, tmp_path: Path, capsys, monkeypatch) -> None:
