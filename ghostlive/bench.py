@@ -9,6 +9,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -25,7 +26,7 @@ from ghostlive.models.registry import BY_NAME
 from ghostlive.pipeline import FrameProcessor
 from ghostlive.pipeline.frame import STAGES, FrameDevice
 from ghostlive.stage_cli import bench_stages, with_bench_stages
-from ghostlive.swappers.classic import ClassicSwapper
+from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.factory import build_swapper, ghost_torch_factory
 from ghostlive.threads import apply_plan, available_cores, plan_threads
 from ghostlive.types import Frame
@@ -102,7 +103,7 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     analyzer = FaceAnalyzer(threads=args.threads, tile_levels=args.tiles)
     store, origin = (None, "built in") if args.swapper == "classic" else _swapper_store(args.swapper, tmp)
     portable_run = args.device == "portable"
-    host_first = args.swapper == ClassicSwapper.name and ClassicSwapper.host_frames
+    host_first, attempts = _attempts(args.swapper, store, _backends(args.backend))
     device = FrameDevice("cpu" if portable_run else args.device, host_first=host_first)
     where = "numpy through the GPU code path (portable)" if portable_run else device.name
     print(
@@ -113,11 +114,9 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     stages = (*STAGES, *bench_stages(args))
     header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in stages)
     print(header + f" {'total':>8} {'fps':>7} {'GPU MB':>7} {'CPU ms':>7}")
-    for backend in _backends(args.backend):
-        try:
-            swapper = build_swapper(args.swapper, store, backend=backend)
-        except BackendUnavailableError as exc:
-            _unavailable(backend, exc)
+    for backend, swapper in attempts:
+        if isinstance(swapper, BackendUnavailableError):
+            _unavailable(backend, swapper)
             continue
         label = _backend_label(swapper, backend)
         swapper = with_bench_stages(swapper, args, backend)
@@ -128,6 +127,35 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
                 _time_size(pipe, fit_frame(photo, size), size, args.frames, label, stages)
         if device.fell_back:
             print(f"{'':>22} the GPU path failed and the run moved to the CPU: {device.fell_back}")
+
+
+Built = tuple[str, Swapper | BackendUnavailableError]
+
+
+def _attempts(name: str, store: ModelStore | None, backends: list[str]) -> tuple[bool, Iterator[Built]]:
+    """The first built swapper's ``host_frames`` (where ``--device auto`` puts frames, as for a job), and every
+    attempt in order: the swappers up to that one are built already, the others when reached."""
+
+    def build(backend: str) -> Swapper | BackendUnavailableError:
+        try:
+            return build_swapper(name, store, backend=backend)
+        except BackendUnavailableError as exc:
+            return exc
+
+    built = ((b, build(b)) for b in backends)
+    taken: list[Built] = []
+    for item in built:
+        taken.append(item)
+        if not isinstance(item[1], BackendUnavailableError):
+            break
+    host_first = bool(getattr(taken[-1][1], "host_frames", False)) if taken else False
+
+    def replay() -> Iterator[Built]:
+        while taken:  # handed over, not kept: one swapper is held at a time
+            yield taken.pop(0)
+        yield from built
+
+    return host_first, replay()
 
 
 def _time_size(

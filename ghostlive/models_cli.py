@@ -8,6 +8,7 @@ import sys
 from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
+from ghostlive.models.personal import swapper_choice
 from ghostlive.models.registry import BY_NAME, MODELS
 from ghostlive.session.models import build_engines as build_engines_in
 from ghostlive.session.models import download_model, export_checkpoint, export_installed, optimise_int8
@@ -32,7 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="quantise a GHOST generator to int8, check identity with ArcFace and time both here; the CPU backend "
         "then runs int8 where it kept identity and was faster (--cpu-precision auto)",
     )
-    opt.add_argument("name", choices=("ghost-1", "ghost-2", "ghost-3"))
+    opt.add_argument("name", type=swapper_choice, help="ghost-1, ghost-2, ghost-3 or a personal swapper's name")
     opt.add_argument("--runs", type=int_range(1, 100), default=9, help="timed runs of each (default 9)")
 
     exp = sub.add_parser("export", help="convert a GHOST/ArcFace .pth checkpoint to ONNX")

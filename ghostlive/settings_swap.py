@@ -153,7 +153,8 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
                      "models (all: each backend present in turn; default auto)"}, G: {"choices": _gui_backends}}),
     Setting("cpu_precision", str, "auto", "GHOST generator on the ONNX Runtime CPU backend: auto (int8 where "
             "'ghostlive models optimise' found it keeps identity and is faster on this machine), fp32, or int8 "
-            "(refused where it did not keep identity)", FILES, SELECT, choices=_cpu_precisions),
+            "(refused where it did not keep identity)", (S, L, G), SELECT, choices=_cpu_precisions,
+            label="CPU precision"),
     Setting("device", str, "auto", "where frames are processed: auto (the GPU when CuPy can use one), cpu, or cuda",
             (S, L, B, G), SELECT, choices=_devices, label="Frames on",
             per={B: {"group": "", "choices": lambda: (*_devices(), "portable"), "help": "where frames are processed "

@@ -182,3 +182,25 @@ def test_auto_keeps_the_classic_swapper_on_the_host(monkeypatch) -> None:
 
     assert Job(SwapSettings(device="auto"), [PairSpec(source)], DeviceFirst()).device.name == "cuda"
     assert FrameDevice("auto").name == "cuda" and FrameDevice("auto", host_first=True).name == "cpu"
+
+
+def test_bench_auto_reads_the_built_swappers_host_frames(monkeypatch, capsys) -> None:
+    """``bench --device auto`` places frames as a job does: by the built swapper's ``host_frames``, not by its
+    name (a classic-named swapper that prefers the GPU gets it; the classic one stays on the host)."""
+    from ghostlive import bench
+    from ghostlive.cli import main
+
+    from . import fake_cupy
+
+    class DeviceFirst(ClassicSwapper):
+        host_frames = False
+
+    fake_cupy.install(monkeypatch)
+    used: list[str] = []  # where each timed pipeline swaps (the timing itself is not what is tested here)
+    monkeypatch.setattr(bench, "_time_size", lambda pipe, *a, **k: used.append(pipe.device.name))
+    args = ["bench", "--frames", "1", "--sizes", "160x120", "--device", "auto"]
+    assert main(args) == 0 and used == ["cpu"]
+    assert "classic swapper (built in), frames on cpu," in capsys.readouterr().out
+    monkeypatch.setattr(bench, "build_swapper", lambda *a, **k: DeviceFirst())
+    assert main(args) == 0 and used == ["cpu", "cuda"]
+    assert "classic swapper (built in), frames on cuda," in capsys.readouterr().out

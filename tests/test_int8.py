@@ -24,26 +24,12 @@ from ghostlive.cli import main  # noqa: E402
 from ghostlive.engines.cache import machine_id  # noqa: E402
 from ghostlive.engines.int8 import Int8Decision, Int8Store  # noqa: E402
 from ghostlive.errors import BackendUnavailableError, ModelError  # noqa: E402
-from ghostlive.export.aei_net import AEINet  # noqa: E402
-from ghostlive.export.onnx import export_generator  # noqa: E402
 from ghostlive.hub import ModelStore  # noqa: E402
 from ghostlive.optimise import CANDIDATES, aligned_faces, optimise_generator  # noqa: E402
 from ghostlive.swappers.factory import build_swapper  # noqa: E402
 
+from .int8_stand_ins import stand_in_store as _stand_in_store  # noqa: E402
 from .onnx_graphs import arcface  # noqa: E402
-
-
-def _stand_in_store(root: Path, with_arcface: bool = True) -> ModelStore:
-    store = ModelStore(root)
-    store.staging.mkdir(exist_ok=True)
-    torch.manual_seed(0)
-    gen = AEINet(2, width=0.0625).eval()  # untrained stand-in for the released ghost-2
-    store.add_file(export_generator(gen, store.staging / "g.onnx", name="ghost-2"), "ghost-2.onnx", "test stand-in")
-    if with_arcface:
-        stand_in = store.staging / "a.onnx"
-        stand_in.write_bytes(arcface(np.random.default_rng(0).standard_normal((3, 512))))
-        store.add_file(stand_in, "ghost-arcface.onnx", "test stand-in")
-    return store
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from ghostlive.session.live import (
     recording_path,
     start_pipeline,
 )
-from ghostlive.session.models import build_engines, download_model
+from ghostlive.session.models import build_engines, download_model, optimise_int8
 from ghostlive.session.sources import SourceFace, find_faces
 from ghostlive.session.tasks import Event, Report, Task
 from ghostlive.swappers.factory import build_swapper
@@ -73,6 +73,8 @@ class Session:
         self._stopping: Task[None] | None = None
         self._analyzer: FaceAnalyzer | None = None
         self._lock = threading.Lock()
+        self.measuring: str | None = None
+        """The GHOST generator whose int8 decision is being measured (:meth:`optimise`), else None."""
 
     def task(self, fn: Callable[[Report, threading.Event], T], name: str) -> Task[T]:
         """Start ``fn(report, stop)`` on a worker thread (``events.task`` hears of it first)."""
@@ -147,6 +149,8 @@ class Session:
         first camera frame only)."""
         if self.pipeline is not None:
             raise ConfigError("the live preview is already running")
+        if self.measuring is not None:
+            raise ConfigError(f"int8 of {self.measuring} is being measured; start the preview when it has finished")
         stopping = self._stopping
         if stopping is not None:  # the previous loop still releases its camera and outputs
             stopping.future.exception()
@@ -313,3 +317,22 @@ class Session:
     def build_engines(self) -> Task[list[str]]:
         """TensorRT engines for every installed ONNX model."""
         return self.task(lambda report, stop: build_engines(self.store, progress=report), "engines")
+
+    def optimise(self, name: str, runs: int = 9) -> Task[str]:
+        """Measure and store this machine's int8 decision for GHOST generator ``name`` (``ghostlive models
+        optimise``); its messages are ``info`` events; the result is the verdict line. Refused while live or
+        measuring, and :meth:`go_live` is refused meanwhile: the timings must not compete with anything."""
+
+        def work(report: Report, stop: threading.Event) -> str:
+            with self._lock:
+                if self.pipeline is not None:
+                    raise ConfigError("stop the live preview first: int8 and fp32 are timed on an otherwise idle CPU")
+                if self.measuring is not None:
+                    raise ConfigError(f"int8 of {self.measuring} is already being measured")
+                self.measuring = name
+            try:
+                return optimise_int8(self.store, name, runs, say=self.events.info.emit, report=report)
+            finally:
+                self.measuring = None
+
+        return self.task(work, "optimise")

@@ -1,6 +1,6 @@
 """Model downloads, exports, engine builds and int8 decisions: the one implementation the CLI (``ghostlive
 models download``, ``optimise``, ``export``, ``engines build``) and the session (the window's Download and
-Build engines buttons) share.
+Build engines and Optimise for this CPU buttons) share.
 
 Messages go to ``say`` (the CLI prints them, the session turns them into info events); nothing here prints.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.registry import BY_NAME, MODELS
+from ghostlive.session.tasks import Report
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -84,12 +85,87 @@ def download_model(
     return paths
 
 
-def optimise_int8(store: ModelStore, name: str, runs: int = 9, say: Say = log.info) -> str:
-    """Measure and store this machine's int8 decision for GHOST generator ``name``
-    (:func:`ghostlive.optimise.optimise_generator`); returns the verdict line."""
-    from ghostlive.optimise import optimise_generator
+OPTIMISE_STEPS = 5
+"""The messages of one int8 measurement at most (quantising and verdict of each of the two variants, then the
+stored verdict): the length of its progress bar."""
 
-    return optimise_generator(store, name, runs=runs, say=say).summary()
+
+def ghost_generator_file(store: ModelStore, name: str) -> Path | None:
+    """The installed ONNX generator of swapper ``name`` (ghost-N, or a personal one made by ``ghostlive train
+    finetune``); None for another swapper or one not installed."""
+    from ghostlive.models.personal import personal_models
+    from ghostlive.optimise import GENERATORS
+
+    if name in GENERATORS:
+        filename: str | None = BY_NAME[name].exports_to
+    else:
+        entry = None if name in BY_NAME else personal_models(store).get(name)
+        filename = entry.generator if entry else None
+    return store.root / filename if filename and store.has(filename) else None
+
+
+def int8_line(store: ModelStore, name: str) -> str | None:
+    """What ``--cpu-precision auto`` runs for the generator of swapper ``name`` on this machine, and why
+    (``doctor``'s "GHOST int8 (CPU)" line); None when ``name`` has no installed GHOST generator."""
+    from ghostlive.optimise import decision_line
+
+    path = ghost_generator_file(store, name)
+    return decision_line(path) if path is not None else None
+
+
+def optimise_int8(
+    store: ModelStore, name: str, runs: int = 9, say: Say = log.info, report: Report | None = None
+) -> str:
+    """Measure and store this machine's int8 decision for GHOST generator ``name``: ghost-N
+    (:func:`ghostlive.optimise.optimise_generator`) or a personal one (the same measurement on its file);
+    returns the verdict line. ``report(done, total, "")`` counts its messages (:data:`OPTIMISE_STEPS`)."""
+    from ghostlive.optimise import GENERATORS, optimise_generator
+
+    if report is not None:
+        step = _counting(say, report)
+        line = optimise_int8(store, name, runs, step)
+        report(OPTIMISE_STEPS, OPTIMISE_STEPS, "")
+        return line
+    if name in GENERATORS:
+        return optimise_generator(store, name, runs=runs, say=say).summary()
+    path = ghost_generator_file(store, name)
+    if path is None:
+        raise ConfigError(
+            f"int8 is measured for the GHOST generators ({', '.join(GENERATORS)}) and installed personal ones "
+            f"(ghostlive train finetune), not {name!r}"
+        )
+    return _optimise_file(store, name, path, runs, say)
+
+
+def _counting(say: Say, report: Report) -> Say:
+    said = [0]
+
+    def step(message: str) -> None:
+        said[0] += 1
+        report(min(said[0], OPTIMISE_STEPS - 1), OPTIMISE_STEPS, "")
+        say(message)
+
+    return step
+
+
+def _optimise_file(store: ModelStore, name: str, path: Path, runs: int, say: Say) -> str:
+    """:func:`ghostlive.optimise.optimise_generator` for the generator file of a personal swapper."""
+    from ghostlive.engines.int8 import Int8Store
+    from ghostlive.optimise import measure_int8
+
+    arc_file = BY_NAME["ghost-arcface"].exports_to
+    if not store.has(arc_file):
+        raise ModelError(
+            f"int8 is not offered without the GHOST ArcFace ({arc_file}) to check that identity is kept; "
+            "run: ghostlive models download ghost-arcface"
+        )
+    cache = Int8Store(path.parent / "engines")
+    cache.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache.root, prefix=".int8-") as tmp:  # removed on any failure
+        decision, int8_path = measure_int8(path, store.root / arc_file, Path(tmp), runs=runs, say=say)
+        decision = cache.save(path, decision, int8_path)
+    say(f"{name}: {decision.summary()}")
+    return decision.summary()
 
 
 def build_engines(

@@ -196,10 +196,10 @@ def build_swapper(
     store = store or ModelStore()
     if name in SWAPPER_REGISTRY:
         return SWAPPER_REGISTRY.create(name, name, store, classic, backend, cpu_precision)
-    return _personal(name, store, backend)
+    return _personal(name, store, backend, cpu_precision)
 
 
-def _personal(name: str, store: ModelStore, backend: str) -> Swapper:
+def _personal(name: str, store: ModelStore, backend: str, cpu_precision: str = "auto") -> Swapper:
     """A generator fine-tuned by ``ghostlive train finetune`` (see :mod:`ghostlive.models.personal`)."""
     from ghostlive.models.ghost import GhostArcFace, GhostGenerator
     from ghostlive.models.landmark106 import Landmark106
@@ -214,6 +214,6 @@ def _personal(name: str, store: ModelStore, backend: str) -> Swapper:
         )
     arc = _require(store, name, "ghost-arcface", BY_NAME["ghost-arcface"].exports_to)
     lm = Landmark106(_runner(str(store.path("2d106det.onnx")), backend)) if store.has("2d106det.onnx") else None
-    generator = GhostGenerator(_runner(str(store.path(entry.generator)), backend))
+    generator = GhostGenerator(_runner(str(store.path(entry.generator)), backend, None, cpu_precision))
     identity = GhostArcFace(_runner(arc, backend, ghost_torch_factory(store, "ghost-arcface")))
     return GhostSwapper(name, generator, identity, lm)
