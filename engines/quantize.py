@@ -12,6 +12,8 @@ import numpy as np
 
 from ghostlive.errors import ModelError
 
+log = logging.getLogger(__name__)
+
 
 class _Samples:
     """ONNX Runtime's calibration reader protocol over an iterable of input dicts."""
@@ -34,18 +36,21 @@ def quantize_int8(
 ) -> Path:
     """Write ``model`` quantised to int8 (QDQ format) to ``output``, activation ranges calibrated on ``samples``
     (input name → array, one dict per run); ``op_types``: only these operators (None: every one ONNX Runtime
-    can quantise). Written atomically: a failure leaves no file."""
+    can quantise). Its stride-2 transposed convolutions are first rewritten as convolutions
+    (:mod:`ghostlive.engines.subpixel`) so that they are quantised too. Written atomically: a failure leaves no
+    file."""
     try:
         from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
     except ImportError as exc:
         raise ModelError(f"ONNX Runtime's quantisation tools are missing ({exc})", model) from None
     out = Path(output)
     tmp = out.with_name(f".{out.name}.partial")
+    prepared = out.with_name(f".{out.name}.float.onnx")
     quiet = logging.root.manager.disable  # the quantiser's advisory warnings go to the root logger, every run
     logging.disable(logging.WARNING)
     try:
         quantize_static(
-            str(model),
+            str(_prepare(Path(model), prepared)),
             str(tmp),
             _Samples(samples),
             quant_format=QuantFormat.QDQ,
@@ -62,4 +67,20 @@ def quantize_int8(
         raise ModelError(f"int8 quantisation failed: {exc}", model) from exc
     finally:
         logging.disable(quiet)
+        prepared.unlink(missing_ok=True)
     return out
+
+
+def _prepare(model: Path, scratch: Path) -> Path:
+    """``model`` with its transposed convolutions rewritten, written to ``scratch``; ``model`` itself where
+    there is nothing to rewrite (or it is too large for one protobuf file)."""
+    import onnx
+
+    from ghostlive.engines.subpixel import subpixel_deconvolutions
+
+    proto = onnx.load(str(model))
+    if not subpixel_deconvolutions(proto) or proto.ByteSize() >= 2**31 - 1:
+        return model
+    onnx.save(proto, str(scratch))
+    log.info("%s: transposed convolutions rewritten as sub-pixel convolutions before quantising", model.name)
+    return scratch

@@ -21,12 +21,12 @@ def bench_int8(name: str, runs: int, tmp: str, store: object, origin: str) -> No
     work = Path(tmp) / "int8"
     work.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    lines: list[str] = []
-    decision, _ = measure_int8(fp32_path, arc_path, work, runs=runs, say=lines.append)
+    trials = measure_int8(fp32_path, arc_path, work, runs=runs, say=lambda _: None)
+    decision = trials.decision
     print(f"\n{name} generator, static int8 (QDQ, calibrated on {decision.faces} real aligned faces; measured in "
           f"{time.perf_counter() - t0:.0f} s), {origin}")  # fmt: skip
-    for line in lines[1::2]:  # each variant tried, and its verdict
-        print(f"{'':>22} {line.strip()}")
+    for label, verdict in trials.tried:
+        print(f"{'':>22} {label}: {verdict.summary()}")
     stored = Int8Store(fp32_path.parent / "engines").lookup(fp32_path, decision.ort_version)
     print(f"{'':>22} stored decision for this machine: {stored.summary() if stored else 'none'}"
           f"{'' if stored else f' (ghostlive models optimise {name} makes one)'}")  # fmt: skip

@@ -21,7 +21,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -110,13 +110,31 @@ def alternate_ms(
     return [statistics.median(t) for t in wall], [statistics.median(t) for t in cpu]
 
 
+BLEND_OPS = ("Conv", "Gemm", "MatMul", "Add", "Mul", "Sigmoid", "LeakyRelu", "Relu", "Concat", "Resize")
+"""Quantised in the first variant (with DepthToSpace and Slice of the rewritten transposed convolutions)."""
 CANDIDATES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
-    ("all operators", None),
+    ("convolutions and the AAD blend", (*BLEND_OPS, "DepthToSpace", "Slice")),
     ("convolutions and matrix products only", ("Conv", "ConvTranspose", "Gemm", "MatMul")),
 )
-"""The int8 variants tried in turn, fastest first; the first that keeps identity is kept. Quantising only the
-convolutions keeps the AAD blocks' normalisation and blending in float: on untrained GHOST-2 weights cosine
-0.993 instead of 0.981 and 0.6 instead of 1.3 grey levels, but 1.5× instead of 2.2× faster (same run)."""
+"""The int8 variants tried in turn, fastest first; the first that keeps identity is kept. The first leaves only
+the normalisations (InstanceNormalization, BatchNormalization), Sub and the final Tanh in float; the second also
+keeps the AAD blocks' blending in float, closer to fp32 but slower (see the README's int8 section). Quantising
+every operator ONNX Runtime can (the normalisations too) was slower than the first on untrained GHOST-2 (128 ms
+against 120 per face, same run) at the same error."""
+
+
+@dataclass(frozen=True)
+class Int8Trials:
+    """What :func:`measure_int8` found: each variant tried, in order, with its verdict."""
+
+    tried: tuple[tuple[str, Int8Decision], ...]
+    path: Path
+    """The int8 model of the last variant tried (the kept one, when one kept identity)."""
+
+    @property
+    def decision(self) -> Int8Decision:
+        """The last verdict: the first variant that kept identity, else the last refused."""
+        return self.tried[-1][1]
 
 
 def measure_int8(
@@ -128,10 +146,9 @@ def measure_int8(
     cosine_bound: float = COSINE_BOUND,
     error_bound: float = ERROR_BOUND,
     say: Say = log.info,
-) -> tuple[Int8Decision, Path]:
+) -> Int8Trials:
     """Quantise ``fp32_path`` into the folder ``work`` (each of :data:`CANDIDATES` until one keeps identity),
-    judge and time it (see the module): the decision and the int8 model's path (the last tried when none
-    passed)."""
+    judge and time each (see the module)."""
     from ghostlive.engines.ort import OrtRunner
 
     arcface = GhostArcFace(OrtRunner(arcface_path))
@@ -146,14 +163,15 @@ def measure_int8(
         error_bound=error_bound, fp32_ms=0.0, int8_ms=0.0, fp32_cpu_ms=0.0, int8_cpu_ms=0.0,
         arcface=f"{arcface_path.name} {onnx_digest(arcface_path)[:12]}",
     )  # fmt: skip
+    tried: list[tuple[str, Int8Decision]] = []
     for i, (label, ops) in enumerate(CANDIDATES):
         say(f"quantising {fp32_path.name} to int8 ({label}), calibrated on {len(swaps)} real aligned faces")
         path = work / f"{fp32_path.stem}.int8.{i}.onnx"
-        decision = _judge(base, (fp32_path, fp32), (path, ops), arcface, swaps, runs)
-        say(f"  {label}: {decision.summary()}")
-        if decision.identity_kept:
+        tried.append((label, _judge(base, (fp32_path, fp32), (path, ops), arcface, swaps, runs)))
+        say(f"  {label}: {tried[-1][1].summary()}")
+        if tried[-1][1].identity_kept:
             break
-    return decision, path
+    return Int8Trials(tuple(tried), path)
 
 
 def _judge(
@@ -194,22 +212,40 @@ def optimise_generator(
     Refused without the installed GHOST ArcFace: identity cannot be checked without it."""
     if name not in GENERATORS:
         raise ConfigError(f"int8 is measured for the GHOST generators ({', '.join(GENERATORS)}), not {name!r}")
-    gen_file, arc_file = BY_NAME[name].exports_to, BY_NAME["ghost-arcface"].exports_to
+    gen_file = BY_NAME[name].exports_to
     if not store.has(gen_file):
         raise ModelError(f"{name} is not installed; run: ghostlive models download {name}")
+    return optimise_file(
+        store, name, store.path(gen_file), runs=runs, cosine_bound=cosine_bound, error_bound=error_bound, say=say
+    )
+
+
+def optimise_file(
+    store: ModelStore,
+    name: str,
+    fp32_path: Path,
+    *,
+    runs: int = 9,
+    cosine_bound: float = COSINE_BOUND,
+    error_bound: float = ERROR_BOUND,
+    say: Say = log.info,
+) -> Int8Decision:
+    """:func:`optimise_generator` for the generator file ``fp32_path`` of swapper ``name`` (ghost-N or a personal
+    one), judged with ``store``'s GHOST ArcFace; the decision is stored beside the file."""
+    arc_file = BY_NAME["ghost-arcface"].exports_to
     if not store.has(arc_file):
         raise ModelError(
             f"int8 is not offered without the GHOST ArcFace ({arc_file}) to check that identity is kept; "
-            f"run: ghostlive models download {name}"
+            "run: ghostlive models download ghost-arcface"
         )
-    fp32_path, arc_path = store.path(gen_file), store.path(arc_file)
     cache = Int8Store(fp32_path.parent / "engines")
     cache.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache.root, prefix=".int8-") as tmp:  # removed on any failure
-        decision, int8_path = measure_int8(
-            fp32_path, arc_path, Path(tmp), runs=runs, cosine_bound=cosine_bound, error_bound=error_bound, say=say
-        )
-        decision = cache.save(fp32_path, decision, int8_path)
+        trials = measure_int8(
+            fp32_path, store.path(arc_file), Path(tmp), runs=runs, cosine_bound=cosine_bound,
+            error_bound=error_bound, say=say,
+        )  # fmt: skip
+        decision = cache.save(fp32_path, trials.decision, trials.path)
     say(f"{name}: {decision.summary()}")
     return decision
 

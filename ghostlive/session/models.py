@@ -134,7 +134,9 @@ def optimise_int8(
             f"int8 is measured for the GHOST generators ({', '.join(GENERATORS)}) and installed personal ones "
             f"(ghostlive train finetune), not {name!r}"
         )
-    return _optimise_file(store, name, path, runs, say)
+    from ghostlive.optimise import optimise_file
+
+    return optimise_file(store, name, path, runs=runs, say=say).summary()
 
 
 def _counting(say: Say, report: Report) -> Say:
@@ -146,26 +148,6 @@ def _counting(say: Say, report: Report) -> Say:
         say(message)
 
     return step
-
-
-def _optimise_file(store: ModelStore, name: str, path: Path, runs: int, say: Say) -> str:
-    """:func:`ghostlive.optimise.optimise_generator` for the generator file of a personal swapper."""
-    from ghostlive.engines.int8 import Int8Store
-    from ghostlive.optimise import measure_int8
-
-    arc_file = BY_NAME["ghost-arcface"].exports_to
-    if not store.has(arc_file):
-        raise ModelError(
-            f"int8 is not offered without the GHOST ArcFace ({arc_file}) to check that identity is kept; "
-            "run: ghostlive models download ghost-arcface"
-        )
-    cache = Int8Store(path.parent / "engines")
-    cache.root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache.root, prefix=".int8-") as tmp:  # removed on any failure
-        decision, int8_path = measure_int8(path, store.root / arc_file, Path(tmp), runs=runs, say=say)
-        decision = cache.save(path, decision, int8_path)
-    say(f"{name}: {decision.summary()}")
-    return decision.summary()
 
 
 def build_engines(
