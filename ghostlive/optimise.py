@@ -251,18 +251,21 @@ def optimise_file(
 
 
 def int8_status(store: ModelStore | None = None) -> tuple[str, str, str]:
-    """``doctor``'s view of the int8 decisions of the installed GHOST generators on this machine: (status 'ok' or
-    'warn', detail, fix)."""
+    """``doctor``'s view of the int8 decisions of the installed GHOST generators (ghost-N and personal ones) on
+    this machine: (status 'ok' or 'warn', detail, fix)."""
     from ghostlive.hub import has_models_folder
+    from ghostlive.models.personal import personal_models
 
     if store is None and not has_models_folder():
         return "ok", "no GHOST generator installed", ""
     store = store or ModelStore()
     parts, todo = [], []
-    for name in GENERATORS:
-        if not store.has(BY_NAME[name].exports_to):
+    files = {name: BY_NAME[name].exports_to for name in GENERATORS}
+    files.update((name, entry.generator) for name, entry in personal_models(store).items())
+    for name, filename in files.items():
+        if not filename or not store.has(filename):
             continue
-        line = decision_line(store.root / BY_NAME[name].exports_to)
+        line = decision_line(store.root / filename)
         parts.append(f"{name}: {line}")
         if line.startswith("fp32 (int8"):
             todo.append(f"ghostlive models optimise {name}")

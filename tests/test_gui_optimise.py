@@ -151,6 +151,10 @@ def test_a_personal_generator_is_optimised_and_runs_int8(qtbot, tmp_path: Path, 
 
     assert generator("int8") == "me.int8.onnx" and generator("fp32") == "me.onnx"
     assert generator("auto") == ("me.int8.onnx" if decision.use_int8 else "me.onnx")
+    from ghostlive.optimise import int8_status
+
+    status, detail, fix = int8_status(store)  # doctor lists it beside ghost-2, which is still to be measured
+    assert f"me: {decision.summary()}" in detail and (status, fix) == ("warn", "ghostlive models optimise ghost-2")
     w = open_window(qtbot, tmp_path, store)
     w.swapper_combo.setCurrentText("me")
     assert w.model_status.text() == "me (personal): ready"
