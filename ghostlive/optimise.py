@@ -250,19 +250,26 @@ def optimise_file(
     return decision
 
 
+def generator_files(store: ModelStore) -> dict[str, str]:
+    """Swapper name → generator file name for every GHOST generator int8 is measured for: ghost-N and the
+    personal ones made by ``ghostlive train finetune`` (installed or not)."""
+    from ghostlive.models.personal import personal_models
+
+    files = {name: BY_NAME[name].exports_to for name in GENERATORS}
+    files.update((n, e.generator) for n, e in personal_models(store).items() if n not in BY_NAME)
+    return files
+
+
 def int8_status(store: ModelStore | None = None) -> tuple[str, str, str]:
     """``doctor``'s view of the int8 decisions of the installed GHOST generators (ghost-N and personal ones) on
     this machine: (status 'ok' or 'warn', detail, fix)."""
     from ghostlive.hub import has_models_folder
-    from ghostlive.models.personal import personal_models
 
     if store is None and not has_models_folder():
         return "ok", "no GHOST generator installed", ""
     store = store or ModelStore()
     parts, todo = [], []
-    files = {name: BY_NAME[name].exports_to for name in GENERATORS}
-    files.update((name, entry.generator) for name, entry in personal_models(store).items())
-    for name, filename in files.items():
+    for name, filename in generator_files(store).items():
         if not filename or not store.has(filename):
             continue
         line = decision_line(store.root / filename)

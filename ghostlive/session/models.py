@@ -93,14 +93,9 @@ stored verdict): the length of its progress bar."""
 def ghost_generator_file(store: ModelStore, name: str) -> Path | None:
     """The installed ONNX generator of swapper ``name`` (ghost-N, or a personal one made by ``ghostlive train
     finetune``); None for another swapper or one not installed."""
-    from ghostlive.models.personal import personal_models
-    from ghostlive.optimise import GENERATORS
+    from ghostlive.optimise import generator_files
 
-    if name in GENERATORS:
-        filename: str | None = BY_NAME[name].exports_to
-    else:
-        entry = None if name in BY_NAME else personal_models(store).get(name)
-        filename = entry.generator if entry else None
+    filename = generator_files(store).get(name)
     return store.root / filename if filename and store.has(filename) else None
 
 
