@@ -5,12 +5,15 @@ triangles onto a target that shows that side would stretch a few pixels into str
 sampled instead from its mirror image on the visible side (the face mesh is left-right symmetric), or, where
 that one is hidden too, left to the target's own skin. A source turned the other way from the target is
 matched by its mirror image as a whole (what the target shows of each side, the source shows best of the other).
+A strongly turned source has its silhouette inside the face (nose profile, chin): where the mesh overhangs it,
+triangles sample the background instead of skin (:func:`foreign_triangles`); they are replaced the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ghostlive.models.facemesh import Topology
@@ -44,6 +47,17 @@ target's (the nose side, cheek and lid seen as the target shows them)."""
 FLIP_HOLD = 0.7
 """Once taken from its mirror image (on the track's previous frame), a source stays so until either turn falls
 below this share of :data:`FLIP_MIN`: a head hovering at the threshold does not flip back and forth."""
+BAND = 0.06
+"""Width (fraction of the face width) of the strip inside the source mesh's silhouette tested for background."""
+RING = 0.1
+"""Width of the strip outside the silhouette whose colour stands for the background, and the distance from the
+silhouette beyond which skin stands for the face (fractions of the face width; also the σ of both local means)."""
+FOREIGN_SHARE = 0.5
+"""A triangle is background when at least this share of its silhouette-strip pixels look like the background."""
+INNER_HOPS = 3
+"""Only triangles at least this many mesh edges inside the face outline are tested: a frontal face's silhouette
+is its outline, where the target's feathered mask fades the paste out anyway; a turned face's silhouette runs
+through the middle of the face (nose, lips, chin), which the target shows whole."""
 _TURN = (1, [234, 454], [33, 263])
 """Mesh indices of the nose tip, the two cheeks and the two outer eye corners (subject's right, left)."""
 
@@ -87,8 +101,63 @@ def visibility(points: Points, depth: np.ndarray, triangles: np.ndarray) -> np.n
     return np.where(area >= MIN_AREA, np.clip(seen / np.maximum(area, 1e-9), 0.0, 1.0), 1.0)
 
 
+def foreign_triangles(image: np.ndarray, points: Points, depth: np.ndarray, topo: Topology) -> np.ndarray:
+    """Per mesh triangle, whether it samples background rather than face: on a turned face the mesh overhangs
+    its real silhouette (nose tip, lips, chin) by a few pixels. In the strip just inside the mesh's projected
+    silhouette (:data:`BAND`), a pixel is background when its Lab colour is nearer the local mean of the pixels
+    just outside the silhouette than that of the face's skin further in (:data:`RING`); a triangle at least
+    :data:`INNER_HOPS` edges inside the outline with :data:`FOREIGN_SHARE` such pixels is foreign.
+
+    ``image`` is a host BGR image around the face with room for the outside strip; ``points`` are in its
+    coordinates."""
+    triangles = topo.triangles
+    h, w = image.shape[:2]
+    oval = np.asarray(points)[topo.oval, :2]
+    width = float(np.linalg.norm(oval.max(0) - oval.min(0)) / np.sqrt(2.0))
+    order = np.argsort(-np.asarray(depth)[triangles].mean(1), kind="stable")
+    ids = np.asarray(triangle_ids(points, triangles, (0, 0, w, h), order))
+    covered = (ids >= 0).astype(np.uint8)
+    contours, _ = cv2.findContours(covered, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = cv2.drawContours(np.zeros_like(covered), contours, -1, 1, -1)  # the silhouette, eyes and mouth in
+    outside = cv2.distanceTransform(1 - filled, cv2.DIST_L2, 3)
+    inside = cv2.distanceTransform(np.pad(filled, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    skin = (ids >= 0) & topo.skin[np.maximum(ids, 0)] & (inside > RING * width)
+    lab = cv2.cvtColor(np.ascontiguousarray(image, np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+    ring = ((filled == 0) & (outside <= RING * width)).astype(np.float32)
+    (background,), _ = masked_average([lab], ring, RING * width)
+    (face,), _ = masked_average([lab], skin.astype(np.float32), RING * width)
+    near = np.linalg.norm(lab - background, axis=-1) < np.linalg.norm(lab - face, axis=-1)
+    strip = (ids >= 0) & (inside <= BAND * width)
+    counted = np.bincount(ids[strip], minlength=len(triangles))
+    foreign = np.bincount(ids[strip & near], minlength=len(triangles))
+    return (counted > 0) & (foreign >= FOREIGN_SHARE * counted) & (_outline_hops(topo) >= INNER_HOPS)
+
+
+def _outline_hops(topo: Topology) -> np.ndarray:
+    """Per triangle, the fewest mesh edges from any of its vertices to the face outline (breadth first)."""
+    triangles = topo.triangles
+    n = int(triangles.max()) + 1
+    hops = np.full(n, -1, np.int64)
+    hops[topo.oval] = 0
+    edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
+    edges = np.concatenate([edges, edges[:, ::-1]])
+    level = 0
+    while (hops < 0).any():
+        level += 1
+        reached = edges[(hops[edges[:, 0]] == level - 1) & (hops[edges[:, 1]] < 0), 1]
+        if len(reached) == 0:
+            break
+        hops[reached] = level
+    return np.where(hops < 0, n, hops)[triangles].min(1)
+
+
 def plan_source(
-    src: Points, dst: Points, topo: Topology, visible: np.ndarray | None = None, was_flipped: bool = False
+    src: Points,
+    dst: Points,
+    topo: Topology,
+    visible: np.ndarray | None = None,
+    was_flipped: bool = False,
+    foreign: np.ndarray | None = None,
 ) -> SourcePlan:
     """Which source triangle each target triangle samples: itself, its mirror, or none (hidden).
 
@@ -99,6 +168,7 @@ def plan_source(
     its mirror image where that one is seen well; otherwise only bare-skin triangles are left to the target.
     A source turned the other way (:data:`FLIP_MIN`; :data:`FLIP_HOLD` when ``was_flipped`` on the previous
     frame) is planned the same way from its mirror image, each triangle falling back to its own side.
+    Triangles flagged ``foreign`` (background texture, :func:`foreign_triangles`) count as not seen at all.
     """
     triangles = topo.triangles
     s, d = np.asarray(src, np.float64), np.asarray(dst, np.float64)
@@ -107,11 +177,14 @@ def plan_source(
     total_s = max(float(np.abs(a_s).sum()), 1e-9)
     share_d = np.abs(a_d) / max(float(np.abs(a_d).sum()), 1e-9)
     seen = np.ones(len(triangles)) if visible is None else np.asarray(visible)
+    alien = np.zeros(len(triangles), bool) if foreign is None else np.asarray(foreign, bool)
+    seen = np.where(alien, 0.0, seen)
     mirrored_tris = topo.mirror[triangles]
     # per target triangle, each way of sampling it: its own source triangle, or its mirror image (which winds
     # the other way round): share of the source face seen facing the camera, and share not hidden
     own = (triangles, a_s * orient / total_s, seen)
-    mirror_seen = np.where(topo.mirror_triangle >= 0, seen[np.maximum(topo.mirror_triangle, 0)], 1.0)
+    has_mirror = topo.mirror_triangle >= 0
+    mirror_seen = np.where(has_mirror, seen[np.maximum(topo.mirror_triangle, 0)], 1.0)
     mirror = (mirrored_tris, -_areas(s, mirrored_tris) * orient / total_s, mirror_seen)
     flipped = _opposite(s, d, FLIP_MIN * (FLIP_HOLD if was_flipped else 1.0))
     (first, facing, first_seen), (other, other_facing, other_seen) = (mirror, own) if flipped else (own, mirror)
@@ -120,7 +193,9 @@ def plan_source(
     usable = (other_facing >= MIRROR_MIN * share_d) & (other_seen >= VISIBLE_MIN)
     use_other = bad & usable
     src_tris = np.where(use_other[:, None], other, first).astype(np.int32)
-    return SourcePlan(src_tris, bad & ~usable & topo.skin, use_other ^ flipped, flipped)
+    # skin is left to the target's own; so is any triangle whose texture is background (lips, nostrils too)
+    first_alien = alien[np.maximum(topo.mirror_triangle, 0)] & has_mirror if flipped else alien
+    return SourcePlan(src_tris, bad & ~usable & (topo.skin | first_alien), use_other ^ flipped, flipped)
 
 
 def head_turn(points: np.ndarray) -> float:

@@ -23,7 +23,7 @@ from ghostlive.ops.blend import SwapCrop
 from ghostlive.ops.color import COLOR_MODES, ColorMode, is_grey, luma, luma_range, transfer_color
 from ghostlive.ops.mask import feathered_mask
 from ghostlive.ops.mesh import points_roi, warp_mesh
-from ghostlive.ops.occlusion import SourcePlan, fill_hidden, plan_source, visibility
+from ghostlive.ops.occlusion import RING, SourcePlan, fill_hidden, foreign_triangles, plan_source, visibility
 from ghostlive.ops.openings import (
     MovedTarget,
     Opening,
@@ -38,7 +38,7 @@ from ghostlive.ops.shape import adapt_shape
 from ghostlive.swappers.base import CropSwapper
 from ghostlive.tracking import reuse
 from ghostlive.types import KEEP_REGIONS, Array, Face, FaceMemory, Points, Roi
-from ghostlive.xp import array_module, to_device
+from ghostlive.xp import array_module, to_device, to_host
 
 _PINNED = {"eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
 _REGION_LOOPS = {"mouth": ("mouth",), "eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
@@ -85,6 +85,8 @@ class ClassicSource:
     """Per mesh triangle, the share seen from the camera (see :func:`ghostlive.ops.occlusion.visibility`)."""
     depth: np.ndarray | None = field(default=None, repr=False)
     """The source mesh's relative depth (for :func:`ghostlive.ops.shape.adapt_shape`)."""
+    foreign: np.ndarray | None = field(default=None, repr=False)
+    """Per mesh triangle, whether it samples background (see :func:`ghostlive.ops.occlusion.foreign_triangles`)."""
 
 
 def face_width(landmarks: Points) -> float:
@@ -114,7 +116,10 @@ class ClassicSwapper(CropSwapper):
         crop = image[y0:y1, x0:x1].astype(np.float32)
         landmarks = face.landmarks - np.float32([x0, y0])
         visible = visibility(landmarks, face.depth, topology().triangles)
-        return ClassicSource(to_device(crop, xp or array_module(image)), landmarks, visible, face.depth)
+        wide = points_roi(face.landmarks, image.shape, margin=int(RING * face_width(face.landmarks)) + 4)
+        around = to_host(image[wide[1] : wide[3], wide[0] : wide[2]])  # the face and a strip of its background
+        foreign = foreign_triangles(around, face.landmarks - np.float32(wide[:2]), face.depth, topology())
+        return ClassicSource(to_device(crop, xp or array_module(image)), landmarks, visible, face.depth, foreign)
 
     def swap(
         self, frame: Array, target: Face, source: ClassicSource, memory: FaceMemory | None = None
@@ -129,7 +134,8 @@ class ClassicSwapper(CropSwapper):
         width = face_width(target.landmarks)
         image = to_device(source.image, xp)
         dst = self._geometry(target, source)
-        plan = plan_source(source.landmarks, dst, topo, source.visible, memory is not None and memory.mirrored_source)
+        was_flipped = memory is not None and memory.mirrored_source
+        plan = plan_source(source.landmarks, dst, topo, source.visible, was_flipped, source.foreign)
         if memory is not None:
             memory.mirrored_source = plan.flipped
         warped, ids = warp_mesh(
