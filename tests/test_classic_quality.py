@@ -17,7 +17,7 @@ from ghostlive.ops.openings import eye_openness
 from ghostlive.ops.shape import adapt_shape
 from ghostlive.pairs import PAIRS, build_pairs, load_pairs
 from ghostlive.pipeline import FrameProcessor
-from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper
+from ghostlive.swappers.classic import ClassicOptions, ClassicSwapper, eye_hold
 from ghostlive.types import FaceMemory
 
 from .classic_quality import PairScore, face_inside, score
@@ -205,6 +205,28 @@ def test_shape_adaptation_ignores_pose_and_keeps_the_outline(analyzer: FaceAnaly
     lips = np.union1d(topo.regions["lips"], topo.regions["mouth"])
     assert np.array_equal(moved[lips], face.landmarks[lips])
     assert np.array_equal(adapt_shape(wide[:, :2], face.depth, face.landmarks, face.depth, topo, 0.0), face.landmarks)
+
+
+def test_a_closed_target_eye_keeps_its_lash_line(pairs, analyzer: FaceAnalyzer, astronaut) -> None:
+    """A blinking target's eyes stay where its lash lines are (their shape is the eye's state), while the rest
+    takes the source's proportions; an open eye moves; holding is continuous in the eye's openness, so a blink
+    in a video does not make the lash line jump."""
+    topo = topology()
+    images = {p.target: t for p, _, t in pairs} | {p.source: s for p, s, _ in pairs}
+    swapper = ClassicSwapper()
+    source = swapper.prepare_source(astronaut, largest(analyzer.analyze(astronaut)))
+    blink = largest(analyzer.analyze(images["megamind_closed_eyes.png"]))
+    front = largest(analyzer.analyze(images["megamind_front.png"]))
+    assert [eye_hold(blink.landmarks, s) for s in ("right", "left")] == [1.0, 1.0]
+    assert [eye_hold(front.landmarks, s) for s in ("right", "left")] == [0.0, 0.0]
+    eyes = np.union1d(topo.regions["right_eye"], topo.regions["left_eye"])
+    dst = swapper._geometry(blink, source)
+    assert np.array_equal(dst[eyes], blink.landmarks[eyes])
+    assert np.abs(dst - blink.landmarks).max() > 1.0  # the brows, nose and cheeks did move
+    assert np.abs(swapper._geometry(front, source)[eyes] - front.landmarks[eyes]).max() > 0.5
+    args = (source.landmarks, source.depth, blink.landmarks, blink.depth, topo, 0.7, ("lips",))
+    free, half = (adapt_shape(*args, {"right_eye": h, "left_eye": h}) for h in (0.0, 0.5))
+    assert np.abs(half[eyes] - 0.5 * (free[eyes] + blink.landmarks[eyes])).max() < 1e-6
 
 
 def test_moved_eyes_show_the_targets_own_eye(analyzer: FaceAnalyzer, grace, astronaut) -> None:

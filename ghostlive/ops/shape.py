@@ -125,10 +125,13 @@ def adapt_shape(
     topo: Topology,
     amount: float,
     pinned: tuple[str, ...] = (),
+    held: dict[str, float] | None = None,
 ) -> np.ndarray:
     """``dst`` (the target's 468 landmarks) with its features moved ``amount`` (0…1) of the way toward the
     source's proportions; the outline and the ``pinned`` features (names as in :data:`ANCHORS`) stay put, and
-    heads turned far apart (:data:`TURN_RANGE`) are left as they are."""
+    heads turned far apart (:data:`TURN_RANGE`) are left as they are. ``held`` (feature → 0…1) keeps that share
+    of a feature where the target has it, continuously (1 holds it like ``pinned`` does; the other features
+    move as if it moved)."""
     d = np.asarray(dst, np.float64)
     if amount <= 0.0:
         return d.copy()
@@ -157,6 +160,9 @@ def adapt_shape(
         common = 0.5 * (disp[right].mean(0) + disp[left].mean(0))
         disp[right] -= (1.0 - EYE_SHIFT) * common
         disp[left] -= (1.0 - EYE_SHIFT) * common
+    if held:
+        keep = np.array([float(held.get(name, 0.0)) for name in FEATURES])
+        disp[sel] *= 1.0 - np.clip(keep[gs], 0.0, 1.0)[:, None]
     disp[topo.oval] = 0.0
     move = amount * harmonic_fill(topo.triangles, disp, feats.fixed)
     before = _areas(d, topo.triangles)

@@ -171,13 +171,16 @@ class ClassicSwapper(CropSwapper):
     def _geometry(self, target: Face, source: ClassicSource) -> Points:
         """The target's landmarks with the source's proportions (:attr:`ClassicOptions.shape`). The lips stay
         where they are (their shape is expression, and the inner mouth is the target's), as do kept regions,
-        since the mask shows the target's own pixels there."""
+        since the mask shows the target's own pixels there, and closed eyes (:func:`eye_hold`): a lash line
+        is the eye's state, not its shape."""
         if source.depth is None or self.options.shape == 0.0:
             return target.landmarks
         pinned = ("lips", *(g for k in self.options.keep for g in _PINNED.get(k, ())))
+        held = {f"{side}_eye": eye_hold(target.landmarks, side) for side in ("right", "left")}
         return adapt_shape(
-            source.landmarks, source.depth, target.landmarks, target.depth, topology(), self.options.shape, pinned
-        ).astype(np.float32)
+            source.landmarks, source.depth, target.landmarks, target.depth, topology(), self.options.shape, pinned,
+            held,
+        ).astype(np.float32)  # fmt: skip
 
     def _openings(
         self, target: Face, dst: Points, source: ClassicSource, image: Array, plan: SourcePlan, moved: MovedTarget
@@ -201,6 +204,18 @@ class ClassicSwapper(CropSwapper):
                 warp = _eye_warp(image, source.landmarks, dst, eye_fan(loop))
             out.append(Opening(dst[loop], max(w * (0.04 + 0.03 * shut), 0.6), 0.25 * w, warp))
         return out
+
+
+SHUT_HOLD = (0.25, 0.5)
+"""Eye openness (:func:`ghostlive.ops.openings.eye_openness`) below which a target eye's outline is held where
+the target has it, and above which it takes the source's proportions; in between, a share of each, so a blink
+in a video closes without the lash line jumping."""
+
+
+def eye_hold(landmarks: Points, side: str) -> float:
+    """How much of ``side``'s eye outline stays at the target's (0 … 1, see :data:`SHUT_HOLD`)."""
+    lo, hi = SHUT_HOLD
+    return float(np.clip((hi - eye_openness(landmarks, side)) / (hi - lo), 0.0, 1.0))
 
 
 @lru_cache(maxsize=2)
