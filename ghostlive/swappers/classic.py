@@ -206,16 +206,11 @@ class ClassicSwapper(CropSwapper):
         return out
 
 
-SHUT_HOLD = (0.25, 0.5)
-"""Eye openness (:func:`ghostlive.ops.openings.eye_openness`) below which a target eye's outline is held where
-the target has it, and above which it takes the source's proportions; in between, a share of each, so a blink
-in a video closes without the lash line jumping."""
-
-
 def eye_hold(landmarks: Points, side: str) -> float:
-    """How much of ``side``'s eye outline stays at the target's (0 … 1, see :data:`SHUT_HOLD`)."""
-    lo, hi = SHUT_HOLD
-    return float(np.clip((hi - eye_openness(landmarks, side)) / (hi - lo), 0.0, 1.0))
+    """How much of ``side``'s eye outline the shape step holds where the target has it: 1 for a closed eye, 0
+    for an open one, in between as the lids part (one minus :func:`ghostlive.ops.openings.eye_openness`, whose
+    ramp spans 5 % of the eye's width of lid gap), so a blink in a video closes without a jump."""
+    return 1.0 - eye_openness(landmarks, side)
 
 
 @lru_cache(maxsize=2)
