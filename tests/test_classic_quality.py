@@ -177,6 +177,23 @@ def test_colour_transfer_stays_within_the_bounds(analyzer: FaceAnalyzer, grace, 
     assert free.min() < 60.0 or free.max() > 200.0  # the bounds did something
 
 
+def test_dark_features_keep_their_hue(analyzer: FaceAnalyzer, grace, astronaut) -> None:
+    """Grace Hopper's dark spectacle frames and brows (luma under 45 % of her skin's) on the astronaut: the
+    colour transfer moves her warm skin toward the astronaut's cooler one, but must not push those dark pixels
+    into blue (Lab b* < 0), a colour in neither photo (half the skin's shift gave it to 19 % of them)."""
+    warped, covered, region = warped_grace(analyzer, grace, astronaut)
+    out = transfer_color(warped, region, covered, "lowfreq", 15.0)
+    y = luma(warped)
+    dark = (covered > 0) & (y < 0.45 * np.median(y[covered > 0]))
+    assert dark.sum() > 300
+
+    def blue(image: np.ndarray) -> float:
+        lab = cv2.cvtColor(np.clip(image, 0.0, 255.0).astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+        return float((lab[dark][:, 2] < 0.0).mean())
+
+    assert blue(out) <= blue(warped) + 0.05
+
+
 def test_shape_adaptation_ignores_pose_and_keeps_the_outline(analyzer: FaceAnalyzer, astronaut) -> None:
     """The same face turned 20° in depth, tilted and scaled has the same proportions: nothing moves. A source
     whose eyes sit farther apart moves the target's eyes apart by ``amount`` of the difference; the outline and

@@ -129,8 +129,11 @@ def transfer_color(
 
 def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     """Luma scaled by the ratio of skin averages (the lighting), chroma moved from the source's skin average
-    to the target's, fully for skin-coloured pixels and half for others (:data:`CHROMA_REACH`): glare on
-    glasses stays nearly neutral instead of taking on a strong tint (as a per-channel gain would give it)."""
+    to the target's, fully for skin-coloured pixels and at most half for others (:data:`CHROMA_REACH`): glare
+    on glasses stays nearly neutral instead of taking on a strong tint (as a per-channel gain would give it).
+    A colour unlike skin gets less still the darker it is than the target's skin there (in proportion to its
+    relit luma), as a change of light would tint it: a black spectacle frame from a warm-skinned source stays
+    near black on a cooler target instead of turning slate blue."""
     xp = array_module(source)
     ys, ya, yt = luma(source)[..., None], luma(s_avg)[..., None], luma(t_avg)[..., None]
     gain = xp.clip((yt + 1.0) / (ya + 1.0), *GAIN_RANGE)
@@ -138,7 +141,8 @@ def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     offset = source - ys - s_chroma
     d2 = offset[..., 0:1] * offset[..., 0:1] + offset[..., 1:2] * offset[..., 1:2] + offset[..., 2:3] * offset[..., 2:3]
     reach = xp.exp(d2 * (-1.0 / (2.0 * CHROMA_REACH**2)))
-    reach = 0.5 + 0.5 * reach
+    dark = xp.clip(ys * gain / (yt + 1.0), 0.0, 1.0)
+    reach = reach + (1.0 - reach) * 0.5 * dark
     return source * gain + reach * ((t_avg - yt) - s_chroma * gain)
 
 
