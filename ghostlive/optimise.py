@@ -167,9 +167,10 @@ def measure_int8(
     for i, (label, ops) in enumerate(CANDIDATES):
         say(f"quantising {fp32_path.name} to int8 ({label}), calibrated on {len(swaps)} real aligned faces")
         path = work / f"{fp32_path.stem}.int8.{i}.onnx"
-        tried.append((label, _judge(base, (fp32_path, fp32), (path, ops), arcface, swaps, runs)))
-        say(f"  {label}: {tried[-1][1].summary()}")
-        if tried[-1][1].identity_kept:
+        verdict = _judge(base, (fp32_path, fp32), (path, ops), arcface, swaps, runs)
+        tried.append((label, verdict))
+        say(f"  {label}: {verdict.summary()}")
+        if verdict.identity_kept:
             break
     return Int8Trials(tuple(tried), path)
 
