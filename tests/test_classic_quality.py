@@ -159,13 +159,16 @@ def test_openings_show_the_target_untouched(analyzer: FaceAnalyzer, grace, astro
 
 def warped_grace(analyzer: FaceAnalyzer, grace, astronaut) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grace Hopper's face warped onto the astronaut's mesh (float32), its coverage, and the astronaut's region."""
-    target, source = analyzer.analyze(astronaut)[0], analyzer.analyze(grace)[0]
-    roi = points_roi(target.landmarks, astronaut.shape)
-    warped, covered = piecewise_affine(
-        grace.astype(np.float32), source.landmarks, target.landmarks, topology().triangles, roi
-    )
+    return warped_onto(analyzer, grace, astronaut)
+
+
+def warped_onto(analyzer: FaceAnalyzer, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``source``'s largest face warped onto ``target``'s mesh (float32), its coverage, and the target's region."""
+    t, s = largest(analyzer.analyze(target)), largest(analyzer.analyze(source))
+    roi = points_roi(t.landmarks, target.shape)
+    warped, covered = piecewise_affine(source.astype(np.float32), s.landmarks, t.landmarks, topology().triangles, roi)
     x0, y0, x1, y1 = roi
-    return warped, covered, astronaut[y0:y1, x0:x1].astype(np.float32)
+    return warped, covered, target[y0:y1, x0:x1].astype(np.float32)
 
 
 def test_colour_transfer_stays_within_the_bounds(analyzer: FaceAnalyzer, grace, astronaut) -> None:
@@ -192,6 +195,30 @@ def test_dark_features_keep_their_hue(analyzer: FaceAnalyzer, grace, astronaut) 
         return float((lab[dark][:, 2] < 0.0).mean())
 
     assert blue(out) <= blue(warped) + 0.05
+
+
+def test_highlights_take_the_targets_light(pairs, analyzer: FaceAnalyzer, astronaut) -> None:
+    """The astronaut's pale cheek highlights (white studio light) on the warm-lit cartoon blink. The target's own
+    highlights (luma over 1.2× its skin's median) keep 88 % of its skin's colourfulness (Lab chroma) in their
+    palest tenth; the astronaut's highlights, given the skin's colour shift like any skin (at most half of it as
+    colours unlike skin), kept 71 %: pale grey-blue spots on orange skin, a colour in neither photo. They must keep
+    at least 0.95 of the target's own share (they keep 92 %)."""
+    images = {p.target: t for p, _, t in pairs}
+    warped, covered, region = warped_onto(analyzer, astronaut, images["megamind_closed_eyes.png"])
+    out = transfer_color(warped, region, covered, "lowfreq", 24.0)
+    inside = covered > 0
+
+    def palest_share(image: np.ndarray, lit_by: np.ndarray) -> float:
+        y = luma(lit_by)
+        mid = np.median(y[inside])
+        lab = cv2.cvtColor(np.clip(image, 0.0, 255.0).astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+        chroma = np.hypot(lab[..., 1], lab[..., 2])
+        high, skin = inside & (y > 1.2 * mid), inside & (np.abs(y - mid) < 0.1 * mid)
+        assert high.sum() > 500
+        return float(np.percentile(chroma[high], 10) / np.median(chroma[skin]))
+
+    got, own = palest_share(out, warped), palest_share(region, region)
+    assert got >= 0.95 * own, (got, own)
 
 
 def test_shape_adaptation_ignores_pose_and_keeps_the_outline(analyzer: FaceAnalyzer, astronaut) -> None:

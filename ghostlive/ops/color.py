@@ -25,6 +25,13 @@ GAIN_RANGE = (0.25, 4.0)
 CHROMA_REACH = 24.0
 """How far (in BGR levels) a pixel's own colour may lie from the skin's for the skin's colour shift to apply
 fully; farther colours (glare, a glimpse of background) get half of it."""
+HIGHLIGHT_SPAN = 0.25
+"""A highlight this much brighter than the skin around it (a fraction of the skin's luma) or more takes the skin's
+colour shift fully and this much more (see :func:`_relight`)."""
+HUE_SHARE = 0.25
+"""For the highlight rule, a chroma holding at least this share of another's (projected on it) counts as having its
+hue: a pixel's of the skin's (neutral glare has none and keeps the half shift of colours unlike skin), and the
+colour shift's of the target's skin (it adds colour rather than taking it away)."""
 SPLIT_MIN = 1.5
 """A ``split`` part smaller than this many σ² px never reaches the local weight at which its own average
 counts (see :func:`_split_average`): it is not averaged at all."""
@@ -133,17 +140,35 @@ def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     on glasses stays nearly neutral instead of taking on a strong tint (as a per-channel gain would give it).
     A colour unlike skin gets less still the darker it is than the target's skin there (in proportion to its
     relit luma), as a change of light would tint it: a black spectacle frame from a warm-skinned source stays
-    near black on a cooler target instead of turning slate blue."""
+    near black on a cooler target instead of turning slate blue. A highlight on the skin (brighter than the skin
+    around it, with some of the skin's hue: :data:`HUE_SHARE`) takes the shift in proportion to its brightness,
+    up to :data:`HIGHLIGHT_SPAN` more, where the shift adds the target's skin colour (a more saturated target:
+    a pale spot from a white-lit source on a warm-lit target becomes a warm highlight instead of a grey-blue
+    one); where the shift takes colour away (a paler target), more of it would carry a pale highlight past
+    neutral, so it takes the skin's shift."""
     xp = array_module(source)
     ys, ya, yt = luma(source)[..., None], luma(s_avg)[..., None], luma(t_avg)[..., None]
     gain = xp.clip((yt + 1.0) / (ya + 1.0), *GAIN_RANGE)
-    s_chroma = s_avg - ya
+    s_chroma, t_chroma = s_avg - ya, t_avg - yt
+    shift = t_chroma - s_chroma * gain
     offset = source - ys - s_chroma
-    d2 = offset[..., 0:1] * offset[..., 0:1] + offset[..., 1:2] * offset[..., 1:2] + offset[..., 2:3] * offset[..., 2:3]
-    reach = xp.exp(d2 * (-1.0 / (2.0 * CHROMA_REACH**2)))
-    dark = xp.clip(ys * gain / (yt + 1.0), 0.0, 1.0)
-    reach = reach + (1.0 - reach) * 0.5 * dark
-    return source * gain + reach * ((t_avg - yt) - s_chroma * gain)
+    reach = xp.exp(_dot(offset, offset) * (-1.0 / (2.0 * CHROMA_REACH**2)))
+    lit = ys * gain / (yt + 1.0)
+    above = _share(source - ys, s_chroma) * _share(shift, t_chroma) * xp.clip(lit - 1.0, 0.0, HIGHLIGHT_SPAN)
+    reach = reach + (1.0 - reach) * 0.5 * (xp.clip(lit, 0.0, 1.0) + above * (1.0 / HIGHLIGHT_SPAN))
+    return source * gain + reach * (1.0 + above) * shift
+
+
+def _share(a: Array, b: Array) -> Array:
+    """How much of chroma ``b`` the chroma ``a`` holds (its projection on ``b``), as a weight: 0 for none or
+    the opposite hue, 1 from :data:`HUE_SHARE` of it."""
+    xp = array_module(a)
+    return xp.clip(_dot(a, b) / (HUE_SHARE * _dot(b, b) + 1.0), 0.0, 1.0)
+
+
+def _dot(a: Array, b: Array) -> Array:
+    """Per-pixel dot product of two H×W×3 arrays (H×W×1)."""
+    return a[..., 0:1] * b[..., 0:1] + a[..., 1:2] * b[..., 1:2] + a[..., 2:3] * b[..., 2:3]
 
 
 def _split_average(source: Array, region: Array, split: Array, sigma: float, whole: Array) -> Array:
