@@ -93,20 +93,37 @@ class EngineCache:
             p.unlink(missing_ok=True)
 
 
+def _first_cpu() -> dict[str, str] | None:
+    """The fields of the first processor in /proc/cpuinfo (Linux); None where it cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read().split("\n\n")[0]
+    except OSError:
+        return None
+    return {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in info.splitlines() if ":" in ln)}
+
+
+def _flags(fields: dict[str, str]) -> list[str]:
+    return fields.get("flags", fields.get("Features", "")).split()
+
+
+def cpu_info() -> tuple[str, set[str]]:
+    """The CPU model name and its feature flags (Linux /proc/cpuinfo; the platform's name and none elsewhere)."""
+    import platform
+
+    fields = _first_cpu() or {}
+    return fields.get("model name") or platform.processor() or platform.machine(), set(_flags(fields))
+
+
 def machine_id() -> str:
     """This CPU, for caches whose contents only run where they were made: architecture, model name and
     instruction-set flags (Linux /proc/cpuinfo; the processor string elsewhere), hashed."""
     import platform
 
     text = f"{platform.machine()} {platform.processor()}"
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read().split("\n\n")[0]
-        fields = {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in info.splitlines() if ":" in ln)}
-        flags = " ".join(sorted(fields.get("flags", fields.get("Features", "")).split()))
-        text += f" {fields.get('model name', '')} {flags}"
-    except OSError:
-        pass
+    fields = _first_cpu()
+    if fields is not None:
+        text += f" {fields.get('model name', '')} {' '.join(sorted(_flags(fields)))}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

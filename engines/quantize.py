@@ -1,5 +1,10 @@
 """Static int8 quantisation of an ONNX model with ONNX Runtime's tools (weights per channel, activations
-calibrated on real inputs), for CPUs with fast integer dot products (AVX-512 VNNI, AVX-VNNI, ARM dot product)."""
+calibrated on real inputs), for CPUs with fast integer dot products (AVX-512 VNNI, AVX-VNNI, ARM dot product).
+
+On an x86 CPU without VNNI, ONNX Runtime multiplies uint8 activations by int8 weights with AVX2's ``vpmaddubsw``,
+which adds each pair of products into a saturating 16-bit integer: two products near 255 × 127 overflow it. ONNX
+Runtime's quantisation guide recommends weights in 7 bits there (``reduce_range``), which cannot overflow;
+:func:`reduced_range` makes that choice for this machine (the int8 decision is kept per CPU anyway)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,23 @@ import numpy as np
 from ghostlive.errors import ModelError
 
 log = logging.getLogger(__name__)
+
+VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "avx512vnni", "avxvnni"})
+"""/proc/cpuinfo flags of the x86 integer dot-product instructions (Linux spells them with an underscore)."""
+X86 = frozenset({"x86_64", "amd64", "i386", "i686", "x86"})
+
+
+def reduced_range(arch: str | None = None, flags: set[str] | None = None) -> bool:
+    """Whether int8 weights should be quantised to 7 bits on this CPU (``arch``, ``flags``: another's, for
+    tests): an x86 CPU without VNNI, including one whose flags cannot be read (Windows, macOS). ARM CPUs
+    multiply without the 16-bit saturation and keep 8 bits."""
+    import platform
+
+    from ghostlive.engines.cache import cpu_info
+
+    if (arch or platform.machine()).lower() not in X86:
+        return False
+    return not (cpu_info()[1] if flags is None else flags) & VNNI_FLAGS
 
 
 class _Samples:
@@ -33,10 +55,12 @@ def quantize_int8(
     output: str | Path,
     samples: Iterable[dict[str, np.ndarray]],
     op_types: Sequence[str] | None = None,
+    reduce_range: bool | None = None,
 ) -> Path:
     """Write ``model`` quantised to int8 (QDQ format) to ``output``, activation ranges calibrated on ``samples``
     (input name → array, one dict per run); ``op_types``: only these operators (None: every one ONNX Runtime
-    can quantise). Its stride-2 transposed convolutions are first rewritten as convolutions
+    can quantise); ``reduce_range``: weights in 7 bits (None: :func:`reduced_range` for this CPU). Its stride-2
+    transposed convolutions are first rewritten as convolutions
     (:mod:`ghostlive.engines.subpixel`) so that they are quantised too. Written atomically: a failure leaves no
     file."""
     try:
@@ -58,6 +82,7 @@ def quantize_int8(
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             op_types_to_quantize=list(op_types) if op_types else None,
+            reduce_range=reduced_range() if reduce_range is None else reduce_range,
         )
         os.replace(tmp, out)
     except Exception as exc:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ghostlive.bench_live import bench_live
-from ghostlive.doctor import cpu_info
+from ghostlive.engines.cache import cpu_info
 from ghostlive.engines.registry import BACKENDS, backend_order
 from ghostlive.errors import BackendUnavailableError, ConfigError, ModelError
 from ghostlive.faces import FaceAnalyzer, asset_path

@@ -17,6 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ghostlive.engines.cache import cpu_info
 from ghostlive.engines.registry import ort_providers, torch_cuda
 from ghostlive.xp import cuda_runtime, resolve_device
 
@@ -241,7 +242,7 @@ def threads_check() -> Check:
 
     live, video = plan_threads("live"), plan_threads("video")
     model, flags = cpu_info()
-    simd = [f for f in ("avx2", "avx512f", "avx512_vnni", "neon") if f in flags]
+    simd = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "neon") if f in flags]
     detail = (
         f"{model}, {live.cores} cores ({', '.join(simd) or 'no AVX2'}); "
         f"{live.line()}; {video.line().removeprefix('thread plan ')}"
@@ -258,22 +259,6 @@ def int8_check() -> Check:
     except Exception as exc:  # noqa: BLE001 - a damaged model folder is a finding, not a crash
         return Check("GHOST int8 (CPU)", "warn", f"cannot read the decisions ({type(exc).__name__}: {exc})")
     return Check("GHOST int8 (CPU)", status, detail, fix)
-
-
-def cpu_info() -> tuple[str, set[str]]:
-    """The CPU model name and its feature flags (Linux /proc/cpuinfo; the platform's name and none elsewhere)."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    model = value.strip()
-                elif key.strip() in ("flags", "Features") and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    return model, flags
 
 
 def run_checks() -> list[Check]:

@@ -28,6 +28,7 @@ import numpy as np
 
 from ghostlive.engines.cache import machine_id, onnx_digest
 from ghostlive.engines.int8 import Int8Decision, Int8Store, ort_version
+from ghostlive.engines.quantize import reduced_range
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.ghost import GhostArcFace, GhostGenerator
@@ -164,8 +165,9 @@ def measure_int8(
         arcface=f"{arcface_path.name} {onnx_digest(arcface_path)[:12]}",
     )  # fmt: skip
     tried: list[tuple[str, Int8Decision]] = []
+    bits = "; weights in 7 bits: no VNNI on this CPU" if reduced_range() else ""
     for i, (label, ops) in enumerate(CANDIDATES):
-        say(f"quantising {fp32_path.name} to int8 ({label}), calibrated on {len(swaps)} real aligned faces")
+        say(f"quantising {fp32_path.name} to int8 ({label}{bits}), calibrated on {len(swaps)} real aligned faces")
         path = work / f"{fp32_path.stem}.int8.{i}.onnx"
         verdict = _judge(base, (fp32_path, fp32), (path, ops), arcface, swaps, runs)
         tried.append((label, verdict))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 
 import cv2
@@ -165,6 +166,22 @@ def test_fast_paths_keep_landmarks_of_the_full_path(restore_plan) -> None:
     assert compared >= 2 * (len(frames) - 2)  # the face is found in (nearly) every frame
 
 
+def test_int8_weights_in_7_bits_only_on_x86_without_vnni() -> None:
+    """ONNX Runtime's quantisation guide: 7-bit weights (reduce_range) on x86 CPUs without VNNI, whose AVX2
+    u8×s8 pair sums saturate at 16 bits; CPUs with VNNI and ARM keep 8 bits. This machine's own flags decide."""
+    from ghostlive.engines.cache import cpu_info
+    from ghostlive.engines.quantize import reduced_range
+
+    avx2 = {"sse4_2", "avx", "avx2", "fma", "avx512f"}
+    assert reduced_range("x86_64", avx2) and reduced_range("AMD64", set())  # unreadable flags: the safe choice
+    assert not reduced_range("x86_64", avx2 | {"avx512_vnni"}) and not reduced_range("x86_64", avx2 | {"avx_vnni"})
+    assert not reduced_range("aarch64", {"asimd", "asimddp"}) and not reduced_range("arm64", set())
+    here = cpu_info()[1]
+    assert reduced_range() == (
+        platform.machine().lower() in ("x86_64", "amd64") and not here & {"avx512_vnni", "avx_vnni"}
+    )
+
+
 def _matmul_graph(path: Path, n: int) -> None:
     """A stand-in model of a given weight size: one n×n MatMul."""
     import onnx
@@ -207,7 +224,11 @@ def _conv_graph(path: Path) -> None:
 
 def test_int8_quantisation_calibrated_on_real_faces(tmp_path) -> None:
     """Static int8 of a stand-in conv graph calibrated on real face crops: written atomically, runs, and stays
-    close to fp32 on a face it was not calibrated on; a broken model leaves no file behind."""
+    close to fp32 on a face it was not calibrated on, with 8-bit weights and with 7-bit ones (for x86 CPUs
+    without VNNI); a broken model leaves no file behind."""
+    import onnx
+    from onnx import numpy_helper
+
     from ghostlive.engines.quantize import quantize_int8
     from ghostlive.errors import ModelError
 
@@ -228,6 +249,13 @@ def test_int8_quantisation_calibrated_on_real_faces(tmp_path) -> None:
     a, b = fp32.run({"x": held_out})["y"], int8.run({"x": held_out})["y"]
     assert np.abs(a - b).mean() < 0.05 * np.abs(a).mean() + 1e-3
     assert float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b))) > 0.99
+    seven = quantize_int8(model, tmp_path / "g7.onnx", [{"x": calib}], reduce_range=True)
+    for path, top in ((out, 127), (seven, 64)):  # 8-bit weights span ±127 per channel, 7-bit ones ±64
+        tensors = [numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer]
+        weights = [w for w in tensors if w.dtype == np.int8 and w.ndim == 4]  # the two convolutions' kernels
+        assert len(weights) == 2 and max(int(np.abs(w.astype(np.int32)).max()) for w in weights) == top
+    c, d = fp32.run({"x": held_out})["y"], open_onnx(seven).run({"x": held_out})["y"]
+    assert np.abs(c - d).mean() < 0.05 * np.abs(c).mean() + 1e-3
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
     with pytest.raises(ModelError):
