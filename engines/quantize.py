@@ -8,6 +8,8 @@ Runtime's quantisation guide recommends weights in 7 bits there (``reduce_range`
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -58,13 +60,15 @@ def quantize_int8(
     reduce_range: bool | None = None,
 ) -> Path:
     """Write ``model`` quantised to int8 (QDQ format) to ``output``, activation ranges calibrated on ``samples``
-    (input name → array, one dict per run); ``op_types``: only these operators (None: every one ONNX Runtime
-    can quantise); ``reduce_range``: weights in 7 bits (None: :func:`reduced_range` for this CPU). Its stride-2
-    transposed convolutions are first rewritten as convolutions
-    (:mod:`ghostlive.engines.subpixel`) so that they are quantised too. Written atomically: a failure leaves no
-    file."""
+    (input name → array, one dict per run) at the 0.001th and 99.999th percentiles of each tensor's values rather
+    than their extremes, so that a few outliers do not coarsen every other value's steps (on untrained GHOST-2,
+    three initialisations: smallest ArcFace cosine to fp32 0.944/0.969/0.982 → 0.971/0.973/0.984, largest error
+    2.04/1.23/1.16 → 1.39/1.05/1.00 grey levels, same speed). ``op_types``: only these operators (None: every one
+    ONNX Runtime can quantise); ``reduce_range``: weights in 7 bits (None: :func:`reduced_range` for this CPU).
+    Its stride-2 transposed convolutions are first rewritten as convolutions (:mod:`ghostlive.engines.subpixel`)
+    so that they are quantised too. Written atomically: a failure leaves no file."""
     try:
-        from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+        from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     except ImportError as exc:
         raise ModelError(f"ONNX Runtime's quantisation tools are missing ({exc})", model) from None
     out = Path(output)
@@ -72,18 +76,21 @@ def quantize_int8(
     prepared = out.with_name(f".{out.name}.float.onnx")
     quiet = logging.root.manager.disable  # the quantiser's advisory warnings go to the root logger, every run
     logging.disable(logging.WARNING)
+    chatter = io.StringIO()  # the percentile calibration prints its progress to standard output
     try:
-        quantize_static(
-            str(_prepare(Path(model), prepared)),
-            str(tmp),
-            _Samples(samples),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            op_types_to_quantize=list(op_types) if op_types else None,
-            reduce_range=reduced_range() if reduce_range is None else reduce_range,
-        )
+        with contextlib.redirect_stdout(chatter):
+            quantize_static(
+                str(_prepare(Path(model), prepared)),
+                str(tmp),
+                _Samples(samples),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=list(op_types) if op_types else None,
+                reduce_range=reduced_range() if reduce_range is None else reduce_range,
+                calibrate_method=CalibrationMethod.Percentile,
+            )
         os.replace(tmp, out)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
@@ -93,6 +100,7 @@ def quantize_int8(
     finally:
         logging.disable(quiet)
         prepared.unlink(missing_ok=True)
+        log.debug("ONNX Runtime's quantiser said: %s", chatter.getvalue().strip())
     return out
 
 
