@@ -63,7 +63,8 @@ def quantize_int8(
     (input name → array, one dict per run) at the 0.001th and 99.999th percentiles of each tensor's values rather
     than their extremes, so that a few outliers do not coarsen every other value's steps (on untrained GHOST-2,
     three initialisations: smallest ArcFace cosine to fp32 0.944/0.969/0.982 → 0.971/0.973/0.984, largest error
-    2.04/1.23/1.16 → 1.39/1.05/1.00 grey levels, same speed). ``op_types``: only these operators (None: every one
+    2.04/1.23/1.16 → 1.39/1.05/1.00 grey levels, same speed); where ONNX Runtime's percentile calibration fails
+    (1.19 does on some tensors), on their minimum and maximum. ``op_types``: only these operators (None: every one
     ONNX Runtime can quantise); ``reduce_range``: weights in 7 bits (None: :func:`reduced_range` for this CPU).
     Its stride-2 transposed convolutions are first rewritten as convolutions (:mod:`ghostlive.engines.subpixel`)
     so that they are quantised too. Written atomically: a failure leaves no file."""
@@ -77,20 +78,30 @@ def quantize_int8(
     quiet = logging.root.manager.disable  # the quantiser's advisory warnings go to the root logger, every run
     logging.disable(logging.WARNING)
     chatter = io.StringIO()  # the percentile calibration prints its progress to standard output
+    samples = list(samples)  # read twice where the percentile calibration fails
+    fell_back = ""
     try:
-        with contextlib.redirect_stdout(chatter):
-            quantize_static(
-                str(_prepare(Path(model), prepared)),
-                str(tmp),
-                _Samples(samples),
-                quant_format=QuantFormat.QDQ,
-                per_channel=True,
-                activation_type=QuantType.QUInt8,
-                weight_type=QuantType.QInt8,
-                op_types_to_quantize=list(op_types) if op_types else None,
-                reduce_range=reduced_range() if reduce_range is None else reduce_range,
-                calibrate_method=CalibrationMethod.Percentile,
-            )
+        source = _prepare(Path(model), prepared)
+        for method in (CalibrationMethod.Percentile, CalibrationMethod.MinMax):
+            try:
+                with contextlib.redirect_stdout(chatter):
+                    quantize_static(
+                        str(source),
+                        str(tmp),
+                        _Samples(samples),
+                        quant_format=QuantFormat.QDQ,
+                        per_channel=True,
+                        activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8,
+                        op_types_to_quantize=list(op_types) if op_types else None,
+                        reduce_range=reduced_range() if reduce_range is None else reduce_range,
+                        calibrate_method=method,
+                    )
+                break
+            except ValueError as exc:  # older ONNX Runtime: a percentile range of [nan, nan] on some tensors
+                if method != CalibrationMethod.Percentile or "finite" not in str(exc):
+                    raise
+                fell_back = str(exc)
         os.replace(tmp, out)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
@@ -101,6 +112,8 @@ def quantize_int8(
         logging.disable(quiet)
         prepared.unlink(missing_ok=True)
         log.debug("ONNX Runtime's quantiser said: %s", chatter.getvalue().strip())
+        if fell_back:
+            log.info("%s: percentile calibration failed (%s); calibrated on min and max", Path(model).name, fell_back)
     return out
 
 

@@ -166,6 +166,33 @@ def test_fast_paths_keep_landmarks_of_the_full_path(restore_plan) -> None:
     assert compared >= 2 * (len(frames) - 2)  # the face is found in (nearly) every frame
 
 
+def test_int8_falls_back_to_min_max_calibration(tmp_path, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    """ONNX Runtime 1.19 (the lower bound) fails the percentile calibration on some tensors ("autodetected range
+    of [nan, nan] is not finite"; newer releases do not): the model is then calibrated on min and max instead.
+    The failure is forced here on the installed release, whose own quantiser then runs the fallback."""
+    import onnxruntime.quantization as q
+
+    from ghostlive.engines.quantize import quantize_int8
+
+    real, methods = q.quantize_static, []
+
+    def percentile_fails(*args, **kwargs):
+        methods.append(kwargs["calibrate_method"])
+        if kwargs["calibrate_method"] == q.CalibrationMethod.Percentile:
+            raise ValueError("autodetected range of [nan, nan] is not finite")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(q, "quantize_static", percentile_fails)
+    model = tmp_path / "g.onnx"
+    _conv_graph(model)
+    calib = np.random.default_rng(1).normal(0, 1, (1, 3, 64, 64)).astype(np.float32)
+    with caplog.at_level("INFO", logger="ghostlive.engines.quantize"):
+        out = quantize_int8(model, tmp_path / "g8.onnx", iter([{"x": calib}, {"x": -calib}]))
+    assert methods == [q.CalibrationMethod.Percentile, q.CalibrationMethod.MinMax]
+    assert "calibrated on min and max" in caplog.text
+    assert np.isfinite(open_onnx(out).run({"x": calib})["y"]).all()
+
+
 def test_int8_weights_in_7_bits_only_on_x86_without_vnni() -> None:
     """ONNX Runtime's quantisation guide: 7-bit weights (reduce_range) on x86 CPUs without VNNI, whose AVX2
     u8×s8 pair sums saturate at 16 bits; CPUs with VNNI and ARM keep 8 bits. This machine's own flags decide."""
