@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive import __version__
+from ghostlive.engines.cache import cpu_info
 from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.models.registry import SWAPPERS
 from ghostlive.settings import add_arguments
@@ -61,13 +61,7 @@ def _say(text: str) -> None:
 
 def machine() -> str:
     """CPU model and core count, for every number the report shows."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model)
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} logical CPUs"
+    return f"{cpu_info()[0]}, {os.cpu_count()} logical CPUs"
 
 
 def _progress(total: int, quiet: bool) -> tuple[AbstractContextManager[Any], Callable[[Any, dict], None]]:

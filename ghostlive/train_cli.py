@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import platform
 import sys
-from pathlib import Path
 
+from ghostlive.engines.cache import cpu_info
 from ghostlive.errors import ConfigError
 
 MODES = "prepare SRC… | DATASET | finetune"
@@ -134,23 +133,13 @@ def _finetune(args: argparse.Namespace) -> int:
     return 0
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def bench_train_report(args: argparse.Namespace) -> int:
     """``ghostlive bench --train``: s/step and samples/s of ghost-2 training at batch 1 and 4."""
     from ghostlive.training.bench import bench_train, device_name, set_threads
 
     set_threads(args.threads)
 
-    print(f"ghostlive bench --train: ghost-2 full size, official recipe stage 1, on {device_name(cpu_name())}")
+    print(f"ghostlive bench --train: ghost-2 full size, official recipe stage 1, on {device_name(cpu_info()[0])}")
     print(f"{'device':>8} {'batch':>5} {'s/step':>9} {'samples/s':>10}")
     bench_train("ghost-2", (1, 4), max(1, min(args.runs, 3)),
                 show=lambda r: print(f"{r[0]:>8} {r[1]:>5} {r[2]:>9.2f} {r[3]:>10.3f}", flush=True))
