@@ -80,6 +80,7 @@ def quantize_int8(
     chatter = io.StringIO()  # the percentile calibration prints its progress to standard output
     samples = list(samples)  # read twice where the percentile calibration fails
     fell_back = ""
+    seven_bits = reduced_range() if reduce_range is None else reduce_range
     try:
         source = _prepare(Path(model), prepared)
         for method in (CalibrationMethod.Percentile, CalibrationMethod.MinMax):
@@ -94,7 +95,7 @@ def quantize_int8(
                         activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8,
                         op_types_to_quantize=list(op_types) if op_types else None,
-                        reduce_range=reduced_range() if reduce_range is None else reduce_range,
+                        reduce_range=seven_bits,
                         calibrate_method=method,
                     )
                 break
