@@ -145,9 +145,12 @@ def test_two_torchrun_processes_equal_one_on_the_doubled_batch(dataset, store, h
     step_ddp = torch.cat([(ddp[k] - before[k]).flatten() for k in names])
     step_one = torch.cat([(one[k] - before[k]).flatten() for k in names])
     assert float(torch.nn.functional.cosine_similarity(step_ddp, step_one, dim=0)) > 0.99
-    # Adam's first step is ≈ lr·sign(gradient); float32 sums in another order flip the sign of a few gradients
-    # that are ~0 (e.g. biases just before an InstanceNorm), nothing else differs
-    assert float(((step_ddp - step_one).abs() > 1e-6).float().mean()) < 0.01
+    # Adam's first step is lr·g/(|g| + eps), ≈ lr·sign(g). Float32 sums in another order (two processes' batch-1
+    # gradients averaged, against one batch-2 sum) flip the sign of gradients that are ~0 next to their summands
+    # and move the partial steps of those near eps; how many depends on the data: on these prepared crops 0.01 %
+    # (0.2 % differing by > 1e-6), 0.24 % (1.4 %) after a 0.01 px change of the face models' landmarks. Unsynchronised
+    # gradients (one process's sample alone) flip 46 % of the signs (cosine 0.09), so this bound still tells.
+    assert float((torch.sign(step_ddp) != torch.sign(step_one)).float().mean()) < 0.01
     buffers = [k for k in one if k.endswith(("running_mean", "running_var"))]  # BatchNorm saw the global batch
     assert all(torch.allclose(ddp[k], one[k], rtol=1e-4, atol=1e-6) for k in buffers)
 
