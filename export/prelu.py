@@ -8,7 +8,7 @@ Two forms, each exact in IEEE float operator by operator:
 - :func:`prelu_as_convs`, ``Relu(x) + Conv₋ₛ(Relu(Conv₋₁(x)))`` with two 1×1 depthwise convolutions (weights −1
   and −slope): for x ≥ 0, x + (−slope)·0; for x < 0, 0 + (−slope)·(−x). On x86-64 ONNX Runtime runs the whole
   graph in its blocked NCHWc layout, where Min and Mul are not blocked operators and cost a layout reorder each
-  way; convolutions are. The face mesh: 1.13 → 0.79 ms per pass on one thread (AMD EPYC, AVX-512). Without the
+  way; convolutions are. The face mesh: 1.06 → 0.81 ms per pass on one thread (AMD EPYC, AVX-512). Without the
   blocked layout (other CPUs) the depthwise convolutions are slower than Min·slope (2.27 → 2.53 ms), so this form
   ships beside the first, for x86-64 only. ONNX Runtime fuses the Add into the convolution there, a fused
   multiply-add: the outputs move by float rounding (face mesh: ≤ 5e-5 crop pixels).
@@ -133,8 +133,8 @@ def relu_as_prelu(model: onnx.ModelProto) -> onnx.ModelProto:
 def _prelu_group(
     add: onnx.NodeProto, by_output: dict[str, onnx.NodeProto]
 ) -> tuple[str, onnx.NodeProto, list[onnx.NodeProto]] | None:
-    """For an Add made by either rewrite: (the PRelu's input, the node applying the slope, the group's other
-    nodes); None for any other Add."""
+    """For an Add made by either rewrite: (the PRelu's input, the node applying the slope, the group's nodes but
+    the Add); None for any other Add."""
     relu, scaled = by_output.get(add.input[0]), by_output.get(add.input[1])
     if relu is None or scaled is None or relu.op_type != "Relu":
         return None
