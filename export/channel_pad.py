@@ -30,6 +30,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from ghostlive.media.paths import atomic_write_bytes
+
 log = logging.getLogger(__name__)
 
 
@@ -114,9 +116,7 @@ def main(argv: list[str]) -> int:
     source, output = Path(argv[0]), Path(argv[1])
     model = onnx.load(str(source))
     rewritten = pads_as_split_convs(model)
-    tmp = output.with_name(f".{output.name}.partial")
-    onnx.save(rewritten, str(tmp))
-    tmp.replace(output)
+    atomic_write_bytes(output, rewritten.SerializeToString())
     count = sum(n.op_type == "Pad" for n in model.graph.node) - sum(n.op_type == "Pad" for n in rewritten.graph.node)
     log.info("%s: %d channel pads rewritten", output, count)
     return 0

@@ -29,6 +29,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from ghostlive.media.paths import atomic_write_bytes
+
 log = logging.getLogger(__name__)
 ZERO = "prelu_rewrite_zero"
 
@@ -152,15 +154,13 @@ def main(argv: list[str]) -> int:
     """``FILE...``: each file's PRelus as Relu + Min·slope, in place; ``--convs SOURCE OUTPUT``: SOURCE's PRelus
     (either form, or the original) as depthwise convolutions, written to OUTPUT."""
     convs = argv[:1] == ["--convs"]
-    pairs = [(Path(argv[1]), Path(argv[2]))] if convs and len(argv) == 3 else [(Path(p), Path(p)) for p in argv]
     if convs and len(argv) != 3:
         raise SystemExit("usage: python -m ghostlive.export.prelu --convs SOURCE.onnx OUTPUT.onnx")
+    pairs = [(Path(argv[1]), Path(argv[2]))] if convs else [(Path(p), Path(p)) for p in argv]
     for source, output in pairs:
         model = relu_as_prelu(onnx.load(str(source)))
         count = sum(n.op_type == "PRelu" for n in model.graph.node)
-        tmp = output.with_name(f".{output.name}.partial")
-        onnx.save(prelu_as_convs(model) if convs else prelu_as_relu(model), str(tmp))
-        tmp.replace(output)
+        atomic_write_bytes(output, (prelu_as_convs(model) if convs else prelu_as_relu(model)).SerializeToString())
         log.info("%s: %d PRelu rewritten", output, count)
     return 0
 

@@ -62,8 +62,6 @@ DETECTOR_REGISTRY.register("scrfd", lambda threads, min_score: [], help="install
 DETECTORS: tuple[str, ...] = ("auto", *DETECTOR_REGISTRY.names())
 LANDMARKERS: Registry[FaceMesh] = Registry("landmarker")
 """Dense landmark models by name: ``factory(threads)``; every stage reads the 468-point mesh topology."""
-
-
 LANDMARKERS.register(
     "facemesh",
     lambda threads: FaceMesh(open_onnx(asset_path(x86_asset("facemesh_468.onnx")), threads=threads)),
