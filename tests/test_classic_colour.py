@@ -50,6 +50,24 @@ def test_dark_features_keep_their_hue(analyzer: FaceAnalyzer, grace, astronaut) 
     assert blue(out) <= blue(warped) + 0.05
 
 
+def test_a_ruddy_sources_creases_do_not_turn_red_on_a_pale_target(analyzer: FaceAnalyzer, grace, astronaut) -> None:
+    """Grace Hopper's creases are redder than her skin (Lab a* 19.7 above her face's median at the 99th
+    percentile); the astronaut's skin is a third as red. Shifted by the skin's colour difference alone, the
+    creases kept all of that redness and more (28 above a median of 8: red lines, redder than in either photo).
+    Skin-hued pixels' own departures now scale with the skins' chroma ratio and dark ones count as skin, so the
+    spread comes near the astronaut's own (12.8): at most 1.25× it, and well under Grace's."""
+    warped, covered, region = warped_onto(analyzer, grace, astronaut)
+    out = transfer_color(warped, region, covered, "lowfreq", 15.0)
+    inside = covered > 0
+
+    def spread(image: np.ndarray) -> float:
+        a = cv2.cvtColor(np.clip(image, 0.0, 255.0).astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)[..., 1][inside]
+        return float(np.percentile(a, 99) - np.percentile(a, 50))
+
+    got, own, source = spread(out), spread(region), spread(warped)
+    assert got <= 1.25 * own and got <= 0.85 * source, (got, own, source)
+
+
 def test_highlights_take_the_targets_light(analyzer: FaceAnalyzer, astronaut) -> None:
     """The astronaut's pale cheek highlights (white studio light) on the warm-lit cartoon blink. The target's own
     highlights (luma over 1.2× its skin's median) keep 88 % of its skin's colourfulness (Lab chroma) in their

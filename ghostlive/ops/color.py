@@ -32,6 +32,12 @@ HUE_SHARE = 0.25
 """For the highlight rule, a chroma holding at least this share of another's (projected on it) counts as having its
 hue: a pixel's of the skin's (neutral glare has none and keeps the half shift of colours unlike skin), and the
 colour shift's of the target's skin (it adds colour rather than taking it away)."""
+SHADOW_SPAN = 0.5
+"""A pixel with the skin's hue this much darker than the skin around it (a fraction of the skin's luma) or more
+counts as skin (a crease, a shadowed fold) and takes the skin's colour shift fully (see :func:`_relight`)."""
+VARIATION_RANGE = (0.25, 1.0)
+"""Bounds of the factor by which a skin-hued pixel's own departure from the skin's chroma is scaled: the target's
+skin chroma over the source's, so a paler target gets paler creases and blotches, never more colourful ones."""
 SPLIT_MIN = 1.5
 """A ``split`` part smaller than this many σ² px never reaches the local weight at which its own average
 counts (see :func:`_split_average`): it is not averaged at all."""
@@ -145,25 +151,37 @@ def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     up to :data:`HIGHLIGHT_SPAN` more, where the shift adds the target's skin colour (a more saturated target:
     a pale spot from a white-lit source on a warm-lit target becomes a warm highlight instead of a grey-blue
     one); where the shift takes colour away (a paler target), more of it would carry a pale highlight past
-    neutral, so it takes the skin's shift."""
+    neutral, so it takes the skin's shift.
+
+    Darker pixels with the skin's hue (creases, folds: redder than the skin on a ruddy face) count as skin, fully
+    from :data:`SHADOW_SPAN` below it, and every skin-hued pixel's own departure from the skin's chroma is scaled
+    by the target's skin chroma over the source's (:data:`VARIATION_RANGE`): a ruddy source's creases on a pale
+    target become shaded skin, not red lines (an additive shift keeps the source's departures whole)."""
     xp = array_module(source)
     ys, ya, yt = luma(source)[..., None], luma(s_avg)[..., None], luma(t_avg)[..., None]
     gain = xp.clip((yt + 1.0) / (ya + 1.0), *GAIN_RANGE)
     s_chroma, t_chroma = s_avg - ya, t_avg - yt
     shift = t_chroma - s_chroma * gain
-    offset = source - ys - s_chroma
+    chroma = source - ys
+    offset = chroma - s_chroma
     reach = xp.exp(_dot(offset, offset) * (-1.0 / (2.0 * CHROMA_REACH**2)))
     lit = ys * gain / (yt + 1.0)
-    above = _share(source - ys, s_chroma) * _share(shift, t_chroma) * xp.clip(lit - 1.0, 0.0, HIGHLIGHT_SPAN)
+    ss, tt = _dot(s_chroma, s_chroma), _dot(t_chroma, t_chroma)
+    hue = _share(chroma, s_chroma, ss)
+    skin = xp.maximum(reach, hue)
+    reach = reach + (skin - reach) * xp.clip((1.0 - lit) * (1.0 / SHADOW_SPAN), 0.0, 1.0)
+    above = hue * _share(shift, t_chroma, tt) * xp.clip(lit - 1.0, 0.0, HIGHLIGHT_SPAN)
     reach = reach + (1.0 - reach) * 0.5 * (xp.clip(lit, 0.0, 1.0) + above * (1.0 / HIGHLIGHT_SPAN))
-    return source * gain + reach * (1.0 + above) * shift
+    ratio = xp.sqrt((tt + 1.0) / (ss + 1.0))
+    variation = (xp.clip(ratio, *VARIATION_RANGE) - 1.0) * gain
+    return source * gain + reach * (1.0 + above) * shift + skin * variation * offset
 
 
-def _share(a: Array, b: Array) -> Array:
-    """How much of chroma ``b`` the chroma ``a`` holds (its projection on ``b``), as a weight: 0 for none or
-    the opposite hue, 1 from :data:`HUE_SHARE` of it."""
+def _share(a: Array, b: Array, bb: Array) -> Array:
+    """How much of chroma ``b`` the chroma ``a`` holds (its projection on ``b``; ``bb`` is ``b``·``b``), as a
+    weight: 0 for none or the opposite hue, 1 from :data:`HUE_SHARE` of it."""
     xp = array_module(a)
-    return xp.clip(_dot(a, b) / (HUE_SHARE * _dot(b, b) + 1.0), 0.0, 1.0)
+    return xp.clip(_dot(a, b) / (HUE_SHARE * bb + 1.0), 0.0, 1.0)
 
 
 def _dot(a: Array, b: Array) -> Array:
