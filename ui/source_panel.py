@@ -61,8 +61,10 @@ class SourcePanel(QGroupBox):
     def _show(self, added: list[SourceFace]) -> None:
         for face in added:
             index = next(i for i, s in enumerate(self.session.sources) if s is face)
-            item = QListWidgetItem(QIcon(to_pixmap(face.thumbnail)), face.label)
+            advice = face.advice
+            item = QListWidgetItem(QIcon(to_pixmap(face.thumbnail)), face.label + (" ⚠" if advice else ""))
             item.setData(Qt.ItemDataRole.UserRole, index)
+            item.setToolTip("\n".join([face.label, *advice]))
             self.source_list.addItem(item)
         if added and not self.source_list.selectedItems():
             self.source_list.setCurrentRow(self.source_list.count() - len(added))

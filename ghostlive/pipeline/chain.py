@@ -13,6 +13,7 @@ A photo is a one-frame stream without memory: ``process(frame)``; a stream frame
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from ghostlive.errors import ConfigError, NoFaceError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder
 from ghostlive.masking.combine import MaskProvider, combine_masks
 from ghostlive.ops.blend import Paste, composite, place
+from ghostlive.pipeline.advice import source_advice
 from ghostlive.pipeline.frame import STAGES, Clock, FrameDevice, FrameResult, StageTimes
 from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
 from ghostlive.swappers.base import Swapper, SwapperStage
@@ -29,6 +31,7 @@ from ghostlive.types import Array, Embedding, Face, FaceMemory, Frame
 if TYPE_CHECKING:
     from ghostlive.enhance import Enhancer
 
+log = logging.getLogger(__name__)
 STREAM_STAGES: tuple[str, ...] = ("track", "select", "swap", "blend")
 
 
@@ -150,8 +153,11 @@ class FrameProcessor:
         return faces[index]
 
     def prepare(self, image: Frame, index: int | None = None, label: str = "the source image") -> tuple[Face, Any]:
-        """The face of ``image`` to paste (the largest unless ``index`` says otherwise) and its prepared identity."""
+        """The face of ``image`` to paste (the largest unless ``index`` says otherwise) and its prepared identity;
+        a face that will swap worse than a frontal close-up is warned about (:func:`source_advice`)."""
         face = self.find_face(image, index, label)
+        for note in source_advice(face):
+            log.warning("%s: %s", label, note)
         return face, self.device.apply(image, lambda img: self.swapper.prepare_source(img, face))
 
     def set_source(self, image: Frame, index: int | None = None, label: str = "the source image") -> Face:

@@ -10,6 +10,7 @@ import numpy as np
 from ghostlive.errors import NoFaceError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.media.image import read_image
+from ghostlive.pipeline.advice import source_advice
 from ghostlive.types import Face, Frame
 
 
@@ -26,6 +27,11 @@ class SourceFace:
     @property
     def label(self) -> str:
         return f"{Path(self.path).name} #{self.index}"
+
+    @property
+    def advice(self) -> list[str]:
+        """Why this face will swap worse than a frontal close-up (turned far, small); empty when it will not."""
+        return source_advice(self.face)
 
 
 def find_faces(analyzer: FaceAnalyzer, path: str) -> list[SourceFace]:
