@@ -34,6 +34,7 @@ from ghostlive.ops.openings import (
     eye_width,
     target_warp,
 )
+from ghostlive.ops.regions import face_width
 from ghostlive.ops.shape import adapt_shape
 from ghostlive.swappers.base import CropSwapper
 from ghostlive.tracking import reuse
@@ -87,12 +88,6 @@ class ClassicSource:
     """The source mesh's relative depth (for :func:`ghostlive.ops.shape.adapt_shape`)."""
     foreign: np.ndarray | None = field(default=None, repr=False)
     """Per mesh triangle, whether it samples background (see :func:`ghostlive.ops.occlusion.foreign_triangles`)."""
-
-
-def face_width(landmarks: Points) -> float:
-    """Width of the face outline in pixels (a scale for masks and filters)."""
-    oval = np.asarray(landmarks)[topology().oval]
-    return float(np.linalg.norm(oval.max(0) - oval.min(0)) / np.sqrt(2.0))
 
 
 class ClassicSwapper(CropSwapper):
