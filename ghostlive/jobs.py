@@ -27,7 +27,7 @@ from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.swappers.embedders import choose_embedder
 from ghostlive.swappers.factory import build_swapper, keypoint_detector
-from ghostlive.threads import apply_plan, plan_threads
+from ghostlive.threads import apply_plan, plan_threads, release_freed_memory
 from ghostlive.tracking import TrackerOptions
 from ghostlive.types import Embedding, Face, Frame, TargetMode
 
@@ -259,6 +259,10 @@ def run_video(
 ) -> VideoReport:
     out = check_video_job(target, output)
     apply_plan(plan_threads("video"))  # reader, swap and writer overlap: OpenCV, decoder and encoder share the cores
-    return swap_video(
-        target, out, job.stream(), encode=job.settings.encode, label=job.settings.label, progress=progress, stop=stop
-    )
+    try:
+        settings = job.settings
+        return swap_video(
+            target, out, job.stream(), encode=settings.encode, label=settings.label, progress=progress, stop=stop
+        )
+    finally:
+        release_freed_memory()

@@ -1,4 +1,4 @@
-"""The thread budget, the fast colour conversion of decoded frames, and bench --live's CPU-time record."""
+"""The thread budget and bench --live's CPU-time record (the colour conversion of frames: test_frame_colour)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from ghostlive.cli import main
 from ghostlive.engines.base import CpuThreads, default_threads, set_default_threads
 from ghostlive.engines.ort import open_onnx
 from ghostlive.faces import FaceAnalyzer, asset_path
-from ghostlive.media.colour import bgr_to_yuv_planes, matrix_for, yuv444_to_bgr
 from ghostlive.media.image import read_image
 from ghostlive.threads import PIPELINE_THREADS, apply_plan, plan_threads
 
@@ -80,34 +79,6 @@ def test_sessions_follow_the_applied_plan(restore_plan, tmp_path) -> None:
     b = mesh.run({mesh.info.inputs[0].name: np.full((1, 192, 192, 3), 0.5, np.float32)})
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-3)
-
-
-def _reference_yuv444_to_bgr(yuv: np.ndarray, kr: float, kb: float, full: bool) -> np.ndarray:
-    """The conversion written out in float64 (BT.601/709 equations), rounded."""
-    ys, cs, off = (255.0, 255.0, 0.0) if full else (219.0, 224.0, 16.0)
-    y = (yuv[0] - off) / ys
-    cb, cr = (yuv[1] - 128.0) / cs, (yuv[2] - 128.0) / cs
-    r = y + 2 * (1 - kr) * cr
-    b = y + 2 * (1 - kb) * cb
-    g = (y - kr * r - kb * b) / (1 - kr - kb)
-    return np.clip(np.rint(np.stack([b, g, r], -1) * 255.0), 0, 255).astype(np.uint8)
-
-
-@pytest.mark.parametrize(("colorspace", "colour_range", "height"), [(2, 1, 480), (1, 2, 720), (5, 1, 1080)])
-def test_decoded_frames_convert_exactly(colorspace: int, colour_range: int, height: int) -> None:
-    """Real photo pixels (and every extreme code) through Y′CbCr and back: the OpenCV transform matches the
-    float64 equations (off by one level at most, and only where float32 rounding meets an exact tie)."""
-    m = matrix_for(colorspace, colour_range, height)
-    photo = read_image(ASTRONAUT).bgr
-    yuv = np.stack([np.rint(p).clip(0, 255).astype(np.uint8) for p in bgr_to_yuv_planes(photo, m, False)])
-    extremes = np.random.default_rng(0).integers(0, 256, (3, 64, photo.shape[1]), dtype=np.uint8)
-    yuv = np.concatenate([yuv, extremes], axis=1)
-    fast = yuv444_to_bgr(yuv, m)
-    ref = _reference_yuv444_to_bgr(yuv.astype(np.float64), m.kr, m.kb, m.full_range)
-    diff = np.abs(fast.astype(int) - ref)
-    assert fast.dtype == np.uint8 and fast.shape == (*yuv.shape[1:], 3)
-    assert diff.max() <= 1 and (diff > 0).mean() < 0.001
-    np.testing.assert_array_equal(fast[: photo.shape[0]][::50, ::50], ref[: photo.shape[0]][::50, ::50])
 
 
 def test_bench_live_saves_and_compares(capsys, tmp_path, restore_plan) -> None:

@@ -20,6 +20,7 @@ from ghostlive.media.colour import (
     bgr_to_yuv_planes,
     colorspace_tag,
     matrix_for,
+    yuv420_to_bgr,
     yuv444_to_bgr,
 )
 from ghostlive.media.paths import require_file
@@ -180,6 +181,12 @@ class VideoSource:
 
 def to_bgr(frame: Any, matrix: Matrix) -> Frame:
     """A decoded frame as BGR uint8; Y′CbCr frames are converted with rounding (see ghostlive.media.colour)."""
+    if frame.format.name == "yuv420p":
+        y, cb, cr = (
+            np.frombuffer(p, np.uint8, p.line_size * p.height).reshape(p.height, p.line_size)[:, : p.width]
+            for p in frame.planes
+        )
+        return yuv420_to_bgr(y, cb, cr, matrix)
     if frame.format.name.startswith("yuv"):
         return yuv444_to_bgr(frame.to_ndarray(format="yuv444p"), matrix)
     return frame.to_ndarray(format="bgr24")
