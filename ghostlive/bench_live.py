@@ -72,7 +72,7 @@ def bench_live(
 ) -> dict[str, Any]:
     """The live loop on a 30 fps file camera (paced like a webcam) per frame size; prints a table, saves and
     compares JSON records. Returns the record."""
-    from ghostlive.bench import _make_clip
+    from ghostlive.bench_video import make_clip
     from ghostlive.faces import asset_path
     from ghostlive.jobs import Job, PairSpec
     from ghostlive.media.image import read_image
@@ -94,7 +94,7 @@ def bench_live(
     with tempfile.TemporaryDirectory() as tmp:
         for w, h in sizes:
             clip = f"{tmp}/cam_{w}x{h}.mp4"
-            _make_clip(clip, photo, (w, h), 90)
+            make_clip(clip, photo, (w, h), 90)
             pipe = LivePipeline(lambda clip=clip: FileCamera(clip), job.stream(), [NullSink()])
             pipe.start()
             try:

@@ -262,3 +262,11 @@ def test_int8_quantisation_calibrated_on_real_faces(tmp_path) -> None:
     with pytest.raises(ModelError):
         quantize_int8(broken, tmp_path / "b8.onnx", [{"x": calib}])
     assert not (tmp_path / "b8.onnx").exists() and not (tmp_path / ".b8.onnx.partial").exists()
+
+
+def test_bench_video_reports_fps_and_memory(capsys, restore_plan) -> None:
+    """``bench --video``: a real 1280×720 clip swapped offline; its row has the rate and resident memory."""
+    assert main(["bench", "--frames", "1", "--sizes", "160x120", "--video", "12"]) == 0
+    row = next(ln.split() for ln in capsys.readouterr().out.splitlines() if ln.split()[:1] == ["12"])
+    frames, fps, start, peak, end = (float(x) for x in row)
+    assert frames == 12 and fps > 0 and peak >= start > 0 and end > 0
