@@ -39,6 +39,7 @@ from ghostlive.session.models import build_engines, download_model, optimise_int
 from ghostlive.session.sources import SourceFace, find_faces
 from ghostlive.session.tasks import Event, Report, Task
 from ghostlive.swappers.factory import build_swapper
+from ghostlive.threads import release_freed_memory
 from ghostlive.types import Embedding, Face, Frame
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class Session:
         def work(_report: Report, _stop: threading.Event) -> None:
             self._finish_recording(pipeline, recorder)
             pipeline.stop()
+            release_freed_memory()  # the loop's frames are gone: an app left open does not hold their memory
             self.events.live.emit(False)
 
         if wait:
