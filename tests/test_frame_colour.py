@@ -3,6 +3,7 @@ equations, chroma where FFmpeg puts it, and the allocator setting that keeps fra
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -51,13 +52,17 @@ def test_decoded_frames_convert_exactly(colorspace: int, colour_range: int, heig
     np.testing.assert_array_equal(fast[: photo.shape[0]][::50, ::50], ref[: photo.shape[0]][::50, ::50])
 
 
-def _reference_upsample(c: np.ndarray, h: int, w: int) -> np.ndarray:
-    """4:2:0 chroma to H×W in float64 where swscale sites it: co-sited with even columns, centred between rows."""
+def _reference_upsample(c: np.ndarray, h: int, w: int, centred: bool = False) -> np.ndarray:
+    """4:2:0 chroma to H×W in float64 where swscale sites it: centred between rows, and co-sited with the even
+    columns (``centred``: centred between columns too)."""
     ch, cw = c.shape
     rows = np.arange(h)
     near = np.clip(np.where(rows % 2 == 0, rows // 2 - 1, rows // 2 + 1), 0, ch - 1)
     v = 0.75 * c[rows // 2] + 0.25 * c[near]
     cols = np.arange(w)
+    if centred:
+        side = np.clip(np.where(cols % 2 == 0, cols // 2 - 1, cols // 2 + 1), 0, cw - 1)
+        return 0.75 * v[:, cols // 2] + 0.25 * v[:, side]
     right = v[:, np.clip(cols // 2 + 1, 0, cw - 1)]
     return np.where(cols % 2 == 0, v[:, cols // 2], 0.5 * (v[:, cols // 2] + right))
 
@@ -78,35 +83,54 @@ def _reference_planes(image: np.ndarray, kr: float, kb: float, full: bool, subsa
 @pytest.mark.parametrize(("colorspace", "colour_range", "height"), MATRICES)
 @pytest.mark.parametrize("size", [(512, 512), (301, 511)])
 def test_decoded_420_frames_convert_exactly(colorspace: int, colour_range: int, height: int, size) -> None:
-    """4:2:0 planes of a real photo (odd sizes too) and random extreme codes: chroma up-sampled and converted in
-    one pass matches the float64 equations on the interpolated chroma (a tie in float32 may round either way)."""
+    """4:2:0 planes of a real photo (odd sizes too) and random extreme codes, chroma sited either way: chroma
+    up-sampled and converted in one pass matches the float64 equations on the interpolated chroma (a tie in
+    float32 may round either way)."""
     m = matrix_for(colorspace, colour_range, height)
     photo = read_image(ASTRONAUT).bgr[: size[0], : size[1]]
     exact = _reference_planes(photo, m.kr, m.kb, m.full_range, True)
     planes = [np.rint(p).clip(0, 255).astype(np.uint8) for p in exact]
     rng = np.random.default_rng(height)
     extremes = [rng.integers(0, 256, (64, 48), dtype=np.uint8), *rng.integers(0, 256, (2, 32, 24), dtype=np.uint8)]
-    for y, cb, cr in (planes, extremes):
+    for (y, cb, cr), centred in itertools.product((planes, extremes), (False, True)):
         h, w = y.shape
-        fast = yuv420_to_bgr(y, cb, cr, m)
-        up = np.stack([y.astype(np.float64), _reference_upsample(cb, h, w), _reference_upsample(cr, h, w)])
+        fast = yuv420_to_bgr(y, cb, cr, m, centred)
+        up = np.stack([y.astype(np.float64), *(_reference_upsample(c, h, w, centred) for c in (cb, cr))])
         ref = _reference_yuv444_to_bgr(up, m.kr, m.kb, m.full_range)
         diff = np.abs(fast.astype(int) - ref)
         assert fast.dtype == np.uint8 and fast.shape == (h, w, 3)
         assert diff.max() <= 1 and (diff > 0).mean() < 0.001
 
 
-def test_decoded_video_keeps_ffmpegs_chroma_siting() -> None:
-    """The repository's clip decoded by VideoSource and by swscale's own 4:4:4 up-sampling: the same picture
-    within the 8-bit rounding of swscale's chroma (a chroma grid off by half a pixel differs by tens of levels
-    at colour edges)."""
-    with VideoSource(CLIP) as v, av.open(str(CLIP)) as c:
+@pytest.mark.parametrize("kind", ["h264", "mjpeg"])
+def test_decoded_video_keeps_ffmpegs_chroma_siting(kind: str, tmp_path: Path) -> None:
+    """The repository's clip (and the same frames as full-range MJPEG, as webcams record) decoded by VideoSource
+    and by swscale's own 4:4:4 up-sampling: the same picture within the 8-bit rounding of swscale's chroma (a
+    chroma grid off by half a pixel differs by tens of levels at colour edges)."""
+    clip = CLIP if kind == "h264" else _mjpeg(tmp_path / "webcam.avi", _frames(CLIP, 6))
+    with VideoSource(clip) as v, av.open(str(clip)) as c:
         frames = [f for _, f in zip(range(6), c.decode(video=0), strict=False)]
         ours = [it.image for it in v.items() if hasattr(it, "image")][:6]
         theirs = [yuv444_to_bgr(f.to_ndarray(format="yuv444p"), v.matrix) for f in frames]
-    assert frames[0].format.name == "yuv420p"
+    assert frames[0].format.name == ("yuv420p" if kind == "h264" else "yuvj420p") and len(ours) == 6
+    assert v.matrix.full_range == (kind == "mjpeg")
     diff = np.abs(np.stack(ours).astype(int) - np.stack(theirs))
     assert diff.max() <= 2 and diff.mean() < 0.3
+    assert np.abs(np.stack(ours).astype(int) - np.stack(_frames(CLIP, 6))).mean() < 4  # the picture, not a shade
+
+
+def _mjpeg(path: Path, frames: list[np.ndarray]) -> Path:
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("mjpeg", rate=24)
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuvj420p"
+        for i, img in enumerate(frames):
+            f = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuvj420p")
+            f.pts = i
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path
 
 
 def test_decoded_odd_sized_video_follows_the_equations(tmp_path: Path) -> None:

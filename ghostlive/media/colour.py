@@ -60,25 +60,26 @@ def yuv444_to_bgr(yuv: np.ndarray, m: Matrix) -> Frame:
     return cv2.convertScaleAbs(cv2.max(bgr, 0.0))  # clipped to 0..255 and rounded half to even, like np.rint
 
 
-_ACROSS = np.float32([0.5, 0.5])  # taps at x and x+1: after a nearest 2x, chroma co-sited with even columns
-_DOWN = np.float32([0.25, 0.5, 0.25])  # taps at y-1, y, y+1: after a nearest 2x, chroma centred between rows
+_HALF = np.float32([0.5, 0.5])  # taps at x and x+1: after a nearest 2x, chroma co-sited with the even pixels
+_QUARTER = np.float32([0.25, 0.5, 0.25])  # taps at x-1, x, x+1: after a nearest 2x, chroma centred between two
 
 
-def yuv420_to_bgr(y: np.ndarray, cb: np.ndarray, cr: np.ndarray, m: Matrix) -> Frame:
+def yuv420_to_bgr(y: np.ndarray, cb: np.ndarray, cr: np.ndarray, m: Matrix, centred: bool = False) -> Frame:
     """An H×W luma plane and ⌈H/2⌉×⌈W/2⌉ chroma planes (uint8, 4:2:0) → H×W×3 BGR uint8, rounded.
 
-    Chroma is up-sampled where FFmpeg's swscale puts it for these frames (the MPEG-2/H.264 default siting:
-    co-sited with the even luma columns, centred between two luma rows; linear in between), but without
-    rounding the up-sampled chroma to 8 bits first. Chroma's share of each output level is computed at chroma
-    resolution, then up-sampled: a nearest 2x followed by the separable filter above is exactly that linear
-    interpolation (edges repeat). 3.6 ms per 1280×720 frame instead of 5.9 through swscale's 4:4:4 and
-    :func:`yuv444_to_bgr` (one thread, AMD EPYC)."""
+    Chroma is up-sampled where FFmpeg's swscale puts it (the MPEG-2/H.264 default: co-sited with the even luma
+    columns and centred between two luma rows; ``centred``, as swscale takes JPEG's full-range frames: centred
+    both ways; linear in between), but without rounding the up-sampled chroma to 8 bits first. Chroma's share
+    of each output level is computed at chroma resolution, then up-sampled: a nearest 2x followed by the
+    separable filter above is exactly that linear interpolation (edges repeat). 3.6 ms per 1280×720 frame
+    instead of 5.9 through swscale's 4:4:4 and :func:`yuv444_to_bgr` (one thread, AMD EPYC)."""
     h, w = y.shape
     affine = _yuv_to_bgr_affine(m)
     share = cv2.transform(cv2.merge([cb, cr]).astype(np.float32), affine[:, 1:])
     ch, cw = share.shape[:2]
     near = cv2.resize(share, (2 * cw, 2 * ch), interpolation=cv2.INTER_NEAREST)
-    up = cv2.sepFilter2D(near, cv2.CV_32F, _ACROSS, _DOWN, anchor=(0, 1), borderType=cv2.BORDER_REPLICATE)
+    across, anchor = (_QUARTER, (1, 1)) if centred else (_HALF, (0, 1))
+    up = cv2.sepFilter2D(near, cv2.CV_32F, across, _QUARTER, anchor=anchor, borderType=cv2.BORDER_REPLICATE)
     return cv2.addWeighted(cv2.merge([y, y, y]), float(affine[0, 0]), up[:h, :w], 1.0, 0.0, dtype=cv2.CV_8U)
 
 

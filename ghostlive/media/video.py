@@ -181,12 +181,12 @@ class VideoSource:
 
 def to_bgr(frame: Any, matrix: Matrix) -> Frame:
     """A decoded frame as BGR uint8; Y′CbCr frames are converted with rounding (see ghostlive.media.colour)."""
-    if frame.format.name == "yuv420p":
+    if frame.format.name in ("yuv420p", "yuvj420p"):  # 8-bit 4:2:0, limited or full range (the matrix says)
         y, cb, cr = (
             np.frombuffer(p, np.uint8, p.line_size * p.height).reshape(p.height, p.line_size)[:, : p.width]
             for p in frame.planes
         )
-        return yuv420_to_bgr(y, cb, cr, matrix)
+        return yuv420_to_bgr(y, cb, cr, matrix, centred=frame.format.name == "yuvj420p")
     if frame.format.name.startswith("yuv"):
         return yuv444_to_bgr(frame.to_ndarray(format="yuv444p"), matrix)
     return frame.to_ndarray(format="bgr24")
