@@ -28,14 +28,16 @@ def write_video(
     rotation: int = 0,
     crf: int = 18,
     codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """Encode BGR frames (libx264 by default); ``pts`` in units of 1/(fps·10) for variable frame rate. Frames of
-    an odd size are converted by FFmpeg (the exact converter needs even sizes); use a codec that takes them."""
+    an odd size, and pixel formats other than yuv420p (``yuvj420p`` for MJPEG), are converted by FFmpeg (the
+    exact converter makes limited-range 4:2:0 of even sizes); use a codec that takes them."""
     frames = list(frames)
     h, w = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
         s = out.add_stream(codec, rate=fps)
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.width, s.height, s.pix_fmt = w, h, pix_fmt
         s.options = {"crf": str(crf), "preset": "veryfast"} if codec == "libx264" else {}
         tb = Fraction(1, fps * 10)
         s.codec_context.time_base = tb
@@ -44,8 +46,8 @@ def write_video(
             s.set_display_rotation(rotation)
         matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, h)
         for i, img in enumerate(frames):
-            if w % 2 or h % 2:
-                f = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24").reformat(format="yuv420p")
+            if w % 2 or h % 2 or pix_fmt != "yuv420p":
+                f = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24").reformat(format=pix_fmt)
             else:
                 f = av.VideoFrame.from_ndarray(bgr_to_yuv420(np.ascontiguousarray(img), matrix), format="yuv420p")
             f.pts = pts[i] if pts is not None else i * 10
