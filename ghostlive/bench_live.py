@@ -16,7 +16,12 @@ from typing import Any
 from ghostlive.errors import ConfigError, InputNotFoundError
 from ghostlive.threads import ThreadPlan
 
-THREAD_GROUPS = {"ghostlive-capture": "capture", "ghostlive-swap": "swap", "ghostlive-sink": "sink"}
+THREAD_GROUPS = {
+    "ghostlive-capture": "capture",
+    "ghostlive-track": "track",
+    "ghostlive-swap": "swap",
+    "ghostlive-sink": "sink",
+}
 """Live-loop threads by name; every other thread of the process (model pools, OpenCV, FFmpeg) is ``pools``."""
 
 

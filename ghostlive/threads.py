@@ -1,7 +1,7 @@
 """The thread budget: one plan for how many CPU threads each part of a run may use, from the core count.
 
 A photo runs one frame at a time in one thread, so the model sessions and OpenCV may use every core. Video and
-live runs keep several pipeline threads busy at once (decode or capture, swap, encode or sinks); if each model
+live runs keep several pipeline threads busy at once (decode or capture, track and swap, encode or sinks); if each model
 session and OpenCV then also start a pool as large as the machine, a 2-core machine runs ten busy threads and
 every stage gets slower. Measured on a 2-core machine (``ghostlive bench --live``, CPU time per frame): the
 ONNX Runtime pools alone burned 11–21 CPU-ms per frame busy-waiting (spinning) for work, more than the swap
@@ -29,9 +29,9 @@ from ghostlive.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Mode = Literal["photo", "video", "live"]
-PIPELINE_THREADS: dict[str, int] = {"photo": 1, "video": 3, "live": 2}
+PIPELINE_THREADS: dict[str, int] = {"photo": 1, "video": 3, "live": 3}
 """Threads a run keeps busy besides the model pools: photo = the caller; video = reader, swap, writer;
-live = capture and swap (the sink thread mostly waits)."""
+live = capture, track and swap (the sink thread mostly waits)."""
 
 
 def available_cores() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import av
 import numpy as np
 
 from ghostlive.engines.ort import OrtRunner
@@ -22,7 +23,7 @@ from ghostlive.swappers.classic import ClassicSwapper
 from ghostlive.types import Face, FaceMemory
 
 from . import restorer_graphs
-from .conftest import largest
+from .conftest import DATA, largest
 
 
 class MirrorSwapper(CropSwapper):
@@ -116,3 +117,25 @@ def test_types_import_no_model() -> None:
     code = "import sys, ghostlive.types; print(sorted(m for m in sys.modules if m.startswith('ghostlive.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['ghostlive.types']"
+
+
+def test_a_stream_frame_located_then_rendered_is_the_frame_process_gives(analyzer, astronaut, grace) -> None:
+    """The live loop tracks a frame in one thread and swaps it in another: ``render(locate(f, t))`` gives the
+    pixels ``process(f, t)`` gives, frame after frame of a real clip, and a source changed between the two
+    halves reaches the next frame, not the one already located."""
+    with av.open(str(DATA / "megamind_3s.mp4")) as c:
+        frames = [f.to_ndarray(format="bgr24") for _, f in zip(range(9), c.decode(video=0), strict=False)][1:]
+    whole, split = FrameProcessor(analyzer, ClassicSwapper()), FrameProcessor(analyzer, ClassicSwapper())
+    for proc in (whole, split):
+        proc.set_source(grace)
+    assert split.splits  # frames on the host
+    for i, frame in enumerate(frames[:6]):
+        expected, got = whole.process(frame, i / 24), split.render(split.locate(frame, i / 24))
+        assert len(got.swapped) == 1 and np.array_equal(got.frame, expected.frame)
+        assert {"track", "swap", "blend"} <= {k for k, v in got.times.ms.items() if v > 0}
+    _, other = split.prepare(astronaut)
+    located = split.locate(frames[6], 6 / 24)
+    split.set_pairs([Pair(other)])
+    assert np.array_equal(split.render(located).frame, whole.process(frames[6], 6 / 24).frame)
+    changed = split.process(frames[7], 7 / 24).frame.astype(int) - whole.process(frames[7], 7 / 24).frame
+    assert np.abs(changed).max() > 50  # the new source from the next frame on

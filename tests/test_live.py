@@ -171,6 +171,39 @@ def test_slow_stage_drops_old_frames_and_latency_stays_bounded(portrait_clip: Pa
     assert stats.device == "cpu" and stats.line().endswith("on cpu")  # where frames were processed
 
 
+class Spans:
+    """A test double around a real stage: sleeps ``delay`` first (standing in for work on another core) and
+    records when each call ran."""
+
+    def __init__(self, fn, delay: float) -> None:
+        self.fn, self.delay, self.spans = fn, delay, []
+
+    def __call__(self, *args, **kwargs):
+        start = time.monotonic()
+        time.sleep(self.delay)
+        out = self.fn(*args, **kwargs)
+        self.spans.append((start, time.monotonic()))
+        return out
+
+
+def test_the_next_frame_is_tracked_while_this_one_is_swapped(portrait_clip: Path) -> None:
+    """Tracking and swapping overlap, so on two cores a frame costs the longer of the two halves, not their sum:
+    with each half 80 ms slower, the track thread works on the next frame while the swap thread renders this
+    one, and frames still leave in capture order, each swapped."""
+    stream = job().stream()
+    stream.tracker.update = track = Spans(stream.tracker.update, 0.08)
+    stream.swapper.swap = swap = Spans(stream.swapper.swap, 0.08)
+    got: list[Packet] = []
+    pipe = LivePipeline(lambda: FileCamera(portrait_clip), stream, [Collect()], on_frame=got.append)
+    pipe.start()
+    wait_until(lambda: len(got) >= 16)
+    pipe.stop()
+    seqs = [p.seq for p in got]
+    assert seqs == sorted(seqs) and all(p.swapped == 1 for p in got[3:])
+    overlapped = [any(a < e and s < b for a, b in track.spans) for s, e in swap.spans]
+    assert sum(overlapped) >= len(overlapped) // 2  # the next frame's tracking ran during most swaps
+
+
 def test_source_change_mid_run_has_no_gap(portrait_clip: Path, astronaut) -> None:
     j = job()
     got: list[Packet] = []

@@ -58,7 +58,7 @@ def test_sessions_follow_the_applied_plan(restore_plan, tmp_path) -> None:
     before = _threads()
     single = FaceAnalyzer(tile_levels=0)  # three sessions: two detectors' worth of threads would show
     assert _threads() == before
-    apply_plan(plan_threads("live", cores=4))
+    apply_plan(plan_threads("live", cores=5))
     before = _threads()
     small = open_onnx(asset_path("facemesh_468.onnx"))
     assert _threads() == before and small.info.inputs  # a small built-in model: the calling thread only

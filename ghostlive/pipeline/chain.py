@@ -106,6 +106,19 @@ def render_face(
     return Stages.of(swapper).render(frame, face, source, memory)
 
 
+@dataclass
+class Located:
+    """A frame after :meth:`FrameProcessor.locate`: its faces, the ones chosen, and each chosen face's render
+    job (face, prepared source, memory) with the stages that will render it."""
+
+    frame: Array
+    faces: list[Face]
+    chosen: Selected
+    jobs: list[tuple[Face, Any, FaceMemory | None]]
+    stages: Stages
+    clock: Clock
+
+
 class FrameProcessor:
     """Swaps the selected faces of photos (:meth:`process` without a time) and of streams (with one: faces are
     tracked, and selection and the stages keep per-face memory)."""
@@ -178,21 +191,43 @@ class FrameProcessor:
         """Swap ``frame`` (a photo; or a stream's frame taken at ``t`` seconds); the input is not modified."""
         if t is None and not self.pairs:
             raise NoFaceError("no source face has been set")
-        return self.device.run(frame, lambda f: self._process(f, t))
+        return self.device.run(frame, lambda f: self._render(self._locate(f, t)))
 
-    def _process(self, frame: Array, t: float | None) -> FrameResult:
+    @property
+    def splits(self) -> bool:
+        """Whether a stream frame may go through :meth:`locate` and :meth:`render` in two threads (frames on
+        the host; a GPU frame runs whole through :meth:`process`, which also handles its fallback)."""
+        return self.device.name == "cpu"
+
+    def locate(self, frame: Frame, t: float) -> Located:
+        """A stream frame's first half, track → select: the half that must see the frames in order. Changes
+        to the pairs or the swapper after it do not reach this frame's :meth:`render`."""
+        return self._locate(frame, t)
+
+    def render(self, located: Located) -> FrameResult:
+        """A located frame's second half, swap → place → [enhance] → masks → blend, possibly in another
+        thread than :meth:`locate` while the next frame is located (``process(f, t)`` is ``render(locate(f,
+        t))``). Per-stage times count each half on its own thread."""
+        located.clock.resume()
+        return self._render(located)
+
+    def _locate(self, frame: Array, t: float | None) -> Located:
         clock = Clock(StageTimes(dict.fromkeys(STAGES if t is None else STREAM_STAGES, 0.0)))
         faces, tracks = self._faces(frame, t, clock)  # detect → landmarks (photo) | track (stream)
         chosen = self._select(frame, faces, tracks)
         clock.lap("select")
         memory = {id(tr.face): tr.memory for tr in tracks or ()}  # a photo's faces have none
-        stages = Stages.of(self.swapper)  # per face: swap → place → [enhance] → masks
         pairs = zip(chosen.faces, chosen.matched, strict=True)
         jobs = [(face, self._pair(k).source, memory.get(id(face))) for face, k in pairs]
-        items = stages.render_all(frame, jobs, clock)
+        return Located(frame, faces, chosen, jobs, Stages.of(self.swapper), clock)
+
+    def _render(self, located: Located) -> FrameResult:
+        frame, clock = located.frame, located.clock
+        items = located.stages.render_all(frame, located.jobs, clock)  # per face: swap → place → [enhance] → masks
         out = composite(frame, items)  # every face pasted into one copy of the frame, once
         clock.lap("blend")
-        return FrameResult(out, faces, chosen.faces, clock.times, chosen.best_similarity)
+        chosen = located.chosen
+        return FrameResult(out, located.faces, chosen.faces, clock.times, chosen.best_similarity)
 
     def _faces(self, frame: Array, t: float | None, clock: Clock) -> tuple[list[Face], list[Track] | None]:
         """The frame's faces, and for a stream their tracks (same order)."""

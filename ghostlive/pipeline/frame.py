@@ -60,6 +60,10 @@ class Clock:
         self.times.cpu_ms[stage] = self.times.cpu_ms.get(stage, 0.0) + (cpu - self.cpu) * 1000.0
         self.t, self.cpu = now, cpu
 
+    def resume(self) -> None:
+        """Count from now on this thread (a frame handed to another thread; the wait is nobody's stage)."""
+        self.t, self.cpu = time.perf_counter(), time.thread_time()
+
 
 class FrameDevice:
     """Where frames are swapped: ``cpu`` (numpy, OpenCV fast paths) or ``cuda`` (cupy: each frame is

@@ -1,8 +1,11 @@
-"""The live loop: capture → swap → sinks, each in its own thread, joined by depth-1 "newest wins" slots.
+"""The live loop: capture → track → swap → sinks, each in its own thread, joined by depth-1 "newest wins" slots.
 
 A slot holds at most one frame; a new frame replaces an unread one (counted as dropped), so latency never builds
-up, and with one swap worker frames leave in capture order. Every frame carries its capture time; per-stage
-milliseconds, end-to-end latency (capture → handed to the sinks), fps and drops are measured all the time.
+up, and frames leave in capture order. Tracking (which must see frames in order) and swapping overlap: the
+track thread locates the newest frame's faces while the swap thread renders the previous one, so on two cores a
+frame costs the longer of the two halves instead of their sum (a GPU frame runs whole in the track thread).
+Every frame carries its capture time; per-stage milliseconds, end-to-end latency (capture → handed to the
+sinks), fps and drops are measured all the time.
 Source face, swapper and settings change while frames keep flowing: a new swapper loads in the background and
 replaces the old one when ready. A camera that fails is reopened with backoff while the sinks keep receiving
 the last good frame. A worker's exception becomes an error event, never a silently dead thread.
@@ -50,6 +53,7 @@ class LivePipeline:
         self.on_error = on_error
         self.errors: deque[str] = deque(maxlen=50)
         self._captured = LatestSlot()
+        self._located = LatestSlot()
         self._processed = LatestSlot()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -65,15 +69,16 @@ class LivePipeline:
 
     # control --------------------------------------------------------------------------------------------
     def start(self) -> None:
-        for name, fn in (("capture", self._capture), ("swap", self._process), ("sink", self._deliver)):
+        threads = (("capture", self._capture), ("track", self._track), ("swap", self._swap), ("sink", self._deliver))
+        for name, fn in threads:
             t = threading.Thread(target=self._guard(name, fn), name=f"ghostlive-{name}", daemon=True)
             t.start()
             self._threads.append(t)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self._captured.close()
-        self._processed.close()
+        for slot in (self._captured, self._located, self._processed):
+            slot.close()
         for t in self._threads:
             t.join(timeout)
         for sink in self.sinks:
@@ -97,7 +102,8 @@ class LivePipeline:
         return any(t.is_alive() for t in self._threads) and not self._stop.is_set()
 
     def _later(self, change: Callable[[], None]) -> None:
-        """Apply ``change`` in the swap thread between two frames (no locking in the hot path)."""
+        """Apply ``change`` in the track thread between two frames (no locking in the hot path); a frame
+        already tracked is swapped as it was located (its sources and stages)."""
         with self._lock:
             self._pending.append(change)
 
@@ -110,7 +116,7 @@ class LivePipeline:
         self._later(lambda: setattr(self.swapper, "enabled", enabled))
 
     def update(self, fn: Callable[[FrameProcessor], None]) -> None:
-        """Any other setting change, run in the swap thread before the next frame."""
+        """Any other setting change, run in the track thread before the next frame is tracked."""
         self._later(lambda: fn(self.swapper))
 
     def load_swapper(
@@ -183,8 +189,8 @@ class LivePipeline:
             except Exception as exc:  # noqa: BLE001 - becomes an error event
                 self._error(f"{name} stopped: {type(exc).__name__}: {exc}")
                 self._stop.set()
-                self._captured.close()
-                self._processed.close()
+                for slot in (self._captured, self._located, self._processed):
+                    slot.close()
 
         return run
 
@@ -229,13 +235,20 @@ class LivePipeline:
         if source is not None:
             source.close()
 
-    def _process(self) -> None:
+    def _track(self) -> None:
+        """Track and choose the faces of the newest frame while the swap thread renders the previous one. The
+        next frame is taken only once the swap thread has taken this one, so no tracked frame waits long or
+        is thrown away."""
         shot = 0
         while not self._stop.is_set():
+            if not self._located.wait_empty(timeout=0.5):
+                if self._located.closed:
+                    return
+                continue
             packet: Packet | None = self._captured.get(timeout=0.5)
             if packet is None:
                 if self._captured.closed:
-                    self._processed.close()
+                    self._located.close()
                     return
                 continue
             with self._lock:
@@ -246,12 +259,28 @@ class LivePipeline:
                 shot = packet.shot
                 self.swapper.tracker.cut()
             try:
-                result = self.swapper.process(packet.image, packet.t_capture)
-                packet.image = result.frame
-                packet.stages, packet.stages_cpu = result.times.ms, result.times.cpu_ms
-                packet.faces, packet.swapped = len(result.faces), len(result.swapped)
+                if self.swapper.splits:
+                    packet.located = self.swapper.locate(packet.image, packet.t_capture)
+                else:  # a GPU frame goes through whole here
+                    packet.take(self.swapper.process(packet.image, packet.t_capture))
             except Exception as exc:  # noqa: BLE001 - the feed goes on unswapped; the error is reported
-                self._error(f"swap failed on frame {packet.seq}: {type(exc).__name__}: {exc}")
+                self._error(f"tracking failed on frame {packet.seq}: {type(exc).__name__}: {exc}")
+            self._located.put(packet)
+
+    def _swap(self) -> None:
+        while not self._stop.is_set():
+            packet: Packet | None = self._located.get(timeout=0.5)
+            if packet is None:
+                if self._located.closed:
+                    self._processed.close()
+                    return
+                continue
+            located, packet.located = packet.located, None
+            if located is not None:
+                try:
+                    packet.take(self.swapper.render(located))
+                except Exception as exc:  # noqa: BLE001 - the feed goes on unswapped; the error is reported
+                    self._error(f"swap failed on frame {packet.seq}: {type(exc).__name__}: {exc}")
             self._processed.put(packet)
 
     def _deliver(self) -> None:

@@ -7,7 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ghostlive.pipeline.frame import FrameDevice
+from ghostlive.pipeline.chain import Located
+from ghostlive.pipeline.frame import FrameDevice, FrameResult
 from ghostlive.types import Frame
 
 
@@ -22,6 +23,14 @@ class Packet:
     swapped: int = 0
     shot: int = 0
     """Changes when the source jumped (reopened, or a looping file restarted): faces are not carried over."""
+    located: Located | None = None
+    """The frame's tracked and chosen faces, on its way from the track thread to the swap thread."""
+
+    def take(self, result: FrameResult) -> None:
+        """Carry ``result``'s frame, stage times and face counts on."""
+        self.image = result.frame
+        self.stages, self.stages_cpu = result.times.ms, result.times.cpu_ms
+        self.faces, self.swapped = len(result.faces), len(result.swapped)
 
 
 class LatestSlot:
@@ -44,7 +53,13 @@ class LatestSlot:
         with self._cond:
             self._cond.wait_for(lambda: self._item is not None or self.closed, timeout=timeout)
             item, self._item = self._item, None
+            self._cond.notify_all()
             return item
+
+    def wait_empty(self, timeout: float | None = None) -> bool:
+        """Wait until the item has been taken (or the slot closed); whether it is empty."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._item is None or self.closed, timeout=timeout) and not self.closed
 
     def close(self) -> None:
         with self._cond:
@@ -67,7 +82,7 @@ class LiveStats:
     device: str = "cpu"
     """Where frames are processed: cpu, cuda, or "cpu (GPU failed: …)" after a fallback."""
     stages_cpu: dict[str, float] = field(default_factory=dict)
-    """The swap thread's CPU milliseconds per stage (rolling average, like ``stages``)."""
+    """CPU milliseconds per stage on the thread that ran it (track or swap; rolling average, like ``stages``)."""
 
     @property
     def drop_rate(self) -> float:
