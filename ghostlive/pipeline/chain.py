@@ -252,4 +252,3 @@ class FrameProcessor:
         """The pair of the ``matched``-th reference (its own pairs' when they carry references)."""
         refs = [p for p in self.pairs if p.reference is not None]
         return refs[matched] if refs and self.selection.mode == "reference" else self.pairs[0]
-

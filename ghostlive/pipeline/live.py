@@ -24,13 +24,12 @@ import numpy as np
 from ghostlive.media.sinks import Sink
 from ghostlive.media.sources import FrameSource
 from ghostlive.pipeline.chain import FrameProcessor, Pair
-from ghostlive.pipeline.live_parts import LatestSlot, LiveOptions, LiveStats, Packet, device_label
+from ghostlive.pipeline.live_parts import LatestSlot, LiveOptions, LiveStats, Packet, device_label, packets
 from ghostlive.swappers.base import Swapper
 from ghostlive.types import Embedding, Face, Frame
 
 __all__ = ["LatestSlot", "LiveOptions", "LivePipeline", "LiveStats", "Packet"]
 log = logging.getLogger(__name__)
-
 
 
 class LivePipeline:
@@ -240,17 +239,7 @@ class LivePipeline:
         next frame is taken only once the swap thread has taken this one, so no tracked frame waits long or
         is thrown away."""
         shot = 0
-        while not self._stop.is_set():
-            if not self._located.wait_empty(timeout=0.5):
-                if self._located.closed:
-                    return
-                continue
-            packet: Packet | None = self._captured.get(timeout=0.5)
-            if packet is None:
-                if self._captured.closed:
-                    self._located.close()
-                    return
-                continue
+        for packet in packets(self._captured, self._located, self._stop, ready=self._located.wait_empty):
             with self._lock:
                 pending, self._pending = self._pending, []
             for change in pending:
@@ -268,13 +257,7 @@ class LivePipeline:
             self._located.put(packet)
 
     def _swap(self) -> None:
-        while not self._stop.is_set():
-            packet: Packet | None = self._located.get(timeout=0.5)
-            if packet is None:
-                if self._located.closed:
-                    self._processed.close()
-                    return
-                continue
+        for packet in packets(self._located, self._processed, self._stop):
             located, packet.located = packet.located, None
             if located is not None:
                 try:

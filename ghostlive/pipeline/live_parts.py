@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,24 @@ class LatestSlot:
         with self._cond:
             self.closed = True
             self._cond.notify_all()
+
+
+def packets(
+    slot: LatestSlot, downstream: LatestSlot, stop: threading.Event, ready: Callable[[float], bool] | None = None
+) -> Iterator[Packet]:
+    """A live thread's input: packets from ``slot`` until ``stop`` is set, each taken once ``ready`` (if given)
+    says the next stage can take it; when ``slot`` closes, so does ``downstream``."""
+    while not stop.is_set():
+        if ready is not None and not ready(0.5):
+            if downstream.closed:
+                return
+            continue
+        packet: Packet | None = slot.get(timeout=0.5)
+        if packet is not None:
+            yield packet
+        elif slot.closed:
+            downstream.close()
+            return
 
 
 @dataclass(frozen=True)
