@@ -18,11 +18,13 @@ from ghostlive.threads import ThreadPlan
 
 THREAD_GROUPS = {
     "ghostlive-capture": "capture",
-    "ghostlive-track": "track",
+    "ghostlive-track": "swap",
     "ghostlive-swap": "swap",
     "ghostlive-sink": "sink",
 }
-"""Live-loop threads by name; every other thread of the process (model pools, OpenCV, FFmpeg) is ``pools``."""
+"""Live-loop threads by name; every other thread of the process (model pools, OpenCV, FFmpeg) is ``pools``. The
+frame's processing counts as ``swap`` whether one thread does it or two (track and swap), so records saved
+before the two threads compare; the per-stage CPU figures tell tracking from swapping."""
 
 
 def thread_cpu_ms() -> dict[int, float]:

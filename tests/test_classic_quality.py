@@ -198,7 +198,7 @@ def test_a_closed_target_eye_keeps_its_lash_line(pairs, analyzer: FaceAnalyzer, 
     holds = {side: eye_hold(blink.landmarks, side) for side in ("right", "left")}
     assert max(holds.values()) == 1.0 and min(holds.values()) > 0.5  # one lash line shut, the other nearly
     assert [eye_hold(front.landmarks, s) for s in ("right", "left")] == [0.0, 0.0]
-    dst = swapper._geometry(blink, source)
+    dst = swapper._geometry(blink, source, swapper.options)
     assert np.abs(dst - blink.landmarks).max() > 1.0  # the brows, nose and cheeks did move
     args = (source.landmarks, source.depth, blink.landmarks, blink.depth, topo, swapper.options.shape, ("lips",))
     free = adapt_shape(*args)  # where the eyes would go, not held
@@ -208,7 +208,7 @@ def test_a_closed_target_eye_keeps_its_lash_line(pairs, analyzer: FaceAnalyzer, 
         expected = blink.landmarks[loop] + (1.0 - hold) * (free[loop] - blink.landmarks[loop])
         assert np.abs(dst[loop] - expected).max() < 1e-3
     eyes = np.union1d(topo.regions["right_eye"], topo.regions["left_eye"])
-    assert np.abs(swapper._geometry(front, source)[eyes] - front.landmarks[eyes]).max() > 0.5
+    assert np.abs(swapper._geometry(front, source, swapper.options)[eyes] - front.landmarks[eyes]).max() > 0.5
 
 
 def test_eye_hold_closes_continuously(pairs, analyzer: FaceAnalyzer) -> None:
@@ -235,7 +235,7 @@ def test_moved_eyes_show_the_targets_own_eye(analyzer: FaceAnalyzer, grace, astr
     target = largest(analyzer.analyze(astronaut))
     swapper = ClassicSwapper()
     source = swapper.prepare_source(grace, largest(analyzer.analyze(grace)))
-    dst = swapper._geometry(target, source)
+    dst = swapper._geometry(target, source, swapper.options)
     assert np.abs(dst - target.landmarks).max() > 1.0  # the features did move
     paste = swapper.render(astronaut, target, source)
     x0, y0, x1, y1 = paste.roi

@@ -119,7 +119,7 @@ class ClassicSwapper(CropSwapper):
     def swap(
         self, frame: Array, target: Face, source: ClassicSource, memory: FaceMemory | None = None
     ) -> SwapCrop | None:
-        opts = self.options
+        opts = self.options  # read once: a live settings change may replace it while this frame is swapped
         topo = topology()
         roi = points_roi(target.landmarks, frame.shape)
         if roi is None:
@@ -128,7 +128,7 @@ class ClassicSwapper(CropSwapper):
         x0, y0, x1, y1 = roi
         width = face_width(target.landmarks)
         image = to_device(source.image, xp)
-        dst = self._geometry(target, source)
+        dst = self._geometry(target, source, opts)
         was_flipped = memory is not None and memory.mirrored_source
         plan = plan_source(source.landmarks, dst, topo, source.visible, was_flipped, source.foreign)
         if memory is not None:
@@ -158,27 +158,35 @@ class ClassicSwapper(CropSwapper):
         if plan.hidden.any():
             face = fill_hidden(face, region, covered, ids == -2, 0.12 * width)
         moved = target_warp(region, roi, target.landmarks, dst)
-        face = compose_openings(face, region, covered, roi, self._openings(target, dst, source, image, plan, moved))
+        openings = self._openings(target, dst, source, image, plan, moved, opts)
+        face = compose_openings(face, region, covered, roi, openings)
         if reuse(memory, "grey", roi, lambda: is_grey(region, inside)):
             face = xp.repeat(luma(face)[..., None], 3, axis=2)
         return SwapCrop.region(roi, face, mask * opts.blend)
 
-    def _geometry(self, target: Face, source: ClassicSource) -> Points:
+    def _geometry(self, target: Face, source: ClassicSource, opts: ClassicOptions) -> Points:
         """The target's landmarks with the source's proportions (:attr:`ClassicOptions.shape`). The lips stay
         where they are (their shape is expression, and the inner mouth is the target's), as do kept regions,
         since the mask shows the target's own pixels there, and closed eyes (:func:`eye_hold`): a lash line
         is the eye's state, not its shape."""
-        if source.depth is None or self.options.shape == 0.0:
+        if source.depth is None or opts.shape == 0.0:
             return target.landmarks
-        pinned = ("lips", *(g for k in self.options.keep for g in _PINNED.get(k, ())))
+        pinned = ("lips", *(g for k in opts.keep for g in _PINNED.get(k, ())))
         held = {f"{side}_eye": eye_hold(target.landmarks, side) for side in ("right", "left")}
         return adapt_shape(
-            source.landmarks, source.depth, target.landmarks, target.depth, topology(), self.options.shape, pinned,
+            source.landmarks, source.depth, target.landmarks, target.depth, topology(), opts.shape, pinned,
             held,
         ).astype(np.float32)  # fmt: skip
 
     def _openings(
-        self, target: Face, dst: Points, source: ClassicSource, image: Array, plan: SourcePlan, moved: MovedTarget
+        self,
+        target: Face,
+        dst: Points,
+        source: ClassicSource,
+        image: Array,
+        plan: SourcePlan,
+        moved: MovedTarget,
+        opts: ClassicOptions,
     ) -> list[Opening]:
         """The target's eye openings and inner mouth, less those the mask keeps whole (``keep``). With no region
         kept (``--keep none``), an eye open in both faces and seen well in the source (its surroundings not
@@ -186,7 +194,7 @@ class ClassicSwapper(CropSwapper):
         pixels."""
         topo = topology()
         width = face_width(target.landmarks)
-        keep = self.options.keep
+        keep = opts.keep
         mouth = topo.regions["mouth"]
         out = [] if "mouth" in keep else [Opening(dst[mouth], 0.02 * width, 0.03 * width, moved(mouth))]
         for side in () if "eyes" in keep else ("right", "left"):
