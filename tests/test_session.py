@@ -5,8 +5,11 @@ photos, the real clip, a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ghostlive.errors import CancelledError, GhostliveError
@@ -122,3 +125,34 @@ def test_download_reports_progress(tmp_path: Path) -> None:
         paths = s.download("scrfd", url=f"{base}/scrfd_10g_bnkps.onnx").result(60)
     assert paths[0].read_bytes() == PAYLOAD and info == [f"scrfd: {paths[0]}"]
     assert progress and progress[-1][0] == len(PAYLOAD)
+
+
+def test_a_face_restorer_turned_on_while_live_gets_the_live_budget(tmp_path: Path, monkeypatch) -> None:
+    """A restorer added while the loop runs (the window's quality panel restages) is budgeted as one the loop
+    starts with: half a frame period per face at the camera's rate, so it does not run on every frame."""
+    from ghostlive.cli import main
+    from ghostlive.enhance import EnhancedSwapper, EnhanceOptions
+
+    from . import restorer_graphs
+
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
+    model = tmp_path / "gfpgan_1.4.onnx"
+    model.write_bytes(restorer_graphs.restorer(512, np.eye(3)))  # stand-in graph with the real signature
+    assert main(["models", "import", str(model)]) == 0
+    s = Session(ModelStore(tmp_path / "home"))
+    s.add_sources([GRACE]).result(60)
+    s.select_source(0)
+    settings = SwapSettings(tiles=0)
+    pipeline = s.start_live(LiveRequest(str(CLIP)), settings).result(60)
+    try:
+        s.apply_settings(replace(settings, enhance=EnhanceOptions("gfpgan-1.4")), restage=True).result(60)
+        stage = pipeline.swapper.swapper
+        deadline = time.monotonic() + 30
+        while not isinstance(stage, EnhancedSwapper) and time.monotonic() < deadline:  # applied between frames
+            time.sleep(0.05)
+            stage = pipeline.swapper.swapper
+        assert isinstance(stage, EnhancedSwapper)
+        assert stage.budget_ms == pytest.approx(500.0 / pipeline.options.output_fps)
+        assert pipeline.options.output_fps == pytest.approx(24.0, abs=0.1)  # the clip's rate
+    finally:
+        s.stop_live()

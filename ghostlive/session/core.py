@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ghostlive.enhance import set_live_budget
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
@@ -232,6 +233,7 @@ class Session:
             except GhostliveError:
                 pipeline.update(apply)
                 raise
+            set_live_budget(staged, pipeline.options.output_fps)  # as the loop's own start gives it
             pipeline.update(lambda stream: apply(stream, staged))
 
         return self.task(work, "stages")
