@@ -127,9 +127,12 @@ def test_download_reports_progress(tmp_path: Path) -> None:
     assert progress and progress[-1][0] == len(PAYLOAD)
 
 
-def test_a_face_restorer_turned_on_while_live_gets_the_live_budget(tmp_path: Path, monkeypatch) -> None:
+def test_a_face_restorer_added_while_live_is_budgeted_and_survives_a_swapper_switch(
+    tmp_path: Path, monkeypatch
+) -> None:
     """A restorer added while the loop runs (the window's quality panel restages) is budgeted as one the loop
-    starts with: half a frame period per face at the camera's rate, so it does not run on every frame."""
+    starts with: half a frame period per face at the camera's rate, so it does not run on every frame. Switching
+    the swapper while live keeps it (and its budget) instead of dropping the stages."""
     from ghostlive.cli import main
     from ghostlive.enhance import EnhancedSwapper, EnhanceOptions
 
@@ -154,5 +157,13 @@ def test_a_face_restorer_turned_on_while_live_gets_the_live_budget(tmp_path: Pat
         assert isinstance(stage, EnhancedSwapper)
         assert stage.budget_ms == pytest.approx(500.0 / pipeline.options.output_fps)
         assert pipeline.options.output_fps == pytest.approx(24.0, abs=0.1)  # the clip's rate
+        enhanced = replace(settings, enhance=EnhanceOptions("gfpgan-1.4"))
+        s.change_swapper("classic", enhanced)
+        deadline = time.monotonic() + 60
+        while pipeline.swapper.swapper is stage and time.monotonic() < deadline:  # built in the background
+            time.sleep(0.05)
+        switched = pipeline.swapper.swapper
+        assert switched is not stage and isinstance(switched, EnhancedSwapper)
+        assert switched.budget_ms == pytest.approx(stage.budget_ms)
     finally:
         s.stop_live()

@@ -32,6 +32,7 @@ from ghostlive.session.live import (
     LiveEvents,
     LiveRequest,
     innermost,
+    live_swapper,
     make_output,
     recording_path,
     start_pipeline,
@@ -39,7 +40,6 @@ from ghostlive.session.live import (
 from ghostlive.session.models import build_engines, download_model, optimise_int8
 from ghostlive.session.sources import SourceFace, find_faces
 from ghostlive.session.tasks import Event, Report, Task
-from ghostlive.swappers.factory import build_swapper
 from ghostlive.threads import release_freed_memory
 from ghostlive.types import Embedding, Face, Frame
 
@@ -194,12 +194,12 @@ class Session:
             self.pipeline.set_enabled(enabled)
 
     def change_swapper(self, name: str, settings: SwapSettings) -> None:
-        """Build swapper ``name`` in the background while frames flow with the current one, then switch."""
+        """Build swapper ``name`` (with the enhancer and masks of ``settings``) in the background while frames
+        flow with the current one, then switch."""
         if self.pipeline is None:
             return
-        build = lambda: build_swapper(  # noqa: E731
-            name, self.store, settings.classic, settings.backend, settings.cpu_precision
-        )
+        fps = self.pipeline.options.output_fps
+        build = lambda: live_swapper(name, self.store, settings, fps)  # noqa: E731
         self.pipeline.load_swapper(build, self.live_sources, self._loaded)
 
     def _loaded(self, error: str | None) -> None:

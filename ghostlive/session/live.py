@@ -11,13 +11,16 @@ from typing import Any
 
 from ghostlive.enhance import set_live_budget
 from ghostlive.errors import ConfigError
-from ghostlive.jobs import Job
+from ghostlive.hub import ModelStore
+from ghostlive.jobs import Job, SwapSettings, with_stages
 from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import SINKS, MjpegServer, NullSink, Sink, SinkRequest, VirtualCamera, check_record_path
 from ghostlive.media.sinks import open_sinks as open_outputs
 from ghostlive.media.sources import FrameSource, open_source
 from ghostlive.pipeline.live import LiveOptions, LivePipeline, Packet
 from ghostlive.session.tasks import Event
+from ghostlive.swappers.base import Swapper
+from ghostlive.swappers.factory import build_swapper
 from ghostlive.types import Frame
 
 OUTPUT_KINDS = {"virtual_camera": VirtualCamera, "stream": MjpegServer}
@@ -105,6 +108,15 @@ def open_sinks(request: LiveRequest, frame: Frame, fps: float, errors: Event) ->
         wanted_outputs(request), frame.shape[1], frame.shape[0], fps, optional=optional, on_skip=errors.emit
     )
     return sinks or ([NullSink()] if request.null_sink else [])
+
+
+def live_swapper(name: str, store: ModelStore, settings: SwapSettings, fps: float) -> Swapper:
+    """Swapper ``name`` with the enhancer and masks ``settings`` ask for, its enhancer budgeted for a live loop
+    at ``fps`` (a swapper switched in while live keeps the stages the loop started with)."""
+    base = build_swapper(name, store, settings.classic, settings.backend, settings.cpu_precision)
+    swapper = with_stages(base, settings)
+    set_live_budget(swapper, fps)
+    return swapper
 
 
 def start_pipeline(request: LiveRequest, job: Job, events: LiveEvents) -> LivePipeline:
