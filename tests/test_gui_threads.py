@@ -21,6 +21,7 @@ from ghostlive import jobs
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
 from ghostlive.session import core as session
+from ghostlive.session import live as session_live
 from ghostlive.ui.main_window import MainWindow
 
 from .conftest import run_window_job, sample
@@ -44,9 +45,10 @@ def calls(monkeypatch) -> dict[str, list[threading.Thread]]:
         return run
 
     monkeypatch.setattr(FaceAnalyzer, "detect", record("detect", FaceAnalyzer.detect))
-    for module in (jobs, session):
-        monkeypatch.setattr(module, "build_swapper", record("build_swapper", module.build_swapper))
-        monkeypatch.setattr(module, "with_stages", record("with_stages", module.with_stages))
+    for module in (jobs, session, session_live):  # every module that calls them
+        for name in ("build_swapper", "with_stages"):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, record(name, getattr(module, name)))
     monkeypatch.setattr(jobs.Job, "__init__", record("job", jobs.Job.__init__))
     return seen
 
