@@ -191,7 +191,7 @@ class FrameProcessor:
         """Swap ``frame`` (a photo; or a stream's frame taken at ``t`` seconds); the input is not modified."""
         if t is None and not self.pairs:
             raise NoFaceError("no source face has been set")
-        return self.device.run(frame, lambda f: self._render(self._locate(f, t)))
+        return self.device.run(frame, lambda f: self._render(self.locate(f, t)))
 
     @property
     def splits(self) -> bool:
@@ -199,19 +199,9 @@ class FrameProcessor:
         the host; a GPU frame runs whole through :meth:`process`, which also handles its fallback)."""
         return self.device.name == "cpu"
 
-    def locate(self, frame: Frame, t: float) -> Located:
-        """A stream frame's first half, track → select: the half that must see the frames in order. Changes
-        to the pairs or the swapper after it do not reach this frame's :meth:`render`."""
-        return self._locate(frame, t)
-
-    def render(self, located: Located) -> FrameResult:
-        """A located frame's second half, swap → place → [enhance] → masks → blend, possibly in another
-        thread than :meth:`locate` while the next frame is located (``process(f, t)`` is ``render(locate(f,
-        t))``). Per-stage times count each half on its own thread."""
-        located.clock.resume()
-        return self._render(located)
-
-    def _locate(self, frame: Array, t: float | None) -> Located:
+    def locate(self, frame: Array, t: float | None) -> Located:
+        """A frame's first half, faces → select (for a stream, the half that must see the frames in order).
+        Changes to the pairs or the swapper after it do not reach this frame's :meth:`render`."""
         clock = Clock(StageTimes(dict.fromkeys(STAGES if t is None else STREAM_STAGES, 0.0)))
         faces, tracks = self._faces(frame, t, clock)  # detect → landmarks (photo) | track (stream)
         chosen = self._select(frame, faces, tracks)
@@ -220,6 +210,13 @@ class FrameProcessor:
         pairs = zip(chosen.faces, chosen.matched, strict=True)
         jobs = [(face, self._pair(k).source, memory.get(id(face))) for face, k in pairs]
         return Located(frame, faces, chosen, jobs, Stages.of(self.swapper), clock)
+
+    def render(self, located: Located) -> FrameResult:
+        """A located frame's second half, swap → place → [enhance] → masks → blend, possibly in another
+        thread than :meth:`locate` while the next frame is located (``process(f, t)`` is ``render(locate(f,
+        t))``). Per-stage times count each half on its own thread."""
+        located.clock.resume()
+        return self._render(located)
 
     def _render(self, located: Located) -> FrameResult:
         frame, clock = located.frame, located.clock
