@@ -92,13 +92,14 @@ def make_analyzer(settings: SwapSettings, store: ModelStore | None = None) -> Fa
     return FaceAnalyzer(kind, tile_levels=settings.tiles, min_face=settings.min_face, scrfd=scrfd)  # type: ignore[arg-type]
 
 
-def with_stages(swapper: Swapper, settings: SwapSettings) -> Swapper:
+def with_stages(swapper: Swapper, settings: SwapSettings, store: ModelStore | None = None) -> Swapper:
     """``swapper`` with the enhancer and extra masks that ``settings`` ask for (the masks apply over the
-    restored face); missing models are errors naming the command that installs them."""
-    restorer = build_restorer(settings.enhance, backend=settings.backend)
+    restored face), their models from ``store`` (default: the user's); missing models are errors naming the
+    command that installs them."""
+    restorer = build_restorer(settings.enhance, store, backend=settings.backend)
     masks = settings.masks
     swapper = with_enhancer(swapper, restorer, settings.enhance)
-    return with_masks(swapper, build_providers(masks, backend=settings.backend), masks.show)
+    return with_masks(swapper, build_providers(masks, store, backend=settings.backend), masks.show)
 
 
 def target_kind(path: str | Path) -> str:
@@ -125,7 +126,8 @@ def check_video_job(target: str | Path, output: str | Path) -> Path:
 class Job:
     """Everything a run needs, built once: analyzer, swapper, identities."""
 
-    def __init__(self, settings: SwapSettings, pairs: list[PairSpec], swapper: Swapper | None = None) -> None:
+    def __init__(self, settings: SwapSettings, pairs: list[PairSpec], swapper: Swapper | None = None,
+                 store: ModelStore | None = None) -> None:
         if not pairs:
             raise ConfigError("give a source face (--source FACE or --pair FACE=REFERENCE)")
         self.settings = settings
@@ -133,13 +135,13 @@ class Job:
         if mode == "reference" and not all(p.reference for p in pairs):
             raise ConfigError("with reference matching every source needs a reference photo (--pair FACE=REF)")
         built = swapper or build_swapper(
-            settings.swapper, classic=settings.classic, backend=settings.backend, cpu_precision=settings.cpu_precision
+            settings.swapper, store, settings.classic, settings.backend, settings.cpu_precision
         )
-        self.swapper = with_stages(built, settings)
-        self.analyzer = make_analyzer(settings)
+        self.swapper = with_stages(built, settings, store)
+        self.analyzer = make_analyzer(settings, store)
         # neural swappers choose faces with their own ArcFace (GHOST's rule); otherwise the best installed ArcFace,
         # else the built-in descriptor
-        self.embedder: Embedder = choose_embedder(self.swapper, settings.embedder, backend=settings.backend)
+        self.embedder: Embedder = choose_embedder(self.swapper, settings.embedder, store, settings.backend)
         self.device = FrameDevice(settings.device, host_first=getattr(self.swapper, "host_frames", False))
         self.pairs: list[Pair] = []
         self.sources: list[tuple[Frame, Face, Embedding | None]] = []

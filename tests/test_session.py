@@ -132,7 +132,8 @@ def test_a_face_restorer_added_while_live_is_budgeted_and_survives_a_swapper_swi
 ) -> None:
     """A restorer added while the loop runs (the window's quality panel restages) is budgeted as one the loop
     starts with: half a frame period per face at the camera's rate, so it does not run on every frame. Switching
-    the swapper while live keeps it (and its budget) instead of dropping the stages."""
+    the swapper while live keeps it (and its budget) instead of dropping the stages. Every stage model comes
+    from the session's own store, not the default one."""
     from ghostlive.cli import main
     from ghostlive.enhance import EnhancedSwapper, EnhanceOptions
 
@@ -142,10 +143,12 @@ def test_a_face_restorer_added_while_live_is_budgeted_and_survives_a_swapper_swi
     model = tmp_path / "gfpgan_1.4.onnx"
     model.write_bytes(restorer_graphs.restorer(512, np.eye(3)))  # stand-in graph with the real signature
     assert main(["models", "import", str(model)]) == 0
+    monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "elsewhere"))  # stages come from the session's store
     s = Session(ModelStore(tmp_path / "home"))
     s.add_sources([GRACE]).result(60)
     s.select_source(0)
     settings = SwapSettings(tiles=0)
+    assert isinstance(s.make_job(replace(settings, enhance=EnhanceOptions("gfpgan-1.4"))).swapper, EnhancedSwapper)
     pipeline = s.start_live(LiveRequest(str(CLIP)), settings).result(60)
     try:
         s.apply_settings(replace(settings, enhance=EnhanceOptions("gfpgan-1.4")), restage=True).result(60)

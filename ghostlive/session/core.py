@@ -143,7 +143,7 @@ class Session:
         """A job for the selected source face (builds the swapper and detects: call it on a worker thread)."""
         pairs = self.pairs(settings.faces)
         assert self.selected is not None
-        return Job(replace(settings, source_face=self.sources[self.selected].index), pairs)
+        return Job(replace(settings, source_face=self.sources[self.selected].index), pairs, store=self.store)
 
     # live -----------------------------------------------------------------------------------------------
     def go_live(self, request: LiveRequest, job: Job) -> LivePipeline:
@@ -229,7 +229,7 @@ class Session:
 
         def work(report: Report, stop: threading.Event) -> None:
             try:
-                staged = with_stages(innermost(pipeline.swapper.swapper), settings)
+                staged = with_stages(innermost(pipeline.swapper.swapper), settings, self.store)
             except GhostliveError:
                 pipeline.update(apply)
                 raise

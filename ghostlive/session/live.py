@@ -114,7 +114,7 @@ def live_swapper(name: str, store: ModelStore, settings: SwapSettings, fps: floa
     """Swapper ``name`` with the enhancer and masks ``settings`` ask for, its enhancer budgeted for a live loop
     at ``fps`` (a swapper switched in while live keeps the stages the loop started with)."""
     base = build_swapper(name, store, settings.classic, settings.backend, settings.cpu_precision)
-    swapper = with_stages(base, settings)
+    swapper = with_stages(base, settings, store)
     set_live_budget(swapper, fps)
     return swapper
 
