@@ -93,30 +93,26 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, dataset: str) -> int:
     from ghostlive.training.config import load_recipe
-    from ghostlive.training.dist import setup, teardown
+    from ghostlive.training.dist import joined
     from ghostlive.training.trainer import Trainer
 
-    ctx = setup(args.device)
-    try:
+    with joined(args.device) as ctx:
         recipe = load_recipe(args.config, model=args.model, batch_size=args.batch_size)
         trainer = Trainer(recipe, dataset, args.output, ctx=ctx, allow_untrained=args.allow_untrained,
                           resume=args.resume)
         last = trainer.run(args.steps, None if args.quiet or not ctx.main else _train_progress)
-    finally:
-        teardown()
     if ctx.main:
         print(f"\ntrained to step {trainer.step} → {last} (and D_/state_ beside it; logs in {args.output})")
     return 0
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from ghostlive.training.dist import setup, teardown
+    from ghostlive.training.dist import joined
     from ghostlive.training.finetune import finetune
 
     if not args.person:
         raise ConfigError("train finetune needs --person PHOTOS_OR_VIDEO")
-    ctx = setup(args.device)
-    try:
+    with joined(args.device) as ctx:
         entry = finetune(
             args.output, args.person, model=args.model or "ghost-2", generator=args.generator,
             discriminator=args.discriminator, config=args.config, steps=args.steps, batch_size=args.batch_size,
@@ -125,8 +121,6 @@ def _finetune(args: argparse.Namespace) -> int:
             progress=None if args.quiet else _train_progress,
             prepare_progress=None if args.quiet else _prepare_progress,
         )
-    finally:
-        teardown()
     if ctx.main:
         print(f"\npersonal swapper {entry.name!r} ({entry.steps} steps from {entry.base}); use it with "
               f"--swapper {entry.name}")

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from ghostlive.training.data import PairDataset  # noqa: E402
 from ghostlive.training.trainer import Trainer  # noqa: E402
 from tests.conftest import sample  # noqa: E402
 from tests.golden import manifests  # noqa: E402
-from tests.training_tools import batch_of, prepare, tiny_config  # noqa: E402
+from tests.training_tools import batch_of, prepare, run_group, tiny_config  # noqa: E402
 
 
 def free_port() -> int:
@@ -131,7 +130,7 @@ def test_two_torchrun_processes_equal_one_on_the_doubled_batch(dataset, store, h
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
            "-m", "ghostlive", "train", str(dataset), "-o", str(tmp_path / "ddp"), "--steps", "1",
            "--config", str(cfg), "--allow-untrained", "-q"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240, check=False)
+    proc = run_group(cmd, env, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     single = Trainer(load_recipe(cfg, batch_size=2), dataset, tmp_path / "one", store=store, allow_untrained=True)
     before = {k: v.clone() for k, v in single.G.state_dict().items()}

@@ -3,8 +3,14 @@ of reduced width (same keys as the released networks, ~1/16 of the channels) tha
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from tests.conftest import DATA, sample
@@ -47,3 +53,22 @@ def tiny_config(folder: Path, batch_size: int = 2) -> Path:
 def batch_of(data, keys: list[tuple[int, int]]) -> dict[str, torch.Tensor]:
     items = [data[k] for k in keys]
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+
+def run_group(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` (torchrun and its workers) in a process group of its own. When it outlives ``timeout`` every
+    process of the group prints its Python stacks (faulthandler on SIGABRT), the whole group is killed, so no
+    worker outlives the test, and the test fails with those stacks."""
+    proc = subprocess.Popen(cmd, env={**env, "PYTHONFAULTHANDLER": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGABRT)
+        time.sleep(3)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        name = " ".join(cmd[1:4])
+        pytest.fail(f"{name} still ran after {timeout} s; its output and stacks:\n{out[-2000:]}\n{err[-8000:]}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)

@@ -9,6 +9,8 @@ compute the same update as one process with batch N·B.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -42,8 +44,16 @@ def setup(device: str = "auto") -> Context:
     return Context(int(os.environ.get("RANK", "0")), world, dev)
 
 
-def teardown() -> None:
+@contextmanager
+def joined(device: str = "auto") -> Iterator[Context]:
+    """:func:`setup` for the duration of a run. After a run that ended well every process waits for the others
+    (the main one saves last) before the group is destroyed, so none leaves while another still talks to it. After
+    a failure the group is left to the process's exit: torchrun stops the other processes, and destroying a group
+    while another process waits in a collective can deadlock."""
+    ctx = setup(device)
+    yield ctx
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
