@@ -148,7 +148,9 @@ def test_a_face_restorer_added_while_live_is_budgeted_and_survives_a_swapper_swi
     s.add_sources([GRACE]).result(60)
     s.select_source(0)
     settings = SwapSettings(tiles=0)
-    assert isinstance(s.make_job(replace(settings, enhance=EnhanceOptions("gfpgan-1.4"))).swapper, EnhancedSwapper)
+    enhanced = replace(settings, enhance=EnhanceOptions("gfpgan-1.4"))
+    assert isinstance(s.make_job(enhanced).swapper, EnhancedSwapper)
+    assert s.start_file_job(enhanced, GRACE, str(tmp_path / "out.png")).result(60).output.is_file()
     pipeline = s.start_live(LiveRequest(str(CLIP)), settings).result(60)
     try:
         s.apply_settings(replace(settings, enhance=EnhanceOptions("gfpgan-1.4")), restage=True).result(60)
@@ -160,7 +162,6 @@ def test_a_face_restorer_added_while_live_is_budgeted_and_survives_a_swapper_swi
         assert isinstance(stage, EnhancedSwapper)
         assert stage.budget_ms == pytest.approx(500.0 / pipeline.options.output_fps)
         assert pipeline.options.output_fps == pytest.approx(24.0, abs=0.1)  # the clip's rate
-        enhanced = replace(settings, enhance=EnhanceOptions("gfpgan-1.4"))
         s.change_swapper("classic", enhanced)
         deadline = time.monotonic() + 60
         while pipeline.swapper.swapper is stage and time.monotonic() < deadline:  # built in the background

@@ -26,7 +26,6 @@ from ghostlive.jobs import Job, PairSpec, SwapSettings, with_stages
 from ghostlive.media.image import write_image
 from ghostlive.media.sinks import Recorder
 from ghostlive.pipeline.live import LivePipeline
-from ghostlive.session.files import FileResult, run_file
 from ghostlive.session.live import (
     OUTPUT_KINDS,
     LiveEvents,
@@ -37,9 +36,9 @@ from ghostlive.session.live import (
     recording_path,
     start_pipeline,
 )
-from ghostlive.session.models import build_engines, download_model, optimise_int8
 from ghostlive.session.sources import SourceFace, find_faces
 from ghostlive.session.tasks import Event, Report, Task
+from ghostlive.session.work import FileAndModelTasks
 from ghostlive.threads import release_freed_memory
 from ghostlive.types import Embedding, Face, Frame
 
@@ -57,7 +56,7 @@ class SessionEvents(LiveEvents):
         self.info, self.sources_added, self.live, self.task = Event(), Event(), Event(), Event()
 
 
-class Session:
+class Session(FileAndModelTasks):
     """Sources, the live loop with its outputs, file jobs and models; see the module docstring."""
 
     def __init__(self, store: ModelStore | None = None) -> None:
@@ -287,56 +286,3 @@ class Session:
         if frame is None:
             raise ConfigError("no frame to save yet")
         return write_image(Path(folder or Path.home()) / time.strftime("ghostlive-%Y%m%d-%H%M%S.png"), frame)
-
-    # files and models -----------------------------------------------------------------------------------
-    run_file = staticmethod(run_file)
-    """Run a file job in the calling thread (``ghostlive swap``); see :func:`ghostlive.session.files.run_file`."""
-
-    def start_file_job(self, settings: SwapSettings, target: str, output: str) -> Task[FileResult]:
-        """Swap the selected source into ``target`` (photo, folder or video) on a worker thread; progress counts
-        frames (or photos); cancel stops a video early."""
-        pairs = self.pairs(settings.faces)
-        assert self.selected is not None
-        settings = replace(settings, source_face=self.sources[self.selected].index)
-
-        def work(report: Report, stop: threading.Event) -> FileResult:
-            return run_file(
-                settings, pairs, target, output, stop=stop, report=report,
-                video_progress=lambda p: report(p.done, p.total, ""),
-            )
-
-        return self.task(work, "file-job")
-
-    def download(self, name: str, url: str | None = None) -> Task[list[Path]]:
-        """Download model ``name`` with what it needs (``url``: another address for ``name`` itself), and export
-        checkpoints to ONNX."""
-        return self.task(
-            lambda report, stop: download_model(
-                self.store, name, url, progress=lambda _n, done, total: report(done, total or 0, ""),
-                say=self.events.info.emit,
-            ),
-            "download",
-        )
-
-    def build_engines(self) -> Task[list[str]]:
-        """TensorRT engines for every installed ONNX model."""
-        return self.task(lambda report, stop: build_engines(self.store, progress=report), "engines")
-
-    def optimise(self, name: str, runs: int = 9) -> Task[str]:
-        """Measure and store this machine's int8 decision for GHOST generator ``name`` (``ghostlive models
-        optimise``); its messages are ``info`` events; the result is the verdict line. Refused while live or
-        measuring, and :meth:`go_live` is refused meanwhile: the timings must not compete with anything."""
-
-        def work(report: Report, stop: threading.Event) -> str:
-            with self._lock:
-                if self.pipeline is not None:
-                    raise ConfigError("stop the live preview first: int8 and fp32 are timed on an otherwise idle CPU")
-                if self.measuring is not None:
-                    raise ConfigError(f"int8 of {self.measuring} is already being measured")
-                self.measuring = name
-            try:
-                return optimise_int8(self.store, name, runs, say=self.events.info.emit, report=report)
-            finally:
-                self.measuring = None
-
-        return self.task(work, "optimise")
