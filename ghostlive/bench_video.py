@@ -60,10 +60,12 @@ def make_clip(path: str, photo: Frame, size: tuple[int, int], frames: int) -> No
 def bench_video(lengths: list[int], threads: int) -> None:
     """Offline fps on a 1280×720 clip and resident memory as the clip gets longer."""
     from ghostlive.jobs import Job, PairSpec, SwapSettings, run_video
+    from ghostlive.threads import apply_plan, plan_threads
 
     photo = read_image(asset_path("samples/astronaut.png")).bgr
+    print(f"\n{apply_plan(plan_threads('video', ort_threads=threads)).line()}")
     job = Job(SwapSettings(tiles=0), [PairSpec(asset_path("samples/grace_hopper.jpg"))])
-    print("\noffline video, 1280x720 H.264 in and out, classic swapper, decode/swap/encode overlapped")
+    print("offline video, 1280x720 H.264 in and out, classic swapper, decode/swap/encode overlapped")
     print(f"{'frames':>7} {'fps':>7} {'RSS start MB':>13} {'RSS peak MB':>12} {'RSS end MB':>11}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in lengths:

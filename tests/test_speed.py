@@ -270,3 +270,24 @@ def test_bench_video_reports_fps_and_memory(capsys, restore_plan) -> None:
     row = next(ln.split() for ln in capsys.readouterr().out.splitlines() if ln.split()[:1] == ["12"])
     frames, fps, start, peak, end = (float(x) for x in row)
     assert frames == 12 and fps > 0 and peak >= start > 0 and end > 0
+
+
+def test_a_video_job_opens_its_models_under_the_video_plan(restore_plan, tmp_path) -> None:
+    """The models of a video job (a GHOST generator's session, an enhancer's) open under the video plan, whose
+    model pools leave cores to the reader and writer threads: it is applied before the job builds them."""
+    from ghostlive.jobs import Job, PairSpec, SwapSettings
+    from ghostlive.session.files import run_file
+
+    from .media_tools import CLIP
+
+    apply_plan(plan_threads("photo"))
+    seen = []
+
+    def job(settings, pairs):
+        seen.append(default_threads())
+        return Job(settings, pairs)
+
+    out = tmp_path / "out.mp4"
+    run_file(SwapSettings(tiles=0), [PairSpec(str(ASTRONAUT))], str(CLIP), out, job=job)
+    video = plan_threads("video")
+    assert seen == [CpuThreads(video.ort_intra, video.ort_inter, video.ort_spin)] and out.is_file()

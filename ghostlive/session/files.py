@@ -13,6 +13,7 @@ from ghostlive.media.image import check_output_path
 from ghostlive.media.paths import check_sinks
 from ghostlive.pipeline.frame import FrameResult
 from ghostlive.pipeline.offline import Progress, VideoReport
+from ghostlive.threads import apply_plan, plan_threads
 
 
 @dataclass
@@ -54,6 +55,7 @@ def run_file(
     elif kind == "video":
         check_sinks([output], inputs)
         check_video_job(target, output)
+        apply_plan(plan_threads("video"))  # before the models open: their sessions take the plan's threads
     built = job(settings, pairs)
     if kind == "folder":
         written, problems = run_folder(built, target, output)
