@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,21 @@ def test_resize_matches_opencv(astronaut: np.ndarray) -> None:
     for size in ((200, 150), (700, 650)):
         d = np.abs(F.resize(astronaut, size).astype(int) - F.resize(astronaut, size, backend="ndimage").astype(int))
         assert d.max() <= 1 and d.mean() < 0.2
+
+
+def test_channel_helpers_give_numpys_values_on_both_paths(grace: np.ndarray) -> None:
+    """The planar and expanded forms the colour transfer uses for speed compute exactly what numpy's
+    broadcasting gives, on the OpenCV host path and in portable mode (the GPU code path on numpy)."""
+    from ghostlive.xp import portable
+
+    img = grace.astype(np.float32) - 20.0
+    w = img[..., 1] / 255.0
+    lo, hi = np.float32([10.5, 30.25, 50.125]), np.float32([90.5, 120.0, 200.75])
+    for host in (True, False):
+        with contextlib.nullcontext() if host else portable():
+            planes = F.split_channels(img)
+            assert all(p.flags.c_contiguous and np.array_equal(p, img[..., c]) for c, p in enumerate(planes))
+            assert np.array_equal(F.merge_channels(planes), img)
+            assert np.array_equal(img * F.expand(w), img * w[..., None])
+            assert np.array_equal(F.clip_channels(img, lo, hi), np.clip(img, lo, hi))
+

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ghostlive.ops.align import transform_points
-from ghostlive.ops.filters import warp_affine
+from ghostlive.ops.filters import expand, warp_affine
 from ghostlive.ops.mesh import points_roi
 from ghostlive.types import Affine, Array, Roi
 from ghostlive.xp import array_module, to_device
@@ -109,7 +109,7 @@ def paste(frame: Array, item: Paste, amount: float = 1.0) -> Array:
     xp = array_module(frame)
     x0, y0, x1, y1 = item.roi
     region = frame[y0:y1, x0:x1]
-    m = (item.mask * amount)[..., None]
+    m = expand(item.mask * amount, region.shape[-1])
     mixed = region.astype(xp.float32) * (1.0 - m) + item.face * m
     mixed = xp.clip(xp.rint(mixed), 0, 255).astype(frame.dtype)
     frame[y0:y1, x0:x1] = xp.where(m > 0, mixed, region)

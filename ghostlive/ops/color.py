@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ghostlive.errors import ConfigError
-from ghostlive.ops.filters import low_pass
+from ghostlive.ops.filters import clip_channels, expand, low_pass, merge_channels, split_channels
 from ghostlive.types import Array
 from ghostlive.xp import array_module
 
@@ -55,8 +55,8 @@ def masked_average(images: list[Array], weight: Array, sigma: float) -> tuple[li
     reduced resolution: see :func:`ghostlive.ops.filters.low_pass`), and the blurred weight."""
     xp = array_module(weight)
     den = low_pass(weight, sigma)
-    safe = xp.maximum(den, 1e-6)[..., None]
-    return [low_pass(im * weight[..., None], sigma) / safe for im in images], den
+    w3, safe = expand(weight), expand(xp.maximum(den, 1e-6))
+    return [low_pass(im * w3, sigma) / safe for im in images], den
 
 
 def _sample(values: Array, region: Array) -> Array:
@@ -97,7 +97,7 @@ def bound_luma(image: Array, lo: float, hi: float) -> Array:
     """``image`` with each pixel's luma clamped to [lo, hi] by an equal shift of its channels (hue kept)."""
     xp = array_module(image)
     y = luma(image)
-    return xp.clip(image + (xp.clip(y, lo, hi) - y)[..., None], 0.0, 255.0)
+    return xp.clip(image + expand(xp.clip(y, lo, hi) - y), 0.0, 255.0)
 
 
 def transfer_color(
@@ -129,7 +129,7 @@ def transfer_color(
     if mode == "mean":
         s_avg, t_avg = ms, mt
     else:
-        clipped = [xp.clip(source, ms * WINSOR[0], ms * WINSOR[1]), xp.clip(target, mt * WINSOR[0], mt * WINSOR[1])]
+        clipped = [clip_channels(im, m * WINSOR[0], m * WINSOR[1]) for im, m in ((source, ms), (target, mt))]
         (s_avg, t_avg), den = masked_average(clipped, region, sigma)
         far = (den <= 1e-3)[..., None]
         if bool(far.any()):  # pixels out of the skin's reach take the medians (a photo's face rarely has any)
@@ -158,12 +158,13 @@ def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     by the target's skin chroma over the source's (:data:`VARIATION_RANGE`): a ruddy source's creases on a pale
     target become shaded skin, not red lines (an additive shift keeps the source's departures whole)."""
     xp = array_module(source)
-    ys, ya, yt = luma(source)[..., None], luma(s_avg)[..., None], luma(t_avg)[..., None]
+    src, s_avg3, t_avg3 = split_channels(source), split_channels(s_avg), split_channels(t_avg)
+    ys, ya, yt = _luma(src), _luma(s_avg3), _luma(t_avg3)
     gain = xp.clip((yt + 1.0) / (ya + 1.0), *GAIN_RANGE)
-    s_chroma, t_chroma = s_avg - ya, t_avg - yt
-    shift = t_chroma - s_chroma * gain
-    chroma = source - ys
-    offset = chroma - s_chroma
+    s_chroma, t_chroma = [c - ya for c in s_avg3], [c - yt for c in t_avg3]
+    shift = [t - s * gain for t, s in zip(t_chroma, s_chroma, strict=True)]
+    chroma = [c - ys for c in src]
+    offset = [c - s for c, s in zip(chroma, s_chroma, strict=True)]
     reach = xp.exp(_dot(offset, offset) * (-1.0 / (2.0 * CHROMA_REACH**2)))
     lit = ys * gain / (yt + 1.0)
     ss, tt = _dot(s_chroma, s_chroma), _dot(t_chroma, t_chroma)
@@ -174,19 +175,30 @@ def _relight(source: Array, s_avg: Array, t_avg: Array) -> Array:
     reach = reach + (1.0 - reach) * 0.5 * (xp.clip(lit, 0.0, 1.0) + above * (1.0 / HIGHLIGHT_SPAN))
     ratio = xp.sqrt((tt + 1.0) / (ss + 1.0))
     variation = (xp.clip(ratio, *VARIATION_RANGE) - 1.0) * gain
-    return source * gain + reach * (1.0 + above) * shift + skin * variation * offset
+    moved, varied = reach * (1.0 + above), skin * variation
+    return merge_channels(
+        [c * gain + moved * d + varied * o for c, d, o in zip(src, shift, offset, strict=True)]
+    )
 
 
-def _share(a: Array, b: Array, bb: Array) -> Array:
+Planes = list[Array]
+"""The B, G and R channels of an image as H×W arrays (see :func:`ghostlive.ops.filters.split_channels`)."""
+
+
+def _luma(bgr: Planes) -> Array:
+    return bgr[0] * LUMA_BGR[0] + bgr[1] * LUMA_BGR[1] + bgr[2] * LUMA_BGR[2]
+
+
+def _share(a: Planes, b: Planes, bb: Array) -> Array:
     """How much of chroma ``b`` the chroma ``a`` holds (its projection on ``b``; ``bb`` is ``b``·``b``), as a
     weight: 0 for none or the opposite hue, 1 from :data:`HUE_SHARE` of it."""
-    xp = array_module(a)
+    xp = array_module(bb)
     return xp.clip(_dot(a, b) / (HUE_SHARE * bb + 1.0), 0.0, 1.0)
 
 
-def _dot(a: Array, b: Array) -> Array:
-    """Per-pixel dot product of two H×W×3 arrays (H×W×1)."""
-    return a[..., 0:1] * b[..., 0:1] + a[..., 1:2] * b[..., 1:2] + a[..., 2:3] * b[..., 2:3]
+def _dot(a: Planes, b: Planes) -> Array:
+    """Per-pixel dot product of two colours given as planes (H×W)."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
 def _split_average(source: Array, region: Array, split: Array, sigma: float, whole: Array) -> Array:
@@ -197,6 +209,6 @@ def _split_average(source: Array, region: Array, split: Array, sigma: float, who
     out = whole
     for part in (split, ~split):
         (avg,), den = masked_average([source], region * part.astype(xp.float32), sigma)
-        w = xp.where(part, xp.clip(4.0 * den - 1.0, 0.0, 1.0), 0.0)[..., None]
+        w = expand(xp.where(part, xp.clip(4.0 * den - 1.0, 0.0, 1.0), 0.0))
         out = w * avg + (1.0 - w) * out
     return out

@@ -18,7 +18,7 @@ import numpy as np
 
 from ghostlive.models.facemesh import Topology
 from ghostlive.ops.color import masked_average
-from ghostlive.ops.filters import low_pass
+from ghostlive.ops.filters import expand, low_pass
 from ghostlive.ops.mesh import points_roi
 from ghostlive.ops.raster import triangle_ids
 from ghostlive.types import Array, Points
@@ -244,6 +244,6 @@ def fill_hidden(face: Array, target: Array, covered: Array, hidden: Array, sigma
     relit = xp.clip(t * xp.clip((face_avg + 1.0) / (target_avg + 1.0), 0.25, 4.0), 0.0, 255.0)
     # a soft seam across the hidden area's edge: the two sides' shading rarely agrees exactly at a face's
     # turned-away edge, and a narrow seam shows as a hard jagged line
-    soft = xp.clip(low_pass(hidden[win].astype(xp.float32), sigma * SEAM), 0.0, 1.0)[..., None]
+    soft = expand(xp.clip(low_pass(hidden[win].astype(xp.float32), sigma * SEAM), 0.0, 1.0))
     face[win] = soft * relit + (1.0 - soft) * f
     return face

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ghostlive.ops.filters import gaussian_blur, warp_affine
+from ghostlive.ops.filters import expand, gaussian_blur, warp_affine
 from ghostlive.ops.mask import offset_polygon
 from ghostlive.ops.raster import polygon_fill
 from ghostlive.types import Array, Points, Roi
@@ -77,9 +77,10 @@ def compose_openings(face: Array, target: Array, covered: Array, roi: Roi, openi
         bx0, by0, bx1, by1 = box
         sl = (slice(by0 - roi[1], by1 - roi[1]), slice(bx0 - roi[0], bx1 - roi[0]))
         skin, cov = face[sl], covered[sl].astype(xp.float32)
-        num = gaussian_blur(skin * cov[..., None], op.fill_sigma)
+        cov3 = expand(cov)
+        num = gaussian_blur(skin * cov3, op.fill_sigma)
         den = gaussian_blur(cov, op.fill_sigma)
-        skin = xp.where(cov[..., None] > 0, skin, num / xp.maximum(den, 1e-4)[..., None])
+        skin = xp.where(cov3 > 0, skin, num / expand(xp.maximum(den, 1e-4)))
         content = target[sl]
         if op.source is not None:
             eye, eye_cov = op.source(box)
@@ -87,7 +88,7 @@ def compose_openings(face: Array, target: Array, covered: Array, roi: Roi, openi
         # pushed out by one σ: the opening itself stays (nearly) whole, its soft edge falls on the lids and lips;
         # drawn by pixel centres on every path (the blur makes up for the lack of anti-aliasing)
         hole = polygon_fill((by1 - by0, bx1 - bx0), box, [offset_polygon(op.polygon, -op.softness)], xp)
-        k = xp.clip(gaussian_blur(hole, op.softness), 0.0, 1.0)[..., None]
+        k = expand(xp.clip(gaussian_blur(hole, op.softness), 0.0, 1.0))
         face[sl] = k * content + (1.0 - k) * skin
     return face
 
