@@ -140,9 +140,7 @@ class Session(FileAndModelTasks):
 
     def make_job(self, settings: SwapSettings) -> Job:
         """A job for the selected source face (builds the swapper and detects: call it on a worker thread)."""
-        pairs = self.pairs(settings.faces)
-        assert self.selected is not None
-        return Job(replace(settings, source_face=self.sources[self.selected].index), pairs, store=self.store)
+        return self._job(*self._for_selected(settings))
 
     # live -----------------------------------------------------------------------------------------------
     def go_live(self, request: LiveRequest, job: Job) -> LivePipeline:

@@ -43,15 +43,20 @@ class FileAndModelTasks:
     def _job(self, settings: SwapSettings, pairs: list[PairSpec]) -> Job:
         return Job(settings, pairs, store=self.store)
 
+    def _for_selected(self, settings: SwapSettings) -> tuple[SwapSettings, list[PairSpec]]:
+        """``settings`` for the selected source face, and its pairs (one per reference photo when ``faces`` is
+        'reference')."""
+        pairs = self.pairs(settings.faces)
+        assert self.selected is not None
+        return replace(settings, source_face=self.sources[self.selected].index), pairs
+
     run_file = staticmethod(run_file)
     """Run a file job in the calling thread (``ghostlive swap``); see :func:`ghostlive.session.files.run_file`."""
 
     def start_file_job(self, settings: SwapSettings, target: str, output: str) -> Task[FileResult]:
         """Swap the selected source into ``target`` (photo, folder or video) on a worker thread; progress counts
         frames (or photos); cancel stops a video early."""
-        pairs = self.pairs(settings.faces)
-        assert self.selected is not None
-        settings = replace(settings, source_face=self.sources[self.selected].index)
+        settings, pairs = self._for_selected(settings)
 
         def work(report: Report, stop: threading.Event) -> FileResult:
             return run_file(
