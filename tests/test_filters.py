@@ -60,3 +60,19 @@ def test_channel_helpers_give_numpys_values_on_both_paths(grace: np.ndarray) -> 
             assert np.array_equal(img * F.expand(w), img * w[..., None])
             assert np.array_equal(F.clip_channels(img, lo, hi), np.clip(img, lo, hi))
 
+
+
+def test_model_inputs_are_numpys_values_on_both_paths(grace: np.ndarray) -> None:
+    """The RGB float inputs of the built-in models (mesh: [0, 1]; BlazeFace: [-1, 1]) are exactly what the
+    reversed-view numpy expression gives, on the OpenCV host path and in portable mode, for a real photo and
+    a crop of it (a non-contiguous view, as the letterbox and the mesh crop are not)."""
+    from ghostlive.xp import portable
+
+    for img in (grace, grace[40:232, 30:222]):
+        for scale, offset in ((1.0 / 255.0, 0.0), (2.0 / 255.0, -1.0)):
+            want = img[None, ..., ::-1].astype(np.float32) * np.float32(scale) + np.float32(offset)
+            for host in (True, False):
+                with contextlib.nullcontext() if host else portable():
+                    got = F.rgb_input(img, scale, offset)
+                assert got.shape == (1, *img.shape) and got.dtype == np.float32 and got.flags.c_contiguous
+                assert np.array_equal(got, want)

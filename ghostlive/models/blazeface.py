@@ -13,7 +13,7 @@ import numpy as np
 
 from ghostlive.engines.base import Runner, run_any
 from ghostlive.models.common import check_io
-from ghostlive.ops.filters import resize
+from ghostlive.ops.filters import resize, rgb_input
 from ghostlive.types import Array, Detection, Frame
 from ghostlive.xp import array_module, to_host
 
@@ -100,7 +100,7 @@ class BlazeFace:
         """Decoded rows (N×16, normalised to the square) and scores of the anchors scoring at least
         ``min_score``, for a size×size BGR image on the host or a device. The score test runs where the model
         output is, so only the few candidate rows come back to the host."""
-        x = square_bgr[None, ..., ::-1].astype(np.float32) * (2.0 / 255.0) - 1.0
+        x = rgb_input(square_bgr, 2.0 / 255.0, -1.0)
         out = run_any(self.runner, {self._input: x})
         regressors, logits = (out[o.name] for o in self.runner.info.outputs)
         if regressors.shape[-1] == 1:  # output order differs between conversions

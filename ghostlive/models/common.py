@@ -7,7 +7,7 @@ import numpy as np
 from ghostlive.engines.base import Runner, run_any
 from ghostlive.errors import ModelError
 from ghostlive.ops.align import invert_affine
-from ghostlive.ops.filters import warp_affine
+from ghostlive.ops.filters import rgb_input, warp_affine
 from ghostlive.types import Affine, Array
 from ghostlive.xp import to_host
 
@@ -27,6 +27,6 @@ def run_on_roi(runner: Runner, image: Array, crop_to_frame: Affine, size: int) -
     ``crop_to_frame`` maps onto ``image``: bilinear, replicated border, RGB in [0, 1]. The crop is cut where
     the image lives (host or device); only the outputs come back to the host."""
     crop = warp_affine(image, invert_affine(crop_to_frame), (size, size), border="replicate")
-    x = crop[None, ..., ::-1].astype(np.float32) * (1.0 / 255.0)
+    x = rgb_input(crop, 1.0 / 255.0)
     out = run_any(runner, {runner.info.inputs[0].name: x})
     return [to_host(out[o.name]) for o in runner.info.outputs]

@@ -188,3 +188,18 @@ def clip_channels(image: Array, lo: Array, hi: Array) -> Array:
         low, high = ((*(float(v) for v in b), 0.0) for b in (lo, hi))
         return cv2.min(cv2.max(image, low), high)
     return xp.clip(image, lo, hi)
+
+
+def rgb_input(image: Array, scale: float, offset: float = 0.0) -> Array:
+    """A BGR uint8 image (H×W×3) as a 1×H×W×3 float32 RGB model input, ``value · scale + offset``: the same
+    values as ``image[None, ..., ::-1].astype(float32) * scale + offset`` (float32 arithmetic), which numpy runs
+    5× slower through the reversed, strided view (0.12 against 0.02 ms for a 192×192 crop)."""
+    xp = array_module(image)
+    if not host_fast_path(xp) or image.ndim != 3 or image.shape[-1] != 3:
+        out = image[None, ..., ::-1].astype(xp.float32) * xp.float32(scale)
+        return out + xp.float32(offset) if offset else out
+    out = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32)
+    np.multiply(out, np.float32(scale), out=out)
+    if offset:
+        np.add(out, np.float32(offset), out=out)
+    return out[None]
