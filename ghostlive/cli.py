@@ -68,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace, context: str = "swap") -> SwapSettings:
-    return swap_settings(values_from_args(args, context), context)
+    values = values_from_args(args, context)
+    if values.get("face_index"):  # --face-index N on its own means --faces index, as --reference means reference
+        if values["faces"] not in ("all", "index"):
+            raise ConfigError(f"--face-index picks one face and cannot be combined with --faces {values['faces']}")
+        values["faces"] = "index"
+    return swap_settings(values, context)
 
 
 def _pairs(args: argparse.Namespace, source: str | None) -> list[PairSpec]:

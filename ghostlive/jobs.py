@@ -126,8 +126,13 @@ def check_video_job(target: str | Path, output: str | Path) -> Path:
 class Job:
     """Everything a run needs, built once: analyzer, swapper, identities."""
 
-    def __init__(self, settings: SwapSettings, pairs: list[PairSpec], swapper: Swapper | None = None,
-                 store: ModelStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: SwapSettings,
+        pairs: list[PairSpec],
+        swapper: Swapper | None = None,
+        store: ModelStore | None = None,
+    ) -> None:
         if not pairs:
             raise ConfigError("give a source face (--source FACE or --pair FACE=REFERENCE)")
         self.settings = settings
@@ -168,6 +173,7 @@ class Job:
             self.embedder,
             self.device,
             tracker=self.settings.tracker,
+            label=self.settings.label,
         )
         if self.pairs:
             proc.set_pairs(self.pairs)
@@ -209,12 +215,12 @@ def run_image(job: Job, target: str, output: str | Path, inputs: tuple[str, ...]
     return result
 
 
-def run_folder(
-    job: Job, folder: str | Path, output: str | Path, report: Callable[[str], None] = log.info
-) -> tuple[int, list[str]]:
-    """Swap every image in ``folder`` into the folder ``output``; inputs are never overwritten. ``output`` is
-    created only when there are images to swap, and removed again when it was new and nothing was written.
-    Returns (images written, problems), each problem as ``"NAME: reason"``."""
+def folder_plan(folder: str | Path, output: str | Path, inputs: tuple[str, ...] = ()) -> list[tuple[Path, Path]]:
+    """Each photo of ``folder`` with the file of ``output`` it is written to: the same name, or the name with
+    ".png" where the format cannot be written (GIF) — "a.gif" becomes "a.png", or "a.gif.png" when another photo
+    already takes "a.png", so no two photos share an output. Checks the output folder, and that no output is
+    one of the photos or of ``inputs`` (source and reference photos, which may lie in ``output``); creates
+    nothing."""
     src, dst = Path(folder), Path(output)
     if dst.exists() and not dst.is_dir():
         raise OutputError("must be a folder when the target is a folder", dst)
@@ -225,18 +231,41 @@ def run_folder(
     files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise InvalidInputError(f"is a folder with no images in it ({', '.join(sorted(IMAGE_SUFFIXES))})", src)
+    kept = [p for p in files if p.suffix.lower() in WRITABLE]
+    taken = {p.name.casefold() for p in kept}
+    plan = {p: dst / p.name for p in kept}
+    for p in (p for p in files if p.suffix.lower() not in WRITABLE):
+        name = p.stem + ".png" if (p.stem + ".png").casefold() not in taken else p.name + ".png"
+        taken.add(name.casefold())
+        plan[p] = dst / name
+    check_sinks(plan.values(), [*inputs, *files])
+    return [(p, plan[p]) for p in files]
+
+
+def run_folder(
+    job: Job,
+    folder: str | Path,
+    output: str | Path,
+    report: Callable[[str], None] = log.info,
+    inputs: tuple[str, ...] = (),
+) -> tuple[int, list[str]]:
+    """Swap every image in ``folder`` into the folder ``output`` (names from :func:`folder_plan`); no input is
+    ever overwritten: neither the folder's photos nor ``inputs`` (the source and reference photos, which may
+    lie in ``output``). ``output`` is created only when there are images to swap, and removed again when it was
+    new and nothing was written. Returns (images written, problems), each problem as ``"NAME: reason"``."""
+    plan = folder_plan(folder, output, inputs)
+    dst = Path(output)
     created = not dst.exists()
     dst.mkdir(exist_ok=True)
     written, problems = 0, []
     try:
-        for i, path in enumerate(files):
-            out = dst / (path.name if path.suffix.lower() in WRITABLE else path.stem + ".png")
+        for i, (path, out) in enumerate(plan):
             try:
-                run_image(job, str(path), out, (str(path),))
+                run_image(job, str(path), out, (str(path), *inputs))
                 written += 1
             except (InvalidInputError, NoFaceError) as exc:
                 problems.append(f"{path.name}: {str(exc).removeprefix(f'{exc.path}: ')}")
-            report(f"[{i + 1}/{len(files)}] {path.name}")
+            report(f"[{i + 1}/{len(plan)}] {path.name}")
     finally:
         if created and not written:
             with suppress(OSError):
@@ -264,7 +293,7 @@ def run_video(
     try:
         settings = job.settings
         return swap_video(
-            target, out, job.stream(), encode=settings.encode, label=settings.label, progress=progress, stop=stop
+            target, out, job.stream(), encode=settings.encode, progress=progress, stop=stop
         )
     finally:
         release_freed_memory()

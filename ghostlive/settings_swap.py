@@ -105,7 +105,8 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             "face, followed through the video by identity (GHOST's behaviour without a reference)", LIVE_ALL, SELECT,
             choices=("all", "largest", "index", "reference", "first"), label="Swap",
             per={G: {"choices": ("all", "largest", "reference")}}),
-    Setting("face_index", int, 0, "with --faces index: 0 = leftmost face", FILES, SELECT, lo=0),
+    Setting("face_index", int, 0, "swap only the face at this index, 0 = leftmost (sets --faces index)", FILES,
+            SELECT, lo=0),
     Setting("reference_photos", list, [], "with --faces reference: swap the face most like the one in IMAGE "
             "(repeatable)", LIVE_ALL, SELECT, flags=("--reference",), dest="reference", action="append",
             metavar="IMAGE"),

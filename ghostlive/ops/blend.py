@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ghostlive.ops.align import transform_points
 from ghostlive.ops.filters import expand, warp_affine
 from ghostlive.ops.mesh import points_roi
-from ghostlive.types import Affine, Array, Roi
+from ghostlive.types import Affine, Array, Frame, Roi
 from ghostlive.xp import array_module, to_device
 
 RegionMaskFn = Callable[..., Array]
@@ -114,3 +115,15 @@ def paste(frame: Array, item: Paste, amount: float = 1.0) -> Array:
     mixed = xp.clip(xp.rint(mixed), 0, 255).astype(frame.dtype)
     frame[y0:y1, x0:x1] = xp.where(m > 0, mixed, region)
     return frame
+
+
+def draw_label(image: Frame, text: str) -> Frame:
+    """A visible disclosure in the bottom-left corner of a host image, drawn in place; returns ``image``."""
+    h = image.shape[0]
+    scale = max(0.4, h / 900)
+    thickness = max(1, round(scale * 2))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    x, y = 10, h - 10
+    cv2.rectangle(image, (x - 4, y - th - 6), (x + tw + 4, y + base), (0, 0, 0), -1)
+    cv2.putText(image, text, (x, y - 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return image

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ghostlive.errors import ConfigError, NoFaceError
 from ghostlive.faces import Embedder, FaceAnalyzer, LbpEmbedder
 from ghostlive.masking.combine import MaskProvider, combine_masks
-from ghostlive.ops.blend import Paste, composite, place
+from ghostlive.ops.blend import Paste, composite, draw_label, place
 from ghostlive.pipeline.advice import source_advice
 from ghostlive.pipeline.frame import STAGES, Clock, FrameDevice, FrameResult, StageTimes
 from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
@@ -132,8 +132,11 @@ class FrameProcessor:
         device: FrameDevice | None = None,
         *,
         tracker: TrackerOptions | None = None,
+        label: str = "",
     ) -> None:
         self.analyzer = analyzer
+        self.label = label
+        """Drawn into every output frame (a disclosure such as "AI-generated"); empty: none."""
         self.swapper = swapper
         self.selection = selection or TargetSelection()
         self.embedder = embedder or LbpEmbedder()
@@ -191,7 +194,7 @@ class FrameProcessor:
         """Swap ``frame`` (a photo; or a stream's frame taken at ``t`` seconds); the input is not modified."""
         if t is None and not self.pairs:
             raise NoFaceError("no source face has been set")
-        return self.device.run(frame, lambda f: self._render(self.locate(f, t)))
+        return self._labelled(self.device.run(frame, lambda f: self._render(self.locate(f, t))))
 
     @property
     def splits(self) -> bool:
@@ -216,7 +219,13 @@ class FrameProcessor:
         thread than :meth:`locate` while the next frame is located (``process(f, t)`` is ``render(locate(f,
         t))``). Per-stage times count each half on its own thread."""
         located.clock.resume()
-        return self._render(located)
+        return self._labelled(self._render(located))
+
+    def _labelled(self, result: FrameResult) -> FrameResult:
+        """``result`` with :attr:`label` drawn into its frame (a host copy of the input, never the input)."""
+        if self.label:
+            draw_label(result.frame, self.label)
+        return result
 
     def _render(self, located: Located) -> FrameResult:
         frame, clock = located.frame, located.clock

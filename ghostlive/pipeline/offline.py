@@ -20,14 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from ghostlive.errors import CancelledError, GhostliveError, OutputError
 from ghostlive.media.paths import publish
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.media.video_out import EncodeOptions, VideoSink
 from ghostlive.pipeline.chain import FrameProcessor
-from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +52,6 @@ class VideoReport:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-
-def draw_label(image: Frame, text: str) -> Frame:
-    """A visible disclosure in the bottom-left corner."""
-    h = image.shape[0]
-    scale = max(0.4, h / 900)
-    thickness = max(1, round(scale * 2))
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    x, y = 10, h - 10
-    cv2.rectangle(image, (x - 4, y - th - 6), (x + tw + 4, y + base), (0, 0, 0), -1)
-    cv2.putText(image, text, (x, y - 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
-    return image
 
 
 class _Worker(threading.Thread):
@@ -127,7 +112,6 @@ def swap_video(
     swapper: FrameProcessor,
     *,
     encode: EncodeOptions | None = None,
-    label: str = "",
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
 ) -> VideoReport:
@@ -144,7 +128,7 @@ def swap_video(
         sink = VideoSink(tmp, src, encode, name=out)
         swapper.tracker.reset()
         workers = _start_stages(src, sink, stop)
-        frames, with_faces, seconds = _swap_loop(src, swapper, *workers, label, progress, stop)
+        frames, with_faces, seconds = _swap_loop(src, swapper, *workers, progress, stop)
         workers[1].join()
         if workers[1].error:
             raise workers[1].error
@@ -243,7 +227,6 @@ def _swap_loop(
     swapper: FrameProcessor,
     reader: _Worker,
     writer: _Worker,
-    label: str,
     progress: Callable[[Progress], None] | None,
     stop: threading.Event,
 ) -> tuple[int, int, float]:
@@ -271,8 +254,7 @@ def _swap_loop(
             break
         if isinstance(item, VideoItem):
             result = swapper.process(item.image, item.time)
-            image = draw_label(result.frame, label) if label else result.frame
-            item = VideoItem(item.index, image, item.pts, item.time)
+            item = VideoItem(item.index, result.frame, item.pts, item.time)
             frames += 1
             with_faces += bool(result.swapped)
             now = time.perf_counter()

@@ -8,7 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ghostlive.jobs import Job, PairSpec, SwapSettings, check_video_job, run_folder, run_image, run_video, target_kind
+from ghostlive.jobs import (
+    Job,
+    PairSpec,
+    SwapSettings,
+    check_video_job,
+    folder_plan,
+    run_folder,
+    run_image,
+    run_video,
+    target_kind,
+)
 from ghostlive.media.image import check_output_path
 from ghostlive.media.paths import check_sinks
 from ghostlive.pipeline.frame import FrameResult
@@ -52,13 +62,15 @@ def run_file(
     kind = target_kind(target)
     if kind == "image":
         check_output_path(output, inputs)
+    elif kind == "folder":  # every photo's output against every input, before the models load
+        folder_plan(target, output, inputs)
     elif kind == "video":
         check_sinks([output], inputs)
         check_video_job(target, output)
         apply_plan(plan_threads("video"))  # before the models open: their sessions take the plan's threads
     built = job(settings, pairs)
     if kind == "folder":
-        written, problems = run_folder(built, target, output)
+        written, problems = run_folder(built, target, output, inputs=inputs[1:])
         if report:
             report(written, written, "; ".join(problems))
         return FileResult(kind, Path(output), written=written, problems=problems)
