@@ -90,7 +90,8 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
     analyzer = FaceAnalyzer(threads=args.threads, tile_levels=args.tiles)
     store, origin = (None, "built in") if args.swapper == "classic" else _swapper_store(args.swapper, tmp)
     portable_run = args.device == "portable"
-    host_first, attempts = _attempts(args.swapper, store, _backends(args.backend))
+    classic = args.swapper == "classic"
+    host_first, attempts = _attempts(args.swapper, store, ["auto"] if classic else _backends(args.backend))
     device = FrameDevice("cpu" if portable_run else args.device, host_first=host_first)
     where = "numpy through the GPU code path (portable)" if portable_run else device.name
     print(
@@ -98,6 +99,9 @@ def bench_frames(args: argparse.Namespace, sizes: list[tuple[int, int]], tmp: st
         f"{cpu_info()[0]} ({available_cores()} cores), small-face tiles {'on' if args.tiles else 'off'}, "
         f"{args.frames} frames per size (median ms; CPU ms: all threads of this process)"
     )
+    if classic and args.backend != "auto":
+        print(f"--backend {args.backend}: the classic swapper has no network to run on a backend (its face models run "
+              "on ONNX Runtime's CPU); backends apply to --swapper ghost-N and inswapper")
     stages = (*STAGES, *bench_stages(args))
     header = f"{'backend':>22} {'frame':>10} {'faces':>5} " + " ".join(f"{s:>9}" for s in stages)
     print(header + f" {'total':>8} {'fps':>7} {'GPU MB':>7} {'CPU ms':>7}")

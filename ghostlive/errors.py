@@ -15,7 +15,8 @@ class GhostliveError(Exception):
 
     def __init__(self, message: str, path: str | Path | None = None) -> None:
         self.path = None if path is None else Path(path)
-        super().__init__(f"{self.path}: {message}" if self.path is not None else message)
+        shown = path if isinstance(path, str) and "://" in path else self.path  # a URL keeps its "//"
+        super().__init__(f"{shown}: {message}" if self.path is not None else message)
 
 
 class InputNotFoundError(GhostliveError, FileNotFoundError):

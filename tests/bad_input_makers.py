@@ -240,6 +240,11 @@ def live_folder_as_camera(d: Path) -> list[str]:
     return _live(camera="clips")
 
 
+def live_url_camera_down(d: Path) -> list[str]:
+    """live --camera http://127.0.0.1:1/cam.mjpg"""
+    return _live(camera="http://127.0.0.1:1/cam.mjpg")  # port 1: refused at once, nothing listens there
+
+
 def _store(d: Path) -> Path:
     from ghostlive.hub import ModelStore
 

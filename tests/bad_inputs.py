@@ -33,6 +33,7 @@ from .bad_input_makers import (
     live_record_over_source,
     live_record_symlink,
     live_record_unknown_format,
+    live_url_camera_down,
     negative_tiles,
     output_hard_link,
     png_bomb,
@@ -181,6 +182,14 @@ CASES: tuple[BadInput, ...] = (
         "live-missing-camera", "camera file that does not exist", live_missing_camera_file, 1, "no such", "missing.mp4"
     ),
     BadInput("live-folder-camera", "folder as the camera", live_folder_as_camera, 1, "is a folder", "clips"),
+    BadInput(
+        "live-url-down",
+        "camera URL where nothing answers",
+        live_url_camera_down,
+        1,
+        "cannot open this camera or stream",
+        "http://127.0.0.1:1/cam.mjpg",
+    ),
     BadInput(
         "text-onnx", "6-byte text file named .onnx", text_named_onnx, 1, "not a loadable ONNX", "inswapper_128.onnx"
     ),

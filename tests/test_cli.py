@@ -270,6 +270,14 @@ def bench_rows(out: str) -> list[list[str]]:
     return [ln.split() for ln in out.splitlines() if len(ln.split()) == 12 and "x" in ln.split()[1]]
 
 
+def test_bench_of_the_classic_swapper_says_backends_do_not_apply(capsys) -> None:
+    """``--backend all`` with the classic swapper: one row (it has no network to move), and a line saying so,
+    not one identical ONNX Runtime row per backend."""
+    code, out, _ = run(capsys, "bench", "--backend", "all", "--frames", "1", "--sizes", "320x240")
+    assert code == 0 and len(bench_rows(out)) == 1
+    assert "the classic swapper has no network to run on a backend" in out
+
+
 @pytest.mark.parametrize("device", ["cpu", "portable"])
 def test_bench_prints_numbers(capsys, device: str) -> None:
     code, out, _ = run(capsys, "bench", "--frames", "2", "--sizes", "640x480,1280x720", "--device", device)

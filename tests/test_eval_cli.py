@@ -153,6 +153,9 @@ def test_bad_input_is_one_line(tmp_path: Path, folders, capsys, monkeypatch) -> 
     src, tgt = folders
     code, _, err = run(capsys, "--sources", tmp_path / "nope", "--targets", tgt, "-o", tmp_path / "r")
     assert code == 1 and err.strip() == f"ghostlive: error: {tmp_path / 'nope'}: no such folder"
+    photo = next(Path(src).iterdir())  # a photo where a folder is expected: said so, not "no such folder"
+    code, _, err = run(capsys, "--sources", photo, "--targets", tgt, "-o", tmp_path / "r")
+    assert code == 1 and err.strip().startswith(f"ghostlive: error: {photo}: is a file; give the folder")
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--swapper", "classic,magic", "-o", tmp_path / "r")
     assert code == 1 and "unknown swapper(s) magic" in err and "Traceback" not in err
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "-o", tgt)

@@ -55,6 +55,8 @@ def media_kind(path: Path) -> str | None:
 def list_media(folder: str | Path, videos: bool = True) -> list[Media]:
     """The photos (and videos) of ``folder``, sorted by name."""
     p = Path(folder)
+    if p.is_file():
+        raise InvalidInputError("is a file; give the folder it is in (every photo and video there is used)", p)
     if not p.is_dir():
         raise InputNotFoundError("no such folder", p)
     items = [Media(f, k) for f in sorted(p.iterdir()) if f.is_file() and (k := media_kind(f))]
