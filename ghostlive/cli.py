@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_live(sub)
     add_eval(sub)
     add_train(sub)
+    for command in sub.choices.values():  # -v/-vv also after the command; unset there, it keeps the global count
+        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 

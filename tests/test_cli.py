@@ -290,3 +290,15 @@ def test_bench_prints_numbers(capsys, device: str) -> None:
         assert cells[2] == "1" and fps > 0 and abs(fps - 1000 / total) < 0.1  # one face swapped
         assert all(s >= 0 for s in stages) and sum(stages) <= total * 1.05
         assert float(cells[11]) > 0  # CPU ms per frame
+
+
+def test_verbose_flag_works_before_and_after_the_command() -> None:
+    """README: ``-v``/``-vv`` for logging; ``ghostlive swap … -v`` used to be refused as an unknown argument."""
+    from ghostlive.cli import build_parser
+
+    parser = build_parser()
+    base = ["--source", "a.jpg", "--target", "b.jpg", "-o", "c.jpg"]
+    assert parser.parse_args(["swap", *base]).verbose == 0
+    assert parser.parse_args(["swap", *base, "-v"]).verbose == 1
+    assert parser.parse_args(["-vv", "swap", *base]).verbose == 2
+    assert parser.parse_args(["live", "--source", "a.jpg", "-vv"]).verbose == 2
