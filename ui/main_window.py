@@ -11,8 +11,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
 
-from ghostlive.config import GuiSettings, load_settings, save_settings
-from ghostlive.errors import ConfigError, GhostliveError
+from ghostlive.errors import GhostliveError
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import SwapSettings, target_kind
 from ghostlive.pipeline.live import LivePipeline
@@ -24,6 +23,7 @@ from ghostlive.ui.panels import LiveOutputs, scrolling
 from ghostlive.ui.personalise import PersonaliseTab
 from ghostlive.ui.quality_panel import QualityPanel
 from ghostlive.ui.settings_binding import APPLIED_LIVE, Bindings, swap_settings
+from ghostlive.ui.settings_file import SettingsFile
 from ghostlive.ui.source_panel import SourcePanel, TargetPanel
 from ghostlive.ui.workers import SessionBridge, Task, wait_for
 
@@ -49,12 +49,9 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("ghostlive")
-        self.settings_path = settings_path
-        problem = None
-        try:
-            self.cfg: Any = load_settings(settings_path)
-        except ConfigError as exc:  # shown in the window; the defaults are used (and saved on close)
-            self.cfg, problem = GuiSettings(), str(exc)
+        self.settings_file = SettingsFile(settings_path)  # a bad value costs that key only (ui/settings_file.py)
+        self.settings_path = self.settings_file.path
+        self.cfg: Any = self.settings_file.load()
         self.session = session or Session(store)
         self.store = self.session.store
         self.bridge = SessionBridge(self.session)
@@ -66,9 +63,10 @@ class MainWindow(QMainWindow):
         self.bindings = Bindings()
         self._build()
         self._restore()
+        self.settings_file.as_read = self.current_settings()
         self.outputs = LiveOutputs(self)
-        if problem:
-            self.show_error(problem)
+        if self.settings_file.damaged:
+            self.show_error(self.settings_file.message())
 
     # layout -----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -218,8 +216,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
         self.stop_live(wait=True)  # the camera and outputs are released before the window goes
-        try:
-            save_settings(self.current_settings(), self.settings_path)
+        try:  # a file that could not be read is not written over unless a setting changed, and then kept aside
+            self.settings_file.save(self.current_settings())
         except OSError as exc:
             log.warning("settings not saved: %s", exc)
         super().closeEvent(event)

@@ -61,7 +61,10 @@ class ModelPanel(QGroupBox):
         form.addRow(self.optimise_button)
         form.addRow(self.int8_status)
         form.addRow(self.model_progress)
-        window.bridge.live.connect(lambda _running: self.update_status())
+        window.bridge.live.connect(self._live_changed)  # a method: disconnected when the panel is deleted
+
+    def _live_changed(self, _running: bool) -> None:
+        self.update_status()
 
     def update_status(self) -> None:
         name = self.swapper_combo.currentText()
