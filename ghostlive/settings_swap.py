@@ -137,7 +137,9 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
     Setting("codec", str, "", "video encoder (default: libx264, libvpx-vp9 for .webm)", FILES, VIDEO),
     Setting("crf", int, None, "quality, lower is better (default: x264 18, VP9 31)", FILES, VIDEO, lo=0, hi=63,
             optional=True),
-    Setting("preset", str, "medium", "x264/x265 speed preset (default medium)", FILES, VIDEO),
+    Setting("preset", str, "medium", "x264/x265 speed preset (default medium)", FILES, VIDEO,
+            per={c: {"default": "veryfast", "help": "x264/x265 speed preset (default veryfast: the encoder shares "
+                     "the CPU with the live loop)"} for c in (L, G)}),
     Setting("smoothing", float, 1.0, "landmark smoothing: the One-Euro filter's minimum cutoff in Hz, lower is "
             "smoother (default %(default)s; 0 = off)", LIVE_ALL, VIDEO, lo=0.0, hi=5.0, unit="Hz", step=0.1,
             metavar="HZ", off_flag="--no-smoothing",

@@ -16,6 +16,7 @@ from ghostlive.cli import build_parser, main
 from ghostlive.config import GuiSettings, from_values, load_settings, save_settings, to_values
 from ghostlive.errors import ConfigError
 from ghostlive.jobs import PairSpec, SwapSettings
+from ghostlive.media.video_out import EncodeOptions
 from ghostlive.settings import SCHEMA, default, settings_for, swap_settings, values_from_args
 from ghostlive.tracking import TrackerOptions
 
@@ -88,7 +89,9 @@ def test_detect_cadence_and_tiles_have_one_declared_default_per_context() -> Non
 def test_schema_defaults_are_the_pipeline_defaults() -> None:
     assert swap_settings({}) == SwapSettings()
     # what `live` and `bench --live` ran with before the schema
-    assert swap_settings({}, "live") == SwapSettings(tiles=0, tracker=TrackerOptions(detect_every=3))
+    # (and its recordings with x264's veryfast preset, as the live recorder had before it took the settings)
+    live = SwapSettings(tiles=0, tracker=TrackerOptions(detect_every=3), encode=EncodeOptions(preset="veryfast"))
+    assert swap_settings({}, "live") == live
     args = build_parser().parse_args(list(COMMANDS["swap"]))
     assert swap_settings(values_from_args(args, "swap")) == SwapSettings()
 

@@ -1,18 +1,43 @@
-"""Live output recorded to a video file (written beside the destination, renamed into place when closed)."""
+"""Live output recorded to a video file (written beside the destination, renamed into place when closed).
+
+The encoder, quality and speed are the video files' settings (``--codec``, ``--crf``, ``--preset``:
+:class:`~ghostlive.media.video_out.EncodeOptions`), chosen per container as the video jobs choose them (the first
+of :data:`~ghostlive.media.video_out.VIDEO_CODECS` the container takes: H.264, VP9 for WebM) and checked on a
+throwaway stream before anything is recorded: a container that cannot hold the codec, or an encoder that refuses
+the options, is an :class:`~ghostlive.errors.OutputError` naming the file before the live loop starts. A recording
+that fails while it runs (a full disk) deletes its unfinished file and says so, naming the file; closing it then
+does nothing.
+"""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import tempfile
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from ghostlive.errors import OutputError
-from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, matrix_for
+from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
 from ghostlive.media.paths import publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
+from ghostlive.media.video_out import VIDEO_CODECS, EncodeOptions, codec_options
 from ghostlive.types import Frame
+
+log = logging.getLogger(__name__)
+
+TIME_BASE = Fraction(1, 1000)
+"""Frames are timed in milliseconds at their own pace (variable frame rate)."""
+NOMINAL_FPS = 30
+LIVE_SPEED = {"libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"}}
+"""Encoder options that keep a recording up with the camera where the video files' choice is slow (VP9's 'good'
+deadline encodes ~40 frames of 720×528 a second on two cores, realtime ~190); quality stays the ``crf``."""
+_PROBE_SIZE = (64, 64)
+_PROBE_QUIET = {"libx265": {"x265-params": "log-level=error"}}
+"""Options of the probe only: x265 would print its settings and 'encoded 0 frames' for a stream never used."""
 
 
 def check_record_path(path: str | Path) -> Path:
@@ -30,55 +55,136 @@ def check_record_path(path: str | Path) -> Path:
     return p
 
 
+def _one_line(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def live_encoder_options(codec: str, size: tuple[int, int], options: EncodeOptions) -> dict[str, str]:
+    """``codec``'s options for a live recording: the video files' (:func:`codec_options`), at a live speed."""
+    return {**codec_options(codec, size, float(NOMINAL_FPS), options), **LIVE_SPEED.get(codec, {})}
+
+
+def choose_codec(path: Path, container_format: str, options: EncodeOptions) -> str:
+    """The encoder of a recording ``path`` in ``container_format``: ``options.codec``, or the first of VIDEO_CODECS
+    that the container takes. It is opened with its options on a throwaway stream in memory, so that whatever
+    would fail on the first frame fails here: an OutputError naming ``path`` and the reason."""
+    import av
+
+    problems = []
+    for codec in [options.codec] if options.codec else VIDEO_CODECS:
+        probe = av.open(io.BytesIO(), "w", format=container_format)
+        try:
+            try:
+                opts = {**live_encoder_options(codec, _PROBE_SIZE, options), **_PROBE_QUIET.get(codec, {})}
+                matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, _PROBE_SIZE[1])
+                fmt = options.pix_fmt
+                add_video_stream(probe, codec, NOMINAL_FPS, _PROBE_SIZE, TIME_BASE, matrix, pix_fmt=fmt, options=opts)
+            except av.codec.codec.UnknownCodecError:
+                problems.append(f"{codec}: no such encoder in this build of FFmpeg")
+                continue
+            except (av.error.FFmpegError, ValueError) as exc:  # the container cannot hold it: the next one
+                problems.append(f"{codec}: {_one_line(exc)}")
+                continue
+            try:
+                probe.start_encoding()
+            except (av.error.FFmpegError, ValueError) as exc:  # the encoder refuses the settings (--preset, --crf)
+                raise OutputError(f"cannot record with {codec} ({' '.join(str(exc).split())})", path) from None
+            return codec
+        finally:
+            try:
+                probe.close()
+            except Exception:  # the probe is thrown away
+                log.debug("closing the codec probe failed", exc_info=True)
+    suffix = path.suffix.lower()
+    if options.codec:
+        raise OutputError(f"cannot record {suffix} with --codec {options.codec} ({problems[0]})", path)
+    raise OutputError(f"no usable video codec for {suffix} ({'; '.join(problems)})", path)
+
+
+def check_recording(path: str | Path, options: EncodeOptions | None = None) -> str:
+    """Check a recording's name and encoder without creating any file (see :class:`Recorder`); the encoder."""
+    import av
+
+    p = check_record_path(path)
+    try:  # the file itself is created only when encoding starts, which this container never does
+        container = av.open(str(p), "w")
+        container_format = container.format.name
+        container.close()
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise OutputError(f"cannot record to this file ({_one_line(exc)})", p) from None
+    return choose_codec(p, container_format, options or EncodeOptions())
+
+
 class Recorder:
-    """Records the swapped output to a video file at the frames' own timing (variable frame rate); the file
-    appears under its name only when the recording is closed complete."""
+    """Records the swapped output to a video file at the frames' own timing (variable frame rate), encoded with
+    ``options`` (the video files' codec, crf and preset; see the module docstring); the file appears under its
+    name only when the recording is closed complete."""
 
     repeats = False
 
-    def __init__(self, path: str | Path, *, codec: str = "libx264", crf: int = 20) -> None:
+    def __init__(self, path: str | Path, options: EncodeOptions | None = None) -> None:
         import av
 
         self.path = check_record_path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+        self.options = options or EncodeOptions()
+        self.name = f"recording {self.path}"
+        self.failed = ""
+        """Why the recording failed (its unfinished file is deleted); empty while it has not."""
+        self.stream: Any = None
+        self.matrix: Matrix | None = None
+        self._t0: float | None = None
+        self._last = -1
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+        except OSError as exc:  # a read-only or full folder
+            raise OutputError(f"cannot record here ({_one_line(exc)})", self.path) from None
         os.close(fd)
         self._tmp = Path(tmp)
         try:
             self.container: Any = av.open(tmp, "w")
         except Exception as exc:  # noqa: BLE001 - PyAV raises per-format errors; nothing may stay behind
             self._tmp.unlink(missing_ok=True)
-            raise OutputError(f"cannot record to this file ({exc})", self.path) from None
+            raise OutputError(f"cannot record to this file ({_one_line(exc)})", self.path) from None
+        try:
+            self.codec = choose_codec(self.path, self.container.format.name, self.options)
+        except BaseException:
+            self._discard()
+            raise
         self.container.metadata["comment"] = SYNTHETIC_NOTE
-        self.codec, self.crf = codec, crf
-        self.stream: Any = None
-        self._t0: float | None = None
-        self._last = -1
-        self.name = f"recording {self.path}"
 
     def send(self, frame: Frame, t: float | None = None) -> None:
-        import time
-
+        """Encode ``frame`` (captured at monotonic time ``t``, now when None); an OutputError naming the file when
+        writing fails, and the recording is then given up (its unfinished file deleted)."""
+        if self.container is None:
+            raise OutputError(self.failed or "the recording is closed", self.path)
         now = time.monotonic() if t is None else t
-        if self.stream is None:
-            self.matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, frame.shape[0])
-            s = add_video_stream(
-                self.container,
-                self.codec,
-                30,
-                (frame.shape[1], frame.shape[0]),
-                Fraction(1, 1000),
-                self.matrix,
-                options={"crf": str(self.crf), "preset": "veryfast"},
-            )
-            self.stream, self._t0 = s, now
-        pts = max(int((now - (self._t0 or now)) * 1000), self._last + 1)
-        self._last = pts
-        vf = video_frame(frame[: self.stream.height, : self.stream.width], "yuv420p", self.matrix)
-        vf.pts, vf.time_base = pts, Fraction(1, 1000)
-        for packet in self.stream.encode(vf):
-            self.container.mux(packet)
+        try:
+            if self.stream is None:
+                self._start(frame, now)
+            pts = max(int((now - (self._t0 or now)) * 1000), self._last + 1)
+            self._last = pts
+            vf = video_frame(frame[: self.stream.height, : self.stream.width], self.stream.pix_fmt, self.matrix)
+            vf.pts, vf.time_base = pts, TIME_BASE
+            for packet in self.stream.encode(vf):
+                self.container.mux(packet)
+        except Exception as exc:  # noqa: BLE001 - PyAV and the OS raise many kinds; all end the recording
+            raise self._fail(exc) from None
+
+    def _start(self, frame: Frame, now: float) -> None:
+        size = (frame.shape[1], frame.shape[0])
+        self.matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, frame.shape[0])
+        opts = live_encoder_options(self.codec, size, self.options)
+        fmt = self.options.pix_fmt
+        self.stream = add_video_stream(
+            self.container, self.codec, NOMINAL_FPS, size, TIME_BASE, self.matrix, pix_fmt=fmt, options=opts
+        )
+        self._t0 = now
 
     def close(self) -> None:
+        """Finish the file and move it into place (no file when no frame came). When that fails the unfinished
+        file is deleted and an OutputError names the file and the reason. Closing a recording that failed or is
+        closed already does nothing."""
         if self.container is None:
             return
         try:
@@ -88,6 +194,25 @@ class Recorder:
             self.container.close()
             if self.stream is not None:
                 publish(self._tmp, self.path)
+        except Exception as exc:  # noqa: BLE001 - PyAV and the OS raise many kinds; nothing half-written stays
+            raise self._fail(exc) from None
         finally:
             self._tmp.unlink(missing_ok=True)
             self.container = None
+
+    def _fail(self, exc: BaseException) -> OutputError:
+        """Give the recording up after ``exc``: its unfinished file is deleted; the error to raise."""
+        self.failed = f"recording failed: {_one_line(exc)}; the unfinished file was deleted"
+        log.debug("recording %s failed", self.path, exc_info=exc)
+        self._discard()
+        return OutputError(self.failed, self.path)
+
+    def _discard(self) -> None:
+        container, self.container = self.container, None
+        try:
+            if container is not None:
+                container.close()
+        except Exception:  # the file is being thrown away
+            log.debug("closing a discarded recording failed", exc_info=True)
+        finally:
+            self._tmp.unlink(missing_ok=True)

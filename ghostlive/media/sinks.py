@@ -15,6 +15,7 @@ import numpy as np
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.media.mjpeg import MjpegServer, is_loopback
 from ghostlive.media.recorder import Recorder, check_record_path
+from ghostlive.media.video_out import EncodeOptions
 from ghostlive.registry import Registry
 from ghostlive.types import Frame
 
@@ -140,9 +141,15 @@ def _stream(req: SinkRequest) -> Sink:
 
 
 def _record(req: SinkRequest) -> Sink:
-    if not req.options.get("path"):
+    """A recording to ``path``, encoded with ``encode`` (EncodeOptions) or the ``codec``, ``crf`` and ``preset``
+    options (the video files' defaults where missing)."""
+    opts = req.options
+    if not opts.get("path"):
         raise ConfigError("the record output needs a file name (--record OUT.mp4)")
-    return Recorder(req.options["path"])
+    encode = opts.get("encode") or EncodeOptions(
+        codec=opts.get("codec") or "", crf=opts.get("crf"), preset=opts.get("preset") or EncodeOptions.preset
+    )
+    return Recorder(opts["path"], encode)
 
 
 SINKS: Registry[Sink] = Registry("output")
@@ -151,7 +158,7 @@ SINKS: Registry[Sink] = Registry("output")
 --output NAME`` then opens it."""
 SINKS.register("virtual-camera", _virtual_camera, help="a virtual webcam (pyvirtualcam: v4l2loopback, OBS)")
 SINKS.register("stream", _stream, help="MJPEG over HTTP (--stream HOST:PORT, --token)")
-SINKS.register("record", _record, help="a video file (--record OUT.mp4)")
+SINKS.register("record", _record, help="a video file (--record OUT.mp4; --codec, --crf, --preset)")
 SINKS.register("null", lambda req: NullSink(), help="nowhere (frames are counted)")
 
 
@@ -181,4 +188,3 @@ def open_sinks(
             s.close()
         raise
     return sinks
-

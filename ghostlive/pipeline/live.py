@@ -8,7 +8,8 @@ Every frame carries its capture time; per-stage milliseconds, end-to-end latency
 sinks), fps and drops are measured all the time.
 Source face, swapper and settings change while frames keep flowing: a new swapper loads in the background and
 replaces the old one when ready. A camera that fails is reopened with backoff while the sinks keep receiving
-the last good frame. A worker's exception becomes an error event, never a silently dead thread.
+the last good frame. A worker's exception becomes an error event, never a silently dead thread. An output
+that fails is removed and closed (a recording deletes its unfinished file) and named in ``failures``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from ghostlive.media.sinks import Sink
 from ghostlive.media.sources import FrameSource
 from ghostlive.pipeline.chain import FrameProcessor, Pair
-from ghostlive.pipeline.live_parts import LatestSlot, LiveOptions, LiveStats, Packet, device_label, packets
+from ghostlive.pipeline.live_parts import LatestSlot, LiveOptions, LiveStats, Packet, device_label, failure, packets
 from ghostlive.swappers.base import Swapper
 from ghostlive.types import Embedding, Face, Frame
 
@@ -51,6 +52,8 @@ class LivePipeline:
         self.on_frame = on_frame
         self.on_error = on_error
         self.errors: deque[str] = deque(maxlen=50)
+        self.failures: list[str] = []
+        """One line for each output that failed (its name or file, and the reason); it was removed and closed."""
         self._captured = LatestSlot()
         self._located = LatestSlot()
         self._processed = LatestSlot()
@@ -84,7 +87,7 @@ class LivePipeline:
             try:
                 sink.close()
             except Exception as exc:  # noqa: BLE001 - closing must not hide other sinks
-                self._error(f"closing {sink.name}: {exc}")
+                self.output_failed(sink, exc)
 
     def add_sink(self, sink: Sink) -> None:
         with self._sink_lock:
@@ -95,6 +98,12 @@ class LivePipeline:
         with self._sink_lock:
             if sink in self.sinks:
                 self.sinks.remove(sink)
+
+    def output_failed(self, sink: Sink, exc: BaseException) -> None:
+        """Report that ``sink`` failed with ``exc`` (it is no longer fed): kept in ``failures``, and an error."""
+        line = failure(sink.name, exc)
+        self.failures.append(line)
+        self._error(line)
 
     @property
     def running(self) -> bool:
@@ -299,6 +308,12 @@ class LivePipeline:
                 return
             try:
                 sink.send(image)
+                return
             except Exception as exc:  # noqa: BLE001 - a broken sink is removed, the others go on
-                self._error(f"{sink.name} failed and was removed: {exc}")
                 self.sinks.remove(sink)
+                error: BaseException = exc
+        try:  # outside the lock (a server's threads may take a while): a failed recording deletes its file
+            sink.close()
+        except Exception:  # the failure that matters is the one reported below
+            log.debug("closing the failed output %s failed", sink.name, exc_info=True)
+        self.output_failed(sink, error)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ghostlive.errors import GhostliveError
 from ghostlive.pipeline.chain import Located
 from ghostlive.pipeline.frame import FrameDevice, FrameResult
 from ghostlive.types import Frame
@@ -114,6 +115,14 @@ class LiveStats:
             f"on {self.device}"
             + "".join(f" | {k} {self.stages[k]:.0f} ms" for k in ("enhance", "mask") if k in self.stages)
         )
+
+
+def failure(output: str, exc: BaseException) -> str:
+    """One line that names the failed ``output`` and why: the error's own message when it names its file."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, GhostliveError) and exc.path is not None:
+        return text
+    return f"{output} failed: {text}"
 
 
 def device_label(device: FrameDevice) -> str:

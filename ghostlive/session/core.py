@@ -174,10 +174,12 @@ class Session(FileAndModelTasks):
         self.recorder = None
 
         def work(_report: Report, _stop: threading.Event) -> None:
-            self._finish_recording(pipeline, recorder)
-            pipeline.stop()
-            release_freed_memory()  # the loop's frames are gone: an app left open does not hold their memory
-            self.events.live.emit(False)
+            try:
+                self._finish_recording(pipeline, recorder)
+            finally:  # the loop stops whatever became of its recording
+                pipeline.stop()
+                release_freed_memory()  # the loop's frames are gone: an app left open does not hold their memory
+                self.events.live.emit(False)
 
         if wait:
             work(lambda *_a: None, threading.Event())
@@ -259,12 +261,15 @@ class Session(FileAndModelTasks):
         if self.pipeline is None or self.request is None:
             raise ConfigError("start the camera before recording")
         photos = [s.path for s in self.sources] + list(self.references)
-        self.recorder = Recorder(recording_path(folder, self.request.camera, photos))
+        encode = self.job.settings.encode if self.job is not None else None
+        self.recorder = Recorder(recording_path(folder, self.request.camera, photos), encode)
         self.pipeline.add_sink(self.recorder)
         self.events.info.emit(f"recording to {self.recorder.path}")
         return self.recorder.path
 
     def stop_recording(self) -> Path | None:
+        """Finish the recording; its path, or None when there was none or it failed (an ``error`` event, with
+        the message of an :class:`~ghostlive.errors.OutputError` naming the file, says why)."""
         recorder, self.recorder = self.recorder, None
         return self._finish_recording(self.pipeline, recorder)
 
@@ -272,7 +277,13 @@ class Session(FileAndModelTasks):
         if recorder is None or pipeline is None:
             return None
         pipeline.remove_sink(recorder)
-        recorder.close()
+        try:
+            recorder.close()  # does nothing when the loop gave it up already (that failure was reported then)
+        except GhostliveError as exc:  # the unfinished file is deleted
+            pipeline.output_failed(recorder, exc)
+            return None
+        if recorder.failed:
+            return None
         self.events.info.emit(f"saved {recorder.path}")
         return recorder.path
 

@@ -17,6 +17,7 @@ from ghostlive.media.paths import check_live_sinks
 from ghostlive.media.sinks import SINKS, MjpegServer, NullSink, Sink, SinkRequest, VirtualCamera, check_record_path
 from ghostlive.media.sinks import open_sinks as open_outputs
 from ghostlive.media.sources import FrameSource, open_source
+from ghostlive.media.video_out import EncodeOptions
 from ghostlive.pipeline.live import LiveOptions, LivePipeline, Packet
 from ghostlive.session.tasks import Event
 from ghostlive.swappers.base import Swapper
@@ -87,8 +88,9 @@ def first_frame(request: LiveRequest) -> tuple[Frame, float]:
     return frame, fps
 
 
-def wanted_outputs(request: LiveRequest) -> list[tuple[str, dict[str, Any]]]:
-    """The outputs ``request`` asks for, as (registered name, options)."""
+def wanted_outputs(request: LiveRequest, encode: EncodeOptions | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The outputs ``request`` asks for, as (registered name, options); a recording encoded with ``encode``
+    (the job's codec, crf and preset)."""
     wanted: list[tuple[str, dict[str, Any]]] = []
     if request.virtual_camera:
         wanted.append(("virtual-camera", {"device": request.virtual_camera_device}))
@@ -96,17 +98,18 @@ def wanted_outputs(request: LiveRequest) -> list[tuple[str, dict[str, Any]]]:
         host, port = request.stream
         wanted.append(("stream", {"host": host, "port": port, "token": request.token}))
     if request.record:
-        wanted.append(("record", {"path": request.record}))
+        wanted.append(("record", {"path": request.record, "encode": encode}))
     return wanted + [(name, {}) for name in request.outputs if name not in {n for n, _ in wanted}]
 
 
-def open_sinks(request: LiveRequest, frame: Frame, fps: float, errors: Event) -> list[Sink]:
+def open_sinks(
+    request: LiveRequest, frame: Frame, fps: float, errors: Event, encode: EncodeOptions | None = None
+) -> list[Sink]:
     """The outputs of ``request`` (by name from :data:`ghostlive.media.sinks.SINKS`); all closed again when one
     fails (an optional virtual camera only reports)."""
     optional = ("virtual-camera",) if request.virtual_camera_optional else ()
-    sinks = open_outputs(
-        wanted_outputs(request), frame.shape[1], frame.shape[0], fps, optional=optional, on_skip=errors.emit
-    )
+    wanted = wanted_outputs(request, encode)
+    sinks = open_outputs(wanted, frame.shape[1], frame.shape[0], fps, optional=optional, on_skip=errors.emit)
     return sinks or ([NullSink()] if request.null_sink else [])
 
 
@@ -123,7 +126,7 @@ def start_pipeline(request: LiveRequest, job: Job, events: LiveEvents) -> LivePi
     """Open the camera and outputs of ``request`` and start the live loop with ``job``'s swapper."""
     frame, fps = first_frame(request)
     set_live_budget(job.swapper, fps or 30.0)
-    sinks = open_sinks(request, frame, fps, events.error)
+    sinks = open_sinks(request, frame, fps, events.error, job.settings.encode)
     pipeline = LivePipeline(
         request.open,
         job.stream(),
