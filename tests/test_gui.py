@@ -180,3 +180,31 @@ def test_masks_and_enhancer_apply_live(window: MainWindow, qtbot) -> None:
     window.stages.enhancer.setCurrentText("gfpgan-1.4")  # not installed: said in the window, the feed goes on
     assert "ghostlive models import gfpgan_1.4.onnx" in window.error_banner.text()
     assert isinstance(window.pipeline.swapper.swapper, MaskedSwapper)
+
+
+def test_a_recording_that_fails_releases_the_record_button(window: MainWindow, qtbot, tmp_path: Path) -> None:
+    """A recording that fails while live runs (writes beyond a file-size limit fail with EFBIG, as on a full
+    disk): the error is shown, the unfinished file is gone, and the Record button no longer says recording."""
+    import resource
+    import signal
+
+    if signal.getsignal(signal.SIGXFSZ) != signal.SIG_IGN:
+        pytest.skip("SIGXFSZ is not ignored here: exceeding the limit would kill the test process")
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    window.cfg.output_folder = str(folder)
+    window.add_source_photos([GRACE])
+    window.camera.setCurrentText(str(CLIP))
+    assert window.start_live()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, hard))
+    try:
+        window.record_button.setChecked(True)
+        assert window.session.recorder is not None
+        qtbot.waitUntil(lambda: not window.record_button.isChecked(), timeout=60_000)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert "recording failed" in window.error_banner.text() and window.session.recorder is None
+    assert list(folder.iterdir()) == []
+    window.stop_live(wait=True)
+    assert window.last_output is None or Path(window.last_output).exists()

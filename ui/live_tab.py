@@ -70,7 +70,7 @@ class LiveTab(QWidget):
             outs.addWidget(widget)
         lay.addLayout(outs)
         bridge.frame.connect(self.show_frame)
-        bridge.stats.connect(lambda stats: self.stats_label.setText(stats.line()))
+        bridge.stats.connect(self._show_stats)
 
     def _pick_camera_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Video to use as the camera", "", "Videos (*.*)")
@@ -118,14 +118,27 @@ class LiveTab(QWidget):
             return
         recorder = self.session.recorder
         if recorder is not None:  # the session finishes the file with the loop (off this thread unless wait)
-            self.record_button.blockSignals(True)
-            self.record_button.setChecked(False)
-            self.record_button.blockSignals(False)
-            self.window.last_output = recorder.path
+            self._release_record_button()
+            if not recorder.failed:
+                self.window.last_output = recorder.path
         self.session.stop_live(wait=wait)
         self.start_button.setText("Start")
         self.vcam_status.setText("off")
         self.stream_status.setText("off")
+
+    def _release_record_button(self) -> None:
+        self.record_button.blockSignals(True)
+        self.record_button.setChecked(False)
+        self.record_button.blockSignals(False)
+
+    def _show_stats(self, stats: Any) -> None:
+        """The loop's statistics line; a recording that failed meanwhile (its error is shown already) is ended
+        and its button released, so the button never says "recording" when nothing records."""
+        self.stats_label.setText(stats.line())
+        recorder = self.session.recorder
+        if recorder is not None and recorder.failed:
+            self.session.stop_recording()
+            self._release_record_button()
 
     def show_frame(self, frame: np.ndarray, packet: Any) -> None:
         pix = to_pixmap(frame)
