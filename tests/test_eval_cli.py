@@ -164,6 +164,7 @@ def test_bad_input_is_one_line(tmp_path: Path, folders, capsys, monkeypatch) -> 
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--swapper", "ghost-2", "-o", tmp_path / "r")
     assert code == 1 and "ghost-2 swapper needs" in err and "ghostlive models download ghost-2" in err
     assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r" / "outputs" / "ghost-2").exists()  # nothing made, no empty folder for it
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--results", empty, "-o", tmp_path / "r")

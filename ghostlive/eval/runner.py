@@ -124,8 +124,8 @@ class Evaluation:
         return record
 
     def _make(self, task: Task) -> None:
+        job = self._job(task)  # first: a swapper whose model is missing leaves no empty folder behind
         task.result.parent.mkdir(parents=True, exist_ok=True)
-        job = self._job(task)
         if task.target.kind == "video":
             run_video(job, str(task.target.path), task.result)
             return
