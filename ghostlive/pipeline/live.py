@@ -20,12 +20,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-import numpy as np
-
 from ghostlive.media.sinks import Sink
 from ghostlive.media.sources import FrameSource
 from ghostlive.pipeline.chain import FrameProcessor, Pair
-from ghostlive.pipeline.live_parts import LatestSlot, LiveOptions, LiveStats, Packet, device_label, failure, packets
+from ghostlive.pipeline.live_parts import (
+    DeliveryMeter,
+    LatestSlot,
+    LiveOptions,
+    LiveStats,
+    Packet,
+    device_label,
+    failure,
+    packets,
+)
 from ghostlive.swappers.base import Swapper
 from ghostlive.types import Embedding, Face, Frame
 
@@ -61,12 +68,8 @@ class LivePipeline:
         self._lock = threading.Lock()
         self._sink_lock = threading.Lock()
         self._pending: list[Callable[[], None]] = []
-        self._latency: deque[float] = deque(maxlen=self.options.window)
-        self._delivered_at: deque[float] = deque(maxlen=self.options.window)
-        self._stages: dict[str, float] = {}
-        self._stages_cpu: dict[str, float] = {}
-        self._captured_count = self._delivered = self.reconnects = 0
-        self._faces = 0
+        self._meter = DeliveryMeter(self.options.window)
+        self._captured_count = self.reconnects = 0
         self._threads: list[threading.Thread] = []
 
     # control --------------------------------------------------------------------------------------------
@@ -165,22 +168,12 @@ class LivePipeline:
 
     # statistics -----------------------------------------------------------------------------------------
     def stats(self) -> LiveStats:
-        lat = np.array(self._latency) if self._latency else np.zeros(1)
-        times = list(self._delivered_at)
-        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
-        return LiveStats(
-            fps=fps,
-            latency_p50=float(np.percentile(lat, 50)),
-            latency_p95=float(np.percentile(lat, 95)),
+        return self._meter.stats(
             captured=self._captured_count,
-            delivered=self._delivered,
             dropped=self._captured.dropped + self._processed.dropped,
-            stages=dict(self._stages),
-            faces=self._faces,
             reconnects=self.reconnects,
             swapper=getattr(self.swapper.swapper, "name", "?"),
             device=device_label(self.swapper.device),
-            stages_cpu=dict(self._stages_cpu),
         )
 
     # threads --------------------------------------------------------------------------------------------
@@ -288,14 +281,7 @@ class LivePipeline:
                         if sink.repeats:
                             self._send(sink, last.image)
                 continue
-            now = time.monotonic()
-            self._latency.append((now - packet.t_capture) * 1000.0)
-            self._delivered_at.append(now)
-            self._delivered += 1
-            self._faces = packet.faces
-            for avg, values in ((self._stages, packet.stages), (self._stages_cpu, packet.stages_cpu)):
-                for k, v in values.items():
-                    avg[k] = v if k not in avg else 0.8 * avg[k] + 0.2 * v
+            self._meter.record(packet, time.monotonic())
             for sink in list(self.sinks):
                 self._send(sink, packet.image)
             if self.on_frame:

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from ghostlive.errors import GhostliveError
 from ghostlive.pipeline.chain import Located
@@ -114,6 +117,45 @@ class LiveStats:
             f"dropped {self.dropped} ({100 * self.drop_rate:.1f}%) | faces {self.faces} | {self.swapper} "
             f"on {self.device}"
             + "".join(f" | {k} {self.stages[k]:.0f} ms" for k in ("enhance", "mask") if k in self.stages)
+        )
+
+
+class DeliveryMeter:
+    """What the sink thread measures of the frames it delivers: capture-to-output latency and delivery times over
+    the last ``window`` frames, the count, the faces of the last frame, and per-stage wall and CPU milliseconds
+    as exponential averages."""
+
+    def __init__(self, window: int) -> None:
+        self.latency: deque[float] = deque(maxlen=window)
+        self.delivered_at: deque[float] = deque(maxlen=window)
+        self.stages: dict[str, float] = {}
+        self.stages_cpu: dict[str, float] = {}
+        self.delivered = self.faces = 0
+
+    def record(self, packet: Packet, now: float) -> None:
+        """``packet`` delivered at monotonic time ``now``."""
+        self.latency.append((now - packet.t_capture) * 1000.0)
+        self.delivered_at.append(now)
+        self.delivered += 1
+        self.faces = packet.faces
+        for avg, values in ((self.stages, packet.stages), (self.stages_cpu, packet.stages_cpu)):
+            for k, v in values.items():
+                avg[k] = v if k not in avg else 0.8 * avg[k] + 0.2 * v
+
+    def stats(self, **loop: Any) -> LiveStats:
+        """The statistics so far, with the ``loop``'s own fields (captured, dropped, reconnects, swapper, device)."""
+        lat = np.array(self.latency) if self.latency else np.zeros(1)
+        times = list(self.delivered_at)
+        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        return LiveStats(
+            fps=fps,
+            latency_p50=float(np.percentile(lat, 50)),
+            latency_p95=float(np.percentile(lat, 95)),
+            delivered=self.delivered,
+            stages=dict(self.stages),
+            faces=self.faces,
+            stages_cpu=dict(self.stages_cpu),
+            **loop,
         )
 
 
