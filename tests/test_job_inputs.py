@@ -71,11 +71,6 @@ def test_face_index_on_its_own_swaps_only_that_face(tmp_path: Path, capsys) -> N
     assert "--face-index" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
 
 
-def corner(image: np.ndarray) -> np.ndarray:
-    """The bottom-left corner where the label is drawn."""
-    return image[-40:, :220]
-
-
 def label_share(image: np.ndarray) -> float:
     """The share of black-box or white-text pixels where the label's first letters sit (0 on the photo)."""
     h = image.shape[0]
