@@ -40,8 +40,6 @@ class Setting:
     lo: float | None = None
     hi: float | None = None
     lo_open: bool = False
-    strict: bool = True
-    """argparse refuses values out of range (exit 2); False: the options class does (exit 1, ``ConfigError``)."""
     choices: Choices = None
     suggest: tuple[str, ...] = ()
     """Values offered in the GUI where any text is allowed (an editable list)."""
@@ -90,9 +88,9 @@ class Setting:
     def arg_type(self) -> Callable[[str], Any] | None:
         if self.parse is not None:
             return self.parse
-        if self.kind is int and self.strict and (self.lo is not None or self.hi is not None):
+        if self.kind is int and (self.lo is not None or self.hi is not None):
             return int_range(None if self.lo is None else int(self.lo), None if self.hi is None else int(self.hi))
-        if self.kind is float and self.strict and (self.lo is not None or self.hi is not None):
+        if self.kind is float and (self.lo is not None or self.hi is not None):
             return float_range(self.lo, self.hi, lo_open=self.lo_open)
         return {int: int, float: float}.get(self.kind)
 

@@ -163,9 +163,9 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             per={B: {"group": "", "choices": lambda: (*_devices(), "portable"), "help": "where frames are processed "
                      "(portable: the GPU code path on numpy, to check it on a CPU)"}}),
     Setting("blend", float, 1.0, "0 = target only … 1 = full swap (default 1)", LIVE_ALL, QUALITY, lo=0.0, hi=1.0,
-            strict=False, unit="%", scale=100, slider=True),
+            unit="%", scale=100, slider=True),
     Setting("feather", float, 0.035, "mask edge softness, fraction of face width", LIVE_ALL, QUALITY, lo=0.0,
-            hi=0.2, lo_open=True, strict=False, unit="‰", scale=1000, slider=True, label="Mask feather",
+            hi=0.2, lo_open=True, unit="‰", scale=1000, slider=True, label="Mask feather",
             per={G: {"lo": 0.005, "hi": 0.15}}),
     Setting("shape", float, 0.7, "classic swapper: how far the target's eyes, brows and nose move toward the "
             "source's proportions (0 = the target's geometry, 1 = the source's)", FILES, QUALITY, lo=0.0, hi=1.0),

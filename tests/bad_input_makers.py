@@ -240,6 +240,12 @@ def live_folder_as_camera(d: Path) -> list[str]:
     return _live(camera="clips")
 
 
+def live_text_as_camera(d: Path) -> list[str]:
+    """live --camera notes.jpg"""
+    _photo(d, "notes.jpg", b"this is not a picture\n" * 20)
+    return _live(camera="notes.jpg")
+
+
 def live_url_camera_down(d: Path) -> list[str]:
     """live --camera http://127.0.0.1:1/cam.mjpg"""
     return _live(camera="http://127.0.0.1:1/cam.mjpg")  # port 1: refused at once, nothing listens there

@@ -33,6 +33,7 @@ from .bad_input_makers import (
     live_record_over_source,
     live_record_symlink,
     live_record_unknown_format,
+    live_text_as_camera,
     live_url_camera_down,
     negative_tiles,
     output_hard_link,
@@ -182,6 +183,8 @@ CASES: tuple[BadInput, ...] = (
         "live-missing-camera", "camera file that does not exist", live_missing_camera_file, 1, "no such", "missing.mp4"
     ),
     BadInput("live-folder-camera", "folder as the camera", live_folder_as_camera, 1, "is a folder", "clips"),
+    BadInput("live-text-camera", "text file named .jpg as the camera", live_text_as_camera, 1, "not an image file",
+             "notes.jpg"),
     BadInput(
         "live-url-down",
         "camera URL where nothing answers",

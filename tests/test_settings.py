@@ -222,3 +222,15 @@ def test_shape_flag_reaches_the_classic_swapper(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["swap", "--source", grace, "--target", astronaut, "-o", str(tmp_path / "x.png"), "--shape", "1.5"])
     assert "--shape" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--blend", "1.5"), ("--blend", "-0.1"), ("--feather", "0"), ("--feather", "0.3")]
+)
+def test_out_of_range_blend_and_feather_are_usage_errors(flag: str, value: str, capsys, tmp_path) -> None:
+    """A value outside a setting's range is a usage error (exit 2, naming the flag) before anything loads, as for
+    every other ranged flag; blend and feather used to pass argparse and fail later with exit 1."""
+    with pytest.raises(SystemExit) as stop:
+        main(["swap", "--source", "a.jpg", "--target", "b.jpg", "-o", str(tmp_path / "x.png"), flag, value])
+    assert stop.value.code == 2
+    assert flag in capsys.readouterr().err

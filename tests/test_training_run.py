@@ -126,7 +126,8 @@ def test_checkpoints_round_trip_in_the_released_layout_and_resume_exactly(datase
 
 def test_two_torchrun_processes_equal_one_on_the_doubled_batch(dataset, store, home, tmp_path) -> None:
     cfg = tiny_config(tmp_path, batch_size=1)
-    env = {**os.environ, "GHOSTLIVE_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    (tmp_path / "tmp").mkdir()  # torchrun leaves a torchelastic_* log folder in the temp folder: keep it here
+    env = {**os.environ, "GHOSTLIVE_HOME": str(home), "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path / "tmp")}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
            "-m", "ghostlive", "train", str(dataset), "-o", str(tmp_path / "ddp"), "--steps", "1",
            "--config", str(cfg), "--allow-untrained", "-q"]

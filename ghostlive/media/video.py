@@ -120,7 +120,11 @@ class VideoSource:
             for frame in self.container.decode(self.video):
                 return frame
         except av.error.FFmpegError as exc:
+            demuxer = self.container.format.name
+            image = demuxer in ("image2", "image2pipe") or demuxer.endswith("_pipe")
             self.container.close()
+            if image:  # FFmpeg chose an image reader by the file's name: say so, not "video"
+                raise InvalidInputError(f"not an image file, or a damaged one ({exc})", self.path) from None
             raise _damaged(self.path, exc, "first frame") from None
         self.container.close()
         raise InvalidInputError("the video stream holds no decodable frame", self.path)
