@@ -36,7 +36,7 @@ ANCHORS = {
 EYE_SHIFT = 0.0
 """Share of the two eyes' common shift that is transferred (their spacing and size always are): moving both
 eyes up or down changes the eyes-to-mouth length, which a pose judge reads as a pitch of the head, and moves
-the gaze (see the README for what transferring it gains and costs)."""
+the gaze (see docs/classic-quality-log.md for what transferring it gains and costs)."""
 TURN_RANGE = (20.0, 40.0)
 """Relative head turn out of the image plane (degrees) from which the adaptation fades out, and where it
 stops: a face seen from the side gives no reliable proportions for its far half."""
