@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ghostlive.bench_live import bench_live
+from ghostlive.bench_live import bench_live, check_record_paths
 from ghostlive.bench_video import bench_video, fit_frame
 from ghostlive.engines.cache import cpu_info
 from ghostlive.engines.registry import BACKENDS, backend_order
@@ -60,6 +60,7 @@ def run_bench(args: argparse.Namespace) -> int:
         raise ConfigError("--save and --compare record the live loop: add --live")
     if args.int8 and not args.generator:
         raise ConfigError("--int8 quantises a GHOST generator: add --generator ghost-N")
+    check_record_paths(args.save, args.compare)
     print(apply_plan(plan_threads("photo", ort_threads=args.threads)).line())
     with tempfile.TemporaryDirectory() as tmp:
         bench_frames(args, sizes, tmp)

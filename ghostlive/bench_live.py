@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ghostlive.errors import ConfigError, InputNotFoundError
+from ghostlive.errors import ConfigError, InputNotFoundError, OutputError
 from ghostlive.threads import ThreadPlan
 
 THREAD_GROUPS = {
@@ -74,6 +74,20 @@ def measure(pipe: Any, seconds: float, warmup: float = 1.5) -> dict[str, Any]:
     }
 
 
+def check_record_paths(save: str | None, compare: str | None) -> dict[str, Any] | None:
+    """Before anything is measured: the ``--compare`` record read (a clear error when it is missing or not one)
+    and the ``--save`` folder proven writable, so a bad path never costs the user a finished measurement."""
+    previous = load_record(compare) if compare else None
+    if save:
+        from ghostlive.pipeline.offline import claim_output
+
+        out = Path(save)
+        if out.is_dir():
+            raise OutputError("is a folder; --save takes a file name, e.g. run.json", out)
+        claim_output(out).unlink()
+    return previous
+
+
 def bench_live(
     sizes: list[tuple[int, int]], seconds: float, plan: ThreadPlan, save: str | None = None, compare: str | None = None
 ) -> dict[str, Any]:
@@ -88,7 +102,7 @@ def bench_live(
     from ghostlive.pipeline.live import LivePipeline
     from ghostlive.settings import swap_settings
 
-    previous = load_record(compare) if compare else None
+    previous = check_record_paths(save, compare)
     photo = read_image(asset_path("samples/astronaut.png")).bgr
     job = Job(swap_settings({}, "live"), [PairSpec(asset_path("samples/grace_hopper.jpg"))])
     print(f"\nlive loop, 30 fps file camera, classic swapper, detector every 3rd frame, {seconds:.0f} s per size")
@@ -130,13 +144,18 @@ def _row(label: str, run: dict[str, Any]) -> str:
 def _save(path: str, record: dict[str, Any]) -> None:
     from ghostlive.media.paths import atomic_write_bytes
 
-    atomic_write_bytes(Path(path), json.dumps(record, indent=2).encode())
+    try:
+        atomic_write_bytes(Path(path), json.dumps(record, indent=2).encode())
+    except OSError as exc:  # the folder was fine when the run began (check_record_paths)
+        raise OutputError(f"cannot save the record ({exc.strerror or exc})", path) from None
     print(f"saved {path}")
 
 
 def load_record(path: str) -> dict[str, Any]:
     """A record written by ``--save``; a clear error when it is missing or not one."""
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{p}: is a folder, not a bench --live record")
     if not p.is_file():
         raise InputNotFoundError("no such bench record", p)
     try:

@@ -291,3 +291,21 @@ def test_a_video_job_opens_its_models_under_the_video_plan(restore_plan, tmp_pat
     run_file(SwapSettings(tiles=0), [PairSpec(str(ASTRONAUT))], str(CLIP), out, job=job)
     video = plan_threads("video")
     assert seen == [CpuThreads(video.ort_intra, video.ort_inter, video.ort_spin)] and out.is_file()
+
+
+def test_bench_checks_its_record_paths_before_measuring(capsys, tmp_path, restore_plan) -> None:
+    """A --save folder that does not exist, a folder as --save or --compare, a missing --compare record: one line
+    naming the path before anything is measured (no table printed), not a failure after the whole run."""
+    args = ["bench", "--frames", "1", "--sizes", "320x240", "--live", "--live-seconds", "1"]
+    cases = [
+        (["--save", str(tmp_path / "nowhere" / "run.json")], "does not exist"),
+        (["--save", str(tmp_path)], "is a folder"),
+        (["--compare", str(tmp_path)], "is a folder"),
+        (["--compare", str(tmp_path / "missing.json")], "no such bench record"),
+    ]
+    for extra, message in cases:
+        assert main([*args, *extra]) == 1
+        captured = capsys.readouterr()
+        assert message in captured.err and "unexpected" not in captured.err
+        assert "detect" not in captured.out  # the photo table's header: nothing was measured
+    assert not any(p.name.endswith(".part") or p.name.startswith(".") for p in tmp_path.iterdir())
