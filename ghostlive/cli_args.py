@@ -77,6 +77,19 @@ def names(allowed: Callable[[], Sequence[str]], what: str) -> Callable[[str], tu
     return parse
 
 
+def choice(allowed: Callable[[], Sequence[str]], what: str) -> Callable[[str], str]:
+    """An argparse type: one name from ``allowed()`` (``unknown x264 preset 'bogus'; choose from ultrafast, …``)."""
+
+    def parse(text: str) -> str:
+        known = tuple(allowed())
+        if text not in known:
+            raise argparse.ArgumentTypeError(f"unknown {what} {text!r}; choose from {', '.join(known)}")
+        return text
+
+    parse.__name__ = what
+    return parse
+
+
 def regions(allowed: Callable[[], Sequence[str]]) -> Callable[[str], tuple[str, ...]]:
     """An argparse type: comma-separated regions from ``allowed()``, or ``none`` (an empty tuple)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ghostlive.cli_args import MAX_TILES, feathers, names, padding, pair, regions
+from ghostlive.cli_args import MAX_TILES, choice, feathers, names, padding, pair, regions
 from ghostlive.settings_spec import Setting
 
 S, L, B, G, E = "swap", "live", "bench", "gui", "eval"
@@ -59,6 +59,12 @@ def _swapper(text: str) -> str:
     from ghostlive.models.personal import swapper_choice
 
     return swapper_choice(text)
+
+
+def _presets() -> Sequence[str]:
+    from ghostlive.media.video_out import PRESETS
+
+    return PRESETS
 
 
 def _colors() -> Sequence[str]:
@@ -137,9 +143,10 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
     Setting("codec", str, "", "video encoder (default: libx264, libvpx-vp9 for .webm)", FILES, VIDEO),
     Setting("crf", int, None, "quality, lower is better (default: x264 18, VP9 31)", FILES, VIDEO, lo=0, hi=63,
             optional=True),
-    Setting("preset", str, "medium", "x264/x265 speed preset (default medium)", FILES, VIDEO,
-            per={c: {"default": "veryfast", "help": "x264/x265 speed preset (default veryfast: the encoder shares "
-                     "the CPU with the live loop)"} for c in (L, G)}),
+    Setting("preset", str, "medium", "x264/x265 speed preset, ultrafast … placebo (default medium)", FILES, VIDEO,
+            choices=_presets, parse=choice(_presets, "x264 preset"),
+            per={c: {"default": "veryfast", "help": "x264/x265 speed preset, ultrafast … placebo (default veryfast: "
+                     "the encoder shares the CPU with the live loop)"} for c in (L, G)}),
     Setting("smoothing", float, 1.0, "landmark smoothing: the One-Euro filter's minimum cutoff in Hz, lower is "
             "smoother (default %(default)s; 0 = off)", LIVE_ALL, VIDEO, lo=0.0, hi=5.0, unit="Hz", step=0.1,
             metavar="HZ", off_flag="--no-smoothing",

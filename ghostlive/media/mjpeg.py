@@ -1,18 +1,31 @@
-"""Live output as MJPEG over HTTP (a browser or OBS opens the URL); off loopback a token is required."""
+"""Live output as MJPEG over HTTP (a browser or OBS opens the URL); off loopback a token is required.
+
+Each viewer has its own thread and never slows the live loop, which only hands the newest JPEG over. A client that
+sends no request within the server's ``timeout``, or stops reading for that long, is dropped; closing the server
+drops every client, and no client thread or socket outlives :meth:`MjpegServer.close`."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
+import logging
 import secrets
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import cv2
 
 from ghostlive.errors import ConfigError
 from ghostlive.types import Frame
+
+log = logging.getLogger(__name__)
+CLIENT_TIMEOUT = 10.0
+"""Seconds a client may take to send its request, or a viewer to take in one frame, before it is dropped."""
 
 
 class _JpegBroadcast:
@@ -35,6 +48,50 @@ class _JpegBroadcast:
             return self.seq, self.jpeg
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server that knows its clients' sockets and threads, so that closing it drops them."""
+
+    daemon_threads = True
+    block_on_close = False  # close_clients() joins them, with a time limit
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._clients: dict[Any, threading.Thread] = {}
+        self._clients_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name="ghostlive-mjpeg-client",
+            daemon=True,
+        )
+        with self._clients_lock:  # before it starts: once shutdown() returns, every client is known
+            self._clients[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._clients_lock:
+            self._clients.pop(request, None)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.warning("MJPEG client %s: the request failed", client_address[0], exc_info=True)
+
+    def close_clients(self, timeout: float) -> None:
+        """Shut every client's socket (which ends its blocked read or write) and wait for its thread."""
+        with self._clients_lock:
+            clients = dict(self._clients)
+        for sock in clients:
+            with contextlib.suppress(OSError):  # it has just gone
+                sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for thread in clients.values():
+            thread.join(timeout=max(deadline - time.monotonic(), 0.0))
+            if thread.is_alive():
+                log.warning("an MJPEG client thread did not end within %.0f s", timeout)
+
+
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -53,18 +110,25 @@ class MjpegServer:
     BOUNDARY = "ghostliveframe"
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 8080, *, token: str | None = None, quality: int = 85
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        token: str | None = None,
+        quality: int = 85,
+        timeout: float = CLIENT_TIMEOUT,
     ) -> None:
         if not is_loopback(host) and not token:
             token = secrets.token_urlsafe(16)
         self.token = token
         self.quality = quality
+        self.timeout = timeout
+        """Seconds a client may take to send its request, or a viewer to take in one frame (see CLIENT_TIMEOUT)."""
         self.frames = _JpegBroadcast()
         try:
-            self.server = ThreadingHTTPServer((host, port), self._handler())
+            self.server = _Server((host, port), self._handler())
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-        self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
         self.name = f"MJPEG stream {self.url}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="ghostlive-mjpeg", daemon=True)
@@ -81,14 +145,27 @@ class MjpegServer:
         given = parse_qs(urlparse(handler.path).query).get("token", [""])[0]
         auth = handler.headers.get("Authorization", "")
         bearer = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
-        return any(hmac.compare_digest(t, self.token) for t in (given, bearer) if t)
+        # compared as UTF-8 bytes (compare_digest refuses non-ASCII text): the query is decoded from UTF-8, a
+        # header from Latin-1 (its bytes as sent)
+        given_bytes = given.encode("utf-8", "surrogatepass")
+        bearer_bytes = bearer.encode("latin-1", "replace")
+        token = self.token.encode("utf-8", "surrogatepass")
+        return any(hmac.compare_digest(t, token) for t in (given_bytes, bearer_bytes) if t)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = owner.timeout  # the socket's: a silent client or a viewer that stops reading is dropped
+
             def log_message(self, *args: object) -> None:
                 pass
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except OSError:  # the client went, stopped reading (the write timed out) or the server closed
+                    self.close_connection = True
 
             def do_GET(self) -> None:
                 if not owner._authorised(self):
@@ -134,7 +211,7 @@ class MjpegServer:
                         ).encode()
                         self.wfile.write(head + jpeg + b"\r\n")
                         self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
+                except OSError:  # the viewer went, stopped reading (the write timed out) or the server closed
                     return
 
         return Handler
@@ -148,6 +225,7 @@ class MjpegServer:
         with self.frames.cond:
             self.frames.closed = True
             self.frames.cond.notify_all()
-        self.server.shutdown()
+        self.server.shutdown()  # no new client after this
         self.server.server_close()
+        self.server.close_clients(timeout=5.0)
         self._thread.join(timeout=5)

@@ -24,7 +24,7 @@ from ghostlive.errors import OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
 from ghostlive.media.paths import publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
-from ghostlive.media.video_out import VIDEO_CODECS, EncodeOptions, codec_options
+from ghostlive.media.video_out import VIDEO_CODECS, EncodeOptions, codec_options, fit_frame, warn_unused_preset
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ class Recorder:
         except BaseException:
             self._discard()
             raise
+        warn_unused_preset(self.codec, self.options, self.path)
         self.container.metadata["comment"] = SYNTHETIC_NOTE
 
     def send(self, frame: Frame, t: float | None = None) -> None:
@@ -164,7 +165,8 @@ class Recorder:
                 self._start(frame, now)
             pts = max(int((now - (self._t0 or now)) * 1000), self._last + 1)
             self._last = pts
-            vf = video_frame(frame[: self.stream.height, : self.stream.width], self.stream.pix_fmt, self.matrix)
+            image = fit_frame(frame, self.stream.width, self.stream.height)  # the camera changed resolution
+            vf = video_frame(image, self.stream.pix_fmt, self.matrix)
             vf.pts, vf.time_base = pts, TIME_BASE
             for packet in self.stream.encode(vf):
                 self.container.mux(packet)

@@ -9,13 +9,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import cv2
 import numpy as np
 
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.media.mjpeg import MjpegServer, is_loopback
 from ghostlive.media.recorder import Recorder, check_record_path
-from ghostlive.media.video_out import EncodeOptions
+from ghostlive.media.video_out import EncodeOptions, fit_frame
 from ghostlive.registry import Registry
 from ghostlive.types import Frame
 
@@ -109,9 +108,7 @@ class VirtualCamera:
     def send(self, frame: Frame) -> None:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"frame must be H×W×3 uint8, got {frame.shape} {frame.dtype}")
-        if frame.shape[:2] != (self.height, self.width):
-            frame = cv2.resize(frame, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        self.cam.send(np.ascontiguousarray(frame))
+        self.cam.send(np.ascontiguousarray(fit_frame(frame, self.width, self.height)))
 
     def close(self) -> None:
         cam = getattr(self, "cam", None)

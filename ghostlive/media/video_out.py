@@ -14,6 +14,7 @@ from typing import Any
 from ghostlive import __version__
 from ghostlive.errors import OutputError
 from ghostlive.media.video import SYNTHETIC_NOTE, VideoSource, _av, add_video_stream, video_frame
+from ghostlive.ops.filters import resize
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,13 @@ FRAME_NUMBERED = ("avi",)
 DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 31, "libsvtav1": 35}
 EVEN_ONLY_420 = ("libx264", "libx265")
 """Encoders that need an even width and height in 4:2:0; odd sizes are encoded in 4:4:4 to keep them exact."""
+PRESET_CODECS = ("libx264", "libx265")
+"""Encoders that take ``--preset``; the others' speed is ghostlive's own (see :func:`codec_options`)."""
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+"""x264's speed presets, fastest first (x265 has the same names): the values ``--preset`` takes."""
+DEFAULT_PRESETS = ("medium", "veryfast")
+"""``--preset``'s defaults (video files, live: :mod:`ghostlive.settings_swap`): not a choice the user made, so not
+warned about where the encoder ignores it."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,21 @@ def codec_options(codec: str, size: tuple[int, int], rate: float, opts: EncodeOp
     if codec == "libsvtav1":
         return {"crf": crf, "preset": "8"}
     return {"b": str(int(size[0] * size[1] * max(rate, 1.0) * 0.3))}
+
+
+def fit_frame(frame: Frame, width: int, height: int) -> Frame:
+    """``frame`` at an output's fixed ``width``×``height`` (a virtual camera, a recording) when its size has
+    changed mid-stream (a camera that renegotiates its resolution): scaled, area-averaged when shrinking and
+    bilinear when enlarging; the frame itself when it has that size."""
+    if frame.shape[:2] == (height, width):
+        return frame
+    return resize(frame, (width, height), interpolation="area")
+
+
+def warn_unused_preset(codec: str, opts: EncodeOptions, name: str | Path) -> None:
+    """Say once per output that ``opts.preset``, asked for, does not apply to ``codec`` (VP9, AV1)."""
+    if codec not in PRESET_CODECS and opts.preset not in DEFAULT_PRESETS:
+        log.warning("%s: --preset applies to x264/x265 only; %s ignores '%s'", name, codec, opts.preset)
 
 
 class _Transcode:
@@ -147,6 +170,7 @@ class VideoSink:
                     *size,
                     codec,
                 )
+            warn_unused_preset(codec, opts, self.name)
             _copy_colour_tags(source.video, stream)
             stream.metadata["comment"] = SYNTHETIC_NOTE
             return stream
