@@ -1,10 +1,12 @@
 """The model manager: a folder of model files with their SHA-256 recorded, downloads that resume and verify,
 imports, and a check on every load.
 
-Files live in ``$GHOSTLIVE_HOME/models`` (default: the user data folder). ``manifest.json`` records each file's
-SHA-256 and size when it is first installed (or the published hash, where one exists); every later load hashes
-the file again and refuses it if it changed. Downloads go to ``.downloads/NAME.part`` and resume from there;
-a file enters the folder only complete and verified, by an atomic rename.
+Files live in ``$GHOSTLIVE_HOME/models`` (default: the user data folder). Reading (listing, verifying, loading)
+needs no write, so it works in a read-only folder; every write first checks that it can (``writable``).
+``manifest.json`` records each file's SHA-256 and size when it is first installed (or the published hash, where
+one exists); every later load hashes the file again and refuses it if it changed. Downloads go to
+``.downloads/NAME.part`` and resume from there; a file enters the folder only complete and verified, by an
+atomic rename.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ghostlive.errors import ModelError
-from ghostlive.media.paths import publish, require_file, sha256_file
+from ghostlive.errors import ConfigError, ModelError, OutputError
+from ghostlive.media.paths import atomic_write_bytes, publish, require_file, sha256_file
 from ghostlive.models.registry import BY_FILENAME, BY_NAME, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -60,12 +62,51 @@ class ModelStore:
 
     def __init__(self, home: Path | None = None) -> None:
         self.root = (home or default_home()) / "models"
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.staging = self.root / ".downloads"
         self._manifest_path = self.root / "manifest.json"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError:  # read-only, or GHOSTLIVE_HOME is a file: reading still works; writes say why (writable)
+            log.debug("cannot create %s", self.root, exc_info=True)
+
+    # the folder -------------------------------------------------------------------------------------------
+    def _check_folder(self) -> None:
+        """ConfigError naming the first existing part of the model folder's path that is not a folder (a
+        GHOSTLIVE_HOME that names a file)."""
+        for p in (self.root, *self.root.parents):
+            if p.exists() or p.is_symlink():
+                if not p.is_dir():
+                    hint = " (check GHOSTLIVE_HOME)" if os.environ.get("GHOSTLIVE_HOME") else ""
+                    raise ConfigError(f"not a folder, so it cannot hold the model folder {self.root}{hint}", p)
+                return
+
+    def writable(self) -> Path:
+        """The model folder, created if needed and checked writable (one temporary file); OutputError
+        ``…/models: cannot write in the model folder (REASON)`` otherwise."""
+        self._check_folder()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-check.")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise OutputError(f"cannot write in the model folder ({exc.strerror or exc})", self.root) from None
+        return self.root
+
+    @property
+    def staging(self) -> Path:
+        """``.downloads`` in the model folder, where files are prepared; using it is a write (see writable)."""
+        folder = self.writable() / ".downloads"
+        folder.mkdir(exist_ok=True)
+        return folder
+
+    def write_json(self, filename: str, data: object) -> None:
+        """Replace ``filename`` in the model folder with ``data`` as JSON, atomically."""
+        text = json.dumps(data, indent=1, sort_keys=True)
+        atomic_write_bytes(self.writable() / filename, text.encode())
 
     # manifest ---------------------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Installed]:
+        self._check_folder()
         if not self._manifest_path.exists():
             return {}
         try:
@@ -79,10 +120,7 @@ class ModelStore:
     def _record(self, entry: Installed) -> None:
         data = {k: vars(v) for k, v in self.manifest().items()}
         data[entry.filename] = vars(entry)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".manifest.", suffix=".part")
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-        publish(tmp, self._manifest_path)
+        self.write_json(self._manifest_path.name, data)
 
     def _install(self, staged: Path, filename: str, source: str, expected: str = "") -> Path:
         """Hash ``staged``, check it against ``expected`` (if any), move it into place and record it."""
@@ -120,6 +158,18 @@ class ModelStore:
             )
         return p
 
+    def state(self, filename: str, manifest: dict[str, Installed] | None = None) -> str:
+        """A cheap look for listings, without hashing: 'ok', 'missing' (recorded, the file is gone), 'changed'
+        (its size differs from the recorded one; ``verify`` also finds same-size changes) or '' (not
+        recorded). ``manifest``: one already read."""
+        entry = (self.manifest() if manifest is None else manifest).get(filename)
+        if entry is None:
+            return ""
+        p = self.root / filename
+        if not p.is_file():
+            return "missing"
+        return "ok" if p.stat().st_size == entry.size else "changed"
+
     def verify(self) -> dict[str, str]:
         """filename → 'ok' | 'changed' | 'missing' for every recorded file."""
         out = {}
@@ -127,6 +177,24 @@ class ModelStore:
             p = self.root / name
             out[name] = "missing" if not p.is_file() else ("ok" if sha256_file(p) == entry.sha256 else "changed")
         return out
+
+    def remove(self, filenames: list[str]) -> list[str]:
+        """Forget and delete ``filenames`` (plain names in the model folder); returns those that were recorded
+        or present. The manifest drops them first, in one atomic rewrite, so an interruption leaves at worst an
+        unrecorded file (shown as not installed), never a recorded one that is gone."""
+        for name in filenames:
+            if not name or Path(name).name != name or name.startswith("."):
+                raise ModelError(f"{name!r} is not a model file name")
+        self.writable()
+        manifest = self.manifest()
+        found = [n for n in filenames if n in manifest or (self.root / n).is_file()]
+        if any(n in manifest for n in filenames):
+            self.write_json(self._manifest_path.name, {k: vars(v) for k, v in manifest.items() if k not in filenames})
+        for name in found:
+            if (self.root / name).is_file():
+                (self.root / name).unlink()
+            log.info("removed %s", self.root / name)
+        return found
 
     # adding files -----------------------------------------------------------------------------------------
     def import_file(self, source: str | Path, filename: str | None = None) -> Path:
@@ -137,7 +205,6 @@ class ModelStore:
         src = require_file(source, "model file")
         name = filename or src.name
         spec = BY_FILENAME.get(name)
-        self.staging.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.staging, prefix=f"{name}.", suffix=".part")
         os.close(fd)
         try:
@@ -162,7 +229,6 @@ class ModelStore:
                 f"{spec.name} has no download location; get {spec.filename} yourself and run: "
                 f"ghostlive models import PATH"
             )
-        self.staging.mkdir(exist_ok=True)
         part = self.staging / (Path(url.split("?")[0]).name + ".part")
         fetch(url, part, progress=progress, timeout=timeout)
         if spec.archive_member:

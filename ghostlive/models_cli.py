@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
-from ghostlive.models.personal import swapper_choice
-from ghostlive.models.registry import BY_NAME, MODELS
+from ghostlive.models.personal import Personal, personal_models, swapper_choice, unregister
+from ghostlive.models.registry import BY_FILENAME, BY_NAME, MODELS, ModelSpec
 from ghostlive.session.models import build_engines as build_engines_in
 from ghostlive.session.models import download_model, export_checkpoint, export_installed, optimise_int8
+
+log = logging.getLogger(__name__)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     models = sub.add_parser("models", help="list, download, import and verify neural models")
     msub = models.add_subparsers(dest="models_command", required=True)
-    msub.add_parser("list", help="known models and what is installed")
+    msub.add_parser("list", help="known models, personal swappers and what is installed (verify re-hashes)")
     dl = msub.add_parser(
         "download", help="download a model and everything its swapper uses (resumes, verifies SHA-256)"
     )
@@ -28,6 +31,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     imp.add_argument("path")
     imp.add_argument("--as", dest="filename", help="store under this file name (default: the file's own)")
     msub.add_parser("verify", help="re-hash every installed model and compare with the recorded SHA-256")
+    rm = msub.add_parser("remove", help="delete an installed model's files (or a personal swapper) and forget them")
+    rm.add_argument("name", help="a model or personal swapper from 'ghostlive models list', or an installed file")
     opt = msub.add_parser(
         "optimise",
         help="quantise a GHOST generator to int8, check identity with ArcFace and time both here; the CPU backend "
@@ -68,24 +73,16 @@ def run_models(args: argparse.Namespace, store: ModelStore | None = None) -> int
     store = store or ModelStore()
     cmd = args.models_command
     if cmd == "list":
-        installed = store.manifest()
-        print(f"model folder: {store.root}")
-        for m in MODELS:
-            state = "installed" if m.filename in installed else ("download" if m.url else "import only")
-            if m.exports_to:
-                state += ", exported" if m.exports_to in installed else ", not exported"
-            print(f"  {m.name:14} {m.filename:24} {state:28} {m.description}")
-            if m.needs:
-                have = {d: "installed" if BY_NAME[d].filename in installed else "missing" for d in m.needs}
-                deps = ", ".join(f"{d} ({state})" for d, state in have.items())
-                print(f"  {'':14} uses: {deps}")
-            print(f"  {'':14} licence: {m.licence}")
+        return list_models(store)
+    if cmd == "remove":
+        print(remove_model(store, args.name))
         return 0
     if cmd == "download":
         bar = _Progress()
         download_model(store, args.name, args.url, export=not args.no_export, progress=bar, say=bar.say)
         return 0
     if cmd == "optimise":
+        store.writable()  # its measurements are stored beside the model
         optimise_int8(store, args.name, args.runs, say=lambda m: print(m, flush=True))
         return 0
     if cmd == "import":
@@ -99,6 +96,112 @@ def run_models(args: argparse.Namespace, store: ModelStore | None = None) -> int
         raise ModelError(f"{len(bad)} model file(s) failed verification: {', '.join(bad)}")
     print(f"{len(results)} model file(s) verified")
     return 0
+
+
+STATES = {"ok": "installed", "missing": "missing", "changed": "changed (run models verify)"}
+"""How ``models list`` shows :meth:`ModelStore.state` (presence and size only: ``verify`` re-hashes)."""
+USES = {"ok": "installed", "changed": "changed"}
+PERSONAL_NEEDS = BY_NAME["ghost-2"].needs
+"""A personal swapper is a GHOST generator: it uses what ghost-N uses."""
+
+
+def _exports(spec: ModelSpec) -> list[str]:
+    return [spec.exports_to, spec.exports_to.replace(".onnx", "-fp16.onnx")] if spec.exports_to else []
+
+
+def list_models(store: ModelStore) -> int:
+    """Print every known model with what is installed (a cheap look: presence and size), then the personal
+    swappers; exit status 1 when the personal swappers' index cannot be read."""
+    installed = store.manifest()
+    personal: dict[str, Personal] = {}
+    problem = ""
+    try:
+        personal = personal_models(store)
+    except ConfigError as exc:
+        problem = str(exc)
+
+    def used(spec: ModelSpec) -> str:  # a checkpoint or its ONNX export
+        states = {store.state(f, installed) for f in (spec.filename, spec.exports_to) if f}
+        return next((USES[s] for s in USES if s in states), "missing")
+
+    def uses(needs: tuple[str, ...]) -> list[str]:
+        return [f"uses: {', '.join(f'{d} ({used(BY_NAME[d])})' for d in needs)}"] if needs else []
+
+    rows: list[tuple[str, str, str, str, list[str]]] = []
+    for m in MODELS:
+        state = store.state(m.filename, installed)
+        text = STATES[state] if state else ("download" if m.url else "import only")
+        if m.exports_to:
+            export = store.state(m.exports_to, installed)
+            text += {"ok": ", exported", "": ", not exported"}.get(export, f", export {export}")
+        rows.append((m.name, m.filename, text, m.description, [*uses(m.needs), f"licence: {m.licence}"]))
+    mine = []
+    for name, entry in sorted(personal.items()):
+        text = STATES.get(store.state(entry.generator, installed), "missing")
+        checkpoint = store.state(entry.checkpoint, installed) if entry.checkpoint else "ok"
+        text += "" if checkpoint == "ok" else f", checkpoint {checkpoint or 'missing'}"
+        what = f"personal swapper from {entry.base}, {entry.steps} steps (--swapper {name})"
+        mine.append((name, entry.generator, text, what, uses(PERSONAL_NEEDS)))
+    widths = [max(len(row[i]) for row in rows + mine) for i in range(3)]
+
+    def show(name: str, filename: str, state: str, what: str, more: list[str]) -> None:
+        print(f"  {name:{widths[0]}} {filename:{widths[1]}} {state:{widths[2]}} {what}".rstrip())
+        for line in more:
+            print(f"  {'':{widths[0]}} {line}")
+
+    print(f"model folder: {store.root}")
+    for row in rows:
+        show(*row)
+    if problem:
+        print(f"personal swappers: cannot be read: {problem}")
+        return 1
+    if not mine:
+        print("personal swappers: none (make one: ghostlive train finetune --person PHOTOS -o NAME)")
+    else:
+        print("personal swappers (ghostlive train finetune; use: --swapper NAME):")
+    for row in mine:
+        show(*row)
+    return 0
+
+
+def remove_model(store: ModelStore, name: str) -> str:
+    """Delete the files of model ``name`` (a registry model with its ONNX exports, a personal swapper, or one
+    model file by its name) and forget them; a personal swapper leaves its index first, so it stops being
+    usable before its files go. Returns the line to show. Asks nothing."""
+    installed = store.manifest()
+    spec = BY_NAME.get(name)
+    entry = None if spec else personal_models(store).get(name)
+    if spec is not None:
+        files = [spec.filename, *_exports(spec)]
+    elif entry is not None:
+        files = [f for f in (entry.generator, entry.generator.replace(".onnx", "-fp16.onnx"), entry.checkpoint) if f]
+    elif name in installed or name in BY_FILENAME:
+        files = [name]
+    else:
+        raise ConfigError(f"unknown model {name!r}; see: ghostlive models list")
+    present = [f for f in files if f in installed or (store.root / f).is_file()]
+    if not present and entry is None:
+        raise ModelError(f"{name} is not installed; nothing to remove")
+    if entry is not None:  # the index first: the name stops resolving before its files go
+        unregister(store, entry.name)
+    removed = store.remove(present) if present else []
+    _remove_int8(store, [f for f in removed if f.endswith(".onnx")])
+    now = store.manifest()
+    users = [m.name for m in MODELS if spec and spec.name in m.needs and {m.filename, m.exports_to} & set(now)]
+    note = f" (still installed and using it: {', '.join(users)})" if users else ""
+    return f"removed {name}: {', '.join(removed) or 'no files were left'}{note}"
+
+
+def _remove_int8(store: ModelStore, onnx_files: list[str]) -> None:
+    """Delete the int8 variant and decision (``ghostlive models optimise``) kept for each removed ONNX file."""
+    from ghostlive.engines.int8 import Int8Store
+
+    cache = Int8Store(store.root / "engines")
+    for filename in onnx_files:
+        for path in cache.paths(store.root / filename):
+            if path.is_file():
+                path.unlink()
+                log.info("removed %s", path)
 
 
 def run_export(args: argparse.Namespace, store: ModelStore | None = None) -> int:
@@ -116,5 +219,7 @@ def run_export(args: argparse.Namespace, store: ModelStore | None = None) -> int
 
 def build_engines(args: argparse.Namespace, store: ModelStore | None = None) -> int:
     """Pre-build TensorRT engines for every installed ONNX model, with visible progress."""
-    build_engines_in(store or ModelStore(), args.precision, args.max_batch, say=lambda m: print(m, flush=True))
+    store = store or ModelStore()
+    store.writable()  # engines are kept in the model folder
+    build_engines_in(store, args.precision, args.max_batch, say=lambda m: print(m, flush=True))
     return 0

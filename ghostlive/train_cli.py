@@ -14,6 +14,7 @@ import argparse
 import importlib.util
 import sys
 
+from ghostlive.cli_args import int_range
 from ghostlive.engines.cache import cpu_info
 from ghostlive.errors import ConfigError
 
@@ -27,10 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("items", nargs="+", metavar="ITEM", help=MODES)
     p.add_argument("-o", "--output", required=True, help="dataset folder, run folder, or the personal model's name")
     p.add_argument("--model", choices=("ghost-1", "ghost-2", "ghost-3"), help="default: the recipe's (ghost-2)")
-    p.add_argument("--steps", type=int, help="stop at this global step (default: the end of the recipe)")
-    p.add_argument("--batch-size", type=int, help="per process (default: the recipe's, 16; fine-tune 4)")
+    p.add_argument("--steps", type=int_range(0), help="stop at this global step (default: the end of the recipe)")
+    p.add_argument("--batch-size", type=int_range(1), help="per process (default: the recipe's, 16; fine-tune 4)")
     p.add_argument("--config", metavar="FILE", help="TOML recipe overriding the defaults (see README)")
-    p.add_argument("--resume", action="store_true", help="continue the run in -o from its latest checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in -o from its latest checkpoint, with the run's own recipe")
     p.add_argument("--allow-untrained", action="store_true",
                    help="smoke runs only: random ArcFace/eye model when the real ones are not installed")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -92,14 +94,16 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, dataset: str) -> int:
-    from ghostlive.training.config import load_recipe
+    from ghostlive.training.config import given_keys, load_recipe
     from ghostlive.training.dist import joined
     from ghostlive.training.trainer import Trainer
 
+    options = {"model": args.model, "batch_size": args.batch_size}
+    recipe = load_recipe(args.config, **options)  # checked before any process group, dataset or network
+    given = given_keys(args.config, **options) if args.resume else frozenset()
     with joined(args.device) as ctx:
-        recipe = load_recipe(args.config, model=args.model, batch_size=args.batch_size)
         trainer = Trainer(recipe, dataset, args.output, ctx=ctx, allow_untrained=args.allow_untrained,
-                          resume=args.resume)
+                          resume=args.resume, given=given)
         last = trainer.run(args.steps, None if args.quiet or not ctx.main else _train_progress)
     if ctx.main:
         print(f"\ntrained to step {trainer.step} → {last} (and D_/state_ beside it; logs in {args.output})")
@@ -114,7 +118,7 @@ def _finetune(args: argparse.Namespace) -> int:
         raise ConfigError("train finetune needs --person PHOTOS_OR_VIDEO")
     with joined(args.device) as ctx:
         entry = finetune(
-            args.output, args.person, model=args.model or "ghost-2", generator=args.generator,
+            args.output, args.person, model=args.model, generator=args.generator,
             discriminator=args.discriminator, config=args.config, steps=args.steps, batch_size=args.batch_size,
             targets=args.targets,
             allow_untrained=args.allow_untrained, resume=args.resume, ctx=ctx,

@@ -1,18 +1,24 @@
 """The training recipe as a TOML file: GHOST's official settings by default, stages as ``[[stages]]`` entries.
 
-``ghostlive train … --config FILE`` reads a file that overrides any part of :data:`DEFAULT_TOML`; the resolved
-recipe is saved into the run folder (``recipe.json``) so ``--resume`` continues with exactly the same settings.
+``ghostlive train … --config FILE`` reads a file that overrides any part of :data:`DEFAULT_TOML`; every value is
+checked (:mod:`ghostlive.training.schema`) before it is used. The resolved recipe is saved into the run folder
+(``recipe.json``) so ``--resume`` continues with exactly the same settings: a file or option given with it may
+only change the :data:`ADJUSTABLE` keys (:func:`resume_recipe`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ghostlive.errors import ConfigError
+from ghostlive.training.schema import WEIGHTS, check_table
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TOML = """\
 # GHOST's recipe (ai-forever/ghost train.py, utils/training/*): AEI-Net + 3-scale discriminator, frozen ArcFace.
@@ -76,10 +82,6 @@ scheduler = "cosine"
 min_lr_ratio = 0.1
 weights = { adv = 0.1, attr = 10.0, id = 20.0, rec = 10.0, eyes = 0.0 }
 """
-
-WEIGHTS = ("adv", "attr", "id", "rec", "eyes")
-SCHEDULERS = ("none", "step", "cosine")
-
 
 @dataclass(frozen=True)
 class Stage:
@@ -151,64 +153,102 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _stage(raw: dict[str, Any]) -> Stage:
-    known = {f.name for f in fields(Stage)}
-    bad = set(raw) - known
-    if bad:
-        raise ConfigError(f"unknown stage setting(s): {', '.join(sorted(bad))}")
-    weights = {k: 0.0 for k in WEIGHTS} | {k: float(v) for k, v in raw.get("weights", {}).items()}
-    if set(weights) - set(WEIGHTS):
-        raise ConfigError(f"unknown loss weight(s): {', '.join(sorted(set(weights) - set(WEIGHTS)))}")
-    stage = Stage(**{**raw, "weights": weights})
-    if stage.steps < 0 or stage.scheduler not in SCHEDULERS:
-        raise ConfigError(f"stage {stage.name!r}: steps must be ≥ 0 and scheduler one of {', '.join(SCHEDULERS)}")
-    return stage
+def recipe_from_dict(raw: dict[str, Any], where: str = "recipe") -> Recipe:
+    """A complete settings table (every value checked by :func:`~ghostlive.training.schema.check_table`;
+    ``where`` names its origin in errors) as a :class:`Recipe`."""
+    table = check_table(raw, where)
+    if not table.get("stages"):
+        raise ConfigError(f"{where}: a recipe needs at least one [[stages]] table")
+    stages = tuple(
+        Stage(**{**s, "weights": {k: 0.0 for k in WEIGHTS} | s.get("weights", {})}) for s in table["stages"]
+    )
+    rest = {k: v for k, v in table.items() if k not in ("optimizer", "stages")}
+    return Recipe(stages=stages, optimizer=Optimizer(**table.get("optimizer", {})), **rest)
 
 
-def recipe_from_dict(raw: dict[str, Any]) -> Recipe:
-    """Validate a merged settings table into a :class:`Recipe`."""
-    known = {f.name for f in fields(Recipe)}
-    bad = set(raw) - known
-    if bad:
-        raise ConfigError(f"unknown setting(s): {', '.join(sorted(bad))}")
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        table = raw.get("optimizer", {})
-        opt = Optimizer(**{**table, "betas": tuple(table.get("betas", (0.0, 0.999)))})
-        stages = tuple(_stage(s) for s in raw.get("stages", []))
-        rest = {k: v for k, v in raw.items() if k not in ("optimizer", "stages")}
-        if "jitter" in rest:
-            rest["jitter"] = tuple(rest["jitter"])
-        recipe = Recipe(stages=stages, optimizer=opt, **rest)
-    except TypeError as exc:
-        raise ConfigError(f"bad training settings: {exc}") from None
-    if recipe.model not in ("ghost-1", "ghost-2", "ghost-3"):
-        raise ConfigError(f"model must be ghost-1, ghost-2 or ghost-3, got {recipe.model!r}")
-    if not recipe.stages or recipe.batch_size < 1 or not 0 < recipe.width <= 1:
-        raise ConfigError("a recipe needs at least one stage, batch_size ≥ 1 and 0 < width ≤ 1")
-    if recipe.eye_model not in ("mesh", "fan") or recipe.precision not in ("auto", "fp32", "fp16", "bf16"):
-        raise ConfigError("eye_model must be mesh or fan; precision auto, fp32, fp16 or bf16")
-    return recipe
+        return tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
 def load_recipe(path: str | Path | None = None, *, base: str = DEFAULT_TOML, **overrides: Any) -> Recipe:
     """The default recipe (or ``base``), overridden by the TOML file at ``path`` and then by ``overrides``
-    (command-line options; None values are ignored). A file's ``[[stages]]`` replace the default stages."""
+    (command-line options; None values are ignored). A file's ``[[stages]]`` replace the default stages.
+    Every value the file and the options give is checked (type and range) before they are merged."""
     raw = tomllib.loads(DEFAULT_TOML)
     if base is not DEFAULT_TOML:
         extra = tomllib.loads(base)
         raw = _merge(raw, extra) | ({"stages": extra["stages"]} if "stages" in extra else {})
     if path is not None:
-        p = Path(path)
-        try:
-            user = tomllib.loads(p.read_text())
-        except OSError as exc:
-            raise ConfigError(f"{p}: cannot read the config ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+        user = check_table(_read_toml(Path(path)), str(path))
         raw = _merge(raw, user) | ({"stages": user["stages"]} if "stages" in user else {})
-    raw |= {k: v for k, v in overrides.items() if v is not None}
-    return recipe_from_dict(raw)
+    raw |= check_table({k: v for k, v in overrides.items() if v is not None}, "options")
+    return recipe_from_dict(raw, str(path) if path is not None else "recipe")
 
 
-def recipe_from_json(text: str) -> Recipe:
-    return recipe_from_dict(json.loads(text))
+def given_keys(path: str | Path | None = None, **overrides: Any) -> frozenset[str]:
+    """The recipe keys a ``--config`` file and the options set (``width``, ``optimizer.lr_g``, ``stages``): what
+    a resumed run compares with its own recipe (:func:`resume_recipe`)."""
+    keys = {k for k, v in overrides.items() if v is not None}
+    for k, v in (_read_toml(Path(path)) if path is not None else {}).items():
+        keys |= {f"optimizer.{o}" for o in v} if k == "optimizer" and isinstance(v, dict) else {k}
+    return frozenset(keys)
+
+
+def recipe_from_json(text: str, where: str = "recipe.json") -> Recipe:
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: damaged ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: damaged (not a JSON object)")
+    return recipe_from_dict(raw, where)
+
+
+ADJUSTABLE = ("num_workers", "log_every", "preview_every", "checkpoint_every")
+"""Keys a resumed run may change: they decide what is written and how batches are loaded, never what is learnt
+(a batch depends only on the seed and the step), so the losses stay those of an uninterrupted run."""
+START_ONLY = ("init_generator", "init_discriminator")
+"""Keys that only matter at step 0: a resumed run continues from its own checkpoint."""
+
+
+def _flat(recipe: Recipe, key: str) -> dict[str, Any]:
+    """``key``'s value(s) in ``recipe``, with stages spread into one entry per stage setting."""
+    if key == "stages":
+        out: dict[str, Any] = {"[[stages]] count": len(recipe.stages)}
+        for i, s in enumerate(recipe.stages, 1):
+            out |= {f"[[stages]] #{i}: {k}": v for k, v in asdict(s).items() if k != "weights"}
+            out |= {f"[[stages]] #{i}: weights.{k}": v for k, v in s.weights.items()}
+        return out
+    head, _, tail = key.partition(".")
+    return {key: getattr(recipe.optimizer, tail) if head == "optimizer" else getattr(recipe, key)}
+
+
+def resume_recipe(saved: Recipe, given: Recipe, keys: frozenset[str] | set[str], where: str) -> Recipe:
+    """The recipe a resumed run continues with: its own (``saved``), with the :data:`ADJUSTABLE` keys among
+    ``keys`` (those the user set, see :func:`given_keys`) taken from ``given``, each change logged as a warning.
+    A change of any other key is refused (ConfigError naming each key): it would make the run something else
+    than the run it continues."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for key in sorted(keys):
+        old |= _flat(saved, key)
+        new |= _flat(given, key)
+    changed = [k for k in old if old[k] != new.get(k)] + [k for k in new if k not in old]
+    fixed = [k for k in changed if k not in ADJUSTABLE + START_ONLY]
+    if fixed:
+        shown = ", ".join(f"{k} ({old.get(k, '-')!r} → {new.get(k, '-')!r})" for k in fixed)
+        raise ConfigError(
+            f"{where}: --resume continues the run with its own recipe, but the given settings change {shown}; "
+            "resume without them, or start a new run in another folder"
+        )
+    for k in changed:
+        if k in START_ONLY:
+            log.warning("%s: %s is ignored on resume: the run continues from its own checkpoint", where, k)
+        else:
+            log.warning("%s: %s changes from %r to %r on resume", where, k, old[k], new[k])
+    return replace(saved, **{k: new[k] for k in changed if k in ADJUSTABLE})

@@ -9,17 +9,18 @@ learning rate (4e-5, cosine decay), which keeps the released weights from diverg
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import tempfile
 from pathlib import Path
 
 from ghostlive.errors import ConfigError
 from ghostlive.faces import asset_path
 from ghostlive.hub import ModelStore
-from ghostlive.models.personal import Personal, check_name, register
+from ghostlive.models.personal import Personal, check_free, register, work_folder
 from ghostlive.models.registry import BY_NAME
-from ghostlive.training.config import FINETUNE_TOML, load_recipe
-from ghostlive.training.data import PairDataset
+from ghostlive.training.config import FINETUNE_TOML, given_keys, load_recipe
 from ghostlive.training.dist import Context
 from ghostlive.training.prepare import Preparer, PrepareReport
 from ghostlive.training.prepare import Progress as PrepareProgress
@@ -46,7 +47,7 @@ def finetune(
     name: str,
     person: list[str],
     *,
-    model: str = "ghost-2",
+    model: str | None = None,
     generator: str = "",
     discriminator: str = "",
     config: str | None = None,
@@ -60,30 +61,49 @@ def finetune(
     progress: Progress | None = None,
     prepare_progress: PrepareProgress | None = None,
 ) -> Personal:
-    """Fine-tune and register; the work folder (crops, run) stays in ``<store>/../training/NAME`` for resuming."""
-    check_name(name)
+    """Fine-tune and register; the work folder (crops, run) stays in ``<store>/../training/NAME`` for resuming.
+
+    ``model`` defaults to ghost-2 (on resume: the run's). Everything that can be checked without the data is
+    checked first: the name (its files must not replace another model's), the recipe, the start generator.
+    A job that fails before training starts leaves no work folder behind (one from an earlier run is kept)."""
     store = store or ModelStore()
-    spec = BY_NAME.get(model)
-    start = generator or (model if spec and store.has(spec.filename) else "")
-    if not start and not allow_untrained:
+    check_free(store, name)
+    work = work_folder(store, name)
+    run = work / "run"
+    resuming = resume and (run / "latest.json").exists()
+    if not resume and (run / "latest.json").exists():
+        raise ConfigError(f"{run}: already holds a fine-tune of {name!r}; add --resume to continue it, "
+                          "or choose another name")
+    spec = BY_NAME.get(model or "ghost-2")
+    start = generator or (spec.name if spec and store.has(spec.filename) else "")
+    if not start and not allow_untrained and not resuming:
         raise ConfigError(
-            f"fine-tuning starts from a trained generator: run ghostlive models download {model} "
+            f"fine-tuning starts from a trained generator: run ghostlive models download {model or 'ghost-2'} "
             "(or pass --generator CHECKPOINT)"
         )
-    work = store.root.parent / "training" / name
-    prepare_person(name, person, work / "data", list(targets or []), prepare_progress)
-    recipe = load_recipe(
-        config, base=FINETUNE_TOML, model=model, batch_size=batch_size,
-        init_generator=start or None, init_discriminator=discriminator or None,
-    )
-    data = PairDataset(work / "data", same_person=recipe.same_person, jitter=recipe.jitter, sources=(name,))
-    run = work / "run"
-    trainer = Trainer(recipe, data, run, ctx=ctx, store=store, allow_untrained=allow_untrained,
-                      resume=resume and (run / "latest.json").exists())
+    for given_file in (generator, discriminator):
+        if given_file and given_file not in BY_NAME and not Path(given_file).is_file():
+            raise ConfigError(f"{given_file}: neither a checkpoint file nor an installed model name")
+    options = {"model": model, "batch_size": batch_size, "init_discriminator": discriminator or None}
+    recipe = load_recipe(config, base=FINETUNE_TOML, **options, init_generator=start or None)
+    given = given_keys(config, **options, init_generator=generator or None) if resuming else frozenset()
+    made = [d for d in (work.parent, work) if not d.exists()]  # removed again if the job fails before training
+    try:  # (not on Ctrl-C: the preparation of long videos resumes)
+        prepare_person(name, person, work / "data", list(targets or []), prepare_progress)
+        trainer = Trainer(recipe, work / "data", run, ctx=ctx, store=store, allow_untrained=allow_untrained,
+                          resume=resuming, given=given, sources=(name,))
+    except Exception:
+        if work in made:
+            shutil.rmtree(work, ignore_errors=True)
+        if work.parent in made:
+            with contextlib.suppress(OSError):
+                work.parent.rmdir()  # only if empty: another fine-tune may have started there meanwhile
+        raise
     last = trainer.run(steps, progress)
+    r = trainer.recipe
     if trainer.ctx.main:
-        return install(store, name, trainer, last, base=start or f"{model} (untrained)")
-    return Personal(name, start, "", "", trainer.step)
+        return install(store, name, trainer, last, base=r.init_generator or f"{r.model} (untrained)")
+    return Personal(name, r.init_generator, "", "", trainer.step)
 
 
 def install(store: ModelStore, name: str, trainer: Trainer, checkpoint: Path, base: str) -> Personal:
@@ -91,6 +111,7 @@ def install(store: ModelStore, name: str, trainer: Trainer, checkpoint: Path, ba
     from ghostlive.export.onnx import export_generator
     from ghostlive.media.paths import sha256_file
 
+    check_free(store, name)  # again: another command may have installed a file of that name meanwhile
     pth = store.import_file(checkpoint, f"{name}.pth")
     with tempfile.TemporaryDirectory(dir=store.root) as tmp:
         out = export_generator(

@@ -25,7 +25,7 @@ from ghostlive.errors import ConfigError
 from ghostlive.hub import ModelStore
 from ghostlive.media.paths import atomic_write_bytes
 from ghostlive.training import losses as L  # noqa: N812
-from ghostlive.training.config import Recipe, Stage, recipe_from_json
+from ghostlive.training.config import Recipe, Stage, recipe_from_json, resume_recipe
 from ghostlive.training.data import PairDataset, StepSampler
 from ghostlive.training.dist import Context, mean_over_processes, sum_over_processes, wrap
 from ghostlive.training.nets import (
@@ -90,20 +90,29 @@ class Trainer:
     def __init__(
         self, recipe: Recipe, dataset: str | Path | PairDataset, run_dir: str | Path, *, ctx: Context | None = None,
         store: ModelStore | None = None, allow_untrained: bool = False, resume: bool = False,
+        given: frozenset[str] = frozenset(), sources: tuple[str, ...] = (),
     ) -> None:
+        """``resume``: continue the run in ``run_dir`` with its own recipe; ``recipe`` only counts for the keys
+        in ``given`` (those a ``--config`` file or an option set), which must not change what the run learns
+        (:func:`~ghostlive.training.config.resume_recipe`). ``sources``: the identities that may be the source
+        (per-person fine-tuning; default all) when ``dataset`` is a folder."""
         self.run_dir, self.ctx = Path(run_dir), ctx or Context()
         latest = self.run_dir / "latest.json"
+        saved: Recipe | None = None
         if resume:
-            if not latest.is_file():
-                raise ConfigError(f"{self.run_dir}: nothing to resume (no latest.json)")
-            recipe = recipe_from_json((self.run_dir / "recipe.json").read_text())
+            saved_path = self.run_dir / "recipe.json"
+            if not latest.is_file() or not saved_path.is_file():
+                raise ConfigError(f"{self.run_dir}: nothing to resume (no latest.json and recipe.json)")
+            saved = recipe_from_json(saved_path.read_text(), str(saved_path))
+            recipe = resume_recipe(saved, recipe, given, str(self.run_dir)) if given else saved
         elif latest.exists():
             raise ConfigError(f"{self.run_dir}: already holds a run; add --resume to continue it or choose another -o")
         self.recipe, store = recipe, store or ModelStore()
         torch.manual_seed(recipe.seed)
         dev = self.ctx.device
         self.data = dataset if isinstance(dataset, PairDataset) else PairDataset(
-            dataset, same_person=recipe.same_person, jitter=recipe.jitter, held_out=_held_out(dataset, recipe)
+            dataset, same_person=recipe.same_person, jitter=recipe.jitter, sources=sources,
+            held_out=_held_out(dataset, recipe),
         )
         self.G, self.D = build_generator(recipe, store).to(dev), build_discriminator(recipe, store).to(dev)
         self.arc = build_arcface(recipe, store, allow_untrained).to(dev)
@@ -121,7 +130,7 @@ class Trainer:
         self.step, self.adv_ema = 0, 20.0  # GHOST starts its adversarial EMA at 20
         if resume:
             self.load()
-        elif self.ctx.main:
+        if self.ctx.main and recipe != saved:  # a new run, or adjusted settings of a resumed one
             self.run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(self.run_dir / "recipe.json", recipe.to_json().encode())
         self.log = RunLog(self.run_dir, self.step) if self.ctx.main else None
