@@ -7,16 +7,19 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ghostlive import __version__
 from ghostlive.engines.cache import cpu_info
 from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.models.registry import SWAPPERS
 from ghostlive.settings import add_arguments
+
+if TYPE_CHECKING:
+    from ghostlive.eval.pairs import Media, Task
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +89,7 @@ def _progress(total: int, quiet: bool) -> tuple[AbstractContextManager[Any], Cal
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from ghostlive.eval import pairs, runner
-    from ghostlive.eval.scoring import Scorer
-    from ghostlive.jobs import SwapSettings
+    from ghostlive.eval import pairs
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -105,7 +106,23 @@ def run_eval(args: argparse.Namespace) -> int:
         tasks = pairs.result_tasks(results, sources, targets, args.label or results.name)
     else:
         tasks = pairs.swap_tasks(sources, targets, _swappers(args.swapper), out)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _evaluate(args, out, tasks, sources, targets)
+    finally:
+        with suppress(OSError):
+            if created and not any(out.iterdir()):
+                out.rmdir()  # nothing came of this run (e.g. a swapper whose model is missing): no empty folder
+
+
+def _evaluate(
+    args: argparse.Namespace, out: Path, tasks: list[Task], sources: list[Media], targets: list[Media]
+) -> int:
+    from ghostlive.eval import runner
+    from ghostlive.eval.scoring import Scorer
+    from ghostlive.jobs import SwapSettings
+
     scorer = Scorer(use_dlib=not args.no_dlib, use_arcface=not args.no_arcface)
     settings = SwapSettings(faces="largest", tiles=args.tiles)
     evaluation = runner.Evaluation(out, scorer, settings)
@@ -130,7 +147,8 @@ def run_eval(args: argparse.Namespace) -> int:
         sys.stderr.write("\n")  # end the plain progress line
     report()
     if interrupted:
-        _say(f"interrupted: {len(records)} of {len(tasks)} pairs kept in {out}; run the same command to resume")
+        kept = f"{len(records)} of {len(tasks)} pairs kept in {out}" if records else "no pair had finished"
+        _say(f"interrupted: {kept}; run the same command to resume")
         return 130
     failed = [r for r in records if r["status"] != "ok"]
     for r in failed:

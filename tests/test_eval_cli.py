@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import numpy as np
 import pytest
 
 from ghostlive.cli import main
+from ghostlive.errors import InvalidInputError
+from ghostlive.eval import pairs
 from ghostlive.eval.runner import Evaluation
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.ops.align import similarity_transform
@@ -76,22 +80,25 @@ def test_classic_out_of_the_box(folders, tmp_path: Path, capsys) -> None:
 def test_ctrl_c_keeps_finished_pairs_and_a_rerun_completes(folders, tmp_path: Path, capsys, monkeypatch) -> None:
     src, tgt = folders
     report = tmp_path / "report"
-    real = Evaluation._score
+    real = Evaluation._measure
     calls = []
 
-    def interrupt_second(self, task):  # the user presses Ctrl-C during the second pair
+    def interrupt_second(self, task):  # the user presses Ctrl-C while the second pair's output is scored
         calls.append(task)
         if len(calls) == 2:
+            assert task.result.is_file()
             raise KeyboardInterrupt
         return real(self, task)
 
-    monkeypatch.setattr(Evaluation, "_score", interrupt_second)
+    monkeypatch.setattr(Evaluation, "_measure", interrupt_second)
     code, out, _ = run(capsys, "--sources", src, "--targets", tgt, "-o", report, "-q")
     assert code == 130 and "1 of 4 pairs kept" in out
     assert len(strict_json(report / "metrics.json")["pairs"]) == 1
     first = next((report / "pairs").rglob("*.json"))
+    # the interrupted pair's output is gone with it: every output left has its record
+    assert [p.stem for p in (report / "outputs" / "classic").iterdir()] == [first.stem]
     stamp = first.stat().st_mtime_ns
-    monkeypatch.setattr(Evaluation, "_score", real)
+    monkeypatch.setattr(Evaluation, "_measure", real)
     code, _, _ = run(capsys, "--sources", src, "--targets", tgt, "-o", report, "-q")
     assert code == 0
     assert len(strict_json(report / "metrics.json")["pairs"]) == 4
@@ -164,8 +171,100 @@ def test_bad_input_is_one_line(tmp_path: Path, folders, capsys, monkeypatch) -> 
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--swapper", "ghost-2", "-o", tmp_path / "r")
     assert code == 1 and "ghost-2 swapper needs" in err and "ghostlive models download ghost-2" in err
     assert len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "r" / "outputs" / "ghost-2").exists()  # nothing made, no empty folder for it
+    assert not (tmp_path / "r").exists()  # nothing made, no empty folder for it
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run(capsys, "--sources", src, "--targets", tgt, "--results", empty, "-o", tmp_path / "r")
     assert code == 1 and "holds no SOURCE_to_TARGET.EXT results" in err
+
+
+def test_every_pair_skipped_says_why_and_leaves_no_folder(tmp_path: Path, capsys) -> None:
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(sample("grace_hopper.jpg"), one)
+    shutil.copy(sample("grace_hopper.jpg"), one / "grace_hopper.png")  # another file, the same name
+    code, out, err = run(capsys, "--sources", one, "--targets", one, "-o", tmp_path / "r")
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "ghostlive: error: no pairs to score: every source and target is named 'grace_hopper', and files that share "
+        "a name count as the same person (never swapped onto each other); add other people's photos to the targets"
+    )
+    assert not (tmp_path / "r").exists()
+
+
+def test_pairs_whose_names_meet_are_refused(tmp_path: Path) -> None:
+    src, tgt = tmp_path / "s", tmp_path / "t"
+    src.mkdir()
+    tgt.mkdir()
+    shutil.copy(sample("grace_hopper.jpg"), src / "a_to_b.jpg")
+    shutil.copy(sample("astronaut.png"), src / "a.png")
+    shutil.copy(DATA / "messi5.jpg", tgt / "c.jpg")
+    shutil.copy(DATA / "cameraman_gray.png", tgt / "b_to_c.png")
+    with pytest.raises(InvalidInputError, match=r"would both be named a_to_b_to_c; rename one"):
+        pairs.swap_tasks(pairs.list_media(src), pairs.list_media(tgt), ["classic"], tmp_path / "r")
+
+
+def test_a_results_table_names_inputs_by_file_name_and_skips_missing_files(tmp_path: Path, caplog) -> None:
+    src, tgt, res = tmp_path / "s", tmp_path / "t", tmp_path / "res"
+    for d in (src, tgt, res):
+        d.mkdir()
+    shutil.copy(sample("grace_hopper.jpg"), src / "face.jpg")
+    shutil.copy(sample("astronaut.png"), src / "face.png")
+    shutil.copy(DATA / "messi5.jpg", tgt / "photo.jpg")
+    shutil.copy(DATA / "messi5.jpg", res / "a.jpg")
+    rows = ["face.png,photo.jpg,a.jpg", "face.jpg,photo.jpg,gone.jpg", "face,photo.jpg,a.jpg"]
+    (res / "pairs.csv").write_text("source,target,result\n" + "\n".join(rows) + "\n")
+    tasks = pairs.result_tasks(res, pairs.list_media(src, videos=False), pairs.list_media(tgt), "other")
+    assert [(t.source.path.name, t.target.path.name, t.result.name) for t in tasks] == [
+        ("face.png", "photo.jpg", "a.jpg")
+    ]
+    assert f"{res / 'gone.jpg'}: no such file" in caplog.text
+    assert "source 'face' could be any of face.jpg, face.png" in caplog.text
+
+
+@pytest.mark.slow
+def test_inputs_that_share_a_stem_keep_their_own_files(tmp_path: Path, capsys, caplog) -> None:
+    """face.jpg and face.png are two people, photo.jpg and photo.png two photos: four pairs, each with its own
+    output, record, montage and anchor; a bad target is named once; a rerun resumes; the outputs can be scored
+    again as another program's results."""
+    src, tgt, res = tmp_path / "sources", tmp_path / "targets", tmp_path / "res"
+    for d in (src, tgt, res):
+        d.mkdir()
+    shutil.copy(sample("grace_hopper.jpg"), src / "face.jpg")
+    shutil.copy(sample("astronaut.png"), src / "face.png")
+    shutil.copy(DATA / "messi5.jpg", tgt / "photo.jpg")
+    shutil.copy(DATA / "cameraman_gray.png", tgt / "photo.png")
+    (tgt / "notes.jpg").write_text("not a photo")
+    report = tmp_path / "report"
+    with caplog.at_level(logging.WARNING):
+        code, out, _ = run(capsys, "--sources", src, "--targets", tgt, "-o", report, "-q")
+    assert code == 0 and "(4 of 6 pairs scored)" in out
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "notes.jpg" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].count("notes.jpg") == 1, warned
+    with (report / "metrics.csv").open() as f:
+        rows = [r for r in csv.DictReader(f) if r["status"] == "ok"]
+    assert len({r["output"] for r in rows}) == 4
+    for r in rows:  # each output is its own target's swap
+        assert cv2.imread(r["output"]).shape == cv2.imread(r["target"]).shape
+        assert Path(r["output"]).name == f"{Path(r['source']).name}_to_{Path(r['target']).name}.png"
+    assert len(list((report / "pairs" / "classic").glob("*.json"))) == 6
+    doc = strict_json(report / "metrics.json")
+    retrieval, hits = doc["summary"]["classic"]["retrieval_dlib"], [float(r["retrieval_dlib"]) for r in rows]
+    assert retrieval["mean"] == retrieval["pass"] == pytest.approx(100 * np.mean(hits))  # all in %
+    assert doc["metrics"]["outside_change"]["unit"] == "%"
+    html = (report / "report.html").read_text()
+    ids = re.findall(r"<h3 id='([^']+)'", html)
+    assert len(ids) == len(set(ids)) == 6 and len(set(re.findall(r"<img src='(montages/[^']+)'", html))) == 6
+    assert set(re.findall(r"href='#([^']+)'", html)) <= set(ids)
+    assert "<td style='text-align:left'>% · pixels</td>" in html
+    stamps = {p: p.stat().st_mtime_ns for p in (report / "pairs").rglob("*.json")}
+    code, _, _ = run(capsys, "--sources", src, "--targets", tgt, "-o", report, "-q")
+    assert code == 0 and {p: p.stat().st_mtime_ns for p in (report / "pairs").rglob("*.json")} == stamps
+    shutil.copy(report / "outputs" / "classic" / "face.png_to_photo.jpg.png", res)
+    shutil.copy(res / "face.png_to_photo.jpg.png", res / "face_to_photo.jpg.png")
+    shutil.copy(res / "face.png_to_photo.jpg.png", res / "face.png_to_nobody.png")
+    caplog.clear()
+    code, out, _ = run(capsys, "--sources", src, "--targets", tgt, "--results", res, "-o", tmp_path / "r2", "-q")
+    assert code == 0 and "(1 of 1 pairs scored)" in out
+    assert f"no target 'nobody' in {tgt}" in caplog.text and "no source" not in caplog.text
+    assert "source 'face' could be any of face.jpg, face.png" in caplog.text

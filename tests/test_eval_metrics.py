@@ -16,7 +16,7 @@ from ghostlive.eval.temporal import flicker, jitter, show_through
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.jobs import Job, PairSpec, SwapSettings
 from ghostlive.media.image import LoadedImage
-from ghostlive.ops.regions import region_mask
+from ghostlive.ops.regions import face_width, region_mask
 from ghostlive.swappers.classic import ClassicOptions
 from ghostlive.types import Face, Frame
 
@@ -135,6 +135,34 @@ def test_clipping_and_changes_outside_the_face_are_flagged(analyzer, grace) -> N
     moved = grace.copy()
     moved[:60] = 255 - moved[:60]  # a band across the top of the picture
     assert art.flagged({"outside_change": art.outside_change(grace, moved, lm)})["outside_change"]
+
+
+@pytest.mark.slow
+def test_a_12_megapixel_photo_is_judged_by_the_definitions(analyzer, grace) -> None:
+    """grace_hopper upscaled to 12 MP (3200×3750) with noise everywhere. outside_change is the share of the
+    pixels farther than a quarter face width from the face (Euclidean: scipy's exact distance transform) that
+    changed by more than 12 levels, to one pixel (the raster ellipse that was dilated before is a few pixels
+    off); the grey test and the eye colour are numpy's percentile and a whole-image Lab conversion. No timing
+    is asserted: these artefacts took ~36 s on a 2-core CPU with the dilation, ~1 s now."""
+    from scipy import ndimage
+
+    big = cv2.resize(grace, None, fx=6.25, fy=6.25, interpolation=cv2.INTER_CUBIC)
+    lm = face_of(analyzer, grace).landmarks * 6.25
+    noise = np.random.default_rng(7).integers(-20, 21, big.shape, dtype=np.int16)
+    output = np.clip(big + noise, 0, 255).astype(np.uint8)
+    face = region_mask(big.shape, lm, "face")
+    far = ndimage.distance_transform_edt(~face) > 0.25 * face_width(lm)
+    changed = np.abs(output.astype(np.int16) - big).max(axis=2) > 12
+    expected = 100.0 * np.count_nonzero(changed & far) / np.count_nonzero(far)
+    one_pixel = 100.0 / np.count_nonzero(far)  # a float32 distance may tie with the limit
+    assert art.outside_change(big, output, lm) == pytest.approx(expected, abs=1.5 * one_pixel)
+    spread = big.max(axis=2).astype(np.int16) - big.min(axis=2)
+    assert art.is_grey(big) is (float(np.percentile(spread, 99)) <= art.GREY_SPREAD) is False
+    assert art.is_grey(cv2.cvtColor(cv2.cvtColor(big, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR))
+    lab = cv2.cvtColor(output.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+    for eye in ("right_eye", "left_eye"):
+        whole = np.median(lab[region_mask(big.shape, lm, eye)], axis=0)
+        assert art.region_lab(output, lm, eye) == pytest.approx(whole, abs=1e-4)
 
 
 def _jittered(frame: Frame, shifts: np.ndarray) -> list[Frame]:

@@ -39,7 +39,7 @@ def _number(v: Any) -> float | None:
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
     """label → metric → {n, median, mean, pass} (pass: share of pairs on the good side of the metric's limit;
-    for retrieval the hit rate in %, for verdicts the share judged 'source')."""
+    for retrieval median, mean and pass are in % (pass: the hit rate), for verdicts the share judged each way)."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for label in dict.fromkeys(r["label"] for r in records):
         rows = [r["metrics"] for r in records if r["label"] == label and r.get("status") == "ok"]
@@ -57,9 +57,11 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, fl
             values = [x for m in rows if (x := _number(m.get(key))) is not None]
             if not values:
                 continue
+            if key in RETRIEVAL:  # per pair 1 (hit) or 0 (miss); the run's figures are rates in %
+                values = [100.0 * v for v in values]
             entry = {"n": float(len(values)), "median": float(np.median(values)), "mean": float(np.mean(values))}
             if key in RETRIEVAL:
-                entry["pass"] = 100.0 * float(np.mean(values))
+                entry["pass"] = entry["mean"]
             elif key in BY_KEY:
                 entry["pass"] = float(np.mean([BY_KEY[key].passes(v) for v in values]))
             summary[key] = entry

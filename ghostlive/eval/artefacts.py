@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 import cv2
 import numpy as np
 
 from ghostlive.errors import InvalidInputError
-from ghostlive.ops.regions import boundary_band, face_width, grow, region_mask
+from ghostlive.ops.regions import boundary_band, face_width, region_mask
 from ghostlive.types import Frame, Points
 
 SEAM_FACE_WIDTH = 256.0
@@ -41,19 +42,24 @@ LIMITS: dict[str, Limit] = {
     "mouth_colour": Limit(18.0, "ΔE", "Lab distance of the inner-mouth colour to the nearer of source and target"),
     "clipped": Limit(1.0, "% face", "face pixels clipped to black/white beyond the target's own share"),
     "seam": Limit(12.0, "levels/px", "95th percentile gradient of output−target on the face outline band"),
-    "outside_change": Limit(1.0, "% pixels", "pixels changed by more than 12 levels well outside the face"),
+    "outside_change": Limit(1.0, "%", "pixels well outside the face (> 25 % face width) changed by > 12 levels"),
 }
 
 
-def _diff(target: Frame, output: Frame) -> np.ndarray:
+def _same_size(target: Frame, output: Frame) -> None:
     if target.shape != output.shape:
         raise InvalidInputError(f"target {target.shape} and output {output.shape} differ in size")
+
+
+def _diff(target: Frame, output: Frame) -> np.ndarray:
+    _same_size(target, output)
     return output.astype(np.float32) - target.astype(np.float32)
 
 
 def is_grey(image: Frame) -> bool:
     """True when the image carries no colour (allowing JPEG chroma noise)."""
-    spread = image.max(axis=2).astype(np.int16) - image.min(axis=2).astype(np.int16)
+    channels = cv2.split(image)
+    spread = cv2.absdiff(reduce(cv2.max, channels), reduce(cv2.min, channels))
     return float(np.percentile(spread, 99)) <= GREY_SPREAD
 
 
@@ -77,8 +83,10 @@ def region_lab(image: Frame, landmarks: Points, region: str) -> np.ndarray | Non
     mask = region_mask(image.shape, landmarks, region)
     if mask.sum() < MIN_PIXELS:
         return None
-    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
-    return np.median(lab[mask], axis=0)
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))  # only the region's pixels are converted
+    crop = image[y : y + h, x : x + w].astype(np.float32) / 255.0
+    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2Lab)
+    return np.median(lab[mask[y : y + h, x : x + w]], axis=0)
 
 
 def colour_far_from_inputs(
@@ -124,13 +132,13 @@ def seam(target: Frame, output: Frame, landmarks: Points) -> float:
     """Seam strength: the 95th percentile of the gradient magnitude of (output − target), over the three
     channels, on a band of ±6 % of the face width around the face outline, with the face resampled to
     :data:`SEAM_FACE_WIDTH` px (levels per px). A feathered paste changes gradually; a hard edge jumps."""
-    diff = _diff(target, output)
+    _same_size(target, output)
     scale = SEAM_FACE_WIDTH / max(face_width(landmarks), 1.0)
     lm = np.asarray(landmarks, np.float64)
     pad = 0.15 * face_width(landmarks)
     x0, y0 = np.maximum(np.floor(lm.min(0) - pad), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(lm.max(0) + pad), diff.shape[1::-1]).astype(int)
-    crop = diff[y0:y1, x0:x1]
+    x1, y1 = np.minimum(np.ceil(lm.max(0) + pad), target.shape[1::-1]).astype(int)
+    crop = _diff(target[y0:y1, x0:x1], output[y0:y1, x0:x1])  # only the face's surroundings
     size = (max(round(crop.shape[1] * scale), 1), max(round(crop.shape[0] * scale), 1))
     crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     gx = cv2.Sobel(crop, cv2.CV_32F, 1, 0, ksize=3) / 8.0
@@ -144,13 +152,18 @@ def seam(target: Frame, output: Frame, landmarks: Points) -> float:
 
 def outside_change(target: Frame, output: Frame, landmarks: Points) -> float:
     """Percent of the pixels farther than 25 % of the face width outside the face outline that changed by more
-    than 12 levels in some channel (a swap should leave the rest of the picture alone)."""
-    diff = np.abs(_diff(target, output)).max(axis=2)
-    near = grow(region_mask(target.shape, landmarks, "face"), 0.25 * face_width(landmarks))
-    outside = ~near
-    if outside.sum() < MIN_PIXELS:
+    than 12 levels in some channel (a swap should leave the rest of the picture alone).
+
+    "Farther" is the Euclidean distance to the nearest face pixel, from an exact distance transform: linear in
+    the image size, where dilating the face by a disc took ~40 s on a 12 MP photo and minutes on 48 MP."""
+    _same_size(target, output)
+    face = region_mask(target.shape, landmarks, "face")
+    distance = cv2.distanceTransform((~face).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    outside = distance > 0.25 * face_width(landmarks)
+    if np.count_nonzero(outside) < MIN_PIXELS:
         return float("nan")
-    return float((diff[outside] > 12).mean()) * 100.0
+    changed = reduce(cv2.max, cv2.split(cv2.absdiff(target, output))) > 12
+    return float(np.count_nonzero(changed & outside) / np.count_nonzero(outside)) * 100.0
 
 
 def artefacts(

@@ -7,8 +7,10 @@ import html
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import cv2
 import numpy as np
@@ -102,8 +104,28 @@ def _tile(image: Frame | None, caption: str) -> Frame:
     return tile
 
 
-def montages(out: Path, records: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
-    """One JPEG per (source, target): source | target | each label's output. Returns relative paths."""
+def pair_names(records: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """A name per (source, target) of the records, unique in the report (montage file and HTML anchor): the
+    pair's own name (its record's ``pair``; SOURCESTEM_to_TARGETSTEM in older records) with ``~2``, ``~3`` …
+    added where pairs of other folders meet, and white space as ``_``."""
+    names: dict[tuple[str, str], str] = {}
+    used: set[str] = set()
+    for r in records:
+        key = (r["source"], r["target"])
+        if key in names:
+            continue
+        base = re.sub(r"\s", "_", r.get("pair") or f"{Path(key[0]).stem}_to_{Path(key[1]).stem}")
+        name, n = base, 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{base}~{n}"
+        used.add(name.casefold())
+        names[key] = name
+    return names
+
+
+def montages(out: Path, records: list[dict[str, Any]], names: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """One image per (source, target): source | target | each label's output. Returns relative paths."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in records:
         groups.setdefault((r["source"], r["target"]), []).append(r)
@@ -119,7 +141,7 @@ def montages(out: Path, records: list[dict[str, Any]]) -> dict[tuple[str, str], 
             _tile(around(first_frame(r["output"], i), tgt_box) if r.get("status") == "ok" else None, r["label"])
             for r in rows
         ]
-        name = f"{Path(src).stem}_to_{Path(tgt).stem}.png"
+        name = f"{names[src, tgt]}.png"
         write_image(folder / name, np.hstack(tiles))
         made[(src, tgt)] = f"montages/{name}"
     return made
@@ -180,9 +202,10 @@ def _fmt(v: Any) -> str:
     return html.escape(str(v))
 
 
-def _pair_link(r: dict[str, Any]) -> str:
-    s, t = html.escape(Path(r["source"]).stem), html.escape(Path(r["target"]).stem)
-    return f"{html.escape(r['label'])}: <a href='#{s}_to_{t}'>{s} → {t}</a>"
+def _pair_link(r: dict[str, Any], names: dict[tuple[str, str], str]) -> str:
+    s, t = html.escape(Path(r["source"]).name), html.escape(Path(r["target"]).name)
+    anchor = html.escape(names[r["source"], r["target"]])
+    return f"{html.escape(r['label'])}: <a href='#{anchor}'>{s} → {t}</a>"
 
 
 def _summary_html(summary: dict, keys: list[str]) -> str:
@@ -214,7 +237,8 @@ def _summary_html(summary: dict, keys: list[str]) -> str:
 
 def write_html(out: Path, run: dict, summary: dict, records: list[dict[str, Any]]) -> None:
     keys = metric_keys(records)
-    tiles = montages(out, records)
+    names = pair_names(records)
+    tiles = montages(out, records, names)
     figures = plots(out, records)
     paper = "".join(
         f"<tr><td>{p['method']}</td><td>{p['id_retrieval']}</td><td>{p['eye_ldmks']}</td></tr>" for p in PAPER["rows"]
@@ -224,13 +248,13 @@ def write_html(out: Path, run: dict, summary: dict, records: list[dict[str, Any]
         if key.startswith(("verdict_", "retrieval_")):
             continue
         cells = "".join(
-            f"<td>{_fmt(r['metrics'][key])} · {_pair_link(r)}</td>" for r in worst_first(records, key)[:WORST]
+            f"<td>{_fmt(r['metrics'][key])} · {_pair_link(r, names)}</td>" for r in worst_first(records, key)[:WORST]
         )
         worst.append(f"<tr><th>{key}</th>{cells}</tr>")
     pairs = "".join(
-        f"<h3 id='{a}_to_{b}'>{a} → {b}</h3><img src='{rel}' alt='montage'>"
+        f"<h3 id='{html.escape(names[s, t])}'>{a} → {b}</h3><img src='{html.escape(quote(rel))}' alt='montage'>"
         for (s, t), rel in tiles.items()
-        for a, b in [(html.escape(Path(s).stem), html.escape(Path(t).stem))]
+        for a, b in [(html.escape(Path(s).name), html.escape(Path(t).name))]
     )
     doc = f"""<!doctype html><html><head><meta charset="utf-8"><title>ghostlive eval</title><style>
 body{{font-family:sans-serif;margin:1.5em;max-width:1200px}} table{{border-collapse:collapse;font-size:13px}}

@@ -38,16 +38,20 @@ class Evaluation:
         self.settings = settings or SwapSettings(faces="largest", tiles=2)
         self._seen: dict[Path, Seen] = {}
         self._jobs: dict[tuple[str, Path], Job] = {}
+        self._warned: set[Path] = set()
+        """Inputs whose problem was already logged (each bad file is named once)."""
 
     def record_path(self, task: Task) -> Path:
-        return self.out / "pairs" / task.label / f"{task.source.stem}_to_{task.target.stem}.json"
+        return self.out / "pairs" / task.label / f"{task.name}.json"
 
     def finished(self, task: Task) -> dict[str, Any] | None:
-        """The stored record of ``task`` when its inputs have not changed since."""
+        """The stored record of ``task`` when its inputs have not changed since (and its output is there)."""
         path = self.record_path(task)
         if not path.is_file():
             return None
         record = json.loads(path.read_text())
+        if record.get("status") == "ok" and not task.result.is_file():
+            return None
         return record if record.get("stamp") == self._stamp(task) else None
 
     def _stamp(self, task: Task) -> list[list[int]]:
@@ -55,14 +59,21 @@ class Evaluation:
         return [[f.stat().st_size, f.stat().st_mtime_ns] for f in files]
 
     def run(self, tasks: list[Task], advance: Callable[[Task, dict[str, Any]], None]) -> Iterator[dict[str, Any]]:
-        """Yield each task's record, resuming finished ones; a KeyboardInterrupt leaves every finished pair."""
+        """Yield each task's record, resuming finished ones. A KeyboardInterrupt (or an error that ends the run)
+        leaves every finished pair, and no output made for the pair it stopped without that pair's record."""
         for task in tasks:
             record = self.finished(task)
             if record is None:
-                record = self._score(task)
-                path = self.record_path(task)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(path, json.dumps(record, indent=1).encode())
+                kept = False
+                try:
+                    record = self._score(task)
+                    path = self.record_path(task)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_bytes(path, json.dumps(record, indent=1).encode())
+                    kept = True
+                finally:
+                    if not kept:
+                        _discard(task)
             advance(task, record)
             yield record
 
@@ -91,7 +102,10 @@ class Evaluation:
                 self._seen[media.path] = next((v for v in views if v.face is not None), Seen(None))
             return self._seen[media.path].descriptors
         except (GhostliveError, ValueError) as exc:
-            log.warning("%s: %s", media.path, exc)
+            self._seen[media.path] = Seen(None)
+            if media.path not in self._warned:
+                self._warned.add(media.path)
+                log.warning("%s (left out of ID retrieval)", _naming(exc, media.path))
             return {}
 
     def _job(self, task: Task) -> Job:
@@ -104,6 +118,7 @@ class Evaluation:
     def _score(self, task: Task) -> dict[str, Any]:
         record: dict[str, Any] = {
             "label": task.label,
+            "pair": task.name,
             "swapper": task.swapper or "",
             "source": str(task.source.path),
             "target": str(task.target.path),
@@ -119,7 +134,12 @@ class Evaluation:
         except (ModelError, BackendUnavailableError, ConfigError):
             raise  # the swapper cannot run at all: not a problem of this pair
         except (GhostliveError, ValueError) as exc:
-            log.warning("%s: %s", task.key, exc)
+            bad = getattr(exc, "path", None)
+            once = bad in (task.source.path, task.target.path)  # a bad input: named once, not once per pair
+            level = logging.INFO if once and bad in self._warned else logging.WARNING
+            log.log(level, "%s: %s", task.key, exc)
+            if once:
+                self._warned.add(bad)
             record |= {"status": f"failed: {exc}", "metrics": {}, "descriptors": {}}
         return record
 
@@ -163,6 +183,23 @@ class Evaluation:
         judges = {j for d in descriptors for j in d}
         mean = {j: np.mean([d[j] for d in descriptors if j in d], axis=0).tolist() for j in judges}
         return metrics, mean, view
+
+
+def _naming(exc: Exception, path: Path) -> str:
+    """``exc``'s message, led by ``path`` unless it names it already."""
+    return str(exc) if getattr(exc, "path", None) == path else f"{path}: {exc}"
+
+
+def _discard(task: Task) -> None:
+    """Remove the output made for ``task`` (and its folder, when that is left empty): it has no record."""
+    if task.swapper is None:
+        return  # another program's result: never ours to remove
+    task.result.unlink(missing_ok=True)
+    for folder in (task.result.parent, task.result.parent.parent):
+        try:
+            folder.rmdir()
+        except OSError:
+            break  # not empty (or already gone)
 
 
 def _box(seen: Seen) -> list[float] | None:
