@@ -252,6 +252,64 @@ def test_dead_source_is_reopened_and_sinks_keep_getting_frames(portrait_clip: Pa
     assert gaps.max() < 0.25  # the last good frame was resent during each 0.6 s outage
 
 
+class Opens:
+    """Each open of the camera makes the next test double from ``cameras`` (the last one again once used up)."""
+
+    def __init__(self, *cameras) -> None:
+        self.cameras = list(cameras)
+
+    def __call__(self):
+        return self.cameras.pop(0)() if len(self.cameras) > 1 else self.cameras[0]()
+
+
+def test_a_camera_that_opens_but_gives_no_frame_is_retried_ever_later(portrait_clip: Path) -> None:
+    """The backoff grows while the camera opens but stays dark (a webcam whose stream died), and starts over only
+    once a frame came again."""
+    dark = lambda: Unplugged(FileCamera(portrait_clip), 0)  # noqa: E731
+    opens = Opens(dark, dark, dark, dark, lambda: Unplugged(FileCamera(portrait_clip), 1), dark)
+    errors: list[str] = []
+    backoff = (0.01, 0.02, 0.04, 0.08)
+    pipe = LivePipeline(
+        opens, job().stream(), [Collect()], LiveOptions(reconnect_backoff=backoff), on_error=errors.append
+    )
+    pipe.start()
+    wait_until(lambda: len(errors) >= 8)
+    pipe.stop()
+    delays = [float(e.split(" in ")[1].split()[0]) for e in errors[:8]]
+    assert all(e.startswith("source stopped delivering frames; reconnecting in ") for e in errors[:8])
+    assert delays == [0.01, 0.02, 0.04, 0.08, 0.01, 0.02, 0.04, 0.08]
+
+
+class Logged:
+    """An output that repeats the last frame, logging each frame it is given; ``fail_at``: the call that raises."""
+
+    def __init__(self, name: str, log: list[str], fail_at: int = 0) -> None:
+        self.name, self.log, self.fail_at, self.calls, self.repeats = name, log, fail_at, 0, True
+
+    def send(self, frame: np.ndarray) -> None:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            self.log.append(f"{self.name} failed")
+            raise OSError("gone")
+        self.log.append(self.name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_output_failing_on_a_repeated_frame_does_not_cost_the_next_one_its_frame(portrait_clip: Path) -> None:
+    log: list[str] = []
+    sinks = [Logged("a", log, fail_at=2), Logged("b", log), Logged("c", log)]
+    one_frame = lambda: Unplugged(FileCamera(portrait_clip), 1)  # noqa: E731 - then dark for a minute
+    pipe = LivePipeline(one_frame, job().stream(), sinks, LiveOptions(reconnect_backoff=(60.0,), output_fps=50))
+    pipe.start()
+    wait_until(lambda: log.count("c") >= 3)
+    pipe.stop()
+    assert log[:4] == ["a", "b", "c", "a failed"]  # the frame, then its first repeat, where "a" fails...
+    assert log[4:6] == ["b", "c"]  # ...and the others still get that repeat
+    assert pipe.failures == ["a failed: gone"] and pipe.sinks == sinks[1:]
+
+
 class FakeBackend:
     """A pyvirtualcam backend registered by the test (no v4l2loopback device exists here)."""
 

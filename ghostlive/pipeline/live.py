@@ -6,10 +6,11 @@ track thread locates the newest frame's faces while the swap thread renders the 
 frame costs the longer of the two halves instead of their sum (a GPU frame runs whole in the track thread).
 Every frame carries its capture time; per-stage milliseconds, end-to-end latency (capture → handed to the
 sinks), fps and drops are measured all the time.
-Source face, swapper and settings change while frames keep flowing: a new swapper loads in the background and
-replaces the old one when ready. A camera that fails is reopened with backoff while the sinks keep receiving
-the last good frame. A worker's exception becomes an error event, never a silently dead thread. An output
-that fails is removed and closed (a recording deletes its unfinished file) and named in ``failures``.
+Source face, swapper and settings change while frames keep flowing: a new swapper or face is prepared in the
+background and switched in when ready, the newest request winning (:class:`~.live_loads.Loads`). A camera that
+fails is reopened with backoff while the sinks keep receiving the last good frame. A worker's exception (or a
+change's) becomes an error event, never a silently dead thread; a loop that ends by itself tells ``on_end``. An
+output that fails is removed and closed (a recording deletes its unfinished file) and named in ``failures``.
 """
 
 from __future__ import annotations
@@ -19,29 +20,30 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from ghostlive.media.sinks import Sink
 from ghostlive.media.sources import FrameSource
 from ghostlive.pipeline.chain import FrameProcessor, Pair
+from ghostlive.pipeline.live_loads import Done, Loads, Source
 from ghostlive.pipeline.live_parts import (
     DeliveryMeter,
     LatestSlot,
     LiveOptions,
     LiveStats,
+    Outputs,
     Packet,
     device_label,
-    failure,
     packets,
 )
 from ghostlive.swappers.base import Swapper
-from ghostlive.types import Embedding, Face, Frame
 
 __all__ = ["LatestSlot", "LiveOptions", "LivePipeline", "LiveStats", "Packet"]
 log = logging.getLogger(__name__)
 
 
-class LivePipeline:
-    """See the module docstring."""
+class LivePipeline(Outputs):
+    """See the module docstring (and :class:`~.live_parts.Outputs` for adding and removing outputs)."""
 
     def __init__(
         self,
@@ -51,23 +53,30 @@ class LivePipeline:
         options: LiveOptions | None = None,
         on_frame: Callable[[Packet], None] | None = None,
         on_error: Callable[[str], None] | None = None,
+        on_end: Callable[[LivePipeline], None] | None = None,
+        sources: list[Source] | None = None,
     ) -> None:
+        """``sources``: the (image, face, reference) that ``swapper``'s pairs were prepared from. ``on_end(pipeline)``
+        is called once, on a loop thread, when the loop ends by itself (a worker stopped on an error, or the camera
+        ended), never after :meth:`stop`."""
+        super().__init__(sinks)
         self.open_source = open_source
         self.swapper = swapper
-        self.sinks = list(sinks)
         self.options = options or LiveOptions()
         self.on_frame = on_frame
         self.on_error = on_error
+        self.on_end = on_end
+        self.ended = False
+        """The loop ended by itself (``on_end`` was or is being called)."""
         self.errors: deque[str] = deque(maxlen=50)
-        self.failures: list[str] = []
-        """One line for each output that failed (its name or file, and the reason); it was removed and closed."""
         self._captured = LatestSlot()
         self._located = LatestSlot()
         self._processed = LatestSlot()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._sink_lock = threading.Lock()
         self._pending: list[Callable[[], None]] = []
+        self._stopping = False
+        self.loads = Loads(swapper, sources, self._later, self._error)
         self._meter = DeliveryMeter(self.options.window)
         self._captured_count = self.reconnects = 0
         self._threads: list[threading.Thread] = []
@@ -81,32 +90,13 @@ class LivePipeline:
             self._threads.append(t)
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        for slot in (self._captured, self._located, self._processed):
-            slot.close()
+        with self._lock:
+            self._stopping = True  # no on_end from here on
+        self._close()
         for t in self._threads:
-            t.join(timeout)
-        for sink in self.sinks:
-            try:
-                sink.close()
-            except Exception as exc:  # noqa: BLE001 - closing must not hide other sinks
-                self.output_failed(sink, exc)
-
-    def add_sink(self, sink: Sink) -> None:
-        with self._sink_lock:
-            self.sinks.append(sink)
-
-    def remove_sink(self, sink: Sink) -> None:
-        """Detach ``sink`` (it is closed by the caller, after the last frame it will get)."""
-        with self._sink_lock:
-            if sink in self.sinks:
-                self.sinks.remove(sink)
-
-    def output_failed(self, sink: Sink, exc: BaseException) -> None:
-        """Report that ``sink`` failed with ``exc`` (it is no longer fed): kept in ``failures``, and an error."""
-        line = failure(sink.name, exc)
-        self.failures.append(line)
-        self._error(line)
+            if t is not threading.current_thread():  # stopped from a loop thread (``on_end``): it ends on return
+                t.join(timeout)
+        self._close_sinks()
 
     @property
     def running(self) -> bool:
@@ -133,38 +123,18 @@ class LivePipeline:
     def load_swapper(
         self,
         build: Callable[[], Swapper],
-        sources: list[tuple[Frame, Face, Embedding | None]],
-        done: Callable[[str | None], None] | None = None,
-    ) -> threading.Thread:
-        """Build a new swapper in the background (frames keep flowing with the current one), prepare the
-        sources ``[(image, face, reference)]`` with it, then switch between two frames. ``done`` gets None or
-        an error message."""
+        sources: list[Source] | None = None,
+        done: Done = None,
+        *,
+        report: bool = True,
+    ) -> Future[None]:
+        """Build a new swapper in the background and switch to it with the newest source faces (``sources`` when
+        given) prepared, unless a newer swapper was asked for meanwhile: see :class:`Loads`."""
+        return self.loads.load_swapper(build, sources, done, report)
 
-        def work() -> None:
-            try:
-                new = build()
-                device = self.swapper.device
-                pairs = [
-                    Pair(device.apply(img, lambda im, face=face: new.prepare_source(im, face)), ref)
-                    for img, face, ref in sources
-                ]
-            except Exception as exc:  # noqa: BLE001 - reported, the old swapper stays
-                self._error(f"loading swapper: {exc}")
-                if done:
-                    done(str(exc))
-                return
-
-            def switch() -> None:
-                self.swapper.swapper = new
-                self.swapper.set_pairs(pairs)
-
-            self._later(switch)
-            if done:
-                done(None)
-
-        t = threading.Thread(target=work, name="ghostlive-load", daemon=True)
-        t.start()
-        return t
+    def load_sources(self, sources: list[Source], done: Done = None) -> Future[None]:
+        """New source faces ``[(image, face, reference)]``, prepared with the newest swapper: see :class:`Loads`."""
+        return self.loads.load_sources(sources, done)
 
     # statistics -----------------------------------------------------------------------------------------
     def stats(self) -> LiveStats:
@@ -189,11 +159,24 @@ class LivePipeline:
                 fn()
             except Exception as exc:  # noqa: BLE001 - becomes an error event
                 self._error(f"{name} stopped: {type(exc).__name__}: {exc}")
-                self._stop.set()
-                for slot in (self._captured, self._located, self._processed):
-                    slot.close()
+                self._close()
+                self._end()
 
         return run
+
+    def _close(self) -> None:
+        self._stop.set()
+        for slot in (self._captured, self._located, self._processed):
+            slot.close()
+
+    def _end(self) -> None:
+        """The loop ended by itself: tell ``on_end`` (once, and not when :meth:`stop` began)."""
+        with self._lock:
+            if self.ended or self._stopping:
+                return
+            self.ended = True
+        if self.on_end:
+            self.on_end(self)
 
     def _capture(self) -> None:
         seq = shot = 0
@@ -203,7 +186,6 @@ class LivePipeline:
             if source is None:
                 try:
                     source = self.open_source()
-                    attempt = 0
                     shot += 1
                     cuts = getattr(source, "cuts", 0)
                 except Exception as exc:  # noqa: BLE001 - any open failure: retry with backoff
@@ -227,6 +209,7 @@ class LivePipeline:
                 attempt += 1
                 self._stop.wait(delay)
                 continue
+            attempt = 0  # it delivers again: a later outage starts the backoff over
             if getattr(source, "cuts", 0) != cuts:
                 cuts = source.cuts
                 shot += 1
@@ -245,7 +228,10 @@ class LivePipeline:
             with self._lock:
                 pending, self._pending = self._pending, []
             for change in pending:
-                change()
+                try:
+                    change()
+                except Exception as exc:  # noqa: BLE001 - one bad change is reported; the loop goes on
+                    self._error(f"a live change failed: {type(exc).__name__}: {exc}")
             if packet.shot != shot:  # a signalled cut (lost frames cannot hide it: the number just changes)
                 shot = packet.shot
                 self.swapper.tracker.cut()
@@ -274,10 +260,11 @@ class LivePipeline:
         while not self._stop.is_set():
             packet: Packet | None = self._processed.get(timeout=period)
             if packet is None:
-                if self._processed.closed:
+                if self._processed.closed:  # the camera ended (or a worker stopped): every frame was delivered
+                    self._end()
                     return
                 if last is not None:  # keep steady consumers fed with the last good frame
-                    for sink in self.sinks:
+                    for sink in list(self.sinks):
                         if sink.repeats:
                             self._send(sink, last.image)
                 continue
@@ -287,19 +274,3 @@ class LivePipeline:
             if self.on_frame:
                 self.on_frame(packet)
             last = packet
-
-    def _send(self, sink: Sink, image: Frame) -> None:
-        with self._sink_lock:
-            if sink not in self.sinks:
-                return
-            try:
-                sink.send(image)
-                return
-            except Exception as exc:  # noqa: BLE001 - a broken sink is removed, the others go on
-                self.sinks.remove(sink)
-                error: BaseException = exc
-        try:  # outside the lock (a server's threads may take a while): a failed recording deletes its file
-            sink.close()
-        except Exception:  # the failure that matters is the one reported below
-            log.debug("closing the failed output %s failed", sink.name, exc_info=True)
-        self.output_failed(sink, error)

@@ -1,8 +1,10 @@
 """The live loop's parts (see :mod:`ghostlive.pipeline.live`): the packet a frame travels in, the depth-1
-"newest wins" slot, the rolling statistics and the options."""
+"newest wins" slot, the outputs, the background swapper and source loads, the rolling statistics and the
+options."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -12,9 +14,12 @@ from typing import Any
 import numpy as np
 
 from ghostlive.errors import GhostliveError
+from ghostlive.media.sinks import Sink
 from ghostlive.pipeline.chain import Located
 from ghostlive.pipeline.frame import FrameDevice, FrameResult
 from ghostlive.types import Frame
+
+log = logging.getLogger("ghostlive.pipeline.live")
 
 
 @dataclass
@@ -88,6 +93,60 @@ def packets(
         elif slot.closed:
             downstream.close()
             return
+
+
+class Outputs:
+    """The live loop's outputs (a base of :class:`~ghostlive.pipeline.live.LivePipeline`): added and removed while
+    frames flow; one that fails is removed and closed (a recording deletes its unfinished file) and named in
+    ``failures``."""
+
+    def __init__(self, sinks: list[Sink]) -> None:
+        self.sinks = list(sinks)
+        self.failures: list[str] = []
+        """One line for each output that failed (its name or file, and the reason); it was removed and closed."""
+        self._sink_lock = threading.Lock()
+
+    def _error(self, message: str) -> None:
+        raise NotImplementedError
+
+    def add_sink(self, sink: Sink) -> None:
+        with self._sink_lock:
+            self.sinks.append(sink)
+
+    def remove_sink(self, sink: Sink) -> None:
+        """Detach ``sink`` (it is closed by the caller, after the last frame it will get)."""
+        with self._sink_lock:
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+
+    def output_failed(self, sink: Sink, exc: BaseException) -> None:
+        """Report that ``sink`` failed with ``exc`` (it is no longer fed): kept in ``failures``, and an error."""
+        line = failure(sink.name, exc)
+        self.failures.append(line)
+        self._error(line)
+
+    def _send(self, sink: Sink, image: Frame) -> None:
+        with self._sink_lock:
+            if sink not in self.sinks:
+                return
+            try:
+                sink.send(image)
+                return
+            except Exception as exc:  # noqa: BLE001 - a broken sink is removed, the others go on
+                self.sinks.remove(sink)
+                error: BaseException = exc
+        try:  # outside the lock (a server's threads may take a while): a failed recording deletes its file
+            sink.close()
+        except Exception:  # the failure that matters is the one reported below
+            log.debug("closing the failed output %s failed", sink.name, exc_info=True)
+        self.output_failed(sink, error)
+
+    def _close_sinks(self) -> None:
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:  # noqa: BLE001 - closing must not hide other sinks
+                self.output_failed(sink, exc)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ghostlive.enhance import set_live_budget
@@ -23,19 +23,10 @@ from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import Job, PairSpec, SwapSettings, with_stages
-from ghostlive.media.image import write_image
 from ghostlive.media.sinks import Recorder
 from ghostlive.pipeline.live import LivePipeline
-from ghostlive.session.live import (
-    OUTPUT_KINDS,
-    LiveEvents,
-    LiveRequest,
-    innermost,
-    live_swapper,
-    make_output,
-    recording_path,
-    start_pipeline,
-)
+from ghostlive.session.live import LiveEvents, LiveRequest, innermost, live_swapper, start_pipeline
+from ghostlive.session.outputs import LiveOutputs
 from ghostlive.session.sources import SourceFace, find_faces
 from ghostlive.session.tasks import Event, Report, Task
 from ghostlive.session.work import FileAndModelTasks
@@ -47,16 +38,16 @@ T = TypeVar("T")
 
 
 class SessionEvents(LiveEvents):
-    """``error(message)``, ``info(message)``, ``sources_added(list[SourceFace])``, ``live(running)``,
-    ``task(Task)`` (before it starts: listeners can connect to its progress), and the live loop's
-    ``frame(image, packet)`` and ``stats(LiveStats)`` (see :class:`LiveEvents`)."""
+    """``error(message)``, ``info(message)``, ``sources_added(list[SourceFace])``, ``live(running)`` (False too
+    when the loop ended by itself), ``task(Task)`` (before it starts: listeners can connect to its progress), and
+    the live loop's ``frame(image, packet)`` and ``stats(LiveStats)`` (see :class:`LiveEvents`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.info, self.sources_added, self.live, self.task = Event(), Event(), Event(), Event()
 
 
-class Session(FileAndModelTasks):
+class Session(FileAndModelTasks, LiveOutputs):
     """Sources, the live loop with its outputs, file jobs and models; see the module docstring."""
 
     def __init__(self, store: ModelStore | None = None) -> None:
@@ -72,6 +63,10 @@ class Session(FileAndModelTasks):
         """(image, face, reference) of each live pair: what a new swapper prepares (the current source)."""
         self.recorder: Recorder | None = None
         self._stopping: Task[None] | None = None
+        self._starting = False
+        """A :meth:`go_live` is under way (claimed under the lock: one start at a time)."""
+        self._building: tuple[str, Future[None]] | None = None
+        """The swapper :meth:`change_swapper` builds last (its name, and its load)."""
         self._analyzer: FaceAnalyzer | None = None
         self._lock = threading.Lock()
         self.measuring: str | None = None
@@ -118,17 +113,25 @@ class Session(FileAndModelTasks):
         return self.task(work, "sources")
 
     def select_source(self, index: int | None) -> None:
-        """Use source ``index``; while live it is prepared with the running swapper in the background and
-        switched in between two frames."""
-        self.selected = index
-        pipeline = self.pipeline
-        if pipeline is None or index is None:
-            return
-        chosen = self.sources[index]
-        current = pipeline.swapper.swapper
-        refs = [p.reference for p in pipeline.swapper.pairs if p.reference is not None] or [None]
-        self.live_sources = [(chosen.image, chosen.face, r) for r in refs]
-        pipeline.load_swapper(lambda: current, self.live_sources, self._loaded)
+        """Use source ``index``; while live it is prepared with the newest swapper in the background and switched
+        in between two frames (a swapper still loading prepares it too). When that fails (an ``error`` event),
+        the previous source is selected again."""
+        with self._lock:  # requests reach the loop in the order they were made
+            previous = self.selected, self.live_sources
+            self.selected = index
+            pipeline = self.pipeline
+            if pipeline is None or index is None:
+                return
+            chosen = self.sources[index]
+            refs = [ref for _image, _face, ref in self.live_sources if ref is not None] or [None]
+            self.live_sources = sources = [(chosen.image, chosen.face, r) for r in refs]
+
+            def undo(error: str | None) -> None:
+                with self._lock:
+                    if error is not None and self.live_sources is sources:  # nothing was chosen since
+                        self.selected, self.live_sources = previous
+
+            pipeline.load_sources(sources, undo)
 
     def pairs(self, faces: str) -> list[PairSpec]:
         """The selected source, paired with each reference photo when ``faces`` is 'reference'."""
@@ -145,18 +148,28 @@ class Session(FileAndModelTasks):
     # live -----------------------------------------------------------------------------------------------
     def go_live(self, request: LiveRequest, job: Job) -> LivePipeline:
         """Start the live loop of ``job`` on ``request``'s camera and outputs (the calling thread waits for the
-        first camera frame only)."""
-        if self.pipeline is not None:
-            raise ConfigError("the live preview is already running")
-        if self.measuring is not None:
-            raise ConfigError(f"int8 of {self.measuring} is being measured; start the preview when it has finished")
-        stopping = self._stopping
-        if stopping is not None:  # the previous loop still releases its camera and outputs
-            stopping.future.exception()
-        self.pipeline = start_pipeline(request, job, self.events)
-        self.request, self.job, self.live_sources = request, job, list(job.sources)
-        self.events.live.emit(True)
-        return self.pipeline
+        first camera frame only). One start at a time: another while this one runs is refused. A loop that ends
+        by itself (its camera file ended, or it stopped on an error) is stopped as :meth:`stop_live` does."""
+        with self._lock:
+            if self.pipeline is not None or self._starting:
+                raise ConfigError("the live preview is already running")
+            if self.measuring is not None:
+                raise ConfigError(f"int8 of {self.measuring} is being measured; start the preview when it has finished")
+            self._starting, stopping = True, self._stopping
+        try:
+            if stopping is not None:  # the previous loop still releases its camera and outputs
+                stopping.wait()
+            pipeline = start_pipeline(request, job, self.events, on_end=self._loop_ended)
+            with self._lock:
+                self.pipeline = pipeline
+                self.request, self.job, self.live_sources = request, job, list(job.sources)
+            self.events.live.emit(True)
+        finally:
+            with self._lock:
+                self._starting = False
+        if pipeline.ended:  # before it was ours to stop (``live`` False must follow True)
+            self._loop_ended(pipeline)
+        return pipeline
 
     def start_live(self, request: LiveRequest, settings: SwapSettings) -> Task[LivePipeline]:
         """Build the job for the selected source and go live, on a worker thread."""
@@ -166,12 +179,39 @@ class Session(FileAndModelTasks):
         """Stop the live loop: its recording is finished, its threads end and its outputs close, then ``live``
         is emitted with False. With ``wait=False`` (the window's Stop) the loop is detached at once and stopped on
         a worker thread, so the caller never waits for a camera read, an encoder flush or an output closing; the
-        next :meth:`go_live` waits for it (the camera and outputs are free again by then). Returns that task."""
-        pipeline, recorder = self.pipeline, self.recorder
+        next :meth:`go_live` waits for it (the camera and outputs are free again by then). Returns that task.
+        With ``wait``, a stop under way already (the loop ended by itself) is waited for."""
+        with self._lock:
+            pipeline, stopping = self.pipeline, self._stopping
+            if pipeline is not None:
+                work = self._detach(pipeline)
+                if not wait:
+                    self._stopping = stopping = Task(work, "stop-live")
         if pipeline is None:
+            if wait and stopping is not None:
+                stopping.wait()
             return None
-        self.pipeline = self.events.pipeline = None
-        self.recorder = None
+        if wait:
+            work(lambda *_a: None, threading.Event())
+            return None
+        assert stopping is not None
+        self.events.task.emit(stopping)
+        return stopping.start()
+
+    def _loop_ended(self, pipeline: LivePipeline) -> None:
+        """``pipeline`` ended by itself: it is stopped as by :meth:`stop_live` without waiting (this is called on
+        one of its threads, which the stop joins)."""
+        with self._lock:
+            if self.pipeline is not pipeline or self._starting:  # stopped already, or go_live calls again
+                return
+            self._stopping = stopping = Task(self._detach(pipeline), "stop-live")
+        self.events.task.emit(stopping)
+        stopping.start()
+
+    def _detach(self, pipeline: LivePipeline) -> Callable[[Report, threading.Event], None]:
+        """Under the lock: ``pipeline`` is no longer the session's; the work that stops it."""
+        recorder = self.recorder
+        self.pipeline = self.events.pipeline = self.recorder = self._building = None
 
         def work(_report: Report, _stop: threading.Event) -> None:
             try:
@@ -181,11 +221,7 @@ class Session(FileAndModelTasks):
                 release_freed_memory()  # the loop's frames are gone: an app left open does not hold their memory
                 self.events.live.emit(False)
 
-        if wait:
-            work(lambda *_a: None, threading.Event())
-            return None
-        self._stopping = self.task(work, "stop-live")
-        return self._stopping
+        return work
 
     def set_enabled(self, enabled: bool) -> None:
         """Swap on/off while live (off shows the camera as it is)."""
@@ -194,104 +230,53 @@ class Session(FileAndModelTasks):
 
     def change_swapper(self, name: str, settings: SwapSettings) -> None:
         """Build swapper ``name`` (with the enhancer and masks of ``settings``) in the background while frames
-        flow with the current one, then switch."""
-        if self.pipeline is None:
-            return
-        fps = self.pipeline.options.output_fps
-        build = lambda: live_swapper(name, self.store, settings, fps)  # noqa: E731
-        self.pipeline.load_swapper(build, self.live_sources, self._loaded)
+        flow with the current one, then switch with the newest source (unless a newer swapper or restage was
+        asked for meanwhile); a failure is an ``error`` event."""
+        with self._lock:
+            if self.pipeline is not None:
+                self._build(self.pipeline, name, settings)
 
-    def _loaded(self, error: str | None) -> None:
-        if error:
-            self.events.error.emit(error)
+    def _build(self, pipeline: LivePipeline, name: str, settings: SwapSettings, report: bool = True) -> Future[None]:
+        """Under the lock: load swapper ``name`` with the stages of ``settings``."""
+        fps = pipeline.options.output_fps
+        load = pipeline.load_swapper(lambda: live_swapper(name, self.store, settings, fps), report=report)
+        self._building = name, load
+        return load
 
     def apply_settings(self, settings: SwapSettings, restage: bool = False) -> Task[None] | None:
         """Quality, tracking and selection settings, applied live between two frames; with ``restage`` the
-        enhancer and masks are built anew on a worker thread first (the task fails when a model is missing,
-        and the other settings still apply)."""
+        enhancer and masks are also built anew on a worker thread, around the newest swapper (one still loading
+        is built again with them), and switched in unless a newer swapper was asked for meanwhile (the task fails
+        when a model is missing; the other settings apply all the same)."""
         pipeline = self.pipeline
         if pipeline is None:
             return None
 
-        def apply(stream: Any, staged: Any = None) -> None:
+        def apply(stream: Any) -> None:
             base = innermost(stream.swapper)
             if hasattr(base, "options"):
                 base.options = settings.classic
-            if staged is not None:
-                stream.swapper = staged
             stream.tracker.options = settings.tracker
             stream.selection = replace(stream.selection, threshold=settings.similarity)
 
+        pipeline.update(apply)  # whatever becomes of the stages
         if not restage:
-            pipeline.update(apply)
             return None
+
+        def staged() -> Any:  # the newest swapper's own, with the new stages
+            swapper = with_stages(innermost(pipeline.loads.swapper), settings, self.store)
+            set_live_budget(swapper, pipeline.options.output_fps)  # as the loop's own start gives it
+            return swapper
 
         def work(report: Report, stop: threading.Event) -> None:
-            try:
-                staged = with_stages(innermost(pipeline.swapper.swapper), settings, self.store)
-            except GhostliveError:
-                pipeline.update(apply)
-                raise
-            set_live_budget(staged, pipeline.options.output_fps)  # as the loop's own start gives it
-            pipeline.update(lambda stream: apply(stream, staged))
+            with self._lock:  # a swapper still loading is built again with these stages; it would not have them
+                building = self._building
+                if self.pipeline is not pipeline:  # stopped meanwhile
+                    return
+                if building is not None and not building[1].done():
+                    load = self._build(pipeline, building[0], settings, report=False)
+                else:
+                    load = pipeline.load_swapper(staged, report=False)
+            load.result()  # a missing model fails the task (the other settings apply)
 
         return self.task(work, "stages")
-
-    def set_output(self, kind: str, on: bool, address: str = "") -> str:
-        """Add or remove a virtual camera or stream (``kind``: 'virtual_camera', 'stream') on the running loop;
-        returns its status text ('off' when removed)."""
-        pipeline = self.pipeline
-        if pipeline is None:
-            return "off"
-        current = [s for s in pipeline.sinks if isinstance(s, OUTPUT_KINDS[kind])]
-        if on and not current:
-            sink = make_output(kind, address, pipeline, self.events.last_frame)
-            pipeline.add_sink(sink)
-            self.events.info.emit(f"live: added {sink.name}")
-            return str(getattr(sink, "url", sink.name))
-        if on:
-            return str(getattr(current[0], "url", current[0].name))
-        for sink in current:
-            pipeline.remove_sink(sink)
-            sink.close()
-        return "off"
-
-    def start_recording(self, folder: str | Path) -> Path:
-        """Record the live output to a time-stamped file in ``folder`` (never over the camera file or a photo)."""
-        if self.pipeline is None or self.request is None:
-            raise ConfigError("start the camera before recording")
-        photos = [s.path for s in self.sources] + list(self.references)
-        encode = self.job.settings.encode if self.job is not None else None
-        self.recorder = Recorder(recording_path(folder, self.request.camera, photos), encode)
-        self.pipeline.add_sink(self.recorder)
-        self.events.info.emit(f"recording to {self.recorder.path}")
-        return self.recorder.path
-
-    def stop_recording(self) -> Path | None:
-        """Finish the recording; its path, or None when there was none or it failed (an ``error`` event, with
-        the message of an :class:`~ghostlive.errors.OutputError` naming the file, says why)."""
-        recorder, self.recorder = self.recorder, None
-        return self._finish_recording(self.pipeline, recorder)
-
-    def _finish_recording(self, pipeline: LivePipeline | None, recorder: Recorder | None) -> Path | None:
-        if recorder is None or pipeline is None:
-            return None
-        pipeline.remove_sink(recorder)
-        try:
-            recorder.close()  # does nothing when the loop gave it up already (that failure was reported then)
-        except GhostliveError as exc:  # the unfinished file is deleted
-            pipeline.output_failed(recorder, exc)
-            return None
-        if recorder.failed:
-            return None
-        self.events.info.emit(f"saved {recorder.path}")
-        return recorder.path
-
-    def save_screenshot(self, folder: str | Path) -> Path:
-        """The last live frame as a time-stamped PNG in ``folder``."""
-        import time
-
-        frame = self.events.last_frame
-        if frame is None:
-            raise ConfigError("no frame to save yet")
-        return write_image(Path(folder or Path.home()) / time.strftime("ghostlive-%Y%m%d-%H%M%S.png"), frame)

@@ -5,6 +5,7 @@ for ``ghostlive live`` and the window)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,11 @@ def live_swapper(name: str, store: ModelStore, settings: SwapSettings, fps: floa
     return swapper
 
 
-def start_pipeline(request: LiveRequest, job: Job, events: LiveEvents) -> LivePipeline:
-    """Open the camera and outputs of ``request`` and start the live loop with ``job``'s swapper."""
+def start_pipeline(
+    request: LiveRequest, job: Job, events: LiveEvents, on_end: Callable[[LivePipeline], None] | None = None
+) -> LivePipeline:
+    """Open the camera and outputs of ``request`` and start the live loop with ``job``'s swapper and sources;
+    ``on_end``: see :class:`~ghostlive.pipeline.live.LivePipeline`."""
     frame, fps = first_frame(request)
     set_live_budget(job.swapper, fps or 30.0)
     sinks = open_sinks(request, frame, fps, events.error, job.settings.encode)
@@ -134,6 +138,8 @@ def start_pipeline(request: LiveRequest, job: Job, events: LiveEvents) -> LivePi
         LiveOptions(output_fps=fps or 30.0),
         on_frame=events.on_frame,
         on_error=events.error.emit,
+        on_end=on_end,
+        sources=job.sources,
     )
     events.pipeline = pipeline
     pipeline.start()

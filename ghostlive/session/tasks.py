@@ -75,6 +75,12 @@ class Task(Generic[T]):
     def started(self) -> bool:
         return self._thread.ident is not None
 
+    def wait(self) -> None:
+        """Wait until finished (not when called from the work itself, e.g. by a listener of an event it emits:
+        that wait would never end)."""
+        if threading.current_thread() is not self._thread:
+            self.future.exception()
+
     def report(self, done: int, total: int | None = 0, text: str = "") -> None:
         self.progress.emit(int(done), int(total or 0), text)
 

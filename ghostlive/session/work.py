@@ -33,6 +33,7 @@ class FileAndModelTasks:
     pipeline: Any
     measuring: str | None
     _lock: threading.Lock
+    _starting: bool
 
     def task(self, fn: Callable[[Report, threading.Event], T], name: str) -> Task[T]:
         raise NotImplementedError
@@ -88,7 +89,7 @@ class FileAndModelTasks:
 
         def work(report: Report, stop: threading.Event) -> str:
             with self._lock:
-                if self.pipeline is not None:
+                if self.pipeline is not None or self._starting:
                     raise ConfigError("stop the live preview first: int8 and fp32 are timed on an otherwise idle CPU")
                 if self.measuring is not None:
                     raise ConfigError(f"int8 of {self.measuring} is already being measured")
