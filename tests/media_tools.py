@@ -11,6 +11,7 @@ import av
 import numpy as np
 
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, bgr_to_yuv420, matrix_for
+from ghostlive.media.sources import FileCamera
 from ghostlive.media.video import VideoItem, VideoSource
 
 from .conftest import DATA
@@ -141,3 +142,20 @@ def frame_times(path: Path) -> list[int]:
 def audio_packets(path: Path, index: int = 0) -> list[bytes]:
     with av.open(str(path)) as c:
         return [bytes(p) for p in c.demux(audio=index) if p.size]
+
+
+class BrokenCamera:
+    """The clip as a camera whose decoder fails after ``n`` frames (``read`` raises)."""
+
+    def __init__(self, path: str, n: int) -> None:
+        self.inner, self.n = FileCamera(path), n
+        self.name, self.fps, self.ended = self.inner.name, self.inner.fps, False
+
+    def read(self):
+        self.n -= 1
+        if self.n < 0:
+            raise OSError("decoder error")
+        return self.inner.read()
+
+    def close(self) -> None:
+        self.inner.close()

@@ -15,7 +15,7 @@ from ghostlive.hub import ModelStore
 from ghostlive.ui.main_window import MainWindow
 
 from .conftest import sample
-from .media_tools import CLIP, frames_of
+from .media_tools import CLIP, BrokenCamera, frames_of
 
 GRACE = str(sample("grace_hopper.jpg"))
 
@@ -65,6 +65,21 @@ def test_live_preview_with_a_video_file_camera(window: MainWindow, qtbot) -> Non
     assert window.pipeline is not None and window.pipeline.running  # never restarted
     window.start_button.click()
     assert window.pipeline is None and window.start_button.text() == "Start"
+
+
+def test_a_loop_that_stops_by_itself_gives_back_the_start_button(window: MainWindow, qtbot, monkeypatch) -> None:
+    """The camera fails for good (its read raises): the session stops the loop, and the tab says "Start" again, so
+    the next click starts a loop instead of "stopping" one that is gone."""
+    from ghostlive.session.live import LiveRequest
+
+    monkeypatch.setattr(LiveRequest, "open", lambda request: BrokenCamera(request.camera, 10))
+    window.add_source_photos([GRACE])
+    window.camera.setCurrentText(str(CLIP))
+    window.start_button.click()
+    assert window.start_button.text() == "Stop"
+    qtbot.waitUntil(lambda: window.pipeline is None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.start_button.text() == "Start", timeout=10_000)
+    assert not window.record_button.isChecked() and window.stream_status.text() == "off"
 
 
 def test_before_after_and_screenshot(window: MainWindow, qtbot, tmp_path: Path) -> None:

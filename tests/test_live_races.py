@@ -19,14 +19,13 @@ import pytest
 from ghostlive.errors import GhostliveError
 from ghostlive.hub import ModelStore
 from ghostlive.jobs import SwapSettings
-from ghostlive.media.sources import FileCamera
 from ghostlive.pipeline.live import LivePipeline
 from ghostlive.session import Session, core
 from ghostlive.session.live import LiveRequest, innermost
 from ghostlive.tracking import TrackerOptions
 
 from .conftest import sample
-from .media_tools import CLIP
+from .media_tools import CLIP, BrokenCamera
 from .test_live import wait_until
 
 GRACE, ASTRONAUT = str(sample("grace_hopper.jpg")), str(sample("astronaut.png"))
@@ -216,23 +215,6 @@ def test_a_camera_file_that_ends_stops_the_session_and_closes_its_outputs(tmp_pa
     again = s.start_live(LiveRequest(str(CLIP)), SETTINGS).result(60)  # and the next start is not refused
     s.stop_live()
     assert live == [True, False, True, False] and not again.running
-
-
-class BrokenCamera:
-    """The clip as a camera whose decoder fails after ``n`` frames (``read`` raises)."""
-
-    def __init__(self, path: str, n: int) -> None:
-        self.inner, self.n = FileCamera(path), n
-        self.name, self.fps, self.ended = self.inner.name, self.inner.fps, False
-
-    def read(self):
-        self.n -= 1
-        if self.n < 0:
-            raise OSError("decoder error")
-        return self.inner.read()
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def test_a_loop_stopped_by_an_error_stops_the_session(tmp_path: Path, monkeypatch) -> None:

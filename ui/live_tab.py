@@ -71,6 +71,7 @@ class LiveTab(QWidget):
         lay.addLayout(outs)
         bridge.frame.connect(self.show_frame)
         bridge.stats.connect(self._show_stats)
+        bridge.live.connect(self._live_changed)
 
     def _pick_camera_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Video to use as the camera", "", "Videos (*.*)")
@@ -122,6 +123,16 @@ class LiveTab(QWidget):
             if not recorder.failed:
                 self.window.last_output = recorder.path
         self.session.stop_live(wait=wait)
+        self.start_button.setText("Start")
+        self.vcam_status.setText("off")
+        self.stream_status.setText("off")
+
+    def _live_changed(self, running: bool) -> None:
+        """The session's word on the loop: also when it ended by itself (its camera file ended, or it stopped on
+        an error), the controls go back to "Start" rather than offering to stop a loop that is gone."""
+        if running:
+            return
+        self._release_record_button()
         self.start_button.setText("Start")
         self.vcam_status.setText("off")
         self.stream_status.setText("off")
