@@ -26,6 +26,7 @@ from ghostlive.models.personal import personal_models  # noqa: E402
 from ghostlive.training.config import FINETUNE_TOML, load_recipe  # noqa: E402
 from ghostlive.training.prepare import Preparer  # noqa: E402
 from tests.conftest import DATA, sample  # noqa: E402
+from tests.training_tools import one_thread  # noqa: E402, F401 (an autouse fixture)
 
 TINY_TOML = """\
 width = 0.0625
@@ -64,14 +65,6 @@ BAD = [
      "[[stages]] #1: weights.eyes: must be a number ≥ 0, got -1"),
     ('[[stages]]\nname = "a"\nsteps = 5\n[[stages]]\nname = "b"\nscheduler = "step"\n', "[[stages]] #2: needs steps"),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from ghostlive.training.data import PairDataset  # noqa: E402
 from ghostlive.training.trainer import Trainer  # noqa: E402
 from tests.conftest import sample  # noqa: E402
 from tests.golden import manifests  # noqa: E402
-from tests.training_tools import batch_of, prepare, run_group, tiny_config  # noqa: E402
+from tests.training_tools import batch_of, one_thread, prepare, run_group, tiny_config  # noqa: E402, F401
 
 
 def free_port() -> int:
@@ -35,15 +35,6 @@ def free_port() -> int:
 
 
 TERMS = ("adv", "attr", "id", "rec", "eyes")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: tiny networks on a shared 2-core machine run ~10× faster than with two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -69,14 +69,19 @@ def tags(paths: Iterable[Path]) -> dict[Path, str]:
     used: set[str] = set()
     out = {}
     for p in files:
-        base = p.stem if stems[p.stem.casefold()] == 1 else p.name
-        name, n = base, 1
-        while name.casefold() in used:
-            n += 1
-            name = f"{base}~{n}"
-        used.add(name.casefold())
-        out[p] = name
+        out[p] = unique_name(p.stem if stems[p.stem.casefold()] == 1 else p.name, used)
     return out
+
+
+def unique_name(base: str, used: set[str]) -> str:
+    """``base``, or ``base~2``, ``base~3``… : the first not in ``used`` (compared case-insensitively, as file
+    systems may), which it joins."""
+    name, n = base, 1
+    while name.casefold() in used:
+        n += 1
+        name = f"{base}~{n}"
+    used.add(name.casefold())
+    return name
 
 
 def media_kind(path: Path) -> str | None:

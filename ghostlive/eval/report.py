@@ -18,6 +18,7 @@ import numpy as np
 from ghostlive.eval.aggregate import worst_first
 from ghostlive.eval.catalogue import BY_KEY, METRICS, PAPER, RETRIEVAL
 from ghostlive.eval.judges import DLIB68_LICENCE
+from ghostlive.eval.pairs import unique_name
 from ghostlive.eval.table import SAME_FAMILY_MARK, SAME_FAMILY_NOTE, same_family
 from ghostlive.media.image import read_image, write_image
 from ghostlive.media.paths import atomic_write_bytes
@@ -114,13 +115,8 @@ def pair_names(records: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
         key = (r["source"], r["target"])
         if key in names:
             continue
-        base = re.sub(r"\s", "_", r.get("pair") or f"{Path(key[0]).stem}_to_{Path(key[1]).stem}")
-        name, n = base, 1
-        while name.casefold() in used:
-            n += 1
-            name = f"{base}~{n}"
-        used.add(name.casefold())
-        names[key] = name
+        pair = r.get("pair") or f"{Path(key[0]).stem}_to_{Path(key[1]).stem}"
+        names[key] = unique_name(re.sub(r"\s", "_", pair), used)
     return names
 
 
