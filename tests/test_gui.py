@@ -45,6 +45,46 @@ def test_video_job_runs_to_completion(window: MainWindow, qtbot, tmp_path: Path)
     assert window.error_banner.isHidden()
 
 
+def test_closing_the_window_cancels_a_running_job(window: MainWindow, qtbot, tmp_path: Path) -> None:
+    """The window closed while a video job runs: the job is cancelled and has ended before the window is gone, and
+    its unfinished (hidden, temporary) output is deleted. It used to run on while the process exited, which
+    aborted it ("terminate called without an active exception") and left a hidden .out.*.mp4."""
+    window.add_source_photos([GRACE])
+    window.job_input.setText(str(CLIP))
+    window.job_output.setText(str(tmp_path / "out.mp4"))
+    window.run_button.click()
+    task = window.task
+    assert task is not None
+    qtbot.waitUntil(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()), timeout=60_000)
+    window.close()
+    assert task.isFinished()
+    assert not [p.name for p in tmp_path.iterdir() if "out" in p.name]
+
+
+def test_a_cancelled_job_is_no_error_and_the_next_job_clears_the_banner(window: MainWindow, qtbot, tmp_path) -> None:
+    """Cancel is the user's choice: the bar says "cancelled" and the messages pane says so, no red banner. A
+    banner left by an earlier failure goes when the next job starts, and so does the last job's ETA."""
+    window.add_source_photos([GRACE])
+    window.job_input.setText(str(CLIP))
+    window.job_output.setText(str(tmp_path / "out.mp4"))
+    window.run_button.click()
+    task = window.task
+    assert task is not None
+    qtbot.waitUntil(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()), timeout=60_000)
+    with qtbot.waitSignal(task.finished, timeout=60_000):
+        window.cancel_button.click()
+    assert window.error_banner.isHidden() and window.job_progress.format() == "cancelled"
+    assert "stopped; no output was written" in window.messages.toPlainText()
+    window.show_error("an earlier failure")
+    window.job_output.setText(str(tmp_path / "still.png"))
+    window.job_input.setText(GRACE)
+    window.run_button.click()
+    assert window.error_banner.isHidden() and window.job_eta.text() == ""
+    with qtbot.waitSignal(window.task.finished, timeout=60_000):
+        pass
+    assert (tmp_path / "still.png").exists() and window.error_banner.isHidden()
+
+
 def test_live_preview_with_a_video_file_camera(window: MainWindow, qtbot) -> None:
     window.add_source_photos([GRACE])
     window.camera.setCurrentText(str(CLIP))
@@ -80,6 +120,34 @@ def test_a_loop_that_stops_by_itself_gives_back_the_start_button(window: MainWin
     qtbot.waitUntil(lambda: window.pipeline is None, timeout=30_000)
     qtbot.waitUntil(lambda: window.start_button.text() == "Start", timeout=10_000)
     assert not window.record_button.isChecked() and window.stream_status.text() == "off"
+
+
+def test_a_swapper_that_cannot_load_while_live_leaves_the_running_one_shown(window: MainWindow, qtbot) -> None:
+    """inswapper is not installed: choosing it while live is an error, the loop keeps the classic swapper, and the
+    Swapper box goes back to it (it said "inswapper" while classic ran, and saved that for the next start)."""
+    window.add_source_photos([GRACE])
+    window.camera.setCurrentText(str(CLIP))
+    assert window.start_live()
+    window.swapper_combo.setCurrentText("inswapper")
+    qtbot.waitUntil(lambda: window.swapper_combo.currentText() == "classic", timeout=30_000)
+    qtbot.waitUntil(lambda: "inswapper" in window.messages.toPlainText(), timeout=10_000)
+    assert not window.error_banner.isHidden()
+    assert window.pipeline is not None and window.pipeline.running
+    assert window.current_settings().swapper == "classic"
+
+
+def test_a_mask_whose_model_is_missing_cannot_be_ticked(qtbot, tmp_path: Path) -> None:
+    """The occluder and parser models are not installed: their boxes are disabled, saying how to install them,
+    and a saved setting that ticked one is unticked (the app used to keep it ticked, fail every start with it, and
+    save it again)."""
+    (tmp_path / "settings.toml").write_text('mask = ["occlusion", "mouth"]\n')
+    w = MainWindow(settings_path=tmp_path / "settings.toml", store=ModelStore(tmp_path / "home"))
+    qtbot.addWidget(w)
+    boxes = w.stages.masks
+    assert not boxes["occlusion"].isEnabled() and not boxes["occlusion"].isChecked()
+    assert "xseg_1.onnx" in boxes["occlusion"].toolTip() and not boxes["parser"].isEnabled()
+    assert boxes["mouth"].isEnabled() and boxes["mouth"].isChecked()
+    assert tuple(w.current_settings().mask) == ("mouth",)
 
 
 def test_before_after_and_screenshot(window: MainWindow, qtbot, tmp_path: Path) -> None:

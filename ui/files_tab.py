@@ -101,6 +101,8 @@ class FilesTab(QWidget):
                 self.job_eta.setText(f"{d}/{t}  ETA {elapsed / d * (t - d):.0f} s")
 
         self.open_button.setEnabled(False)  # until this job succeeds
+        w.error_banner.hide()  # an earlier job's error is not this one's
+        self.job_eta.setText("")
         job = self.session.start_file_job(settings, target, output)
         task = w.task = start_task(w, job, self.job_progress, done, w.show_error)
         task.progress.connect(progress_text)

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPlainTextEdit, QTabWidget, QVBoxLayout, QWidget
 
@@ -44,6 +45,9 @@ EXPOSED = {
 
 
 class MainWindow(QMainWindow):
+    swapper_refused = Signal(str, str)
+    """(the swapper running before, the one that failed to load): put the Swapper box back (GUI thread)."""
+
     def __init__(
         self, settings_path: Path | None = None, store: ModelStore | None = None, session: Session | None = None
     ) -> None:
@@ -63,6 +67,8 @@ class MainWindow(QMainWindow):
         self.bindings = Bindings()
         self._build()
         self._restore()
+        self._swapper_name = self.swapper_combo.currentText()
+        self.stages.refresh_models()  # after the saved settings are shown: a mask saved ticked may be missing
         self.settings_file.as_read = self.current_settings()
         self.outputs = LiveOutputs(self)
         if self.settings_file.damaged:
@@ -109,6 +115,7 @@ class MainWindow(QMainWindow):
         self.targets.references_changed.connect(self._settings_changed)
         self.stages.changed.connect(self._settings_changed)
         self.swapper_combo.currentTextChanged.connect(self._swapper_changed)
+        self.swapper_refused.connect(self._swapper_back)
         self._shortcuts()
         self.resize(1280, 800)
 
@@ -187,7 +194,24 @@ class MainWindow(QMainWindow):
 
     def _swapper_changed(self, name: str) -> None:
         self.models.update_status()
-        self.session.change_swapper(name, self.swap_settings())
+        previous, self._swapper_name = self._swapper_name, name
+        load = self.session.change_swapper(name, self.swap_settings())
+        if load is not None:  # live: a swapper that cannot load (error shown) leaves the running one in the box
+            load.add_done_callback(lambda f: f.exception() is None or self.swapper_refused.emit(previous, name))
+
+    def _swapper_back(self, previous: str, failed: str) -> None:
+        if self.swapper_combo.currentText() != failed:  # the user has chosen another one since
+            return
+        self._swapper_name = previous
+        self.swapper_combo.blockSignals(True)
+        self.swapper_combo.setCurrentText(previous)
+        self.swapper_combo.blockSignals(False)
+        self.models.update_status()
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.stages.refresh_models()  # a model imported meanwhile (ghostlive models import) is offered
+        super().changeEvent(event)
 
     def _settings_changed(self, *_: Any) -> None:
         if self.session.pipeline is None:
@@ -216,6 +240,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
         self.stop_live(wait=True)  # the camera and outputs are released before the window goes
+        for task in (self.task, self.personalise.task):  # a job still running is cancelled, and ends cleanly
+            if task is not None and not task.isFinished():  # (its unfinished output deleted) before the process
+                task.cancel()
+                if not task.wait(60_000):
+                    log.warning("a job did not stop within 60 s of closing the window")
         try:  # a file that could not be read is not written over unless a setting changed, and then kept aside
             self.settings_file.save(self.current_settings())
         except OSError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QFrame, QLabel, QLayout, QProgressBar, QScrollArea, QWidget
 
-from ghostlive.errors import GhostliveError
+from ghostlive.errors import CancelledError, GhostliveError
 from ghostlive.ui.workers import Task
 
 
@@ -44,7 +44,8 @@ def start_task(
 ) -> Task:
     """Show ``fn`` (a started session task, or ``fn(report, stop)`` to run in one) as a :class:`Task` reporting
     to ``bar``: the bar starts empty, and a failed task leaves it empty and saying "failed" (not at the last job's
-    100 %); ``on_error`` gets the message."""
+    100 %); ``on_error`` gets the message. A task the user cancelled is no failure: the bar says "cancelled" and
+    the message goes to the parent's ``info`` (the messages pane), not to ``on_error``."""
     task = Task(fn, parent)
     bar.setFormat("%p%")
     bar.setMaximum(1)
@@ -58,8 +59,11 @@ def start_task(
 
     def failed(message: str) -> None:
         bar.setValue(0)
-        bar.setFormat("failed")
-        if on_error:
+        cancelled = isinstance(task.task.error(), CancelledError)
+        bar.setFormat("cancelled" if cancelled else "failed")
+        if cancelled and hasattr(parent, "info"):
+            parent.info(message)
+        elif on_error:
             on_error(message)
 
     task.progress.connect(progress)

@@ -38,9 +38,8 @@ class StagesBox(QGroupBox):
                 tip = f"{BY_NAME[name].description}; licence: {BY_NAME[name].licence}"
                 tip += "" if store.has(RESTORERS[name].filename) else " (not installed)"
                 self.enhancer.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
-        for m, box in self.masks.items():
-            if m in MASK_MODELS and not store.has(BY_NAME[MASK_MODELS[m]].filename):
-                box.setToolTip(f"needs the {MASK_MODELS[m]} model: ghostlive models import FILE")
+        self.store = store
+        self.refresh_models()
         form.addRow("Enhancer", made["enhancer"].widget)
         form.addRow("Enhance blend", made["enhance_blend"].widget)
         form.addRow("Masks", made["mask"].widget)
@@ -49,6 +48,23 @@ class StagesBox(QGroupBox):
         self.changed.connect(self._mark)  # connected first: runs before the window's own slot
         for b in made.values():
             b.changed.connect(lambda *_: self.changed.emit())
+
+    def refresh_models(self) -> None:
+        """A mask whose model is not installed cannot be ticked (its tooltip says how to install it; one ticked in
+        a saved setting is unticked); called again when the window is activated, so a model imported meanwhile
+        (``ghostlive models import``) is offered without a restart."""
+        for m, box in self.masks.items():
+            if m not in MASK_MODELS:
+                continue
+            spec = BY_NAME[MASK_MODELS[m]]
+            installed = self.store.has(spec.filename)
+            box.setEnabled(installed)
+            box.setToolTip("" if installed else f"needs the {spec.name} model ({spec.filename}), which is not "
+                           "installed: ghostlive models import FILE")
+            if not installed and box.isChecked():
+                box.blockSignals(True)  # not a change to apply: the loop never had this mask
+                box.setChecked(False)
+                box.blockSignals(False)
 
     def _mark(self) -> None:
         self._dirty = True

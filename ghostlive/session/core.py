@@ -228,13 +228,13 @@ class Session(FileAndModelTasks, LiveOutputs):
         if self.pipeline is not None:
             self.pipeline.set_enabled(enabled)
 
-    def change_swapper(self, name: str, settings: SwapSettings) -> None:
+    def change_swapper(self, name: str, settings: SwapSettings) -> Future[None] | None:
         """Build swapper ``name`` (with the enhancer and masks of ``settings``) in the background while frames
         flow with the current one, then switch with the newest source (unless a newer swapper or restage was
-        asked for meanwhile); a failure is an ``error`` event."""
+        asked for meanwhile); a failure is an ``error`` event, and the returned load's exception. None when not
+        live (the swapper is built when the preview starts)."""
         with self._lock:
-            if self.pipeline is not None:
-                self._build(self.pipeline, name, settings)
+            return None if self.pipeline is None else self._build(self.pipeline, name, settings)
 
     def _build(self, pipeline: LivePipeline, name: str, settings: SwapSettings, report: bool = True) -> Future[None]:
         """Under the lock: load swapper ``name`` with the stages of ``settings``."""
