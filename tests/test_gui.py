@@ -45,17 +45,24 @@ def test_video_job_runs_to_completion(window: MainWindow, qtbot, tmp_path: Path)
     assert window.error_banner.isHidden()
 
 
+def video_job_under_way(window: MainWindow, qtbot, folder: Path):
+    """The clip swapped into ``folder``/out.mp4 from the Files tab; returned once its hidden temporary file is
+    being written."""
+    window.add_source_photos([GRACE])
+    window.job_input.setText(str(CLIP))
+    window.job_output.setText(str(folder / "out.mp4"))
+    window.run_button.click()
+    task = window.task
+    assert task is not None
+    qtbot.waitUntil(lambda: any(p.name.startswith(".out.") for p in folder.iterdir()), timeout=60_000)
+    return task
+
+
 def test_closing_the_window_cancels_a_running_job(window: MainWindow, qtbot, tmp_path: Path) -> None:
     """The window closed while a video job runs: the job is cancelled and has ended before the window is gone, and
     its unfinished (hidden, temporary) output is deleted. It used to run on while the process exited, which
     aborted it ("terminate called without an active exception") and left a hidden .out.*.mp4."""
-    window.add_source_photos([GRACE])
-    window.job_input.setText(str(CLIP))
-    window.job_output.setText(str(tmp_path / "out.mp4"))
-    window.run_button.click()
-    task = window.task
-    assert task is not None
-    qtbot.waitUntil(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()), timeout=60_000)
+    task = video_job_under_way(window, qtbot, tmp_path)
     window.close()
     assert task.isFinished()
     assert not [p.name for p in tmp_path.iterdir() if "out" in p.name]
@@ -64,13 +71,7 @@ def test_closing_the_window_cancels_a_running_job(window: MainWindow, qtbot, tmp
 def test_a_cancelled_job_is_no_error_and_the_next_job_clears_the_banner(window: MainWindow, qtbot, tmp_path) -> None:
     """Cancel is the user's choice: the bar says "cancelled" and the messages pane says so, no red banner. A
     banner left by an earlier failure goes when the next job starts, and so does the last job's ETA."""
-    window.add_source_photos([GRACE])
-    window.job_input.setText(str(CLIP))
-    window.job_output.setText(str(tmp_path / "out.mp4"))
-    window.run_button.click()
-    task = window.task
-    assert task is not None
-    qtbot.waitUntil(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()), timeout=60_000)
+    task = video_job_under_way(window, qtbot, tmp_path)
     with qtbot.waitSignal(task.finished, timeout=60_000):
         window.cancel_button.click()
     assert window.error_banner.isHidden() and window.job_progress.format() == "cancelled"
