@@ -58,3 +58,31 @@ def test_fit_frame_keeps_a_frame_of_the_size_and_scales_others(clip: list[Frame]
     small = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     assert video_out.fit_frame(small, w, h).shape == frame.shape
     assert mean_diff(video_out.fit_frame(small, w, h), cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)) < 1.0
+
+
+def test_an_odd_sized_camera_is_cropped_by_its_odd_pixel_not_rescaled(
+    tmp_path: Path, clip: list[Frame], monkeypatch
+) -> None:
+    """A 721×529 camera: the encoder's stream is 720×528, and each frame loses its odd row and column as before;
+    only a frame of another size than the first ones is rescaled (rescaling all of them cost ~19 ms per 1080p
+    frame in the sink thread, and blurred them)."""
+    from ghostlive.media import recorder
+
+    calls: list[tuple[int, ...]] = []
+
+    def spy(frame: Frame, width: int, height: int) -> Frame:
+        calls.append(frame.shape[:2])
+        return video_out.fit_frame(frame, width, height)
+
+    monkeypatch.setattr(recorder, "fit_frame", spy)
+    odd = [cv2.copyMakeBorder(f, 0, 1, 0, 1, cv2.BORDER_REPLICATE) for f in clip[:8]]
+    out = tmp_path / "odd.mp4"
+    rec = Recorder(out)
+    for i, frame in enumerate([*odd, clip[8]]):
+        rec.send(frame, t=i / 30)
+    rec.close()
+    decoded = frames_of(out)
+    h, w = clip[0].shape[:2]
+    assert len(decoded) == 9 and all(f.shape == (h, w, 3) for f in decoded)
+    assert calls == [(h, w)]  # only the frame whose size changed
+    assert mean_diff(decoded[3], odd[3][:h, :w]) < 3.0

@@ -134,6 +134,8 @@ class Recorder:
         self.stream: Any = None
         self.matrix: Matrix | None = None
         self._t0: float | None = None
+        self._size: tuple[int, ...] = ()
+        """(height, width) of the first frame: later frames of another size are scaled to it."""
         self._last = -1
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
@@ -165,8 +167,10 @@ class Recorder:
                 self._start(frame, now)
             pts = max(int((now - (self._t0 or now)) * 1000), self._last + 1)
             self._last = pts
-            image = fit_frame(frame, self.stream.width, self.stream.height)  # the camera changed resolution
-            vf = video_frame(image, self.stream.pix_fmt, self.matrix)
+            if frame.shape[:2] != self._size:  # the camera changed resolution: scaled to the first frames' size
+                frame = fit_frame(frame, self._size[1], self._size[0])
+            # an odd side was trimmed to even by the encoder's stream: cropped by that pixel, not rescaled
+            vf = video_frame(frame[: self.stream.height, : self.stream.width], self.stream.pix_fmt, self.matrix)
             vf.pts, vf.time_base = pts, TIME_BASE
             for packet in self.stream.encode(vf):
                 self.container.mux(packet)
@@ -174,6 +178,7 @@ class Recorder:
             raise self._fail(exc) from None
 
     def _start(self, frame: Frame, now: float) -> None:
+        self._size = frame.shape[:2]
         size = (frame.shape[1], frame.shape[0])
         self.matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, frame.shape[0])
         opts = live_encoder_options(self.codec, size, self.options)
