@@ -155,6 +155,58 @@ def test_a_restage_while_a_swapper_loads_gives_that_swapper_the_new_stages(tmp_p
         s.stop_live()
 
 
+def test_a_face_that_fails_after_one_it_overtook_leaves_the_shown_face_selected(tmp_path: Path, monkeypatch) -> None:
+    """Faces 1 then 2 chosen quickly: face 1 (slow to prepare) is overtaken by face 2, which cannot be prepared.
+    The loop never showed face 1, so face 0, the one it shows, is selected again (the window said face 1)."""
+    s = live_session(tmp_path, [GRACE, ASTRONAUT])
+    pipeline = s.pipeline
+    try:
+        grace = s.sources[0]
+        s.sources.append(replace(grace, image=grace.image[:16, :16].copy()))  # its photo no longer holds the face
+        swapper = pipeline.swapper.swapper
+        slow = StandInSlowBuild(swapper.prepare_source)  # face 1 takes its time
+        monkeypatch.setattr(swapper, "prepare_source", slow)
+        s.select_source(1)
+        assert slow.entered.wait(30)
+        s.select_source(2)
+        slow.release.set()
+        settled(pipeline)
+        assert s.selected == 0 and in_loop(s) == GRACE
+        assert [np.array_equal(img, grace.image) for img, _face, _ref in pipeline.loads.sources] == [True]
+    finally:
+        s.stop_live()
+
+
+def test_a_new_swapper_is_not_refused_for_a_face_that_fails(tmp_path: Path, monkeypatch) -> None:
+    """A new swapper loads; meanwhile a face that cannot be prepared is chosen, and the running swapper is slow to
+    say so. The new swapper fails on that face first: it switches in with the face the loop shows instead of
+    failing as a whole (its box went back, the user's swapper choice lost), and the face's own load reports it."""
+    build = StandInSlowBuild(core.live_swapper)
+    monkeypatch.setattr(core, "live_swapper", build)
+    s = live_session(tmp_path, [GRACE])
+    pipeline = s.pipeline
+    errors: list[str] = []
+    s.events.error.connect(errors.append)
+    try:
+        grace = s.sources[0]
+        s.sources.append(replace(grace, image=grace.image[:16, :16].copy()))  # its photo no longer holds the face
+        running = pipeline.swapper.swapper
+        slow = StandInSlowBuild(running.prepare_source)
+        monkeypatch.setattr(running, "prepare_source", slow)
+        load = s.change_swapper("classic", SETTINGS)
+        assert build.entered.wait(30)
+        s.select_source(1)
+        assert slow.entered.wait(30)  # the running swapper takes its time over the bad face
+        build.release.set()
+        assert load is not None and load.exception(60) is None  # the new swapper did not fail on it
+        slow.release.set()
+        settled(pipeline)
+        assert pipeline.swapper.swapper is build.built[0] and in_loop(s) == GRACE and s.selected == 0
+        assert any("the source face lies outside its image" in e for e in errors)
+    finally:
+        s.stop_live()
+
+
 def test_a_face_that_cannot_be_prepared_leaves_the_previous_one_selected(tmp_path: Path) -> None:
     s = live_session(tmp_path, [GRACE])
     pipeline = s.pipeline

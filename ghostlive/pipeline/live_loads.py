@@ -43,6 +43,8 @@ class Loads:
         """The swapper the loop runs once the switches queued so far are applied (the newest switched in)."""
         self.sources = list(sources) if sources is not None else None
         """The newest source faces asked for (None: not known, so no new swapper can prepare them)."""
+        self.installed = self.sources
+        """The source faces of the newest switch (those the loop shows once the queued switches are applied)."""
         self._swapper_asks = self._source_asks = 0
 
     def load_swapper(
@@ -81,14 +83,18 @@ class Loads:
                     with self._lock:
                         if asked != self._source_asks:  # other faces were asked for meanwhile: prepare those
                             continue
+                        installed = self.installed
                     if superseded():
                         return
-                    raise
+                    if installed is None or installed is wanted:
+                        raise
+                    # the faces asked for fail (their own load says so): the new swapper takes the loop's faces
+                    pairs, wanted = self._prepare(new, installed), installed
                 with self._lock:
                     if ticket != self._swapper_asks:
                         return
                     if asked == self._source_asks:
-                        self._switch(new, pairs)
+                        self._switch(new, pairs, wanted)
                         return
 
         return self._background(work, "loading swapper", done, report)
@@ -98,7 +104,6 @@ class Loads:
         A failure is an error event (and ``done``'s message, the future's exception); a new swapper then prepares
         the faces asked for before."""
         with self._lock:
-            previous = self.sources
             asked = self._ask_sources(sources)
             swapper = self.swapper
 
@@ -109,12 +114,12 @@ class Loads:
                 with self._lock:
                     if asked != self._source_asks:
                         return
-                    if previous is not None:  # nothing newer was asked for: a new swapper prepares the old faces
-                        self._ask_sources(previous)
+                    if self.installed is not None:  # nothing newer was asked for: the loop's faces are wanted again
+                        self._ask_sources(self.installed)
                 raise
             with self._lock:  # else newer faces were asked for, or a newer swapper prepared these
                 if asked == self._source_asks and swapper is self.swapper:
-                    self._switch(swapper, pairs)
+                    self._switch(swapper, pairs, sources)
 
         return self._background(work, "preparing the source face", done, True)
 
@@ -130,9 +135,10 @@ class Loads:
             for img, face, ref in sources
         ]
 
-    def _switch(self, swapper: Swapper, pairs: list[Pair]) -> None:
-        """Queue the switch to ``swapper`` with ``pairs`` (called under the lock: switches queue in request order)."""
-        self.swapper = swapper
+    def _switch(self, swapper: Swapper, pairs: list[Pair], sources: list[Source]) -> None:
+        """Queue the switch to ``swapper`` with ``pairs``, prepared from ``sources`` (called under the lock: switches
+        queue in request order)."""
+        self.swapper, self.installed = swapper, sources
         processor = self.processor
 
         def switch() -> None:

@@ -27,7 +27,7 @@ from ghostlive.media.sinks import Recorder
 from ghostlive.pipeline.live import LivePipeline
 from ghostlive.session.live import LiveEvents, LiveRequest, innermost, live_swapper, start_pipeline
 from ghostlive.session.outputs import LiveOutputs
-from ghostlive.session.sources import SourceFace, find_faces
+from ghostlive.session.sources import SourceFace, find_faces, same_face
 from ghostlive.session.tasks import Event, Report, Task
 from ghostlive.session.work import FileAndModelTasks
 from ghostlive.threads import release_freed_memory
@@ -115,7 +115,7 @@ class Session(FileAndModelTasks, LiveOutputs):
     def select_source(self, index: int | None) -> None:
         """Use source ``index``; while live it is prepared with the newest swapper in the background and switched
         in between two frames (a swapper still loading prepares it too). When that fails (an ``error`` event),
-        the previous source is selected again."""
+        the source the loop shows is selected again."""
         with self._lock:  # requests reach the loop in the order they were made
             previous = self.selected, self.live_sources
             self.selected = index
@@ -128,8 +128,12 @@ class Session(FileAndModelTasks, LiveOutputs):
 
             def undo(error: str | None) -> None:
                 with self._lock:
-                    if error is not None and self.live_sources is sources:  # nothing was chosen since
-                        self.selected, self.live_sources = previous
+                    if error is None or self.live_sources is not sources:  # it worked, or another was chosen since
+                        return
+                    installed = pipeline.loads.installed or previous[1]  # the face the loop shows
+                    self.live_sources = list(installed)
+                    self.selected = next((i for i, s in enumerate(self.sources) if installed and same_face(
+                        s.face, installed[0][1])), previous[0])
 
             pipeline.load_sources(sources, undo)
 

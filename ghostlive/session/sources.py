@@ -47,3 +47,8 @@ def find_faces(analyzer: FaceAnalyzer, path: str) -> list[SourceFace]:
         crop = image[max(int(y1 - m), 0) : int(y2 + m), max(int(x1 - m), 0) : int(x2 + m)]
         found.append(SourceFace(path, i, image, face, np.ascontiguousarray(crop)))
     return found
+
+
+def same_face(a: Face, b: Face) -> bool:
+    """The same face of the same photo (found again: other objects, the same landmarks)."""
+    return a is b or (a.landmarks.shape == b.landmarks.shape and bool(np.array_equal(a.landmarks, b.landmarks)))
