@@ -60,7 +60,7 @@ def run_bench(args: argparse.Namespace) -> int:
         raise ConfigError("--save and --compare record the live loop: add --live")
     if args.int8 and not args.generator:
         raise ConfigError("--int8 quantises a GHOST generator: add --generator ghost-N")
-    check_record_paths(args.save, args.compare)
+    previous = check_record_paths(args.save, args.compare)
     print(apply_plan(plan_threads("photo", ort_threads=args.threads)).line())
     with tempfile.TemporaryDirectory() as tmp:
         bench_frames(args, sizes, tmp)
@@ -73,7 +73,7 @@ def run_bench(args: argparse.Namespace) -> int:
                 bench_int8(args.generator, max(1, args.runs), tmp, *_swapper_store(args.generator, tmp))
     if args.live:
         plan = apply_plan(plan_threads("live", ort_threads=args.threads))
-        bench_live(sizes, args.live_seconds, plan, save=args.save, compare=args.compare)
+        bench_live(sizes, args.live_seconds, plan, save=args.save, compare=args.compare, previous=previous)
     if args.video:
         bench_video([int(n) for n in args.video.split(",")], args.threads)
     return 0

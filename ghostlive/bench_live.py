@@ -89,10 +89,16 @@ def check_record_paths(save: str | None, compare: str | None) -> dict[str, Any] 
 
 
 def bench_live(
-    sizes: list[tuple[int, int]], seconds: float, plan: ThreadPlan, save: str | None = None, compare: str | None = None
+    sizes: list[tuple[int, int]],
+    seconds: float,
+    plan: ThreadPlan,
+    save: str | None = None,
+    compare: str | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The live loop on a 30 fps file camera (paced like a webcam) per frame size; prints a table, saves and
-    compares JSON records. Returns the record."""
+    compares JSON records (``previous``: the ``--compare`` record, read and the ``--save`` folder checked by
+    :func:`check_record_paths` before anything was measured). Returns the record."""
     from ghostlive.bench_video import make_clip
     from ghostlive.faces import asset_path
     from ghostlive.jobs import Job, PairSpec
@@ -102,7 +108,6 @@ def bench_live(
     from ghostlive.pipeline.live import LivePipeline
     from ghostlive.settings import swap_settings
 
-    previous = check_record_paths(save, compare)
     photo = read_image(asset_path("samples/astronaut.png")).bgr
     job = Job(swap_settings({}, "live"), [PairSpec(asset_path("samples/grace_hopper.jpg"))])
     print(f"\nlive loop, 30 fps file camera, classic swapper, detector every 3rd frame, {seconds:.0f} s per size")

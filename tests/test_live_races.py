@@ -56,6 +56,14 @@ class StandInSlowBuild:
         return made
 
 
+def add_unpreparable_face(s: Session) -> Any:
+    """Adds a source whose photo no longer holds its face (Grace's face on a 16×16 corner of her photo), so that
+    preparing it fails; returns Grace's own source face."""
+    grace = s.sources[0]
+    s.sources.append(replace(grace, image=grace.image[:16, :16].copy()))
+    return grace
+
+
 def live_session(tmp_path: Path, photos: list[str], request: LiveRequest | None = None) -> Session:
     s = Session(ModelStore(tmp_path / "home"))
     for photo in photos:
@@ -161,8 +169,7 @@ def test_a_face_that_fails_after_one_it_overtook_leaves_the_shown_face_selected(
     s = live_session(tmp_path, [GRACE, ASTRONAUT])
     pipeline = s.pipeline
     try:
-        grace = s.sources[0]
-        s.sources.append(replace(grace, image=grace.image[:16, :16].copy()))  # its photo no longer holds the face
+        grace = add_unpreparable_face(s)
         swapper = pipeline.swapper.swapper
         slow = StandInSlowBuild(swapper.prepare_source)  # face 1 takes its time
         monkeypatch.setattr(swapper, "prepare_source", slow)
@@ -188,8 +195,7 @@ def test_a_new_swapper_is_not_refused_for_a_face_that_fails(tmp_path: Path, monk
     errors: list[str] = []
     s.events.error.connect(errors.append)
     try:
-        grace = s.sources[0]
-        s.sources.append(replace(grace, image=grace.image[:16, :16].copy()))  # its photo no longer holds the face
+        add_unpreparable_face(s)
         running = pipeline.swapper.swapper
         slow = StandInSlowBuild(running.prepare_source)
         monkeypatch.setattr(running, "prepare_source", slow)
@@ -213,8 +219,7 @@ def test_a_face_that_cannot_be_prepared_leaves_the_previous_one_selected(tmp_pat
     errors: list[str] = []
     s.events.error.connect(errors.append)
     try:
-        grace = s.sources[0]
-        s.sources.append(replace(grace, image=grace.image[:16, :16].copy()))  # its photo no longer holds the face
+        add_unpreparable_face(s)
         s.select_source(1)
         settled(pipeline)
         assert errors and "the source face lies outside its image" in errors[-1]
