@@ -10,7 +10,7 @@ from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
 from ghostlive.models.personal import Personal, personal_models, swapper_choice, unregister
-from ghostlive.models.registry import BY_FILENAME, BY_NAME, MODELS, ModelSpec
+from ghostlive.models.registry import BY_FILENAME, BY_NAME, MODELS, ModelSpec, fp16_name
 from ghostlive.session.models import build_engines as build_engines_in
 from ghostlive.session.models import download_model, export_checkpoint, export_installed, optimise_int8
 
@@ -105,10 +105,6 @@ PERSONAL_NEEDS = BY_NAME["ghost-2"].needs
 """A personal swapper is a GHOST generator: it uses what ghost-N uses."""
 
 
-def _exports(spec: ModelSpec) -> list[str]:
-    return [spec.exports_to, spec.exports_to.replace(".onnx", "-fp16.onnx")] if spec.exports_to else []
-
-
 def list_models(store: ModelStore) -> int:
     """Print every known model with what is installed (a cheap look: presence and size), then the personal
     swappers; exit status 1 when the personal swappers' index cannot be read."""
@@ -172,9 +168,10 @@ def remove_model(store: ModelStore, name: str) -> str:
     spec = BY_NAME.get(name)
     entry = None if spec else personal_models(store).get(name)
     if spec is not None:
-        files = [spec.filename, *_exports(spec)]
+        files = [spec.filename, *spec.exports]
     elif entry is not None:
-        files = [f for f in (entry.generator, entry.generator.replace(".onnx", "-fp16.onnx"), entry.checkpoint) if f]
+        generator = (entry.generator, fp16_name(entry.generator)) if entry.generator else ()
+        files = [f for f in (*generator, entry.checkpoint) if f]
     elif name in installed or name in BY_FILENAME:
         files = [name]
     else:

@@ -59,8 +59,7 @@ def _registry_file(filename: str) -> tuple[ModelSpec, str] | None:
     in the registry; case-insensitive, as the models folder may be on a case-insensitive file system."""
     wanted = filename.casefold()
     for spec in MODELS:
-        exports = (spec.exports_to, spec.exports_to.replace(".onnx", "-fp16.onnx")) if spec.exports_to else ()
-        for f in (spec.filename, *exports):
+        for f in (spec.filename, *spec.exports):
             if f.casefold() == wanted:
                 return spec, f
     return None

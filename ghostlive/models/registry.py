@@ -30,6 +30,16 @@ class ModelSpec:
     exports_to: str = ""
     """For ``.pth`` checkpoints: the ONNX file ``ghostlive export`` makes from it."""
 
+    @property
+    def exports(self) -> tuple[str, ...]:
+        """The ONNX files ``models export`` makes from this checkpoint (fp32, then fp16); none for other models."""
+        return (self.exports_to, fp16_name(self.exports_to)) if self.exports_to else ()
+
+
+def fp16_name(onnx_file: str) -> str:
+    """The half-precision export's file name beside ``onnx_file`` (``NAME.onnx`` → ``NAME-fp16.onnx``)."""
+    return onnx_file.removesuffix(".onnx") + "-fp16.onnx"
+
 
 MASK_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -256,7 +266,7 @@ def expected_kind(filename: str) -> tuple[str, str] | None:
         spec = BY_FILENAME[filename]
         return spec.name, spec.kind
     for m in MODELS:
-        if m.exports_to and filename in (m.exports_to, m.exports_to.replace(".onnx", "-fp16.onnx")):
+        if filename in m.exports:
             return m.name, EXPORT_KINDS.get(m.name, "ghost_generator")
     return None
 

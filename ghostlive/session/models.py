@@ -15,7 +15,7 @@ from typing import Any
 
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
-from ghostlive.models.registry import BY_NAME, MODELS
+from ghostlive.models.registry import BY_NAME, MODELS, fp16_name
 from ghostlive.session.tasks import Report
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def export_installed(store: ModelStore, name: str, fp16: bool, say: Say = log.in
         )
     exporter = _torch_export()
     checkpoint = store.path(spec.filename)
-    target = spec.exports_to if not fp16 else spec.exports_to.replace(".onnx", "-fp16.onnx")
+    target = fp16_name(spec.exports_to) if fp16 else spec.exports_to
     store.staging.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=store.staging) as tmp:
         out = exporter.export_checkpoint(checkpoint, Path(tmp) / target, "fp16" if fp16 else "fp32")
