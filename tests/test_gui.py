@@ -108,19 +108,27 @@ def test_live_preview_with_a_video_file_camera(window: MainWindow, qtbot) -> Non
     assert window.pipeline is None and window.start_button.text() == "Start"
 
 
-def test_a_loop_that_stops_by_itself_gives_back_the_start_button(window: MainWindow, qtbot, monkeypatch) -> None:
-    """The camera fails for good (its read raises): the session stops the loop, and the tab says "Start" again, so
-    the next click starts a loop instead of "stopping" one that is gone."""
+def test_a_loop_that_stops_by_itself_gives_back_the_start_button(
+    window: MainWindow, qtbot, monkeypatch, tmp_path: Path
+) -> None:
+    """The camera fails for good (its read raises) while recording: the session stops the loop and finishes the
+    recording, the tab says "Start" again (the next click starts a loop instead of "stopping" one that is gone),
+    and "Open result" opens the recording, as after a Stop."""
     from ghostlive.session.live import LiveRequest
 
-    monkeypatch.setattr(LiveRequest, "open", lambda request: BrokenCamera(request.camera, 10))
+    monkeypatch.setattr(LiveRequest, "open", lambda request: BrokenCamera(request.camera, 40))
+    window.cfg.output_folder = str(tmp_path)
     window.add_source_photos([GRACE])
     window.camera.setCurrentText(str(CLIP))
     window.start_button.click()
     assert window.start_button.text() == "Stop"
+    window.record_button.setChecked(True)
     qtbot.waitUntil(lambda: window.pipeline is None, timeout=30_000)
     qtbot.waitUntil(lambda: window.start_button.text() == "Start", timeout=10_000)
     assert not window.record_button.isChecked() and window.stream_status.text() == "off"
+    qtbot.waitUntil(lambda: window.last_output is not None, timeout=10_000)
+    assert window.last_output.parent == tmp_path and len(frames_of(window.last_output)) > 5
+    assert window.open_button.isEnabled()
 
 
 def test_a_swapper_that_cannot_load_while_live_leaves_the_running_one_shown(window: MainWindow, qtbot) -> None:

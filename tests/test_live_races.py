@@ -25,7 +25,7 @@ from ghostlive.session.live import LiveRequest, innermost
 from ghostlive.tracking import TrackerOptions
 
 from .conftest import sample
-from .media_tools import CLIP, BrokenCamera
+from .media_tools import CLIP, BrokenCamera, frames_of
 from .test_live import wait_until
 
 GRACE, ASTRONAUT = str(sample("grace_hopper.jpg")), str(sample("astronaut.png"))
@@ -262,11 +262,15 @@ def test_a_camera_file_that_ends_stops_the_session_and_closes_its_outputs(tmp_pa
     s.select_source(0)
     live: list[bool] = []
     stopped = threading.Event()
+    saved: list[Path] = []
     s.events.live.connect(lambda on: (live.append(on), on or stopped.set()))
+    s.events.saved.connect(saved.append)
     pipeline = s.start_live(LiveRequest(str(CLIP), loop=False, stream=("127.0.0.1", 0)), SETTINGS).result(60)
     url = next(sink.url for sink in pipeline.sinks if hasattr(sink, "url"))
+    recording = s.start_recording(tmp_path)
     assert stopped.wait(60)  # the clip played to its end
     assert live == [True, False] and s.pipeline is None and not pipeline.running
+    assert saved == [recording] and len(frames_of(recording)) > 10  # the recording was finished and announced
     with pytest.raises(urllib.error.URLError):  # the stream server was closed
         urllib.request.urlopen(url.replace("stream.mjpg", "snapshot.jpg"), timeout=5)
     again = s.start_live(LiveRequest(str(CLIP)), SETTINGS).result(60)  # and the next start is not refused

@@ -117,11 +117,8 @@ class LiveTab(QWidget):
         """Stop the preview; the loop's threads and outputs are closed on a worker thread unless ``wait``."""
         if self.session.pipeline is None:
             return
-        recorder = self.session.recorder
-        if recorder is not None:  # the session finishes the file with the loop (off this thread unless wait)
+        if self.session.recorder is not None:  # the session finishes it with the loop (then emits ``saved``)
             self._release_record_button()
-            if not recorder.failed:
-                self.window.last_output = recorder.path
         self.session.stop_live(wait=wait)
         self.start_button.setText("Start")
         self.vcam_status.setText("off")
@@ -172,6 +169,4 @@ class LiveTab(QWidget):
                 self.record_button.setChecked(False)
                 self.window.show_error(str(exc))
         else:
-            path = self.session.stop_recording()
-            if path is not None:
-                self.window.last_output = path
+            self.session.stop_recording()  # ``saved`` tells the window

@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.bridge.info.connect(self.info)
         self.task: Task | None = None
         self.last_output: Path | None = None
+        self.bridge.saved.connect(self._saved)  # a recording, also one whose loop ended by itself
         self.setAcceptDrops(True)
         self.bindings = Bindings()
         self._build()
@@ -260,3 +261,8 @@ class MainWindow(QMainWindow):
     def info(self, message: str) -> None:
         self.messages.appendPlainText(message)
         self.statusBar().showMessage(message, 5000)
+
+    def _saved(self, path: Path) -> None:
+        """A live recording was finished: "Open result" opens it (as it opens a finished file job's output)."""
+        self.last_output = path
+        self.open_button.setEnabled(True)

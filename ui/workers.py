@@ -89,12 +89,13 @@ class SessionBridge(QObject):
     info = Signal(str)
     sources_added = Signal(object)  # list[SourceFace]
     live = Signal(bool)
+    saved = Signal(object)  # Path of a finished recording
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
         events = session.events
-        for name in ("frame", "stats", "error", "info", "sources_added", "live"):
+        for name in ("frame", "stats", "error", "info", "sources_added", "live", "saved"):
             getattr(events, name).connect(getattr(self, name).emit)
 
     @property

@@ -39,12 +39,14 @@ T = TypeVar("T")
 
 class SessionEvents(LiveEvents):
     """``error(message)``, ``info(message)``, ``sources_added(list[SourceFace])``, ``live(running)`` (False too
-    when the loop ended by itself), ``task(Task)`` (before it starts: listeners can connect to its progress), and
+    when the loop ended by itself), ``saved(path)`` (a recording was finished, also when its loop ended by
+    itself), ``task(Task)`` (before it starts: listeners can connect to its progress), and
     the live loop's ``frame(image, packet)`` and ``stats(LiveStats)`` (see :class:`LiveEvents`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.info, self.sources_added, self.live, self.task = Event(), Event(), Event(), Event()
+        self.saved = Event()
 
 
 class Session(FileAndModelTasks, LiveOutputs):

@@ -74,6 +74,7 @@ class LiveOutputs:
         if recorder.failed:
             return None
         self.events.info.emit(f"saved {recorder.path}")
+        self.events.saved.emit(recorder.path)
         return recorder.path
 
     def save_screenshot(self, folder: str | Path) -> Path:
