@@ -163,6 +163,28 @@ def test_a_restage_while_a_swapper_loads_gives_that_swapper_the_new_stages(tmp_p
         s.stop_live()
 
 
+def test_a_swapper_that_a_restage_built_again_fails_its_request(tmp_path: Path, monkeypatch) -> None:
+    """A swapper that cannot load (inswapper is not installed) is still loading when a restage builds it again:
+    the request fails (the window puts the running swapper back in its box), and the loop keeps the old one."""
+    slow = StandInSlowBuild(core.live_swapper)
+    monkeypatch.setattr(core, "live_swapper", slow)
+    s = live_session(tmp_path, [GRACE])
+    pipeline = s.pipeline
+    try:
+        old = pipeline.swapper.swapper
+        request = s.change_swapper("inswapper", SETTINGS)
+        assert slow.entered.wait(30)
+        with pytest.raises(GhostliveError, match="inswapper"):  # the rebuild fails: the task says why
+            s.apply_settings(SETTINGS, restage=True).result(60)
+        slow.release.set()
+        with pytest.raises(GhostliveError, match="inswapper"):
+            request.result(60)
+        settled(pipeline)
+        assert pipeline.swapper.swapper is old
+    finally:
+        s.stop_live()
+
+
 def test_a_face_that_fails_after_one_it_overtook_leaves_the_shown_face_selected(tmp_path: Path, monkeypatch) -> None:
     """Faces 1 then 2 chosen quickly: face 1 (slow to prepare) is overtaken by face 2, which cannot be prepared.
     The loop never showed face 1, so face 0, the one it shows, is selected again (the window said face 1)."""

@@ -67,10 +67,11 @@ class Session(FileAndModelTasks, LiveOutputs):
         self._stopping: Task[None] | None = None
         self._starting = False
         """A :meth:`go_live` is under way (claimed under the lock: one start at a time)."""
-        self._building: tuple[str, Future[None]] | None = None
-        """The swapper :meth:`change_swapper` builds last (its name, and its load)."""
+        self._building: tuple[str, Future[None], Future[None]] | None = None
+        """The swapper :meth:`change_swapper` asked for last: its name, its load (a restage builds it again) and
+        the request's future (what the load that counts, the last one for it, gave)."""
         self._analyzer: FaceAnalyzer | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a load that settles at once settles its request under it (_build)
         self.measuring: str | None = None
         """The GHOST generator whose int8 decision is being measured (:meth:`optimise`), else None."""
 
@@ -242,12 +243,31 @@ class Session(FileAndModelTasks, LiveOutputs):
         with self._lock:
             return None if self.pipeline is None else self._build(self.pipeline, name, settings)
 
-    def _build(self, pipeline: LivePipeline, name: str, settings: SwapSettings, report: bool = True) -> Future[None]:
-        """Under the lock: load swapper ``name`` with the stages of ``settings``."""
+    def _build(
+        self,
+        pipeline: LivePipeline,
+        name: str,
+        settings: SwapSettings,
+        report: bool = True,
+        request: Future[None] | None = None,
+    ) -> Future[None]:
+        """Under the lock: load swapper ``name`` with the stages of ``settings`` for ``request`` (a new one unless
+        a restage builds a loading swapper again); returns the request, which settles as its last load does."""
         fps = pipeline.options.output_fps
         load = pipeline.load_swapper(lambda: live_swapper(name, self.store, settings, fps), report=report)
-        self._building = name, load
-        return load
+        request = request or Future()
+        self._building = name, load, request
+
+        def settle(done: Future[None]) -> None:
+            with self._lock:  # a load built again for the same request is superseded by that one: it settles it
+                if self._building is not None and self._building[2] is request and self._building[1] is not done:
+                    return
+            if not request.done():
+                error = done.exception()
+                request.set_result(None) if error is None else request.set_exception(error)
+
+        load.add_done_callback(settle)
+        return request
 
     def apply_settings(self, settings: SwapSettings, restage: bool = False) -> Task[None] | None:
         """Quality, tracking and selection settings, applied live between two frames; with ``restage`` the
@@ -279,8 +299,8 @@ class Session(FileAndModelTasks, LiveOutputs):
                 building = self._building
                 if self.pipeline is not pipeline:  # stopped meanwhile
                     return
-                if building is not None and not building[1].done():
-                    load = self._build(pipeline, building[0], settings, report=False)
+                if building is not None and not building[1].done():  # its request follows the new load
+                    load = self._build(pipeline, building[0], settings, report=False, request=building[2])
                 else:
                     load = pipeline.load_swapper(staged, report=False)
             load.result()  # a missing model fails the task (the other settings apply)
