@@ -207,6 +207,8 @@ def test_validation_scores_held_out_images_with_the_eval_judges(dataset: Path, t
 
     data = PairDataset(dataset, held_out=3)
     assert len(data.held_out) == 3 and not set(data.held_out) & (set(data.sources) | set(data.allowed))
+    everything = len(data.images)  # too few to hold out this many: validation is off, and every image trains
+    assert PairDataset(dataset, held_out=everything // 2 + 1).held_out == []
 
     class Echo(torch.nn.Module):
         """Stand-in generator that returns the target unchanged: the judges must see a perfect attribute match."""

@@ -10,6 +10,7 @@ the run started at 0 or resumed, and the same for one process with batch 2B as f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from torch.utils.data import Dataset, Sampler
 
 from ghostlive.media.image import read_image
 from ghostlive.training.prepare import read_manifest
+
+log = logging.getLogger(__name__)
 
 Jitter = tuple[float, float, float, float]
 
@@ -64,9 +67,14 @@ class PairDataset(Dataset):
         self.images = sorted(manifest["images"])
         self.identity = [k.split("/")[0] for k in self.images]
         n = len(self.images)
-        self.held_out = sorted({round(x) for x in np.linspace(0, n - 1, held_out)}) if 0 < held_out < n else []
-        """Validation images (evenly spread over the sorted list), never used for training."""
-        self.allowed = [i for i in range(n) if i not in set(self.held_out)]
+        if held_out and n < 2 * held_out:
+            log.warning("validation off: %d images are too few to hold out %d", n, held_out)
+            held_out = 0
+        self.held_out = sorted({round(x) for x in np.linspace(0, n - 1, held_out)}) if held_out else []
+        """Validation images (evenly spread over the sorted list), never used for training; none when the dataset
+        has fewer than twice ``held_out`` images."""
+        kept = set(self.held_out)
+        self.allowed = [i for i in range(n) if i not in kept]
         self.by_identity: dict[str, list[int]] = {}
         for i in self.allowed:
             self.by_identity.setdefault(self.identity[i], []).append(i)

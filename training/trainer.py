@@ -67,17 +67,6 @@ def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 
-def _held_out(dataset: str | Path, recipe: Recipe) -> int:
-    """Validation images to hold out: ``validation_images`` when validation is on and the dataset has at least
-    twice as many images, else none."""
-    n = len(PairDataset(dataset).images)
-    wanted = recipe.validation_images if recipe.validate_every > 0 else 0
-    if wanted and n < 2 * wanted:
-        log.warning("validation off: %d images are too few to hold out %d", n, wanted)
-        return 0
-    return wanted
-
-
 def save_tensors(obj: object, path: Path) -> None:
     buf = io.BytesIO()
     torch.save(obj, buf)
@@ -112,7 +101,7 @@ class Trainer:
         dev = self.ctx.device
         self.data = dataset if isinstance(dataset, PairDataset) else PairDataset(
             dataset, same_person=recipe.same_person, jitter=recipe.jitter, sources=sources,
-            held_out=_held_out(dataset, recipe),
+            held_out=recipe.validation_images if recipe.validate_every > 0 else 0,
         )
         self.G, self.D = build_generator(recipe, store).to(dev), build_discriminator(recipe, store).to(dev)
         self.arc = build_arcface(recipe, store, allow_untrained).to(dev)
