@@ -103,10 +103,14 @@ class Evaluation:
             return self._seen[media.path].descriptors
         except (GhostliveError, ValueError) as exc:
             self._seen[media.path] = Seen(None)
-            if media.path not in self._warned:
-                self._warned.add(media.path)
-                log.warning("%s (left out of ID retrieval)", _naming(exc, media.path))
+            self._warn(media.path, f"{_naming(exc, media.path)} (left out of ID retrieval)")
             return {}
+
+    def _warn(self, bad: Path | None, message: str) -> None:
+        """A warning, or only an info line when it names a bad input (``bad``) that a warning named already."""
+        log.log(logging.INFO if bad is not None and bad in self._warned else logging.WARNING, "%s", message)
+        if bad is not None:
+            self._warned.add(bad)
 
     def _job(self, task: Task) -> Job:
         key = (task.label, task.source.path)
@@ -134,12 +138,8 @@ class Evaluation:
         except (ModelError, BackendUnavailableError, ConfigError):
             raise  # the swapper cannot run at all: not a problem of this pair
         except (GhostliveError, ValueError) as exc:
-            bad = getattr(exc, "path", None)
-            once = bad in (task.source.path, task.target.path)  # a bad input: named once, not once per pair
-            level = logging.INFO if once and bad in self._warned else logging.WARNING
-            log.log(level, "%s: %s", task.key, exc)
-            if once:
-                self._warned.add(bad)
+            bad = getattr(exc, "path", None)  # a bad input: named once, not once per pair
+            self._warn(bad if bad in (task.source.path, task.target.path) else None, f"{task.key}: {exc}")
             record |= {"status": f"failed: {exc}", "metrics": {}, "descriptors": {}}
         return record
 
