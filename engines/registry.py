@@ -3,7 +3,9 @@ why each one was unavailable. Also the numeric guard for fp16 (NaN or black outp
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +113,27 @@ RUNNERS.register("ort-trt", lambda r: _ort(r.path, "TensorrtExecutionProvider"),
 
 BACKENDS: tuple[str, ...] = tuple(e for e in RUNNERS.names() if RUNNERS.entry(e).priority > 0)
 """The automatic order: TensorRT → ONNX Runtime CUDA → torch CUDA → ONNX Runtime CPU."""
+
+
+def backend_problem(backend: str) -> str:
+    """Why ``backend`` cannot run on this machine, from a cheap look ('' when it may: installed, and a GPU backend
+    sees an NVIDIA driver); for offering choices, not a promise (opening a model tells for sure)."""
+
+    def missing(module: str) -> bool:
+        return importlib.util.find_spec(module) is None
+
+    no_driver = sys.platform == "linux" and not Path("/proc/driver/nvidia/version").exists()
+    problems = {
+        "tensorrt": "TensorRT is not installed" if missing("tensorrt") else "",
+        "ort-cuda": "" if "CUDAExecutionProvider" in ort_providers() else "ONNX Runtime has no CUDA here",
+        "ort-trt": "" if "TensorrtExecutionProvider" in ort_providers() else "ONNX Runtime has no TensorRT here",
+        "torch-cuda": "PyTorch is not installed" if missing("torch") else "",
+        "torch-cpu": "PyTorch is not installed" if missing("torch") else "",
+    }
+    problem = problems.get(backend, "")
+    if not problem and backend in ("tensorrt", "ort-cuda", "ort-trt", "torch-cuda") and no_driver:
+        problem = "no NVIDIA GPU driver found"
+    return problem
 
 
 def backend_choices(*extra: str) -> tuple[str, ...]:

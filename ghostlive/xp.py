@@ -6,6 +6,7 @@ this module imports cupy, and only lazily, so the core installs and runs without
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,15 @@ def _cupy() -> ModuleType | None:
 def gpu_available() -> bool:
     """True when cupy imports and can allocate on a GPU."""
     return _cupy() is not None
+
+
+def device_problem(device: str) -> str:
+    """Why frames cannot go on ``device`` here ('' when they can)."""
+    if device != "cuda":
+        return ""
+    if importlib.util.find_spec("cupy") is None:
+        return "CuPy is not installed (the gpu extra)"
+    return "" if gpu_available() else "CuPy finds no usable GPU"
 
 
 def on_device(a: Any) -> bool:

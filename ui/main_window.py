@@ -17,6 +17,7 @@ from ghostlive.hub import ModelStore
 from ghostlive.jobs import SwapSettings, target_kind
 from ghostlive.pipeline.live import LivePipeline
 from ghostlive.session import Session
+from ghostlive.swappers.factory import swapper_names
 from ghostlive.ui.files_tab import FilesTab
 from ghostlive.ui.live_tab import LiveTab
 from ghostlive.ui.model_panel import ModelPanel
@@ -66,9 +67,12 @@ class MainWindow(QMainWindow):
         self.bridge.saved.connect(self._saved)  # a recording, also one whose loop ended by itself
         self.setAcceptDrops(True)
         self.bindings = Bindings()
+        self._swapper_name = "classic"  # the restore below may choose another (nothing is live to change)
         self._build()
         self._restore()
         self._swapper_name = self.swapper_combo.currentText()
+        if self._swapper_name not in swapper_names(self.store):  # e.g. a personal swapper removed meanwhile
+            self.show_error(f"the saved swapper {self._swapper_name!r} is not installed here: choose another")
         self.stages.refresh_models()  # after the saved settings are shown: a mask saved ticked may be missing
         self.settings_file.as_read = self.current_settings()
         self.outputs = LiveOutputs(self)
@@ -103,7 +107,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.live, "Live")
         self.tabs.addTab(self.files, "Files")
-        added = lambda name: self.swapper_combo.addItem(name, name)  # noqa: E731 - a new personal swapper
+        added = lambda _name: self.models.refresh_swappers()  # noqa: E731 - a new personal swapper
         self.personalise = PersonaliseTab(self.store, added, self.show_error)
         self.tabs.addTab(self.personalise, "Personalise")
         body.addWidget(self.tabs, 1)
@@ -212,6 +216,7 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             self.stages.refresh_models()  # a model imported meanwhile (ghostlive models import) is offered
+            self.models.refresh_swappers()  # and a personal swapper made or removed meanwhile
         super().changeEvent(event)
 
     def _settings_changed(self, *_: Any) -> None:
@@ -230,6 +235,9 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: Any) -> None:  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if self.tabs.currentWidget() is self.personalise:  # photos and videos of the person to fine-tune on
+            self.personalise.add_media(paths)
+            return
         kinds = {p: target_kind(p) for p in paths}
         photos = [p for p, k in kinds.items() if k == "image"]
         if photos:

@@ -7,16 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton
 
+from ghostlive.engines.registry import backend_problem
 from ghostlive.errors import GhostliveError
 from ghostlive.models.registry import BY_NAME
 from ghostlive.session import Session
 from ghostlive.session.models import int8_line
-from ghostlive.swappers.factory import missing_hint, swapper_names
+from ghostlive.swappers.factory import swapper_names, swapper_problem
 from ghostlive.ui.panels import start_task
 from ghostlive.ui.settings_binding import Bindings
 from ghostlive.ui.workers import Task
+from ghostlive.xp import device_problem
 
 
 class ModelPanel(QGroupBox):
@@ -61,6 +64,11 @@ class ModelPanel(QGroupBox):
         form.addRow(self.optimise_button)
         form.addRow(self.int8_status)
         form.addRow(self.model_progress)
+        offer_only_possible(self.backend_combo, backend_problem)
+        offer_only_possible(self.device_combo, device_problem)
+        no_engines = backend_problem("tensorrt")
+        self.engines_button.setEnabled(not no_engines)
+        self.engines_button.setToolTip(f"{no_engines} here" if no_engines else "TensorRT engines for the models")
         window.bridge.live.connect(self._live_changed)  # a method: disconnected when the panel is deleted
 
     def _live_changed(self, _running: bool) -> None:
@@ -73,12 +81,29 @@ class ModelPanel(QGroupBox):
             self.model_status.setText("classic: built in, nothing to install")
             self.download_button.setEnabled(False)
             return
-        store, personal = self.session.store, name not in BY_NAME  # personal: made here; needs the ArcFace export
-        arcface = "" if store.has(BY_NAME["ghost-arcface"].exports_to) else missing_hint(store, "ghost-arcface")
-        hint = arcface if personal else missing_hint(store, name)
-        label = f"{name} (personal)" if personal else name
-        self.model_status.setText(f"{label}: ready" if not hint else f"{label}: missing — {hint}")
-        self.download_button.setEnabled(bool(hint) and not personal and bool(BY_NAME[name].url))
+        registry = name in BY_NAME  # else personal: made here (needs the ArcFace export)
+        try:
+            problem = swapper_problem(self.session.store, name)
+        except GhostliveError as exc:  # e.g. a damaged personal.json
+            problem = str(exc)
+        label = name if registry else f"{name} (personal)"
+        self.model_status.setText(f"{label}: {problem or 'ready'}")
+        self.download_button.setEnabled(problem.startswith("missing") and registry and bool(BY_NAME[name].url))
+
+    def refresh_swappers(self) -> None:
+        """The Swapper list as the model folder has it now (a personal swapper made or removed meanwhile by
+        ``ghostlive``); the chosen one stays listed (its status says what became of it)."""
+        combo, chosen = self.swapper_combo, self.swapper_combo.currentText()
+        names = swapper_names(self.session.store)
+        combo.blockSignals(True)
+        for i in reversed(range(combo.count())):
+            if combo.itemText(i) not in names and combo.itemText(i) != chosen:
+                combo.removeItem(i)
+        for name in names:
+            if combo.findText(name) < 0:
+                combo.addItem(name, name)
+        combo.blockSignals(False)
+        self.update_status()
 
     def _update_int8(self, name: str) -> None:
         """The stored int8 decision of ``name``'s GHOST generator, and whether it can be measured now."""
@@ -117,3 +142,13 @@ class ModelPanel(QGroupBox):
     def _optimised(self) -> None:
         self.optimising = None
         self.update_status()
+
+
+def offer_only_possible(combo: QComboBox, problem: Callable[[str], str]) -> None:
+    """Grey out the choices of ``combo`` that cannot work on this machine, each with why as its tooltip (a saved
+    choice stays shown: its use then says why it fails)."""
+    for i in range(combo.count()):
+        why = problem(str(combo.itemData(i) or combo.itemText(i)))
+        if why:
+            combo.model().item(i).setEnabled(False)
+            combo.setItemData(i, f"{why} on this machine", Qt.ItemDataRole.ToolTipRole)

@@ -59,6 +59,33 @@ def missing_hint(store: ModelStore, name: str) -> str:
     return " && ".join(dict.fromkeys(steps))
 
 
+def swapper_problem(store: ModelStore, name: str) -> str:
+    """Why swapper ``name`` cannot run with the models installed in ``store`` ('' when it can, as far as a look
+    without hashing tells): the commands installing what is missing, a file changed since it was installed, or
+    a name that is neither built in nor a personal swapper here (one removed meanwhile)."""
+    from ghostlive.models.personal import personal_models
+
+    if name == "classic":
+        return ""
+    if name in BY_NAME:
+        hint = missing_hint(store, name)
+        if hint:
+            return f"missing — {hint}"
+        used = [d.exports_to or d.filename for d in (BY_NAME[dep] for dep in (*BY_NAME[name].needs, name))]
+    else:
+        entry = personal_models(store).get(name)
+        if entry is None:
+            return "no such swapper here (removed?); see: ghostlive models list"
+        arcface = BY_NAME["ghost-arcface"].exports_to
+        if not store.has(arcface):
+            return f"missing — {missing_hint(store, 'ghost-arcface')}"
+        if store.state(entry.generator) in ("missing", ""):
+            return f"{entry.generator} is missing: ghostlive models remove {name}, then fine-tune it again"
+        used = [entry.generator, arcface]
+    changed = [f for f in used if store.state(f) == "changed"]
+    return f"{', '.join(changed)} changed since installed: re-install (ghostlive models verify)" if changed else ""
+
+
 def _require(store: ModelStore, swapper: str, model: str, filename: str) -> str:
     if not store.has(filename):
         raise ModelError(
