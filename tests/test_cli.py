@@ -153,18 +153,36 @@ def test_not_an_image(tmp_path: Path, capsys) -> None:
     assert_clean_failure(code, err, tmp_path, "notes.png", "not an image")
 
 
-def test_huge_declared_dimensions(tmp_path: Path, capsys) -> None:
-    """A real PNG whose header claims 200000×200000 pixels (a decompression bomb) is refused before decoding."""
+def declaring(tmp_path: Path, name: str, w: int, h: int) -> Path:
+    """A real 8×8 PNG whose header claims ``w``×``h`` pixels (its pixel data is then truncated)."""
     small = tmp_path / "small.png"
     Image.new("RGB", (8, 8)).save(small)
     data = bytearray(small.read_bytes())
     ihdr = 8 + 8  # signature, then length + "IHDR"
-    data[ihdr : ihdr + 8] = struct.pack(">II", 200_000, 200_000)
+    data[ihdr : ihdr + 8] = struct.pack(">II", w, h)
     data[ihdr + 13 : ihdr + 17] = struct.pack(">I", zlib.crc32(bytes(data[ihdr - 4 : ihdr + 13])))
-    bomb = tmp_path / "bomb.png"
-    bomb.write_bytes(bytes(data))
+    out = tmp_path / name
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_huge_declared_dimensions(tmp_path: Path, capsys) -> None:
+    """A real PNG whose header claims 200000×200000 pixels (a decompression bomb) is refused before decoding."""
+    bomb = declaring(tmp_path, "bomb.png", 200_000, 200_000)
     code, _, err = run(capsys, "swap", "--source", GRACE, "--target", bomb, "-o", tmp_path / "out.png")
     assert_clean_failure(code, err, tmp_path, "bomb.png", "too many pixels")
+
+
+def test_the_pixel_limit_is_100_megapixels(tmp_path: Path) -> None:
+    """95 MP passes the size check (Pillow's own warning at 89.5 MP refused it): this one then fails only for
+    its truncated data; 101 MP is refused by the documented limit."""
+    from ghostlive.errors import InvalidInputError
+    from ghostlive.media.image import read_image
+
+    with pytest.raises(InvalidInputError, match="damaged or truncated"):
+        read_image(declaring(tmp_path, "p95.png", 9_500, 10_000))
+    with pytest.raises(InvalidInputError, match=r"too many pixels \(10100×10000, more than the 100,000,000 allowed"):
+        read_image(declaring(tmp_path, "p101.png", 10_100, 10_000))
 
 
 def test_pixel_limit_below_pillows_own(tmp_path: Path, astronaut: np.ndarray) -> None:
