@@ -1,5 +1,5 @@
 """The bad-input corpus's builders (see :mod:`tests.bad_inputs`): each writes its inputs into an empty folder
-``d`` and returns the ``ghostlive`` arguments; its docstring is the command, for the README."""
+``d`` and returns the ``ghostlive`` arguments (the README shows them, see ``BadInput.command``)."""
 
 
 import os
@@ -23,7 +23,7 @@ CLIP = DATA / "megamind_3s.mp4"
 
 
 
-# builders: each writes its inputs into ``d`` and returns argv; the docstring is the command, for the README --
+# builders: each writes its inputs into ``d`` and returns argv -------------------------------------------------
 
 
 def _photo(d: Path, name: str, data: bytes) -> Path:

@@ -8,11 +8,16 @@ and a test keeps the two equal.
 
 from __future__ import annotations
 
+import shlex
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .bad_input_makers import (
+    ASTRONAUT,
+    CLIP,
+    GRACE,
     check_la,
     check_swapped,
     deep_tiff,
@@ -73,8 +78,12 @@ class BadInput:
 
     @property
     def command(self) -> str:
-        args = self.make.__doc__ or ""
-        return args.strip()
+        """The arguments the test runs, as a user types them in the folder of the inputs (the bundled portrait
+        as face.jpg, the test clip as clip.mp4)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            argv = self.make(Path(tmp))
+            shown = {str(GRACE): "face.jpg", str(ASTRONAUT): "astronaut.png", str(CLIP): "clip.mp4"}
+            return " ".join(shlex.quote(shown.get(a, a.replace(f"{tmp}/", ""))) for a in argv)
 
     @property
     def gets(self) -> str:

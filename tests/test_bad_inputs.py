@@ -67,3 +67,21 @@ def test_readme_table_is_the_corpus() -> None:
     assert section is not None, "README has no '### Bad inputs' section"
     assert markdown_table() in section.group(1), "README table out of date: run python -m tests.bad_inputs"
     assert f"{len(CASES)} bad inputs" in section.group(1)
+
+
+@pytest.mark.parametrize("case_id", ["live-url-down", "live-missing-camera", "truncated"])
+def test_bad_input_in_a_real_process_prints_one_line(case_id: str, tmp_path: Path) -> None:
+    """The same in a process of its own, as a user runs it: what the libraries underneath write straight to the
+    terminal (OpenCV's and FFmpeg's own logs for a camera that cannot open) counts too, and there is none."""
+    import os
+    import subprocess
+    import sys
+
+    case = next(c for c in CASES if c.id == case_id)
+    argv = case.make(tmp_path)
+    env = {**os.environ, "GHOSTLIVE_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ghostlive", *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == case.code
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and case.message in proc.stderr, proc.stderr

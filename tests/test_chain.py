@@ -139,3 +139,27 @@ def test_a_stream_frame_located_then_rendered_is_the_frame_process_gives(analyze
     assert np.array_equal(split.render(located).frame, whole.process(frames[6], 6 / 24).frame)
     changed = split.process(frames[7], 7 / 24).frame.astype(int) - whole.process(frames[7], 7 / 24).frame
     assert np.abs(changed).max() > 50  # the new source from the next frame on
+
+
+def test_the_readmes_registration_makes_a_swapper_the_command_line_runs(tmp_path, monkeypatch) -> None:
+    """The one line of the README's "Adding a swapper", as written there, then ``ghostlive swap --swapper mirror``."""
+    import re
+    from pathlib import Path
+
+    import cv2
+
+    from ghostlive.cli import main
+    from ghostlive.swappers.factory import SWAPPER_REGISTRY
+
+    from .conftest import sample
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    line = re.search(r"`(SWAPPER_REGISTRY\.register\(\"mirror\",[^`]*)`", readme)
+    assert line is not None
+    monkeypatch.setattr(SWAPPER_REGISTRY, "_entries", dict(SWAPPER_REGISTRY._entries))  # undone after the test
+    eval(" ".join(line.group(1).split()), {"SWAPPER_REGISTRY": SWAPPER_REGISTRY, "MirrorSwapper": MirrorSwapper})
+    out = tmp_path / "out.png"
+    target = sample("astronaut.png")
+    argv = ["swap", "--source", str(sample("grace_hopper.jpg")), "--target", str(target), "--swapper", "mirror"]
+    assert main([*argv, "-o", str(out)]) == 0
+    assert np.abs(cv2.imread(str(out)).astype(int) - cv2.imread(str(target))).max() > 50  # the mirrored face

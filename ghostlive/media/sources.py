@@ -17,6 +17,7 @@ from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # OpenCV's FFmpeg (network cameras) quiet, unless asked
 
 
 class FrameSource(Protocol):
@@ -39,7 +40,12 @@ class CameraSource:
     def __init__(self, spec: str | int, width: int = 0, height: int = 0, fps: float = 0.0) -> None:
         self.name = str(spec)
         target: str | int = int(spec) if str(spec).isdigit() else str(spec)
-        self.cap = cv2.VideoCapture(target)
+        level = cv2.utils.logging.getLogLevel()  # a camera that cannot open is said in our one line, once
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            self.cap = cv2.VideoCapture(target)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
         if not self.cap.isOpened():
             raise InvalidInputError("cannot open this camera or stream (is it connected, and not in use?)", str(spec))
         if width and height:
