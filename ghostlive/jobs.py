@@ -194,15 +194,17 @@ class Job:
 
 def explain_no_swap(result: FrameResult, job: Job, target: str) -> NoFaceError:
     if not result.faces:
-        return NoFaceError(f"no face found in {target}")
+        return NoFaceError("no face found", target)
     if job.selection.mode == "reference":
         best = ", ".join(f"{s:.2f}" for s in result.best_similarity) or "n/a"
         threshold = job.selection.threshold or job.embedder.default_threshold
         return NoFaceError(
-            f"no face in {target} matches the reference (best similarity {best}, threshold "
-            f"{threshold:.2f}); lower it with --similarity"
+            f"no face matches the reference (best similarity {best}, threshold {threshold:.2f}); lower it with "
+            "--similarity",
+            target,
         )
-    return NoFaceError(f"{target} has {len(result.faces)} face(s); face index {job.settings.face_index} does not exist")
+    n, index = len(result.faces), job.settings.face_index
+    return NoFaceError(f"{n} face(s) found; face index {index} does not exist", target)
 
 
 def run_image(job: Job, target: str, output: str | Path, inputs: tuple[str, ...]) -> FrameResult:

@@ -157,26 +157,27 @@ class FrameProcessor:
         """With target mode ``first``: the identity of the first frame's target face."""
         return self.memory.first_face
 
-    def find_face(self, image: Frame, index: int | None = None, label: str = "the image") -> Face:
-        """The largest face of ``image`` (or the ``index``-th from the left); NoFaceError if there is none."""
+    def find_face(self, image: Frame, index: int | None = None, label: str | None = None) -> Face:
+        """The largest face of ``image`` (or the ``index``-th from the left); NoFaceError if there is none, naming
+        ``label`` (the image's file) first, as every input error does."""
         faces = self.analyzer.analyze(image)
         if not faces:
-            raise NoFaceError(f"no face found in {label}")
+            raise NoFaceError("no face found" if label else "no face found in the image", label)
         if index is None:
             return max(faces, key=lambda f: f.detection.area)
         if not 0 <= index < len(faces):
-            raise NoFaceError(f"{label} has {len(faces)} face(s); face index {index} does not exist")
+            raise NoFaceError(f"{len(faces)} face(s) found; face index {index} does not exist", label)
         return faces[index]
 
-    def prepare(self, image: Frame, index: int | None = None, label: str = "the source image") -> tuple[Face, Any]:
+    def prepare(self, image: Frame, index: int | None = None, label: str | None = None) -> tuple[Face, Any]:
         """The face of ``image`` to paste (the largest unless ``index`` says otherwise) and its prepared identity;
         a face that will swap worse than a frontal close-up is warned about (:func:`source_advice`)."""
         face = self.find_face(image, index, label)
         for note in source_advice(face):
-            log.warning("%s: %s", label, note)
+            log.warning("%s: %s", label or "the source image", note)
         return face, self.device.apply(image, lambda img: self.swapper.prepare_source(img, face))
 
-    def set_source(self, image: Frame, index: int | None = None, label: str = "the source image") -> Face:
+    def set_source(self, image: Frame, index: int | None = None, label: str | None = None) -> Face:
         """Paste the identity of ``image``'s face (see :meth:`prepare`) onto the selected faces."""
         face, source = self.prepare(image, index, label)
         self.set_pairs([Pair(source)])
