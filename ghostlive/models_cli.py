@@ -42,7 +42,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     opt.add_argument("--runs", type=int_range(1, 100), default=9, help="timed runs of each (default 9)")
 
     exp = sub.add_parser("export", help="convert a GHOST/ArcFace .pth checkpoint to ONNX")
-    exp.add_argument("name", nargs="?", help="an installed checkpoint: ghost-1, ghost-2, ghost-3, ghost-arcface")
+    exportable = ", ".join(m.name for m in MODELS if m.exports_to)
+    exp.add_argument("name", nargs="?", help=f"an installed checkpoint: {exportable}")
     exp.add_argument("--checkpoint", help="any .pth file instead of an installed one")
     exp.add_argument("-o", "--output", help="with --checkpoint: where to write the ONNX file")
     exp.add_argument("--fp16", action="store_true", help="half-precision weights (float32 inputs and outputs)")

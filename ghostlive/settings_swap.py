@@ -141,8 +141,8 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             per={B: {"group": "", "help": "swapper for the per-stage table (default classic; ghost-N not installed: "
                  "untrained export)"}}),
     Setting("codec", str, "", "video encoder (default: libx264, libvpx-vp9 for .webm)", FILES, VIDEO),
-    Setting("crf", int, None, "quality, lower is better (default: x264 18, VP9 31)", FILES, VIDEO, lo=0, hi=63,
-            optional=True),
+    Setting("crf", int, None, "quality, lower is better (default: x264 18, VP9 31, SVT-AV1 35)", FILES, VIDEO,
+            lo=0, hi=63, optional=True),
     Setting("preset", str, "medium", "x264/x265 speed preset, ultrafast … placebo (default medium)", FILES, VIDEO,
             choices=_presets, parse=choice(_presets, "x264 preset"),
             per={c: {"default": "veryfast", "help": "x264/x265 speed preset, ultrafast … placebo (default veryfast: "

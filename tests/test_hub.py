@@ -158,7 +158,7 @@ def imported(tmp_path: Path, name: str, data: bytes) -> tuple[ModelStore, Path]:
 
 
 def nothing_stored(store: ModelStore) -> bool:
-    return store.manifest() == {} and leftovers(store) == [] and not list(store.staging.iterdir())
+    return store.manifest() == {} and leftovers(store) == [] and not any((store.root / ".downloads").glob("*"))
 
 
 def test_import_checks_the_onnx_signature(tmp_path: Path) -> None:
@@ -193,6 +193,15 @@ def test_import_of_a_file_that_is_not_onnx(tmp_path: Path) -> None:
         store.import_file(src)
     assert nothing_stored(store)
     assert store.verify() == {}
+    assert sorted(p.name for p in store.root.iterdir()) == []  # not even an empty .downloads folder
+
+
+def test_a_missing_export_names_the_download_that_makes_it(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    with pytest.raises(ModelError, match=r"ghost-arcface\.onnx is not installed; run: ghostlive models download gh"):
+        store.path("ghost-arcface.onnx")  # the ONNX export of ghost-arcface's checkpoint (--embedder arcface-ghost)
+    with pytest.raises(ModelError, match=r"run: ghostlive models download w600k$"):
+        store.path("w600k_r50.onnx")
 
 
 def ghost_checkpoint(path: Path, entries: list, drop: int = 0) -> Path:
