@@ -53,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     engines = sub.add_parser("engines", help="TensorRT engines for the installed models")
     esub = engines.add_subparsers(dest="engines_command", required=True)
     build = esub.add_parser("build", help="build (or reuse) engines for every installed ONNX model")
-    build.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
-    build.add_argument("--max-batch", type=int_range(1, 64), default=8)
+    build.add_argument("--precision", choices=("fp16", "fp32"), default="fp16", help="engine precision (default fp16)")
+    build.add_argument(
+        "--max-batch", type=int_range(1, 64), default=8, help="largest batch of the engines' profile (default 8)"
+    )
     from ghostlive.eval_cli import add_parser as add_eval
     from ghostlive.live_cli import add_parser as add_live
     from ghostlive.models_cli import add_parsers
