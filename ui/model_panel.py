@@ -86,7 +86,7 @@ class ModelPanel(QGroupBox):
             problem = swapper_problem(self.session.store, name)
         except GhostliveError as exc:  # e.g. a damaged personal.json
             problem = str(exc)
-        label = name if registry else f"{name} (personal)"
+        label = name if registry or problem.startswith("no such swapper") else f"{name} (personal)"
         self.model_status.setText(f"{label}: {problem or 'ready'}")
         self.download_button.setEnabled(problem.startswith("missing") and registry and bool(BY_NAME[name].url))
 
