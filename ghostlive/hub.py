@@ -11,6 +11,7 @@ atomic rename.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from ghostlive.errors import ConfigError, ModelError, OutputError
 from ghostlive.media.paths import atomic_write_bytes, publish, require_file, sha256_file
-from ghostlive.models.registry import BY_FILENAME, BY_NAME, ModelSpec
+from ghostlive.models.registry import BY_FILENAME, BY_NAME, ModelSpec, expected_kind
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,8 @@ class ModelStore:
         entry = self.manifest().get(filename)
         p = self.root / filename
         if entry is None or not p.is_file():
-            spec = BY_FILENAME.get(filename)
+            known = expected_kind(filename)  # a registry file, or the ONNX export of one (made by its download)
+            spec = BY_NAME[known[0]] if known else None
             hint = f"ghostlive models download {spec.name}" if spec and spec.url else "ghostlive models import FILE"
             raise ModelError(f"model {filename} is not installed; run: {hint}")
         digest = sha256_file(p)
@@ -214,6 +216,8 @@ class ModelStore:
             return self._install(Path(tmp), name, f"import:{src.resolve()}", spec.sha256 if spec else "")
         finally:
             Path(tmp).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # only when empty: a download may be resuming there
+                Path(tmp).parent.rmdir()
 
     def add_file(self, staged: Path, filename: str, source: str) -> Path:
         """Install a file this process made (an ONNX export) and record its hash."""
