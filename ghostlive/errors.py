@@ -48,7 +48,7 @@ class ConfigError(GhostliveError, ValueError):
 
 
 class CancelledError(GhostliveError):
-    """The user stopped a running job; nothing was written."""
+    """The user stopped a running job: it left no partial output (a fine-tune keeps its last checkpoint)."""
 
 
 class PlatformError(GhostliveError, RuntimeError):

@@ -9,7 +9,7 @@ import sys
 from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
-from ghostlive.models.personal import Personal, personal_models, swapper_choice, unregister
+from ghostlive.models.personal import Personal, personal_models, swapper_choice, unregister, work_folder
 from ghostlive.models.registry import BY_FILENAME, BY_NAME, MODELS, ModelSpec, fp16_name
 from ghostlive.session.models import build_engines as build_engines_in
 from ghostlive.session.models import download_model, export_checkpoint, export_installed, optimise_int8
@@ -187,6 +187,9 @@ def remove_model(store: ModelStore, name: str) -> str:
     now = store.manifest()
     users = [m.name for m in MODELS if spec and spec.name in m.needs and {m.filename, m.exports_to} & set(now)]
     note = f" (still installed and using it: {', '.join(users)})" if users else ""
+    work = work_folder(store, name) if entry is not None else None
+    if work is not None and work.is_dir():  # the person's crops and the run: a new person needs it gone
+        note += f"; its fine-tune work folder is kept ({work}): delete it to use the name {name!r} for someone else"
     return f"removed {name}: {', '.join(removed) or 'no files were left'}{note}"
 
 

@@ -141,8 +141,11 @@ def test_remove_a_personal_swapper(home: Path, capsys: pytest.CaptureFixture[str
     engines.mkdir()
     for leftover in ("me.int8.onnx", "me.int8.json", "other.int8.json"):  # what models optimise keeps
         (engines / leftover).write_text("{}")
+    work = store.root.parent / "training" / "me"  # the fine-tune's crops and run (its person's)
+    work.mkdir(parents=True)
     assert main(["models", "remove", "me"]) == 0
-    assert "removed me: me.onnx, me.pth" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "removed me: me.onnx, me.pth" in out and f"work folder is kept ({work})" in out and work.is_dir()
     assert set(personal_models(store)) == {"other"}
     assert set(store.manifest()) == {"w600k_r50.onnx", "other.pth", "other.onnx"}
     assert sorted(p.name for p in engines.iterdir()) == ["other.int8.json"]

@@ -64,6 +64,8 @@ class PrepareReport:
     sources_done: int = 0
     sources_skipped: int = 0
     """Sources already finished by an earlier run (resumed)."""
+    failed: list[tuple[str, Path, str]] = field(default_factory=list)
+    """(identity, source, why) of each source that could not be read, in this run."""
 
 
 Progress = Callable[[int, int, Counts], None]
@@ -189,6 +191,7 @@ class Preparer:
             except GhostliveError as exc:
                 log.warning("skipped %s: %s", src, exc)
                 report.counts.unreadable += 1
+                report.failed.append((ident, src, str(exc)))
             gained = {k: v - getattr(before, k) for k, v in vars(report.counts).items()}
             self.manifest["done"][key] = gained
             self._save_manifest()

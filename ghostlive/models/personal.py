@@ -5,6 +5,10 @@ model store beside the released models and usable by name (``--swapper NAME``) w
 export, both hashed in the store manifest like every other model) and the released model it started from.
 Those two file names are reserved for the personal swapper: :func:`check_free` refuses a name whose files
 would replace a registry model's file (installed or not) or any other file in the models folder.
+
+The work folder of a fine-tune (:func:`work_folder`) records the person's media it was started with
+(``person.json``); :func:`work_of` tells what a fine-tune left there (its media, model and last step), so the GUI
+continues a stopped one only with that same person.
 """
 
 from __future__ import annotations
@@ -13,15 +17,20 @@ import argparse
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ghostlive.errors import ConfigError
 from ghostlive.hub import ModelStore
+from ghostlive.media.paths import atomic_write_bytes
 from ghostlive.models.registry import BY_NAME, MODELS, SWAPPERS, ModelSpec
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 INDEX = "personal.json"
+PERSON = "person.json"
+"""In a work folder: the person's photos, folders and videos (resolved paths) the fine-tune was given."""
 
 
 @dataclass(frozen=True)
@@ -129,3 +138,59 @@ def unregister(store: ModelStore, name: str) -> None:
     store.write_json(INDEX, {k: asdict(v) for k, v in personal_models(store).items() if k != name})
 
 
+@dataclass(frozen=True)
+class WorkFolder:
+    """What a fine-tune left in its work folder."""
+
+    folder: Path
+    sources: tuple[str, ...]
+    """The person's media (resolved paths) it was given: ``person.json``, else the prepared ones."""
+    model: str | None
+    """The model its run trains (ghost-1/2/3); None before its first checkpoint."""
+    step: int
+    """The step of its newest checkpoint (0: none)."""
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror or exc})", path) from None
+    except ValueError as exc:
+        raise ConfigError(f"damaged ({exc})", path) from None
+    if not isinstance(data, dict):
+        raise ConfigError("damaged (not a JSON object)", path)
+    return data
+
+
+def resolved(media: Iterable[str]) -> tuple[str, ...]:
+    """``media`` as absolute paths (symbolic links resolved), each once, in order: how work folders record them."""
+    return tuple(dict.fromkeys(str(Path(m).resolve()) for m in media))
+
+
+def record_person(work: Path, name: str, media: list[str]) -> None:
+    """Add ``media`` to the person's media recorded in ``work`` (``person.json``)."""
+    known = work_of_folder(work, name).sources
+    text = json.dumps({"person": list(resolved([*known, *media]))}, indent=1)
+    atomic_write_bytes(work / PERSON, text.encode())
+
+
+def work_of(store: ModelStore, name: str) -> WorkFolder | None:
+    """What the fine-tune of ``name`` left in its work folder; None when there is none. ConfigError naming a
+    file of it that cannot be read."""
+    work = work_folder(store, check_name(name))
+    return work_of_folder(work, name) if work.is_dir() else None
+
+
+def work_of_folder(work: Path, name: str) -> WorkFolder:
+    """What the fine-tune of ``name`` left in ``work`` (see :class:`WorkFolder`)."""
+    if (work / PERSON).is_file():
+        sources = tuple(str(s) for s in _read_json(work / PERSON).get("person", []))
+    else:  # made before person.json: the person's sources that were prepared (identity ``name``)
+        manifest = work / "data" / "manifest.json"
+        done = _read_json(manifest).get("done", {}) if manifest.is_file() else {}
+        sources = tuple(k.partition(":")[2] for k in done if k.partition(":")[0] == name)
+    run = work / "run"
+    model = _read_json(run / "recipe.json").get("model") if (run / "recipe.json").is_file() else None
+    step = int(_read_json(run / "latest.json").get("step", 0)) if (run / "latest.json").is_file() else 0
+    return WorkFolder(work, sources, model if step else None, step)
