@@ -41,7 +41,8 @@ class LiveTab(QWidget):
         self.before_after = QCheckBox("Show original (B)")
         self.before_after.toggled.connect(lambda on: session.set_enabled(not on))
         for widget in (QLabel("Camera"), self.camera, pick, self.resolution, self.start_button, self.before_after):
-            bar.addWidget(widget)
+            bar.addWidget(widget, 1 if widget is self.camera else 0)  # the camera box takes the room a path needs
+        self.camera.setToolTip("A camera index (0), a device (/dev/video2), a stream URL or a video file")
         lay.addLayout(bar)
         self.preview = QLabel("Start the camera to see the preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
