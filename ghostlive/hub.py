@@ -3,37 +3,37 @@ imports, and a check on every load.
 
 Files live in ``$GHOSTLIVE_HOME/models`` (default: the user data folder). Reading (listing, verifying, loading)
 needs no write, so it works in a read-only folder; every write first checks that it can (``writable``).
-``manifest.json`` records each file's SHA-256 and size when it is first installed (or the published hash, where
-one exists); every later load hashes the file again and refuses it if it changed. Downloads go to
-``.downloads/NAME.part`` and resume from there; a file enters the folder only complete and verified, by an
-atomic rename.
+``manifest.json`` records each file's SHA-256 and size when it is first installed (checked against the
+published hash, where the registry has one); every later load hashes the file again and refuses it if it
+changed. Downloads go to ``.downloads/NAME.part`` and resume from there; a file, imported or downloaded, enters
+the folder only complete and checked to be the model its name says (:mod:`ghostlive.models.validate`), by an
+atomic rename. A file replaced by other content takes with it what was made from the old one (its ONNX exports
+and the runtimes' caches: :mod:`ghostlive.models.derived`); removing a file removes those caches too.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import logging
 import os
 import shutil
 import tempfile
-import time
-import urllib.error
-import urllib.request
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ghostlive.errors import ConfigError, ModelError, OutputError
 from ghostlive.media.paths import atomic_write_bytes, publish, require_file, sha256_file
-from ghostlive.models.registry import BY_FILENAME, BY_NAME, ModelSpec, expected_kind
+from ghostlive.models.derived import cached_files, install_hint, remake_hint, stale_exports
+from ghostlive.models.downloads import Progress, extract_members, fetch
+from ghostlive.models.registry import BY_FILENAME, ModelSpec
+from ghostlive.models.validate import name_problem, vet
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int | None], None]
-CHUNK = 1 << 20
+Say = Callable[[str], None]
+__all__ = ["Installed", "ModelStore", "Progress", "check_models_folder", "default_home", "fetch", "has_models_folder"]
 
 
 def default_home() -> Path:
@@ -48,6 +48,18 @@ def default_home() -> Path:
 def has_models_folder(home: Path | None = None) -> bool:
     """Whether the model folder exists (checked before opening a :class:`ModelStore`, which creates it)."""
     return ((home or default_home()) / "models").is_dir()
+
+
+def check_models_folder(home: Path | None = None) -> None:
+    """ConfigError naming the first existing part of the model folder's path that is not a folder (a
+    GHOSTLIVE_HOME that names a file); creates nothing."""
+    root = (home or default_home()) / "models"
+    for p in (root, *root.parents):
+        if p.exists() or p.is_symlink():
+            if not p.is_dir():
+                hint = " (check GHOSTLIVE_HOME)" if os.environ.get("GHOSTLIVE_HOME") else ""
+                raise ConfigError(f"not a folder, so it cannot hold the model folder {root}{hint}", p)
+            return
 
 
 @dataclass(frozen=True)
@@ -71,14 +83,7 @@ class ModelStore:
 
     # the folder -------------------------------------------------------------------------------------------
     def _check_folder(self) -> None:
-        """ConfigError naming the first existing part of the model folder's path that is not a folder (a
-        GHOSTLIVE_HOME that names a file)."""
-        for p in (self.root, *self.root.parents):
-            if p.exists() or p.is_symlink():
-                if not p.is_dir():
-                    hint = " (check GHOSTLIVE_HOME)" if os.environ.get("GHOSTLIVE_HOME") else ""
-                    raise ConfigError(f"not a folder, so it cannot hold the model folder {self.root}{hint}", p)
-                return
+        check_models_folder(self.root.parent)
 
     def writable(self) -> Path:
         """The model folder, created if needed and checked writable (one temporary file); OutputError
@@ -112,6 +117,8 @@ class ModelStore:
             return {}
         try:
             raw = json.loads(self._manifest_path.read_text())
+            if not isinstance(raw, dict):
+                raise TypeError(f"a JSON object of files was expected, not {type(raw).__name__}")
             return {k: Installed(**v) for k, v in raw.items()}
         except (ValueError, TypeError) as exc:
             raise ModelError(
@@ -123,20 +130,40 @@ class ModelStore:
         data[entry.filename] = vars(entry)
         self.write_json(self._manifest_path.name, data)
 
-    def _install(self, staged: Path, filename: str, source: str, expected: str = "") -> Path:
-        """Hash ``staged``, check it against ``expected`` (if any), move it into place and record it."""
-        digest = sha256_file(staged)
-        if expected and digest != expected:
-            staged.unlink(missing_ok=True)
-            raise ModelError(
-                f"SHA-256 mismatch for {filename}: got {digest}, expected {expected}; "
-                "the file was corrupted or replaced and has been deleted"
-            )
+    def _install(self, staged: Path, filename: str, source: str, digest: str = "", say: Say = log.info) -> Path:
+        """Move ``staged`` into place as ``filename`` and record it (``digest``: its SHA-256, when known). What
+        was made from a file it replaces goes first (see :meth:`_drop_made_from`)."""
+        digest = digest or sha256_file(staged)
+        manifest = self.manifest()  # a damaged manifest refuses before anything moves
+        self._drop_made_from(filename, digest, manifest, say)
         dest = self.root / filename
         publish(staged, dest)
-        self._record(Installed(filename, digest, dest.stat().st_size, source))
+        try:
+            self._record(Installed(filename, digest, dest.stat().st_size, source))
+        except BaseException:
+            if filename not in manifest:  # nothing unrecorded is left
+                dest.unlink(missing_ok=True)
+            raise
         log.info("installed %s (sha256 %s)", dest, digest)
         return dest
+
+    def _drop_made_from(self, filename: str, digest: str, manifest: dict[str, Installed], say: Say) -> None:
+        """Before ``filename`` is replaced by content ``digest`` (unless that is what is recorded): remove the
+        ONNX exports made from the old one (:func:`ghostlive.models.derived.stale_exports`) and what the
+        runtimes cached for it, and say what went and how to make it again."""
+        old = manifest.get(filename)
+        if old is not None and old.sha256 == digest:
+            return
+        sources = {k: v.source for k, v in manifest.items()}
+        exports = stale_exports(filename, old is not None, sources, lambda e: (self.root / e).is_file())
+        caches = cached_files(self.root, filename)
+        if exports:
+            self.remove(exports)
+            say(f"{filename} is replaced: removed {', '.join(exports)}, exported from the earlier one; make "
+                f"{'them' if len(exports) > 1 else 'it'} again: {remake_hint(filename, exports)}")  # fmt: skip
+        for path in caches:
+            path.unlink(missing_ok=True)
+            log.info("removed %s, made from the earlier %s", path, filename)
 
     # queries ----------------------------------------------------------------------------------------------
     def has(self, filename: str) -> bool:
@@ -147,10 +174,7 @@ class ModelStore:
         entry = self.manifest().get(filename)
         p = self.root / filename
         if entry is None or not p.is_file():
-            known = expected_kind(filename)  # a registry file, or the ONNX export of one (made by its download)
-            spec = BY_NAME[known[0]] if known else None
-            hint = f"ghostlive models download {spec.name}" if spec and spec.url else "ghostlive models import FILE"
-            raise ModelError(f"model {filename} is not installed; run: {hint}")
+            raise ModelError(f"model {filename} is not installed; run: {self.install_hint(filename)}")
         digest = sha256_file(p)
         if digest != entry.sha256:
             raise ModelError(
@@ -159,6 +183,10 @@ class ModelStore:
                 p,
             )
         return p
+
+    def install_hint(self, filename: str) -> str:
+        """The command that installs ``filename`` (an export of an installed checkpoint: ``ghostlive export``)."""
+        return install_hint(filename, self.has)
 
     def state(self, filename: str, manifest: dict[str, Installed] | None = None) -> str:
         """A cheap look for listings, without hashing: 'ok', 'missing' (recorded, the file is gone), 'changed'
@@ -181,11 +209,12 @@ class ModelStore:
         return out
 
     def remove(self, filenames: list[str]) -> list[str]:
-        """Forget and delete ``filenames`` (plain names in the model folder); returns those that were recorded
-        or present. The manifest drops them first, in one atomic rewrite, so an interruption leaves at worst an
-        unrecorded file (shown as not installed), never a recorded one that is gone."""
+        """Forget and delete ``filenames`` (plain names in the model folder) and what the runtimes cached for
+        them (:func:`ghostlive.models.derived.cached_files`); returns those that were recorded or present. The
+        manifest drops them first, in one atomic rewrite, so an interruption leaves at worst an unrecorded file
+        (shown as not installed), never a recorded one that is gone."""
         for name in filenames:
-            if not name or Path(name).name != name or name.startswith("."):
+            if name_problem(name):
                 raise ModelError(f"{name!r} is not a model file name")
         self.writable()
         manifest = self.manifest()
@@ -196,110 +225,80 @@ class ModelStore:
             if (self.root / name).is_file():
                 (self.root / name).unlink()
             log.info("removed %s", self.root / name)
+        for name in filenames:
+            for path in cached_files(self.root, name):
+                path.unlink(missing_ok=True)
+                log.info("removed %s", path)
         return found
 
     # adding files -----------------------------------------------------------------------------------------
-    def import_file(self, source: str | Path, filename: str | None = None) -> Path:
-        """Copy a local model file into the store (the original is left untouched). The copy must be a usable
-        model of its name (see :mod:`ghostlive.models.validate`); otherwise nothing is stored."""
-        from ghostlive.models.validate import check_model_file
-
+    def import_file(self, source: str | Path, filename: str | None = None, say: Say = log.info) -> Path:
+        """Copy a local model file into the store as ``filename`` (default: its own name; a plain, visible file
+        name) and leave the original untouched. The copy must be a usable model of its name (see
+        :mod:`ghostlive.models.validate`); otherwise nothing is stored. ``say`` tells what a replaced file took
+        with it."""
         src = require_file(source, "model file")
-        name = filename or src.name
+        name = src.name if filename is None else filename
+        problem = name_problem(name)
+        if problem and filename is not None:
+            raise ConfigError(f"--as {name!r}: {problem}; the model folder takes a plain file name")
+        if problem:
+            raise ConfigError(f"{problem}; store it under another name with --as NAME", src)
+        self.manifest()  # a damaged manifest refuses before anything is copied
         spec = BY_FILENAME.get(name)
         fd, tmp = tempfile.mkstemp(dir=self.staging, prefix=f"{name}.", suffix=".part")
         os.close(fd)
         try:
             shutil.copyfile(src, tmp)
-            checked = check_model_file(Path(tmp), name, src)
-            log.info("%s: %s", src, checked)
-            return self._install(Path(tmp), name, f"import:{src.resolve()}", spec.sha256 if spec else "")
+            digest = vet(Path(tmp), name, str(src), "imported", spec.sha256 if spec else "")
+            return self._install(Path(tmp), name, f"import:{src.resolve()}", digest, say)
         finally:
             Path(tmp).unlink(missing_ok=True)
             with contextlib.suppress(OSError):  # only when empty: a download may be resuming there
                 Path(tmp).parent.rmdir()
 
-    def add_file(self, staged: Path, filename: str, source: str) -> Path:
+    def add_file(self, staged: Path, filename: str, source: str, say: Say = log.info) -> Path:
         """Install a file this process made (an ONNX export) and record its hash."""
-        return self._install(staged, filename, source)
+        return self._install(staged, filename, source, say=say)
 
     def download(
-        self, spec: ModelSpec, url: str | None = None, progress: Progress | None = None, timeout: float = 60.0
+        self,
+        spec: ModelSpec,
+        url: str | None = None,
+        progress: Progress | None = None,
+        timeout: float = 60.0,
+        say: Say = log.info,
     ) -> Path:
-        """Fetch ``spec`` (resuming a partial download), verify, install; zip archives are unpacked."""
+        """Fetch ``spec`` (resuming a partial download), check it as an import is checked (and against its
+        published SHA-256, if any), install; zip archives are unpacked. A refused download is deleted."""
         url = url or spec.url
         if not url:
             raise ModelError(
                 f"{spec.name} has no download location; get {spec.filename} yourself and run: "
                 f"ghostlive models import PATH"
             )
+        self.manifest()  # a damaged manifest refuses before anything is fetched
         part = self.staging / (Path(url.split("?")[0]).name + ".part")
         fetch(url, part, progress=progress, timeout=timeout)
         if spec.archive_member:
-            return self._unpack(part, spec, url)
-        return self._install(part, spec.filename, url, spec.sha256)
+            return self._unpack(part, spec, url, say)
+        digest = vet(part, spec.filename, url, "downloaded", spec.sha256)
+        return self._install(part, spec.filename, url, digest, say)
 
-    def _unpack(self, archive: Path, spec: ModelSpec, url: str) -> Path:
+    def _unpack(self, archive: Path, spec: ModelSpec, url: str, say: Say) -> Path:
+        """Install the members of ``archive`` that the registry names (``spec``'s and its siblings' in the same
+        pack), all checked before any is installed."""
         try:
-            with zipfile.ZipFile(archive) as zf:
-                members = {Path(n).name: n for n in zf.namelist()}
-                home = BY_NAME[spec.name].url if spec.name in BY_NAME else url  # siblings in the same pack
-                siblings = [m for m in BY_NAME.values() if m.url == home and m.archive_member] or [spec]
-                wanted = [m for m in siblings if m.archive_member in members]
-                for m in wanted:
-                    fd, tmp = tempfile.mkstemp(dir=self.staging, prefix=f"{m.filename}.", suffix=".part")
-                    with os.fdopen(fd, "wb") as out, zf.open(members[m.archive_member]) as src:
-                        shutil.copyfileobj(src, out, CHUNK)
-                    self._install(Path(tmp), m.filename, f"{url}#{m.archive_member}", m.sha256)
-        except zipfile.BadZipFile:
+            staged = extract_members(archive, spec, url, self.staging)
+        finally:
             archive.unlink(missing_ok=True)
-            raise ModelError(f"the download from {url} is not a valid zip archive; it has been deleted") from None
-        archive.unlink(missing_ok=True)
+        try:
+            digests = [vet(t, m.filename, f"{url}#{member}", "downloaded", m.sha256) for m, t, member in staged]
+            for (m, tmp, _), digest in zip(staged, digests, strict=True):
+                self._install(tmp, m.filename, f"{url}#{m.archive_member}", digest, say)
+        finally:
+            for _, tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
         if not self.has(spec.filename):
             raise ModelError(f"{spec.archive_member} is not in the archive from {url}")
         return self.root / spec.filename
-
-
-def fetch(url: str, part: Path, *, progress: Progress | None = None, timeout: float = 60.0) -> None:
-    """Download ``url`` into ``part``, continuing from its current size with an HTTP Range request.
-
-    An incomplete transfer raises ModelError and keeps ``part`` so the same command resumes it.
-    """
-    have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(
-        url, headers={"User-Agent": "ghostlive", **({"Range": f"bytes={have}-"} if have else {})}
-    )
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:  # already complete
-            return
-        raise ModelError(f"download failed: HTTP {exc.code} {exc.reason} for {url}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ModelError(f"download failed: cannot reach {url} ({getattr(exc, 'reason', exc)})") from None
-    with response:
-        resumed = response.status == 206
-        if not resumed:
-            have = 0
-        length = response.headers.get("Content-Length")
-        total = have + int(length) if length is not None else None
-        done = have
-        last = 0.0
-        with open(part, "ab" if resumed else "wb") as f:
-            try:
-                while block := response.read(CHUNK):
-                    f.write(block)
-                    done += len(block)
-                    if progress and time.monotonic() - last > 0.2:
-                        progress(done, total)
-                        last = time.monotonic()
-            except (OSError, TimeoutError, http.client.HTTPException) as exc:
-                raise ModelError(
-                    f"download interrupted after {done:,} bytes ({exc}); run the same command again to resume"
-                ) from None
-        if progress:
-            progress(done, total)
-    if total is not None and done < total:
-        raise ModelError(
-            f"download incomplete: got {done:,} of {total:,} bytes from {url}; run the same command again to resume"
-        )

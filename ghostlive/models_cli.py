@@ -5,16 +5,40 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import urllib.parse
+from typing import NoReturn
 
-from ghostlive.cli_args import int_range
+from ghostlive.cli_args import choice, int_range
 from ghostlive.errors import ConfigError, ModelError
-from ghostlive.hub import ModelStore
+from ghostlive.hub import Installed, ModelStore
 from ghostlive.models.personal import Personal, personal_models, swapper_choice, unregister, work_folder
 from ghostlive.models.registry import BY_FILENAME, BY_NAME, MODELS, ModelSpec, fp16_name
+from ghostlive.models.validate import name_problem
 from ghostlive.session.models import build_engines as build_engines_in
 from ghostlive.session.models import download_model, export_checkpoint, export_installed, optimise_int8
 
 log = logging.getLogger(__name__)
+EXPORTABLE = tuple(m.name for m in MODELS if m.exports_to)
+URL_SCHEMES = ("http", "https", "file")
+
+
+def download_url(text: str) -> str:
+    """An argparse type: an http://, https:// or file:// address (``--url``)."""
+    parts = urllib.parse.urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in URL_SCHEMES or not (parts.path if scheme == "file" else parts.netloc):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a download address: give an http://, https:// or file:// URL"
+        )
+    return text
+
+
+def store_name(text: str) -> str:
+    """An argparse type: a plain, visible file name to store a model under (``--as``)."""
+    problem = name_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r}: {problem}; the model folder takes a plain file name")
+    return text
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,14 +46,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     msub = models.add_subparsers(dest="models_command", required=True)
     msub.add_parser("list", help="known models, personal swappers and what is installed (verify re-hashes)")
     dl = msub.add_parser(
-        "download", help="download a model and everything its swapper uses (resumes, verifies SHA-256)"
+        "download",
+        help="download a model and everything its swapper uses (resumes; each file is checked to be the model it "
+        "names and its SHA-256 recorded, which every later load verifies)",
     )
     dl.add_argument("name", choices=[m.name for m in MODELS if m.url or m.needs])
-    dl.add_argument("--url", help="download from this address instead of the registry's")
+    dl.add_argument(
+        "--url",
+        type=download_url,
+        help="download from this http(s):// or file:// address instead of the registry's (a model not installed yet)",
+    )
     dl.add_argument("--no-export", action="store_true", help="do not convert .pth checkpoints to ONNX")
     imp = msub.add_parser("import", help="copy a model file you already have into the model folder")
     imp.add_argument("path")
-    imp.add_argument("--as", dest="filename", help="store under this file name (default: the file's own)")
+    imp.add_argument(
+        "--as", dest="filename", type=store_name, help="store under this file name (default: the file's own)"
+    )
     msub.add_parser("verify", help="re-hash every installed model and compare with the recorded SHA-256")
     rm = msub.add_parser("remove", help="delete an installed model's files (or a personal swapper) and forget them")
     rm.add_argument("name", help="a model or personal swapper from 'ghostlive models list', or an installed file")
@@ -42,11 +74,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     opt.add_argument("--runs", type=int_range(1, 100), default=9, help="timed runs of each (default 9)")
 
     exp = sub.add_parser("export", help="convert a GHOST/ArcFace .pth checkpoint to ONNX")
-    exportable = ", ".join(m.name for m in MODELS if m.exports_to)
-    exp.add_argument("name", nargs="?", help=f"an installed checkpoint: {exportable}")
-    exp.add_argument("--checkpoint", help="any .pth file instead of an installed one")
+    exp.add_argument(
+        "name",
+        nargs="?",
+        type=choice(lambda: EXPORTABLE, "checkpoint"),
+        help=f"an installed checkpoint, exported into the model folder: {', '.join(EXPORTABLE)}",
+    )
+    exp.add_argument("--checkpoint", help="any .pth file instead of an installed one (with -o)")
     exp.add_argument("-o", "--output", help="with --checkpoint: where to write the ONNX file")
     exp.add_argument("--fp16", action="store_true", help="half-precision weights (float32 inputs and outputs)")
+    exp.set_defaults(usage_error=exp.error)
 
 
 class _Progress:
@@ -63,10 +100,13 @@ class _Progress:
         sys.stderr.flush()
         self.open = True
 
-    def say(self, text: str) -> None:
+    def end(self) -> None:
         if self.open:
             sys.stderr.write("\n")
             self.open = False
+
+    def say(self, text: str) -> None:
+        self.end()
         print(text)
 
 
@@ -80,14 +120,17 @@ def run_models(args: argparse.Namespace, store: ModelStore | None = None) -> int
         return 0
     if cmd == "download":
         bar = _Progress()
-        download_model(store, args.name, args.url, export=not args.no_export, progress=bar, say=bar.say)
+        try:
+            download_model(store, args.name, args.url, export=not args.no_export, progress=bar, say=bar.say)
+        finally:
+            bar.end()  # an error is not written on the progress line
         return 0
     if cmd == "optimise":
         store.writable()  # its measurements are stored beside the model
         optimise_int8(store, args.name, args.runs, say=lambda m: print(m, flush=True))
         return 0
     if cmd == "import":
-        print(f"imported {store.import_file(args.path, args.filename)}")
+        print(f"imported {store.import_file(args.path, args.filename, say=print)}")
         return 0
     results = store.verify()
     for name, state in sorted(results.items()):
@@ -104,6 +147,27 @@ STATES = {"ok": "installed", "missing": "missing", "changed": "changed (run mode
 USES = {"ok": "installed", "changed": "changed"}
 PERSONAL_NEEDS = BY_NAME["ghost-2"].needs
 """A personal swapper is a GHOST generator: it uses what ghost-N uses."""
+KNOWN_FILES = {f for m in MODELS for f in (m.filename, *m.exports)}
+
+
+def used(store: ModelStore, spec: ModelSpec, installed: dict[str, Installed]) -> str:
+    """How a model another one uses is installed: what runs is a checkpoint's ONNX export, so a checkpoint alone
+    is ``installed, not exported`` with the command that exports it."""
+    if not spec.exports_to:
+        return USES.get(store.state(spec.filename, installed), "missing")
+    export = store.state(spec.exports_to, installed)
+    if export in USES:
+        return USES[export]
+    checkpoint = store.state(spec.filename, installed)
+    if checkpoint == "ok":
+        return f"installed, not exported: run ghostlive export {spec.name}"
+    return USES.get(checkpoint, "missing")
+
+
+def other_files(installed: dict[str, Installed], personal: dict[str, Personal]) -> list[str]:
+    """Installed files that are neither a registry model's (or export's) nor a personal swapper's."""
+    mine = {f for e in personal.values() for f in (e.generator, fp16_name(e.generator), e.checkpoint) if f}
+    return sorted(n for n in installed if n not in KNOWN_FILES and n not in mine)
 
 
 def list_models(store: ModelStore) -> int:
@@ -117,12 +181,8 @@ def list_models(store: ModelStore) -> int:
     except ConfigError as exc:
         problem = str(exc)
 
-    def used(spec: ModelSpec) -> str:  # a checkpoint or its ONNX export
-        states = {store.state(f, installed) for f in (spec.filename, spec.exports_to) if f}
-        return next((USES[s] for s in USES if s in states), "missing")
-
     def uses(needs: tuple[str, ...]) -> list[str]:
-        return [f"uses: {', '.join(f'{d} ({used(BY_NAME[d])})' for d in needs)}"] if needs else []
+        return [f"uses: {', '.join(f'{d} ({used(store, BY_NAME[d], installed)})' for d in needs)}"] if needs else []
 
     rows: list[tuple[str, str, str, str, list[str]]] = []
     for m in MODELS:
@@ -158,6 +218,12 @@ def list_models(store: ModelStore) -> int:
         print("personal swappers (ghostlive train finetune; use: --swapper NAME):")
     for row in mine:
         show(*row)
+    others = other_files(installed, personal)
+    if others:
+        print("other files (imported under names ghostlive does not know; remove: ghostlive models remove FILE):")
+        width = max(len(n) for n in others)
+        for filename in others:
+            print(f"  {filename:{width}} {STATES[store.state(filename, installed)]}")
     return 0
 
 
@@ -182,8 +248,7 @@ def remove_model(store: ModelStore, name: str) -> str:
         raise ModelError(f"{name} is not installed; nothing to remove")
     if entry is not None:  # the index first: the name stops resolving before its files go
         unregister(store, entry.name)
-    removed = store.remove(present) if present else []
-    _remove_int8(store, [f for f in removed if f.endswith(".onnx")])
+    removed = store.remove(files) if present else []  # with what the runtimes cached for them
     now = store.manifest()
     users = [m.name for m in MODELS if spec and spec.name in m.needs and {m.filename, m.exports_to} & set(now)]
     note = f" (still installed and using it: {', '.join(users)})" if users else ""
@@ -193,27 +258,28 @@ def remove_model(store: ModelStore, name: str) -> str:
     return f"removed {name}: {', '.join(removed) or 'no files were left'}{note}"
 
 
-def _remove_int8(store: ModelStore, onnx_files: list[str]) -> None:
-    """Delete the int8 variant and decision (``ghostlive models optimise``) kept for each removed ONNX file."""
-    from ghostlive.engines.int8 import Int8Store
-
-    cache = Int8Store(store.root / "engines")
-    for filename in onnx_files:
-        for path in cache.paths(store.root / filename):
-            if path.is_file():
-                path.unlink()
-                log.info("removed %s", path)
+def _usage(args: argparse.Namespace, message: str) -> NoReturn:
+    """Stop with ``message`` as a usage error of ``ghostlive export`` (exit status 2)."""
+    error = getattr(args, "usage_error", None) or argparse.ArgumentParser(prog="ghostlive export").error
+    error(message)
+    raise SystemExit(2)  # error() exits; this is for a replaced one that returns
 
 
 def run_export(args: argparse.Namespace, store: ModelStore | None = None) -> int:
+    """``ghostlive export NAME`` (an installed checkpoint, into the model folder) or ``ghostlive export
+    --checkpoint FILE -o OUT`` (any checkpoint, anywhere); anything else is a usage error."""
+    if args.name and args.checkpoint:
+        _usage(args, f"give a checkpoint name ({args.name}) or --checkpoint FILE, not both")
     if args.checkpoint:
         if not args.output:
-            raise ConfigError("--checkpoint needs --output OUT.onnx")
+            _usage(args, "--checkpoint needs -o OUT.onnx")
         out = export_checkpoint(args.checkpoint, args.output, args.fp16)
         print(f"exported {args.checkpoint} → {out}")
         return 0
     if not args.name:
-        raise ConfigError("name an installed checkpoint (e.g. ghost-2) or give --checkpoint PATH")
+        _usage(args, f"name an installed checkpoint ({', '.join(EXPORTABLE)}) or give --checkpoint FILE -o OUT.onnx")
+    if args.output:
+        _usage(args, f"-o goes with --checkpoint: {args.name} is exported into the model folder")
     export_installed(store or ModelStore(), args.name, args.fp16, say=print)
     return 0
 

@@ -217,7 +217,8 @@ def optimise_generator(
         raise ConfigError(f"int8 is measured for the GHOST generators ({', '.join(GENERATORS)}), not {name!r}")
     gen_file = BY_NAME[name].exports_to
     if not store.has(gen_file):
-        raise ModelError(f"{name} is not installed; run: ghostlive models download {name}")
+        missing = "is not exported to ONNX" if store.has(BY_NAME[name].filename) else "is not installed"
+        raise ModelError(f"{name} {missing} ({gen_file}); run: {store.install_hint(gen_file)}")
     return optimise_file(
         store, name, store.path(gen_file), runs=runs, cosine_bound=cosine_bound, error_bound=error_bound, say=say
     )
@@ -239,7 +240,7 @@ def optimise_file(
     if not store.has(arc_file):
         raise ModelError(
             f"int8 is not offered without the GHOST ArcFace ({arc_file}) to check that identity is kept; "
-            "run: ghostlive models download ghost-arcface"
+            f"run: {store.install_hint(arc_file)}"
         )
     cache = Int8Store(fp32_path.parent / "engines")
     cache.root.mkdir(parents=True, exist_ok=True)
@@ -266,9 +267,13 @@ def generator_files(store: ModelStore) -> dict[str, str]:
 def int8_status(store: ModelStore | None = None) -> tuple[str, str, str]:
     """``doctor``'s view of the int8 decisions of the installed GHOST generators (ghost-N and personal ones) on
     this machine: (status 'ok' or 'warn', detail, fix)."""
-    from ghostlive.hub import has_models_folder
+    from ghostlive.hub import check_models_folder, has_models_folder
 
     if store is None and not has_models_folder():
+        try:
+            check_models_folder()  # GHOSTLIVE_HOME naming a file is a finding, not "nothing installed"
+        except ConfigError as exc:
+            return "warn", str(exc), ""
         return "ok", "no GHOST generator installed", ""
     store = store or ModelStore()
     parts, todo = [], []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import zipfile
 from pathlib import Path
 
@@ -21,8 +20,22 @@ from .http_server import Files, serve
 from .onnx_graphs import arcface as arcface_graph
 from .onnx_graphs import inswapper as inswapper_graph
 from .onnx_graphs import landmark106 as landmark_graph
+from .onnx_graphs import scrfd as scrfd_graph
 
-PAYLOAD = os.urandom(3 * (1 << 20) + 12345)  # a few chunks, not a multiple of the chunk size
+
+def scrfd_model(seed: int = 0, padding: int = 1 << 20) -> bytes:
+    """A stand-in with SCRFD's real signature (tests/onnx_graphs.py): random planted outputs and ``padding``
+    random bytes (hex) in its doc string, so a download of it spans a few chunks."""
+    import onnx
+
+    rng = np.random.default_rng(seed)
+    planted = {s: tuple(rng.random(((640 // s) ** 2 * 2, w), np.float32) for w in (1, 4, 10)) for s in (8, 16, 32)}
+    model = onnx.load_from_string(scrfd_graph(planted))
+    model.doc_string = rng.bytes(padding).hex()
+    return model.SerializeToString()
+
+
+PAYLOAD = scrfd_model()  # about 3 MB
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
@@ -36,6 +49,7 @@ def leftovers(store: ModelStore) -> list[str]:
 
 
 def test_good_download_is_recorded_and_verified(tmp_path: Path) -> None:
+    assert len(PAYLOAD) > 2 * (1 << 20) and len(PAYLOAD) % (1 << 20)  # a few chunks, and a part of one
     store = ModelStore(tmp_path)
     files = Files({"/scrfd.onnx": PAYLOAD})
     seen = []
@@ -101,18 +115,30 @@ def test_file_changed_after_install_is_refused(tmp_path: Path) -> None:
     assert store.verify() == {path.name: "changed"}
 
 
-def test_archive_members_are_unpacked(tmp_path: Path) -> None:
+BUFFALO = {
+    "2d106det.onnx": landmark_graph(np.zeros(212, np.float32)),
+    "w600k_r50.onnx": arcface_graph(np.ones((3, 512), np.float32)),
+    "det_10g.onnx": scrfd_model(padding=0),
+}
+"""Stand-ins of the buffalo_l pack's members, with their real signatures."""
+
+
+def buffalo_zip(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("buffalo_l/2d106det.onnx", b"landmarks")
-        zf.writestr("buffalo_l/w600k_r50.onnx", b"arcface")
-        zf.writestr("buffalo_l/det_10g.onnx", b"detector")
+        for name, data in members.items():
+            zf.writestr(f"buffalo_l/{name}", data)
+    return buf.getvalue()
+
+
+def test_archive_members_are_unpacked(tmp_path: Path) -> None:
     store = ModelStore(tmp_path)
-    with serve(Files({"/buffalo_l.zip": buf.getvalue()})) as base:
+    with serve(Files({"/buffalo_l.zip": buffalo_zip(BUFFALO)})) as base:
         path = store.download(BY_NAME["2d106det"], url=f"{base}/buffalo_l.zip")  # one download installs the pack
-    assert path.read_bytes() == b"landmarks"
-    assert (store.root / "w600k_r50.onnx").read_bytes() == b"arcface"
+    assert path.read_bytes() == BUFFALO["2d106det.onnx"]
+    assert (store.root / "w600k_r50.onnx").read_bytes() == BUFFALO["w600k_r50.onnx"]
     assert set(store.verify()) == {"2d106det.onnx", "w600k_r50.onnx", "det_10g.onnx"}
+    assert not list(store.staging.iterdir())
 
 
 def test_import_verify_and_list_from_the_cli(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -204,12 +230,12 @@ def test_a_missing_export_names_the_download_that_makes_it(tmp_path: Path) -> No
         store.path("w600k_r50.onnx")
 
 
-def ghost_checkpoint(path: Path, entries: list, drop: int = 0) -> Path:
+def ghost_checkpoint(path: Path, entries: list, drop: int = 0, fill: float = 0.0) -> Path:
     """A state_dict with exactly the released checkpoint's keys and shapes (from the golden manifest); each
-    tensor is one zero broadcast to its shape, so the file stays a few hundred KB."""
+    tensor is one value (``fill``) broadcast to its shape, so the file stays a few hundred KB."""
     import torch
 
-    state = {k: torch.zeros((), dtype=getattr(torch, dt)).expand(shape) for k, shape, dt in entries[drop:]}
+    state = {k: torch.full((), fill, dtype=getattr(torch, dt)).expand(shape) for k, shape, dt in entries[drop:]}
     torch.save(state, path)
     return path
 

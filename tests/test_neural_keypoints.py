@@ -6,9 +6,7 @@ detector choice and its warning, ArcFace face choice with GHOST's rule, and one-
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
-import zipfile
 from pathlib import Path
 
 import cv2
@@ -150,14 +148,16 @@ def test_ghost_face_choice_is_ghosts_rule(group, grace, analyzer) -> None:
 
 
 def test_one_command_installs_what_a_swapper_uses(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Stand-ins with the real signatures and state_dict keys: downloads are checked as imports are."""
+    pytest.importorskip("torch")
+    from .golden import manifests
+    from .test_hub import BUFFALO, buffalo_zip, ghost_checkpoint, scrfd_model
+
     monkeypatch.setenv("GHOSTLIVE_HOME", str(tmp_path / "home"))
-    pack = io.BytesIO()
-    with zipfile.ZipFile(pack, "w") as zf:
-        for member in ("2d106det.onnx", "w600k_r50.onnx", "det_10g.onnx"):
-            zf.writestr(f"buffalo_l/{member}", member.encode())
-    files = {"/buffalo_l.zip": pack.getvalue()}
-    for name in ("ghost-1", "ghost-arcface", "scrfd"):
-        files[f"/{BY_NAME[name].filename}"] = name.encode()
+    files = {"/buffalo_l.zip": buffalo_zip(BUFFALO), "/scrfd_10g_bnkps.onnx": scrfd_model(padding=0)}
+    for name, key in (("ghost-1", "G_unet_1block"), ("ghost-arcface", "arcface_backbone_iresnet100")):
+        filename = BY_NAME[name].filename
+        files[f"/{filename}"] = ghost_checkpoint(tmp_path / filename, manifests()[key]).read_bytes()
     with serve(Files(files)) as base:
         for name, spec in list(BY_NAME.items()):
             if spec.url:
@@ -174,7 +174,8 @@ def test_one_command_installs_what_a_swapper_uses(tmp_path: Path, monkeypatch, c
     }  # fmt: skip
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
-    assert "uses: ghost-arcface (installed), 2d106det (installed), scrfd (installed)" in out
+    arcface = "ghost-arcface (installed, not exported: run ghostlive export ghost-arcface)"  # --no-export
+    assert f"uses: {arcface}, 2d106det (installed), scrfd (installed)" in out
     assert "uses: w600k (installed), det_10g (installed)" in out
 
 

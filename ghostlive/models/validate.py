@@ -3,37 +3,68 @@
 ONNX files must load in ONNX Runtime and have the inputs and outputs (names, ranks, fixed sizes) that their
 registry entry lists; ``.pth`` checkpoints must load with ``torch.load(weights_only=True)`` and have exactly
 the state_dict keys and shapes of the network they are named after. A file the registry does not know must
-still be a loadable ONNX model or tensors-only checkpoint.
+still be a loadable ONNX model or tensors-only checkpoint. Its name must be a plain, visible file name
+(:func:`name_problem`).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ghostlive.errors import ModelError
+from ghostlive.media.paths import sha256_file
 from ghostlive.models.registry import SIGNATURES, TensorSig, expected_kind
 
+log = logging.getLogger(__name__)
 MODEL_SUFFIXES = (".onnx", ".pth")
 
 
-def check_model_file(path: Path, filename: str, shown: str | Path | None = None) -> str:
+def name_problem(name: str) -> str:
+    """Why ``name`` cannot name a file in the model folder ('' when it can): it must be a plain file name (no
+    folder part, on any system) and not hidden (a leading '.': the folder's own files are hidden)."""
+    if not name:
+        return "a file name is needed"
+    if name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        return "not a plain file name (it names a folder too)"
+    if name.startswith("."):
+        return "a hidden file name (it starts with '.')"
+    return ""
+
+
+def vet(staged: Path, filename: str, shown: str, action: str, expected: str = "") -> str:
+    """The SHA-256 of ``staged`` once it is checked: against ``expected`` (if any), and to be a usable model
+    of the name ``filename`` (:func:`check_model_file`; errors name ``shown``). A refused file is deleted."""
+    try:
+        digest = sha256_file(staged)
+        if expected and digest != expected:
+            raise ModelError(
+                f"SHA-256 mismatch for {filename}: got {digest}, expected {expected}; "
+                "the file was corrupted or replaced and has been deleted"
+            )
+        log.info("%s: %s", shown, check_model_file(staged, filename, shown, action))
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def check_model_file(path: Path, filename: str, shown: str | Path | None = None, action: str = "imported") -> str:
     """Refuse ``path`` (to be stored as ``filename``) unless it is a usable model of that name; returns what was
-    checked, for the log. Errors name ``shown`` (default: ``filename``) and say what is wrong in one line."""
+    checked, for the log. Errors name ``shown`` (default: ``filename``) and say what is wrong in one line;
+    ``action`` (imported, downloaded) says how it came when ``shown`` has another name."""
     label = str(shown or filename)
     suffix = Path(filename).suffix.lower()
     if suffix not in MODEL_SUFFIXES:
         raise ModelError(f"not a model file name ({filename}): use a {' or '.join(MODEL_SUFFIXES)} file", label)
     known = expected_kind(filename)
+    stored = "" if Path(label).name == filename else f" ({action} as {filename})"
     if suffix == ".pth":
-        return _check_checkpoint(path, label, filename, known[0] if known else None)
-    return _check_onnx(path, label, filename, known)
+        return _check_checkpoint(path, label, stored, known[0] if known else None)
+    return _check_onnx(path, label, stored, known)
 
 
-def _imported_as(label: str, filename: str) -> str:
-    return "" if Path(label).name == filename else f" (imported as {filename})"
-
-
-def _check_onnx(path: Path, label: str, filename: str, known: tuple[str, str] | None) -> str:
+def _check_onnx(path: Path, label: str, stored: str, known: tuple[str, str] | None) -> str:
     from ghostlive.engines.ort import OrtRunner
 
     try:
@@ -47,7 +78,7 @@ def _check_onnx(path: Path, label: str, filename: str, known: tuple[str, str] | 
     for role, want, got in (("input", inputs, info.inputs), ("output", outputs, info.outputs)):
         problem = _compare(want, [(t.name, t.shape) for t in got])
         if problem:
-            raise ModelError(f"not the {name} model{_imported_as(label, filename)}: its {role}s: {problem}", label)
+            raise ModelError(f"not the {name} model{stored}: its {role}s: {problem}", label)
     return f"{kind} signature"
 
 
@@ -77,7 +108,7 @@ def _show(shape: tuple[object, ...]) -> str:
     return "×".join("…" if d is Ellipsis else "N" if d is None or not isinstance(d, int) else str(d) for d in shape)
 
 
-def _check_checkpoint(path: Path, label: str, filename: str, name: str | None) -> str:
+def _check_checkpoint(path: Path, label: str, stored: str, name: str | None) -> str:
     try:
         from ghostlive.export.checkpoint import read_state_dict
         from ghostlive.export.onnx import expected_network
@@ -96,6 +127,6 @@ def _check_checkpoint(path: Path, label: str, filename: str, name: str | None) -
         return "tensors-only checkpoint"
     problems = expected_network(name, state)
     if problems:
-        what = f"not the {name} checkpoint{_imported_as(label, filename)}"
+        what = f"not the {name} checkpoint{stored}"
         raise ModelError(f"{what}: " + "; ".join(problems), label)
     return f"{name} state_dict"

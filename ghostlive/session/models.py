@@ -51,7 +51,7 @@ def export_installed(store: ModelStore, name: str, fp16: bool, say: Say = log.in
     store.staging.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=store.staging) as tmp:
         out = exporter.export_checkpoint(checkpoint, Path(tmp) / target, "fp16" if fp16 else "fp32")
-        path = store.add_file(out, target, f"export:{spec.filename}")
+        path = store.add_file(out, target, f"export:{spec.filename}", say=say)
     say(f"exported {name} → {path}")
     return path
 
@@ -65,10 +65,17 @@ def download_model(
     progress: DownloadProgress | None = None,
     say: Say = log.info,
 ) -> list[Path]:
-    """Download model ``name`` and everything its swapper uses (resumed, SHA-256 verified; ``url`` replaces the
-    registry's address of ``name`` itself), then export checkpoints to ONNX unless ``export`` is False. Returns
-    the installed files, each also told to ``say`` as ``NAME: PATH``."""
+    """Download model ``name`` and everything its swapper uses (resumed; each file checked to be the model it
+    names before it is installed, its SHA-256 recorded for later loads), then export checkpoints to ONNX unless
+    ``export`` is False. ``url`` replaces the registry's address of ``name`` itself, and is refused when ``name``
+    is installed already (remove it first: nothing is replaced behind the user's back). Returns the installed
+    files, each also told to ``say`` as ``NAME: PATH``."""
     spec = BY_NAME[name]
+    if url and store.has(spec.filename):
+        raise ModelError(
+            f"{name} is installed already ({store.root / spec.filename}), so --url was not used; to replace it, "
+            f"run: ghostlive models remove {name}, then download it again"
+        )
     paths = []
     for dep in (*spec.needs, spec.name):
         d = BY_NAME[dep]
@@ -76,7 +83,7 @@ def download_model(
             if not d.url:
                 raise ModelError(f"{d.filename} cannot be downloaded; run: ghostlive models import PATH")
             show = (lambda done, total, n=d.name: progress(n, done, total)) if progress else None
-            store.download(d, url if dep == spec.name else None, progress=show)
+            store.download(d, url if dep == spec.name else None, progress=show, say=say)
         paths.append(store.root / d.filename)
         say(f"{d.name}: {paths[-1]}")
         if d.exports_to and export and not store.has(d.exports_to):
