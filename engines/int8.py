@@ -153,7 +153,8 @@ class Int8Store:
         if precision == "int8" and (found is None or not found.identity_kept):
             why = "it did not keep identity here: " + found.summary() if found else "it was not measured here"
             raise BackendUnavailableError(
-                f"int8 for {model.name} is refused: {why}; run: ghostlive models optimise MODEL (or use fp32)"
+                f"int8 for {model.name} is refused: {why}; run: ghostlive models optimise "
+                f"{model.stem.removesuffix('-fp16')} (or use fp32)"
             )
         if found is not None and (found.use_int8 or precision == "int8"):
             log.info("%s: running the int8 model (%s)", model.name, found.summary())

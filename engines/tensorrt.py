@@ -24,14 +24,22 @@ from ghostlive.media.paths import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 WORKSPACE = 4 << 30
+INSTALL_HINT = "pip install tensorrt-cu12 (from NVIDIA's package index)"
+"""How to install TensorRT (``ghostlive doctor`` gives the same fix)."""
 
 
 def _trt() -> Any:
     try:
         import tensorrt as trt  # type: ignore[import-not-found]
     except ImportError as exc:
-        raise BackendUnavailableError(f"TensorRT is not installed ({exc})") from None
+        raise BackendUnavailableError(f"TensorRT is not installed ({exc}); install it: {INSTALL_HINT}") from None
     return trt
+
+
+def require_tensorrt() -> None:
+    """BackendUnavailableError with the install command when TensorRT cannot be imported: asked before a batch of
+    engine builds starts, not at its first model."""
+    _trt()
 
 
 def gpu_identity() -> tuple[str, str]:

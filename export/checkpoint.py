@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,27 +18,39 @@ import torch
 from torch import nn
 
 from ghostlive.errors import InvalidInputError, ModelError
+from ghostlive.export.file_kind import checkpoint_kind
 from ghostlive.media.paths import atomic_write_bytes, require_file
 
 log = logging.getLogger(__name__)
 
 _WRAPPERS = ("state_dict", "model", "net", "generator", "G")
+_CODE_REFUSED = (
+    "refused: the file holds Python objects or code, not just tensors; only plain state_dict checkpoints are "
+    "loaded (weights_only)"
+)
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors of a checkpoint file, loaded without executing any pickled code."""
+    """The tensors of a checkpoint file, loaded without executing any pickled code. A file that is not what
+    ``torch.save`` writes (a photo, an ONNX model, a text file) is refused before anything is unpickled, as
+    "not a readable PyTorch checkpoint: it is …"; a pickle the safe loader refuses, as holding code."""
     p = require_file(path, "checkpoint")
     try:
+        kind = checkpoint_kind(p)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot be read ({exc.strerror or exc})", p) from None
+    if kind is not None:
+        raise InvalidInputError(f"not a readable PyTorch checkpoint: it is {kind}", p)
+    try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError, zip errors…
+    except pickle.UnpicklingError:  # the weights-only unpickler met a global, a class or an opcode it refuses
+        raise ModelError(_CODE_REFUSED, p) from None
+    except Exception as exc:  # noqa: BLE001 - RuntimeError, EOFError, zip errors…: a damaged or cut file
         text = str(exc)
-        if "weights_only" in text or "Unsupported global" in text or "UnpicklingError" in type(exc).__name__:
-            raise ModelError(
-                "refused: the file holds Python objects or code, not just tensors; only plain state_dict "
-                "checkpoints are loaded (weights_only)",
-                p,
-            ) from None
-        raise InvalidInputError(f"not a readable PyTorch checkpoint ({type(exc).__name__}: {text[:200]})", p) from None
+        if "weights_only" in text or "Unsupported global" in text:  # e.g. a TorchScript archive
+            raise ModelError(_CODE_REFUSED, p) from None
+        detail = f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+        raise InvalidInputError(f"not a readable PyTorch checkpoint: damaged or cut short ({detail})", p) from None
     for key in _WRAPPERS:
         if isinstance(obj, Mapping) and key in obj and isinstance(obj[key], Mapping):
             obj = obj[key]
@@ -64,9 +77,9 @@ def mismatch_report(model: nn.Module, state: Mapping[str, torch.Tensor]) -> list
     return lines
 
 
-def load_into(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load a checkpoint into ``model`` (strict: every key and shape must match) and put it in eval mode."""
-    state = read_state_dict(path)
+def fit(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | Path) -> nn.Module:
+    """Load ``state`` (read from ``path``) into ``model`` (strict: every key and shape must match) and put it in
+    eval mode."""
     problems = mismatch_report(model, state)
     if problems:
         raise ModelError(f"checkpoint does not fit {type(model).__name__}: " + "; ".join(problems), path)
@@ -77,6 +90,11 @@ def load_into(model: nn.Module, path: str | Path) -> nn.Module:
         log.info("%s: cast %d float16 tensors to %s", path, halves, next(iter(expected.values())).dtype)
     model.load_state_dict(cast, strict=True)
     return model.eval()
+
+
+def load_into(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load a checkpoint into ``model`` (strict: every key and shape must match) and put it in eval mode."""
+    return fit(model, read_state_dict(path), path)
 
 
 def save_checkpoint(model: nn.Module, path: str | Path) -> Path:

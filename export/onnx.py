@@ -17,10 +17,10 @@ from torch import nn
 from ghostlive import __version__
 from ghostlive.errors import ModelError, OutputError
 from ghostlive.export.aei_net import AEINet
-from ghostlive.export.checkpoint import load_into, mismatch_report, read_state_dict
+from ghostlive.export.checkpoint import fit, mismatch_report, read_state_dict
 from ghostlive.export.iresnet import IResNet, iresnet100
 from ghostlive.export.lip_spade import LIPSPADEGenerator, freeze
-from ghostlive.media.paths import publish, sha256_file
+from ghostlive.media.paths import check_sinks, publish, require_file, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ def _export(
 ) -> Path:
     import onnx
 
-    if not path.parent.is_dir():
-        raise OutputError(f"the folder {path.parent} does not exist", path)
+    check_output(path)
     wrapped = _Float32IO(model) if precision == "fp16" else model
     wrapped.eval()
     inputs, outputs = names
@@ -139,10 +138,25 @@ def export_sr(
     return _export(freeze(model), example, (["input"], ["output"]), Path(path), precision, meta)
 
 
-def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
-    """Which network a checkpoint holds, judged by its keys: ('ghost-N', AEINet(N)), ('ghost-sr',
-    LIPSPADEGenerator) or ('arcface', IResNet)."""
-    state = read_state_dict(path)
+def check_output(output: str | Path, inputs: tuple[str | Path, ...] = ()) -> Path:
+    """``output`` if an ONNX export may be written there: an ``.onnx`` name (any case), not a folder, in an existing
+    writable folder, and not one of ``inputs`` (the same file, also through a hard or symbolic link). Checked
+    before any work; OutputError naming the file otherwise."""
+    out = Path(output)
+    check_sinks([out], inputs)
+    if out.is_dir():
+        raise OutputError("is a folder; name the .onnx file to write in it (e.g. FOLDER/model.onnx)", out)
+    if out.suffix.lower() != ".onnx":
+        raise OutputError(f"an ONNX export needs a .onnx file name, not {out.suffix or 'one without a suffix'}", out)
+    folder = out.parent
+    if not folder.is_dir():
+        raise OutputError(f"the folder {folder} does not exist", out)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"the folder {folder} is not writable", out)
+    return out
+
+
+def _recognise(state: dict[str, torch.Tensor], path: str | Path) -> tuple[str, nn.Module]:
     keys = state.keys()
     if any(k.startswith("generator.AADBlk1.add_blocks.") for k in keys):
         n = len({k.split(".")[3] for k in keys if k.startswith("generator.AADBlk1.add_blocks.")}) // 2
@@ -152,7 +166,17 @@ def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
         return "ghost-sr", LIPSPADEGenerator(int(state["lip_encoder.model.0.weight"].shape[0]))
     if "fc.weight" in keys and any(k.startswith("layer4.") for k in keys):
         return "arcface", iresnet100()
-    raise ModelError("not a GHOST generator or ArcFace iresnet100 checkpoint (unknown keys)", path)
+    raise ModelError(
+        "not a GHOST checkpoint ghostlive can export: neither a generator (ghost-1/2/3), GHOST's super-resolution "
+        "enhancer (ghost-sr) nor ArcFace iresnet100 (unknown keys)",
+        path,
+    )
+
+
+def model_for_checkpoint(path: str | Path) -> tuple[str, nn.Module]:
+    """Which network a checkpoint holds, judged by its keys: ('ghost-N', AEINet(N)), ('ghost-sr',
+    LIPSPADEGenerator) or ('arcface', IResNet)."""
+    return _recognise(read_state_dict(path), path)
 
 
 def expected_network(name: str, state: dict[str, torch.Tensor]) -> list[str]:
@@ -172,9 +196,14 @@ def expected_network(name: str, state: dict[str, torch.Tensor]) -> list[str]:
 
 
 def export_checkpoint(checkpoint: str | Path, output: str | Path, precision: Precision = "fp32") -> Path:
-    """Load a released ``.pth`` (safely) and export it; the kind is recognised from its keys."""
-    name, model = model_for_checkpoint(checkpoint)
-    load_into(model, checkpoint)
+    """Load a released ``.pth`` (safely) and export it; the kind is recognised from its keys. The output is
+    checked first (:func:`check_output`: never the checkpoint itself), so nothing is loaded for an export that
+    could not be written."""
+    require_file(checkpoint, "checkpoint")
+    check_output(output, (checkpoint,))
+    state = read_state_dict(checkpoint)
+    name, model = _recognise(state, checkpoint)
+    fit(model, state, checkpoint)
     digest = sha256_file(checkpoint)
     if isinstance(model, LIPSPADEGenerator):
         return export_sr(model, output, precision=precision, source_sha256=digest)

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import select
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from ghostlive import __version__
 from ghostlive.bench_cli import add_parser as add_bench
 from ghostlive.cli_args import int_range
 from ghostlive.errors import ConfigError, GhostliveError
-from ghostlive.faces import asset_path
-from ghostlive.interrupts import exit_code, termination_as_interrupt
-from ghostlive.jobs import (
-    Job,
-    PairSpec,
-    SwapSettings,
-    folder_summary,
-)
-from ghostlive.pipeline.offline import Progress
+from ghostlive.interrupts import exit_code, exit_on_signal, termination_as_interrupt
 from ghostlive.settings import add_arguments, swap_settings, values_from_args
+
+if TYPE_CHECKING:  # the pipeline loads OpenCV, SciPy and ONNX Runtime: imported once main() runs, so that even
+    # Ctrl-C while they load is handled (an interrupt during module imports would print a traceback)
+    from ghostlive.jobs import PairSpec, SwapSettings
+    from ghostlive.pipeline.offline import Progress
 
 log = logging.getLogger("ghostlive")
 
@@ -41,10 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--target", required=True, metavar="MEDIA", help="photo, video or folder of photos")
     swap.add_argument("-o", "--output", required=True, metavar="OUT", help="output photo, video or folder")
     _add_swap_options(swap)
+    swap.set_defaults(usage_error=swap.error)
 
     demo = sub.add_parser("demo", help="swap the bundled sample portraits (no files needed)")
     demo.add_argument("-o", "--output", default="ghostlive-demo.jpg", metavar="OUT")
     _add_swap_options(demo)
+    demo.set_defaults(usage_error=demo.error)
 
     add_bench(sub)
     sub.add_parser("gui", help="open the desktop app (needs the gui extra: PySide6)")
@@ -80,13 +82,45 @@ def _settings(args: argparse.Namespace, context: str = "swap") -> SwapSettings:
     return swap_settings(values, context)
 
 
+def _usage(args: argparse.Namespace, message: str) -> NoReturn:
+    """Stop with ``message`` as a usage error of the command (its usage line, exit status 2)."""
+    error = getattr(args, "usage_error", None)
+    if error is None:
+        raise ConfigError(message)
+    error(message)
+    raise SystemExit(2)  # error() exits; this is for a replaced one that returns
+
+
 def _pairs(args: argparse.Namespace, source: str | None) -> list[PairSpec]:
-    if args.faces == "reference" and not args.reference and not args.pair:
-        raise ConfigError("--faces reference needs at least one --reference IMAGE")
-    pairs = list(args.pair)
+    """The (face, reference) pairs of ``swap``, ``live`` and ``demo`` (``source``: --source, or the demo's
+    bundled portrait). A --source with --reference photos joins the --pair entries; a --source without them
+    would match nobody in particular, so it cannot be combined with --pair. Usage errors otherwise."""
+    refs, pairs = list(args.reference), list(getattr(args, "pair", []))
+    if args.faces == "reference" and not refs and not pairs:
+        _usage(args, "--faces reference needs at least one --reference IMAGE (or --pair FACE=REFERENCE)")
+    if not source and not pairs:
+        _usage(args, "give a source face: --source FACE, or --pair FACE=REFERENCE")
+    if refs and not source:
+        _usage(args, "--reference goes with --source FACE; each --pair FACE=REFERENCE names its own reference")
+    if source and pairs and not refs:
+        _usage(
+            args,
+            "--source FACE and --pair together need --reference IMAGE (the person FACE replaces), as every "
+            "--pair names its own; or give that face as one more --pair FACE=REFERENCE",
+        )
     if source:
-        pairs += [PairSpec(source, r) for r in args.reference] or [PairSpec(source)]
+        from ghostlive.jobs import PairSpec
+
+        pairs += [PairSpec(source, r) for r in refs] or [PairSpec(source)]
     return pairs
+
+
+def _demo_source(args: argparse.Namespace) -> str | None:
+    """The demo pastes the bundled portrait, unless --pair brings the user's own faces (without --reference,
+    which picks whom the portrait replaces)."""
+    from ghostlive.faces import asset_path
+
+    return None if args.pair and not args.reference else asset_path("samples/grace_hopper.jpg")
 
 
 def _show_progress(p: Progress) -> None:
@@ -97,10 +131,12 @@ def _show_progress(p: Progress) -> None:
 
 
 def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
+    from ghostlive.jobs import folder_summary
     from ghostlive.session import Session
 
     progress = None if args.quiet else _show_progress
-    done = Session().run_file(_settings(args), _pairs(args, source), target, args.output, video_progress=progress)
+    pairs = _pairs(args, source)
+    done = Session().run_file(_settings(args), pairs, target, args.output, video_progress=progress)
     if done.kind == "folder":
         for problem in done.problems:
             print(f"failed: {problem}", file=sys.stderr)
@@ -121,10 +157,33 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     return 0
 
 
+def _stdout_gone() -> bool:
+    """Whether the reader of standard output has gone (``ghostlive doctor | head -1``): the pipe reports an
+    error. Where that cannot be asked (no poll, stdout not a file) any BrokenPipeError is taken as stdout's."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced (captured) or closed: not a pipe of ours
+        return False
+    if not hasattr(select, "poll"):
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def _stopped(exc: KeyboardInterrupt) -> int:
+    print(f"ghostlive: {'stopped by ' + str(exc) if exc.args else 'interrupted'}", file=sys.stderr)
+    return exit_code(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    log.debug("unexpected error", exc_info=True)
+    print(f"ghostlive: unexpected error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr)
+    return 1
+
+
 @termination_as_interrupt()
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; exit codes: 0 done, 1 error, 2 usage, 128 + signal number when stopped by SIGINT (130),
-    SIGHUP (129) or SIGTERM (143), after the same cleanup in every case."""
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
@@ -135,7 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "swap":
             return run_swap(args, args.source, args.target)
         if args.command == "demo":
-            return run_swap(args, asset_path("samples/grace_hopper.jpg"), asset_path("samples/astronaut.png"))
+            from ghostlive.faces import asset_path
+
+            return run_swap(args, _demo_source(args), asset_path("samples/astronaut.png"))
         if args.command == "bench":
             from ghostlive.bench import run_bench
 
@@ -155,13 +216,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(report(checks))
             return 1 if args.strict and any(c.status == "fail" for c in checks) else 0
         if args.command == "engines":
+            from ghostlive.engines.tensorrt import require_tensorrt
             from ghostlive.models_cli import build_engines
 
+            require_tensorrt()  # said before the list of models starts, with the install command
             return build_engines(args)
         if args.command == "live":
+            from ghostlive.jobs import Job
             from ghostlive.live_cli import run_live
 
-            return run_live(args, lambda a: Job(_settings(a, "live"), _pairs(a, a.source)))
+            pairs = _pairs(args, args.source)
+            return run_live(args, lambda a: Job(_settings(a, "live"), pairs))
         if args.command in ("models", "export"):
             from ghostlive.models_cli import run_export, run_models
 
@@ -170,14 +235,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ghostlive: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
-        print(f"ghostlive: {'stopped by ' + str(exc) if exc.args else 'interrupted'}", file=sys.stderr)
-        return exit_code(exc)
-    except Exception as exc:
-        log.debug("unexpected error", exc_info=True)
-        print(f"ghostlive: unexpected error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr)
-        return 1
+        return _stopped(exc)
+    except BrokenPipeError as exc:
+        if _stdout_gone():
+            raise  # the reader left: main() ends quietly
+        return _unexpected(exc)  # another pipe (an encoder's, a client's) broke: a real error
+    except Exception as exc:  # noqa: BLE001 - one line; _unexpected logs the traceback for -vv
+        return _unexpected(exc)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit codes: 0 done, 1 error, 2 usage, 128 + signal number when stopped by SIGINT (130),
+    SIGHUP (129) or SIGTERM (143), after the same cleanup in every case. When the reader of standard output left
+    early (``ghostlive doctor | head -1``) it ends quietly as Python's documentation of SIGPIPE shows
+    (BrokenPipeError caught, stdout pointed at devnull, SIGPIPE left ignored), with 141: 128 + SIGPIPE, what a
+    shell reports for a tool that SIGPIPE ended, in line with the codes above (the documentation's example
+    exits 1, which here means an error).
+
+    ``argv`` None means this is the program (the ``ghostlive`` command, ``python -m ghostlive``): once the
+    command is done, a signal during the interpreter's shutdown (PyTorch's teardown takes seconds) ends the
+    process at once with 128 + its number instead of printing a traceback (see
+    :func:`ghostlive.interrupts.exit_on_signal`)."""
+    try:
+        try:
+            code = _run(argv)
+        finally:
+            sys.stdout.flush()  # here, not at exit, so that a reader that left is found by the handler below
+        return code
+    except BrokenPipeError as exc:
+        if not _stdout_gone():
+            return _unexpected(exc)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's own flush at exit finds nowhere to fail
+        os.close(devnull)
+        return 141
+    except KeyboardInterrupt as exc:  # outside the command's own handling: while starting or flushing
+        if argv is None:
+            exit_on_signal()
+        return _stopped(exc)
+    finally:
+        if argv is None:
+            exit_on_signal()
 
 
 if __name__ == "__main__":

@@ -91,15 +91,22 @@ def choice(allowed: Callable[[], Sequence[str]], what: str) -> Callable[[str], s
 
 
 def regions(allowed: Callable[[], Sequence[str]]) -> Callable[[str], tuple[str, ...]]:
-    """An argparse type: comma-separated regions from ``allowed()``, or ``none`` (an empty tuple)."""
+    """An argparse type: comma-separated regions from ``allowed()``, or ``none`` alone (an empty tuple: keep
+    nothing); ``none`` beside a region is refused rather than read as either."""
 
     def parse(value: str) -> tuple[str, ...]:
         known = tuple(allowed())
-        items = tuple(v.strip() for v in value.split(",") if v.strip() and v.strip() != "none")
-        bad = [v for v in items if v not in known]
+        items = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+        bad = [v for v in items if v not in known and v != "none"]
         if bad:
             raise argparse.ArgumentTypeError(f"unknown region(s) {', '.join(bad)}; choose from {', '.join(known)}")
-        return items
+        if "none" in items and len(items) > 1:
+            others = ",".join(v for v in items if v != "none")
+            raise argparse.ArgumentTypeError(
+                f"'none' means keep nothing and cannot be combined with {others}; give none alone, or regions "
+                f"from {','.join(known)}"
+            )
+        return tuple(v for v in items if v != "none")
 
     return parse
 

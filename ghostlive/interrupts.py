@@ -4,10 +4,15 @@ SIGINT raises KeyboardInterrupt in the main thread; :func:`termination_as_interr
 ``timeout``, systemd, Docker) and SIGHUP (a closed terminal) raise :class:`Terminated`, a KeyboardInterrupt that
 remembers its signal. Whatever cleans up after Ctrl-C (temporary files removed, threads stopped) then runs for them
 too, and the CLI exits with 128 + the signal number, as a shell reports a process killed by that signal.
+
+Once a command has finished, :func:`exit_on_signal` makes the same signals end the process at once with that code:
+nothing is left to clean up then, and the interpreter's shutdown (PyTorch's teardown takes seconds of atexit
+callbacks) would otherwise print a traceback of whatever code the signal interrupted and exit 0.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -49,3 +54,17 @@ def termination_as_interrupt() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def exit_on_signal() -> None:
+    """From now on SIGINT, SIGTERM and SIGHUP end the process at once (``os._exit``: no traceback, no further
+    teardown) with 128 + the signal number. For the program's last moments only, after its command has finished
+    and flushed its output. Does nothing outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        os._exit(128 + signum)
+
+    for s in (signal.SIGINT, *SIGNALS):
+        signal.signal(s, handler)

@@ -20,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     live = sub.add_parser("live", help="swap faces in a live camera feed")
     live.add_argument("--source", metavar="FACE", help="photo of the face to paste")
     add_arguments(live, "live")
+    live.set_defaults(usage_error=live.error)  # face and reference checks in ghostlive.cli: exit status 2
 
 
 def _size(text: str) -> tuple[int, int]:

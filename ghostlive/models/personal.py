@@ -44,12 +44,19 @@ class Personal:
 
 
 def check_name(name: str) -> str:
-    """``name`` if it can name a personal swapper (lower-case letters, digits, ``_ . -``; not a built-in name)."""
-    if not NAME_PATTERN.match(name) or name in SWAPPERS or name in BY_NAME:
+    """``name`` if it can name a personal swapper: lower-case letters, digits, ``_ . -`` (starting with a letter or
+    digit, at most 64 characters), and neither a built-in swapper's nor a registry model's name. ConfigError
+    saying which rule it breaks."""
+    if not NAME_PATTERN.match(name):
         raise ConfigError(
             f"{name!r} cannot name a personal swapper: use lower-case letters, digits, '_', '.', '-' "
-            f"and not a built-in name ({', '.join(SWAPPERS)})"
+            "(starting with a letter or digit, at most 64 characters)"
         )
+    if name in SWAPPERS:
+        raise ConfigError(f"{name!r} cannot name a personal swapper: it is a built-in swapper's name")
+    if name in BY_NAME:
+        model = BY_NAME[name].description
+        raise ConfigError(f"{name!r} cannot name a personal swapper: it is the name of a registry model, {model}")
     return name
 
 
@@ -109,9 +116,15 @@ def check_free(store: ModelStore, name: str) -> str:
 
 
 def swapper_choice(value: str) -> str:
-    """argparse type for ``--swapper``: a built-in swapper or a syntactically valid personal name."""
+    """argparse type for ``--swapper``: a built-in swapper or a syntactically valid personal name; another
+    registry model (a detector, an encoder) is named as a model, not a swapper."""
     if value in SWAPPERS:
         return value
+    if value in BY_NAME:
+        raise argparse.ArgumentTypeError(
+            f"{value} is a model, not a swapper: {BY_NAME[value].description}; swappers: "
+            f"{', '.join(SWAPPERS)}, or a personal swapper (see: ghostlive models list)"
+        )
     try:
         return check_name(value)
     except ConfigError as exc:
