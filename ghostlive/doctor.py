@@ -19,6 +19,7 @@ import numpy as np
 
 from ghostlive.engines.cache import cpu_info
 from ghostlive.engines.registry import ort_providers, torch_cuda
+from ghostlive.engines.tensorrt import INSTALL_HINT as TENSORRT_INSTALL
 from ghostlive.xp import cuda_runtime, resolve_device
 
 
@@ -112,7 +113,7 @@ def tensorrt_check() -> Check:
             "TensorRT",
             "warn",
             "not installed: the fastest backend is unavailable",
-            "pip install tensorrt-cu12 (from NVIDIA's package index), then: ghostlive engines build",
+            f"{TENSORRT_INSTALL}, then: ghostlive engines build",
         )
     if (
         version.split(".")[0].isdigit()

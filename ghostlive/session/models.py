@@ -161,8 +161,9 @@ def build_engines(
 ) -> list[str]:
     """Build (or reuse) TensorRT engines for every installed ONNX model; ``progress(i, n, text)`` before each and
     at the end; returns the backend of each engine."""
-    from ghostlive.engines.tensorrt import TensorRTRunner
+    from ghostlive.engines.tensorrt import TensorRTRunner, require_tensorrt
 
+    require_tensorrt()  # said once, with the install command, before any model is listed
     models = sorted(n for n in store.manifest() if n.endswith(".onnx"))
     if not models:
         raise ModelError("no ONNX models are installed; download a neural swapper first (see: ghostlive models list)")
