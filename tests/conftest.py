@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -92,3 +94,15 @@ def run_window_job(qtbot, window, target: str, output: Path) -> None:
     assert task is not None
     qtbot.waitUntil(task.isFinished, timeout=60_000)
     qtbot.wait(50)
+
+
+def read_only_mount(folder: Path) -> bool:
+    """``folder`` bound read-only onto itself (root ignores permission bits); False where that cannot be done."""
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        return False
+    if subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode:
+        return False
+    if subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+        return False
+    return True

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from ghostlive.media.image import read_image, write_image  # noqa: E402
 from ghostlive.models.personal import personal_models  # noqa: E402
 from ghostlive.ui.main_window import MainWindow  # noqa: E402
 from ghostlive.ui.personalise import PersonaliseTab  # noqa: E402
-from tests.conftest import DATA, sample  # noqa: E402
+from tests.conftest import DATA, read_only_mount, sample  # noqa: E402
 from tests.training_tools import one_thread  # noqa: E402, F401 (an autouse fixture)
 
 ASTRONAUT, GRACE = str(sample("astronaut.png")), str(sample("grace_hopper.jpg"))
@@ -72,18 +71,6 @@ def no_face_photo(folder: Path) -> str:
     """The lower part of grace_hopper.jpg: her uniform, no face."""
     write_image(folder / "uniform.png", read_image(GRACE).bgr[380:].copy())
     return str(folder / "uniform.png")
-
-
-def read_only_mount(folder: Path) -> bool:
-    """``folder`` bound read-only onto itself (root ignores permission bits); False where that cannot be done."""
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        return False
-    if subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode:
-        return False
-    if subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode:
-        subprocess.run(["umount", str(folder)], capture_output=True)
-        return False
-    return True
 
 
 @pytest.fixture

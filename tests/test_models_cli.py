@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from ghostlive.hub import ModelStore
 from ghostlive.models.personal import Personal, personal_models, register
 from ghostlive.models.registry import MODELS
 
-from .conftest import DATA, sample
+from .conftest import DATA, read_only_mount, sample
 from .onnx_graphs import arcface as arcface_graph
 from .onnx_graphs import inswapper as inswapper_graph
 
@@ -186,24 +185,13 @@ def test_home_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert afile.read_text() == "not a folder"
 
 
-def _bind_read_only(folder: Path) -> bool:
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        return False
-    if subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode:
-        return False
-    if subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode:
-        subprocess.run(["umount", str(folder)], capture_output=True)
-        return False
-    return True
-
-
 @pytest.fixture
 def read_only(home: Path) -> Iterator[Path]:
     """``home`` made read-only: a read-only bind mount as root (root ignores permission bits), else chmod."""
     empty = home.parent / "empty_home"
     empty.mkdir()
     if os.geteuid() == 0:
-        mounted = [p for p in (home, empty) if _bind_read_only(p)]
+        mounted = [p for p in (home, empty) if read_only_mount(p)]
         if len(mounted) < 2:
             for p in mounted:
                 subprocess.run(["umount", str(p)], check=True)
