@@ -74,7 +74,8 @@ def test_a_cancelled_job_is_no_error_and_the_next_job_clears_the_banner(window: 
     task = video_job_under_way(window, qtbot, tmp_path)
     with qtbot.waitSignal(task.finished, timeout=60_000):
         window.cancel_button.click()
-    assert window.error_banner.isHidden() and window.job_progress.format() == "cancelled"
+    assert window.error_banner.isHidden(), window.error_banner.text()
+    assert window.job_progress.format() == "cancelled"
     assert "stopped; no output was written" in window.messages.toPlainText()
     window.show_error("an earlier failure")
     window.job_output.setText(str(tmp_path / "still.png"))

@@ -245,6 +245,8 @@ def _swap_loop(
         try:
             item = decoded.get(timeout=0.1)
         except queue.Empty:
+            if stop.is_set():  # cancelled while waiting (the reader stops for it): said at the top of the loop
+                continue
             if not workers[0].is_alive() and workers[0].error is None and decoded.empty():
                 raise GhostliveError("the video reader stopped unexpectedly") from None
             continue
