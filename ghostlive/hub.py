@@ -28,7 +28,7 @@ from ghostlive.media.paths import atomic_write_bytes, publish, require_file, sha
 from ghostlive.models.derived import cached_files, install_hint, remake_hint, stale_exports
 from ghostlive.models.downloads import Progress, extract_members, fetch
 from ghostlive.models.registry import BY_FILENAME, ModelSpec
-from ghostlive.models.validate import name_problem, vet
+from ghostlive.models.validate import name_problem, require_checker, vet
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class ModelStore:
         if old is not None and old.sha256 == digest:
             return
         sources = {k: v.source for k, v in manifest.items()}
-        exports = stale_exports(filename, old is not None, sources, lambda e: (self.root / e).is_file())
+        exports = stale_exports(filename, digest, old is not None, sources, lambda e: (self.root / e).is_file())
         caches = cached_files(self.root, filename)
         if exports:
             self.remove(exports)
@@ -278,6 +278,7 @@ class ModelStore:
                 f"ghostlive models import PATH"
             )
         self.manifest()  # a damaged manifest refuses before anything is fetched
+        require_checker(spec.filename)  # and so does a file this install could not check
         part = self.staging / (Path(url.split("?")[0]).name + ".part")
         fetch(url, part, progress=progress, timeout=timeout)
         if spec.archive_member:
@@ -290,8 +291,10 @@ class ModelStore:
         pack), all checked before any is installed."""
         try:
             staged = extract_members(archive, spec, url, self.staging)
-        finally:
+        except ModelError:  # not a zip archive: not kept to resume (Ctrl-C or a full disk keep it)
             archive.unlink(missing_ok=True)
+            raise
+        archive.unlink(missing_ok=True)
         try:
             digests = [vet(t, m.filename, f"{url}#{member}", "downloaded", m.sha256) for m, t, member in staged]
             for (m, tmp, _), digest in zip(staged, digests, strict=True):

@@ -17,6 +17,8 @@ class Files:
     truncate_at: int | None = None
     """Stop sending after this many body bytes (while announcing the full length)."""
     ranges_seen: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    """The path of every GET, in order."""
 
 
 def _handler(files: Files) -> type[BaseHTTPRequestHandler]:
@@ -25,6 +27,7 @@ def _handler(files: Files) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            files.requests.append(self.path)
             body = files.content.get(self.path)
             if body is None:
                 self.send_error(404, "Not Found")

@@ -117,3 +117,33 @@ def test_url_for_an_installed_model_says_so(tmp_path: Path, capsys, monkeypatch)
         )
     assert ModelStore(tmp_path / "home").verify() == {"scrfd_10g_bnkps.onnx": "ok"}
     assert main(["models", "download", "scrfd"]) == 0  # without --url: already there, nothing to do
+
+
+def test_a_checkpoint_is_not_fetched_where_it_cannot_be_checked(tmp_path: Path, monkeypatch) -> None:
+    """Without PyTorch (a core install) a .pth download is refused before anything is fetched, with the install
+    command: it could be neither checked nor exported, and hundreds of MB would be fetched for nothing."""
+    import sys
+
+    store = ModelStore(tmp_path)
+    files = Files({"/G_unet_2blocks.pth": NOT_A_MODEL})
+    monkeypatch.setitem(sys.modules, "torch", None)  # as where the torch extra is not installed
+    with serve(files) as base, pytest.raises(ModelError, match=r"needs PyTorch; run: pip install 'ghostlive\[torch\]'"):
+        store.download(spec(f"{base}/G_unet_2blocks.pth", name="ghost-2"))
+    assert files.requests == [] and nothing_installed(store)
+
+
+def test_a_download_interrupted_while_checked_is_kept_to_resume(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C while a complete download is hashed and checked keeps it (the next run resumes from it, fetching
+    nothing more); only a file the check refuses is deleted."""
+    from ghostlive.models import validate
+
+    store = ModelStore(tmp_path)
+
+    def interrupted(*_args: object, **_kwargs: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(validate, "check_model_file", interrupted)
+    with serve(Files({"/scrfd_10g_bnkps.onnx": PAYLOAD})) as base, pytest.raises(KeyboardInterrupt):
+        store.download(spec(f"{base}/scrfd_10g_bnkps.onnx"))
+    assert [p.read_bytes() == PAYLOAD for p in (store.root / ".downloads").glob("*.part")] == [True]
+    assert store.manifest() == {}

@@ -13,7 +13,7 @@ import pytest
 
 from ghostlive.cli import main
 from ghostlive.hub import ModelStore
-from ghostlive.models.derived import cached_files
+from ghostlive.models.derived import cached_files, export_source
 from ghostlive.models.registry import BY_NAME
 
 from .golden import manifests
@@ -48,11 +48,12 @@ def engines(store: ModelStore) -> list[str]:
     return sorted(p.name for p in (store.root / "engines").iterdir())
 
 
-def add_export(store: ModelStore, filename: str, checkpoint: str) -> None:
-    """An export as ``ghostlive export`` records it (a stand-in file: nothing loads it here)."""
+def add_export(store: ModelStore, filename: str, source: str) -> None:
+    """An export recorded as made from ``source`` (a stand-in file: nothing loads it here): ``export:NAME`` as
+    earlier versions recorded it, ``export:NAME@SHA`` as ``ghostlive export`` does now."""
     staged = store.staging / filename
-    staged.write_bytes(f"exported from {checkpoint}".encode())
-    store.add_file(staged, filename, f"export:{checkpoint}")
+    staged.write_bytes(f"exported from {source}".encode())
+    store.add_file(staged, filename, source if source.startswith("export:") else f"export:{source}")
 
 
 def test_cached_files_match_the_runtimes_names(tmp_path: Path) -> None:
@@ -114,9 +115,13 @@ def test_a_checkpoint_removed_by_file_name_then_imported_again(checkpoints: tupl
     first, second = checkpoints
     store = ModelStore(tmp_path / "home")
     store.import_file(first)
-    add_export(store, "ghost-1.onnx", "G_unet_1block.pth")
-    store.remove(["G_unet_1block.pth"])
+    made_from = export_source("G_unet_1block.pth", store.manifest()["G_unet_1block.pth"].sha256)
+    add_export(store, "ghost-1.onnx", made_from)  # as ghostlive export records it
+    store.remove(["G_unet_1block.pth"])  # freeing the disk: the export is what runs
     said: list[str] = []
+    store.import_file(first, say=said.append)  # the same checkpoint again: its export still fits
+    assert "ghost-1.onnx" in store.manifest() and said == []
+    store.remove(["G_unet_1block.pth"])
     store.import_file(second, say=said.append)
     assert "ghost-1.onnx" not in store.manifest() and said and "ghostlive export ghost-1" in said[0]
 

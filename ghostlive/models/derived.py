@@ -27,17 +27,24 @@ _CACHED = re.compile(
 """The names after ``<stem>`` of the files kept in :data:`ENGINES` for one ONNX model (see the module)."""
 
 
+def export_source(filename: str, digest: str) -> str:
+    """How the manifest records an export of checkpoint ``filename`` whose content is ``digest``."""
+    return f"export:{filename}@{digest}"
+
+
 def stale_exports(
-    filename: str, recorded: bool, sources: Mapping[str, str], present: Callable[[str], bool]
+    filename: str, digest: str, recorded: bool, sources: Mapping[str, str], present: Callable[[str], bool]
 ) -> list[str]:
-    """The ONNX exports of registry checkpoint ``filename`` to remove when other content replaces it: all that
-    are recorded (``sources``: the manifest's file → source) or ``present`` when the old checkpoint was
-    ``recorded``; else those recorded as exported from a checkpoint of that name (one removed by its file name)."""
+    """The ONNX exports of registry checkpoint ``filename`` to remove when content ``digest`` replaces it: all
+    that are recorded (``sources``: the manifest's file → source) or ``present`` when the old checkpoint was
+    ``recorded`` (with other content); else those recorded as exported from another checkpoint of that name (one
+    removed by its file name and now installed again): an export of this very content is kept."""
     spec = BY_FILENAME.get(filename)
     exports = spec.exports if spec else ()
     if recorded:
         return [e for e in exports if e in sources or present(e)]
-    return [e for e in exports if sources.get(e) == f"export:{filename}"]
+    made_here = [e for e in exports if sources.get(e, "").partition("@")[0] == f"export:{filename}"]
+    return [e for e in made_here if sources[e] != export_source(filename, digest)]
 
 
 def remake_hint(filename: str, exports: list[str]) -> str:

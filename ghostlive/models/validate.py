@@ -20,6 +20,22 @@ log = logging.getLogger(__name__)
 MODEL_SUFFIXES = (".onnx", ".pth")
 
 
+class CannotCheckError(ModelError):
+    """This install cannot check the file (a ``.pth`` checkpoint needs PyTorch): nothing is wrong with it."""
+
+
+def require_checker(filename: str) -> None:
+    """CannotCheckError, with the install command, when a file named ``filename`` cannot be checked here: asked before
+    a download starts, so that hundreds of MB are not fetched to be refused."""
+    import importlib.util
+
+    if filename.lower().endswith(".pth") and importlib.util.find_spec("torch") is None:
+        raise CannotCheckError(
+            f"{filename} is a PyTorch checkpoint: checking it (and exporting it to ONNX) needs PyTorch; run: "
+            "pip install 'ghostlive[torch]'"
+        )
+
+
 def name_problem(name: str) -> str:
     """Why ``name`` cannot name a file in the model folder ('' when it can): it must be a plain file name (no
     folder part, on any system) and not hidden (a leading '.': the folder's own files are hidden)."""
@@ -34,7 +50,8 @@ def name_problem(name: str) -> str:
 
 def vet(staged: Path, filename: str, shown: str, action: str, expected: str = "") -> str:
     """The SHA-256 of ``staged`` once it is checked: against ``expected`` (if any), and to be a usable model
-    of the name ``filename`` (:func:`check_model_file`; errors name ``shown``). A refused file is deleted."""
+    of the name ``filename`` (:func:`check_model_file`; errors name ``shown``). A refused file is deleted; one
+    that could not be checked (no PyTorch, Ctrl-C, a read error) is kept (a download resumes from it)."""
     try:
         digest = sha256_file(staged)
         if expected and digest != expected:
@@ -43,7 +60,9 @@ def vet(staged: Path, filename: str, shown: str, action: str, expected: str = ""
                 "the file was corrupted or replaced and has been deleted"
             )
         log.info("%s: %s", shown, check_model_file(staged, filename, shown, action))
-    except BaseException:
+    except CannotCheckError:
+        raise
+    except ModelError:
         staged.unlink(missing_ok=True)
         raise
     return digest
@@ -113,7 +132,7 @@ def _check_checkpoint(path: Path, label: str, stored: str, name: str | None) -> 
         from ghostlive.export.checkpoint import read_state_dict
         from ghostlive.export.onnx import expected_network
     except ImportError as exc:
-        raise ModelError(
+        raise CannotCheckError(
             f"checking a .pth checkpoint needs PyTorch ({exc}); run: pip install 'ghostlive[torch]'"
         ) from None
     from ghostlive.errors import GhostliveError

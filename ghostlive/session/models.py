@@ -15,6 +15,7 @@ from typing import Any
 
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import ModelStore
+from ghostlive.models.derived import export_source
 from ghostlive.models.registry import BY_NAME, MODELS, fp16_name
 from ghostlive.session.tasks import Report
 
@@ -47,11 +48,12 @@ def export_installed(store: ModelStore, name: str, fp16: bool, say: Say = log.in
         )
     exporter = _torch_export()
     checkpoint = store.path(spec.filename)
+    source = export_source(spec.filename, store.manifest()[spec.filename].sha256)  # which content it came from
     target = fp16_name(spec.exports_to) if fp16 else spec.exports_to
     store.staging.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=store.staging) as tmp:
         out = exporter.export_checkpoint(checkpoint, Path(tmp) / target, "fp16" if fp16 else "fp32")
-        path = store.add_file(out, target, f"export:{spec.filename}", say=say)
+        path = store.add_file(out, target, source, say=say)
     say(f"exported {name} → {path}")
     return path
 
