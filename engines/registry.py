@@ -122,7 +122,9 @@ def backend_problem(backend: str) -> str:
     def missing(module: str) -> bool:
         return importlib.util.find_spec(module) is None
 
-    no_driver = sys.platform == "linux" and not Path("/proc/driver/nvidia/version").exists()
+    # Linux: the kernel driver's version file; WSL2 reaches the Windows driver through /dev/dxg instead
+    drivers = ("/proc/driver/nvidia/version", "/dev/dxg")
+    no_driver = sys.platform == "linux" and not any(Path(p).exists() for p in drivers)
     problems = {
         "tensorrt": "TensorRT is not installed" if missing("tensorrt") else "",
         "ort-cuda": "" if "CUDAExecutionProvider" in ort_providers() else "ONNX Runtime has no CUDA here",
