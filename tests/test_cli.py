@@ -185,6 +185,20 @@ def test_the_pixel_limit_is_100_megapixels(tmp_path: Path) -> None:
         read_image(declaring(tmp_path, "p101.png", 10_100, 10_000))
 
 
+def test_an_icon_over_pillows_limit_is_refused_before_decoding(tmp_path: Path) -> None:
+    """An ICO holds a PNG that Pillow decodes while opening it to learn its size: above Pillow's 89.5 MP it is
+    refused as a decompression bomb before that decoding (95 MP here), whatever the 100 MP limit says."""
+    from ghostlive.errors import InvalidInputError
+    from ghostlive.media.image import read_image
+
+    png = declaring(tmp_path, "inner.png", 9_500, 10_000).read_bytes()
+    header = struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22)
+    icon = tmp_path / "big.ico"
+    icon.write_bytes(header + png)
+    with pytest.raises(InvalidInputError, match="too many pixels to decode safely"):
+        read_image(icon)
+
+
 def test_pixel_limit_below_pillows_own(tmp_path: Path, astronaut: np.ndarray) -> None:
     from ghostlive.errors import InvalidInputError
     from ghostlive.media.image import read_image

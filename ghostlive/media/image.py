@@ -55,22 +55,42 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) ->
     """Decode ``path`` into a BGR uint8 frame (EXIF rotation applied; 16-bit and float scaled to 8 bits; alpha
     kept aside). Formats Pillow cannot hold (float or 16-bit colour TIFF) are decoded by OpenCV."""
     p = require_file(path)
+    bomb = Image.DecompressionBombWarning
     try:
-        with warnings.catch_warnings():  # the limit is ours (max_pixels), not Pillow's warning at 89.5 MP
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(p) as im:
-                _check_size(p, im.size, max_pixels)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", bomb)
+            try:
+                im, large = Image.open(p), False
+            except bomb:  # over Pillow's 89.5 MP: the limit is ours (max_pixels), for a format that declares
+                im, large = _open_large(p), True  # its size before decoding anything
+        with im:
+            _check_size(p, im.size, max_pixels)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore" if large else "error", bomb)  # an icon's image is sized only here
                 im.load()
-                im = ImageOps.exif_transpose(im)
-                return _to_loaded(p, im)
+            im = ImageOps.exif_transpose(im)
+            return _to_loaded(p, im)
     except InvalidInputError:
         raise
     except UnidentifiedImageError:
         return _read_tiff_with_opencv(p, max_pixels)
-    except Image.DecompressionBombError as exc:  # over twice Pillow's limit: refused by Image.open itself
+    except (Image.DecompressionBombError, bomb) as exc:  # over twice Pillow's limit, or an icon's image over it
         raise InvalidInputError(f"image declares too many pixels to decode safely ({exc})", p) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInputError(f"the image is damaged or truncated ({exc})", p) from None
+
+
+def _open_large(path: Path) -> Image.Image:
+    """``path`` opened again without Pillow's size warning, as any format but those that decode an embedded image
+    to learn its size (ICO while opening, ICNS while loading): those stay refused above Pillow's limit."""
+    Image.init()
+    sized = [f for f in Image.OPEN if f not in ("ICO", "ICNS")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            return Image.open(path, formats=sized)
+        except UnidentifiedImageError:
+            raise InvalidInputError("image declares too many pixels to decode safely", path) from None
 
 
 def _check_size(path: Path, size: tuple[int, int], max_pixels: int) -> None:
