@@ -236,7 +236,8 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: Any) -> None:  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if self.tabs.currentWidget() is self.personalise:  # photos and videos of the person to fine-tune on
-            self.personalise.add_media(paths)
+            if self.personalise.task is None or self.personalise.task.isFinished():  # its list is locked meanwhile
+                self.personalise.add_media(paths)
             return
         kinds = {p: target_kind(p) for p in paths}
         photos = [p for p, k in kinds.items() if k == "image"]

@@ -262,7 +262,8 @@ class Session(FileAndModelTasks, LiveOutputs):
             with self._lock:  # a load built again for the same request is superseded by that one: it settles it
                 if self._building is not None and self._building[2] is request and self._building[1] is not done:
                     return
-            if not request.done():
+                if request.done():  # two superseded loads of one request may finish at once
+                    return
                 error = done.exception()
                 request.set_result(None) if error is None else request.set_exception(error)
 
