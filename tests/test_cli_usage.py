@@ -96,6 +96,8 @@ def test_a_registry_model_is_not_a_swapper(tmp_path: Path, capsys) -> None:
         ("ghost-arcface", "it is the name of a registry model, ArcFace"),
         ("ghost-2", "it is a built-in swapper's name"),
         ("Anna", "use lower-case letters, digits"),
+        ("me.int8", "names ending in '.int8' are those of files made from another model (me's)"),
+        ("me-fp16", "names ending in '-fp16' are those of files made from another model (me's)"),
     ],
 )
 def test_check_name_says_which_rule_a_name_breaks(name: str, why: str) -> None:

@@ -187,7 +187,7 @@ def test_finetune_refuses_names_whose_files_would_replace_another_model(store: M
         "w600k_r50": "its file w600k_r50.onnx would replace w600k_r50.onnx, a file of the model w600k",
         "inswapper_128": "would replace inswapper_128.onnx, a file of the model inswapper",  # not installed
         "g_unet_2blocks": "would replace G_unet_2blocks.pth, a file of the model ghost-2",  # by case only
-        "ghost-2-fp16": "would replace ghost-2-fp16.onnx, a file of the model ghost-2",  # an export
+        "ghost-2-fp16": "names ending in '-fp16' are those of files made from another model",  # an export
         "backbone": "would replace backbone.pth, a file of the model ghost-arcface",
         "mine": f"would replace {store.root / 'mine.onnx'}, which is not a personal swapper's",
         "stray": f"would replace {store.root / 'stray.pth'}, which is not a personal swapper's",

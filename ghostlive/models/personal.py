@@ -28,6 +28,9 @@ from ghostlive.media.paths import atomic_write_bytes
 from ghostlive.models.registry import BY_NAME, MODELS, SWAPPERS, ModelSpec
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+DERIVED_ENDINGS = ("-fp16", ".int8", ".fp16", ".fp32")
+"""Endings of the files made from a model (its fp16 export, int8 variant, TensorRT graphs): a personal swapper
+named so would share their names (``me.int8.onnx`` is ``me``'s int8 variant)."""
 INDEX = "personal.json"
 PERSON = "person.json"
 """In a work folder: the person's photos, folders and videos (resolved paths) the fine-tune was given."""
@@ -54,6 +57,12 @@ def check_name(name: str) -> str:
         )
     if name in SWAPPERS:
         raise ConfigError(f"{name!r} cannot name a personal swapper: it is a built-in swapper's name")
+    derived = next((end for end in DERIVED_ENDINGS if name.endswith(end)), None)
+    if derived:
+        raise ConfigError(
+            f"{name!r} cannot name a personal swapper: names ending in {derived!r} are those of files made from "
+            f"another model ({name.removesuffix(derived)}'s)"
+        )
     if name in BY_NAME:
         model = BY_NAME[name].description
         raise ConfigError(f"{name!r} cannot name a personal swapper: it is the name of a registry model, {model}")
