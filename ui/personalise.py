@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,6 +52,21 @@ NAME_HELP = (
 NOT_INSTALLED = "{0} is not installed: choose {0} as the Swapper in the Models box and click Download, then Start again"
 
 
+class MediaList(QListWidget):
+    """The person's photos and videos; Delete or Backspace removes the selected ones (a key handler of its own:
+    an event filter gets the key event as a bare QEvent under PySide6 6.7)."""
+
+    def remove_selected(self) -> None:
+        for item in self.selectedItems():
+            self.takeItem(self.row(item))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.remove_selected()
+            return
+        super().keyPressEvent(event)
+
+
 class PersonaliseTab(QWidget):
     """Person media, a name, the base model and the number of steps; Start / Cancel; progress."""
 
@@ -68,9 +84,8 @@ class PersonaliseTab(QWidget):
         self.config, self.allow_untrained = config, allow_untrained
         self.task: Task | None = None
         self._training = False
-        self.media = QListWidget()
+        self.media = MediaList()
         self.media.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.media.installEventFilter(self)  # Delete / Backspace remove the selected entries
         add = QPushButton("Add photos or a video of the person…")
         add.clicked.connect(self._add)
         self.remove_button, self.clear_button = QPushButton("Remove"), QPushButton("Clear")
@@ -141,15 +156,7 @@ class PersonaliseTab(QWidget):
         return [self.media.item(i).text() for i in range(self.media.count())]
 
     def remove_selected(self) -> None:
-        for item in self.media.selectedItems():
-            self.media.takeItem(self.media.row(item))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        keys = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
-        if watched is self.media and event.type() == QEvent.Type.KeyPress and event.key() in keys:  # type: ignore
-            self.remove_selected()
-            return True
-        return super().eventFilter(watched, event)
+        self.media.remove_selected()
 
     # the base models ------------------------------------------------------------------------------------------------
     def _installed(self, base: str) -> bool:
