@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ghostlive.errors import ConfigError, ModelError, OutputError
-from ghostlive.media.paths import atomic_write_bytes, publish, require_file, sha256_file
+from ghostlive.errors import ConfigError, ModelError
+from ghostlive.media.paths import atomic_write_bytes, publish, require_file, sha256_file, writable_folder
 from ghostlive.models.derived import cached_files, install_hint, remake_hint, stale_exports
 from ghostlive.models.downloads import Progress, extract_members, fetch
 from ghostlive.models.registry import BY_FILENAME, ModelSpec
@@ -89,14 +89,7 @@ class ModelStore:
         """The model folder, created if needed and checked writable (one temporary file); OutputError
         ``…/models: cannot write in the model folder (REASON)`` otherwise."""
         self._check_folder()
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-check.")
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            raise OutputError(f"cannot write in the model folder ({exc.strerror or exc})", self.root) from None
-        return self.root
+        return writable_folder(self.root, "model folder")
 
     @property
     def staging(self) -> Path:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -24,9 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ghostlive.errors import ConfigError, NoFaceError, OutputError
+from ghostlive.errors import ConfigError, NoFaceError
 from ghostlive.faces import asset_path
 from ghostlive.hub import ModelStore
+from ghostlive.media.paths import writable_folder
 from ghostlive.models.personal import Personal, check_free, record_person, register, work_folder
 from ghostlive.models.registry import BY_NAME
 from ghostlive.training.config import FINETUNE_TOML, given_keys, load_recipe
@@ -61,19 +61,6 @@ def prepare_person(
         found = f"no usable face of the person was found in {', '.join(person)}"
         raise NoFaceError(f"{found} ({why})" if why else found)
     return report
-
-
-def writable_folder(folder: Path, what: str) -> Path:
-    """``folder``, created if needed and checked writable (one temporary file); OutputError
-    ``FOLDER: cannot write in the WHAT (REASON)`` otherwise (the form of :meth:`ModelStore.writable`)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check.")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise OutputError(f"cannot write in the {what} ({exc.strerror or exc})", folder) from None
-    return folder
 
 
 def _stopping(fn: Callable[..., None] | None, stop: threading.Event | None) -> Callable[..., None] | None:

@@ -138,3 +138,16 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def writable_folder(folder: Path, what: str) -> Path:
+    """``folder``, created if needed and checked writable (one temporary file); OutputError
+    ``FOLDER: cannot write in the WHAT (REASON)`` otherwise, before any work that would write there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"cannot write in the {what} ({exc.strerror or exc})", folder) from None
+    return folder
