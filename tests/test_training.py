@@ -20,7 +20,7 @@ from ghostlive.training import losses as L  # noqa: E402, N812
 from ghostlive.training.config import load_recipe  # noqa: E402
 from ghostlive.training.data import PairDataset, StepSampler  # noqa: E402
 from ghostlive.training.prepare import PrepareOptions, Preparer  # noqa: E402
-from tests.conftest import sample  # noqa: E402
+from tests.conftest import DATA, sample  # noqa: E402
 from tests.golden import manifests  # noqa: E402
 from tests.training_tools import batch_of, prepare  # noqa: E402
 
@@ -223,3 +223,24 @@ def test_validation_scores_held_out_images_with_the_eval_judges(dataset: Path, t
         assert summary["id_dlib_target"] < 0.1 < summary["id_dlib_source"]
     lines = (tmp_path / "validation.csv").read_text().splitlines()
     assert lines[0].startswith("step,") and lines[1].startswith("7,")
+
+
+def test_a_stop_raised_by_progress_ends_a_video_within_a_frame_and_a_rerun_prepares_it(tmp_path: Path) -> None:
+    class StopError(Exception):
+        pass
+
+    calls: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int, counts) -> None:
+        calls.append((done, counts.kept))
+        if len(calls) == 3:  # the third frame looked at, inside the video
+            raise StopError
+
+    video = str(DATA / "megamind_3s.mp4")
+    with pytest.raises(StopError):
+        Preparer(tmp_path / "d", PrepareOptions(every=5)).run([video], progress)
+    assert calls[0][0] == 0 and len(calls) == 3  # per frame, before the video (of 18 frames looked at) finished
+    path = tmp_path / "d" / "manifest.json"
+    assert not path.exists() or not json.loads(path.read_text())["done"]  # the stopped video is not finished
+    again = Preparer(tmp_path / "d", PrepareOptions(every=5)).run([video])
+    assert again.sources_done == 1 and again.counts.kept >= 3

@@ -154,7 +154,7 @@ class Preparer:
         self.manifest["images"][rel] = {"source": str(src), "frame": index, "eyes": np.round(eyes, 2).tolist()}
         counts.kept += 1
 
-    def _photo(self, ident: str, src: Path, counts: Counts) -> None:
+    def _photo(self, ident: str, src: Path, counts: Counts, _tick: Callable[[], None]) -> None:
         image = read_image(src).bgr
         faces = self.analyzer.analyze(image)
         if not faces:
@@ -162,7 +162,7 @@ class Preparer:
             return
         self._keep(ident, src, 0, image, max(faces, key=lambda f: f.detection.area), counts)
 
-    def _video(self, ident: str, src: Path, counts: Counts) -> None:
+    def _video(self, ident: str, src: Path, counts: Counts, tick: Callable[[], None]) -> None:
         tracker = FaceTracker(self.analyzer, TrackerOptions(smoothing=False, max_gap=0))
         chosen: int | None = None
         for item in _frames(src):
@@ -171,23 +171,32 @@ class Preparer:
             tracks = tracker.update(item.image, item.time)
             if not tracks:
                 counts.no_face += 1
-                continue
-            track = next((t for t in tracks if t.id == chosen), None) or max(tracks, key=lambda t: face_width(t.raw))
-            chosen = track.id
-            self._keep(ident, src, item.index, item.image, track.raw, counts)
+            else:
+                biggest = max(tracks, key=lambda t: face_width(t.raw))
+                track = next((t for t in tracks if t.id == chosen), biggest)
+                chosen = track.id
+                self._keep(ident, src, item.index, item.image, track.raw, counts)
+            tick()
 
     def run(self, sources: list[str], progress: Progress | None = None) -> PrepareReport:
-        """Prepare every source not finished before; the manifest is saved after each one."""
+        """Prepare every source not finished before; the manifest is saved after each one. ``progress(done, total,
+        counts)`` is called after each source and, inside a video, after each frame looked at (``done`` then counts
+        the sources finished before it), so an exception it raises stops a long video within a frame."""
         report = PrepareReport()
         todo = identities(sources)
         for i, (ident, src) in enumerate(todo):
+
+            def tick(i: int = i) -> None:
+                if progress:
+                    progress(i, len(todo), report.counts)
+
             key = f"{ident}:{src.resolve()}"
             if key in self.manifest["done"]:
                 report.sources_skipped += 1
                 continue
             before = Counts(**vars(report.counts))
             try:
-                (self._video if src.suffix.lower() in VIDEO_SUFFIXES else self._photo)(ident, src, report.counts)
+                (self._video if src.suffix.lower() in VIDEO_SUFFIXES else self._photo)(ident, src, report.counts, tick)
             except GhostliveError as exc:
                 log.warning("skipped %s: %s", src, exc)
                 report.counts.unreadable += 1

@@ -2,8 +2,8 @@
 
 Runs :func:`ghostlive.training.finetune.finetune` in a :class:`~ghostlive.ui.workers.Task` thread. The progress
 bar shows the preparation of the faces, then the training steps; it starts empty and ends full, "failed" or
-"cancelled", as the Files tab's does. Cancel stops after the current photo or video of the preparation (nothing of a
-new fine-tune is kept) or after the current training step (its checkpoint is kept). A name is used once: a finished
+"cancelled", as the Files tab's does. Cancel stops after the current photo or video frame of the preparation (nothing
+of a new fine-tune is kept) or after the current training step (its checkpoint is kept). A name is used once: a finished
 personal swapper's name is refused; the name of a stopped fine-tune continues it, with the same photos and videos
 (or an empty list), never with another person's. Refusals and failures go to the status line and the window's error
 banner; skipped media, continuing and stopping to its messages pane (the window is reached as :meth:`window`).
