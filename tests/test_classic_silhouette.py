@@ -11,7 +11,7 @@ import numpy as np
 
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.models.facemesh import topology
-from ghostlive.ops.occlusion import plan_source
+from ghostlive.ops.occlusion import plan_source, visibility
 from ghostlive.ops.raster import triangle_ids
 from ghostlive.swappers.classic import ClassicSwapper
 
@@ -60,3 +60,33 @@ def test_a_frontal_source_is_unchanged(analyzer: FaceAnalyzer, grace, astronaut)
     after = swapper.render(astronaut, target, source)
     assert before.roi == after.roi
     assert np.array_equal(before.face, after.face) and np.array_equal(before.mask, after.mask)
+
+
+def test_a_turned_away_brow_or_lid_samples_the_side_that_shows_it_larger(
+    analyzer: FaceAnalyzer, cameraman, astronaut
+) -> None:
+    """A brow, lid or lip triangle on the half of a profile source turned away from the camera, squeezed to a
+    sliver there, was stretched back over the target whenever its mirror image was not quite wide enough to be
+    "usable": a dark sliver of eye socket or hairline became a hard-edged black patch between the brows. It now
+    samples whichever side shows it larger (its mirror image, where that one is seen)."""
+    topo = topology()
+    source = largest(analyzer.analyze(cameraman))
+    target = largest(analyzer.analyze(astronaut))
+    seen = np.asarray(visibility(source.landmarks, source.depth, topo.triangles))
+    plan = plan_source(source.landmarks, target.landmarks, topo, seen)
+    s, d = np.asarray(source.landmarks, np.float64), np.asarray(target.landmarks, np.float64)
+
+    def areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
+        a, b, c = points[tris[:, 0]], points[tris[:, 1]], points[tris[:, 2]]
+        return 0.5 * ((b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0])
+
+    orient = np.sign(areas(d, topo.triangles))
+    own = areas(s, topo.triangles) * orient
+    mirror = -areas(s, topo.mirror[topo.triangles]) * orient
+    mirror_seen = np.where(topo.mirror_triangle >= 0, seen[np.maximum(topo.mirror_triangle, 0)], 0.0)
+    far = min((-1, 1), key=lambda k: np.clip(own[topo.side == k], 0.0, None).sum())  # the half turned away
+    squeezed = (topo.side == far) & ~topo.skin & (mirror > own) & (mirror_seen >= 0.5)
+    assert squeezed.sum() >= 5  # brows, lids and lips of the cameraman's far side
+    takes_own = np.all(plan.src_triangles == topo.triangles, axis=1) & ~plan.hidden
+    assert not (squeezed & takes_own).any()
+    assert (squeezed & plan.mirrored).sum() == squeezed.sum()

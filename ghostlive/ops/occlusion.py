@@ -165,7 +165,9 @@ def plan_source(
     source face (``visible``, from :func:`visibility`, below :data:`VISIBLE_MIN`), on a half of the face that
     is turned away as a whole (:data:`TURNED`), or, for bare skin, stretched (:data:`STRETCH_MAX`; eyes,
     lips and nostrils also change size with expression and between faces, where neither side helps). It takes
-    its mirror image where that one is seen well; otherwise only bare-skin triangles are left to the target.
+    its mirror image where that one is seen well; otherwise only bare-skin triangles are left to the target, and
+    the others (brows, lids, lips) take their mirror image where it is seen and shows them larger than their own
+    side (squeezed to a sliver at a profile's turned-away edge, their own would paste a dark hard-edged patch).
     A source turned the other way (:data:`FLIP_MIN`; :data:`FLIP_HOLD` when ``was_flipped`` on the previous
     frame) is planned the same way from its mirror image, each triangle falling back to its own side.
     Triangles flagged ``foreign`` (background texture, :func:`foreign_triangles`) count as not seen at all.
@@ -191,7 +193,10 @@ def plan_source(
     bad = (facing <= 0.0) | (first_seen < VISIBLE_MIN) | (topo.skin & (facing < STRETCH_MAX * share_d))
     bad |= topo.side == _far_side(facing, np.abs(a_d), topo.side)
     usable = (other_facing >= MIRROR_MIN * share_d) & (other_seen >= VISIBLE_MIN)
-    use_other = bad & usable
+    # a brow, lid or lip squeezed on the half turned further away: its mirror if that one shows it larger
+    away = topo.side == min((-1, 1), key=lambda k: float(np.clip(facing[topo.side == k], 0.0, None).sum()))
+    better = away & ~topo.skin & (other_facing > facing) & (other_seen >= VISIBLE_MIN)
+    use_other = bad & (usable | better)
     src_tris = np.where(use_other[:, None], other, first).astype(np.int32)
     # skin is left to the target's own; so is any triangle whose texture is background (lips, nostrils too)
     first_alien = alien[np.maximum(topo.mirror_triangle, 0)] & has_mirror if flipped else alien
