@@ -8,11 +8,12 @@ import os
 import select
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from ghostlive import __version__
 from ghostlive.bench_cli import add_parser as add_bench
-from ghostlive.cli_args import int_range
+from ghostlive.cli_args import int_range, usage_error
+from ghostlive.cli_streams import ProgressLine, prepare_streams
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.interrupts import exit_code, exit_on_signal, termination_as_interrupt
 from ghostlive.settings import add_arguments, swap_settings, values_from_args
@@ -20,7 +21,6 @@ from ghostlive.settings import add_arguments, swap_settings, values_from_args
 if TYPE_CHECKING:  # the pipeline loads OpenCV, SciPy and ONNX Runtime: imported once main() runs, so that even
     # Ctrl-C while they load is handled (an interrupt during module imports would print a traceback)
     from ghostlive.jobs import PairSpec, SwapSettings
-    from ghostlive.pipeline.offline import Progress
 
 log = logging.getLogger("ghostlive")
 
@@ -70,25 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(sub)
     for command in sub.choices.values():  # -v/-vv also after the command; unset there, it keeps the global count
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        if any(a.dest == "face_index" for a in command._actions):
+            command.set_defaults(face_index=None)  # not given (None) told apart from --face-index 0 (see _settings)
     return parser
 
 
 def _settings(args: argparse.Namespace, context: str = "swap") -> SwapSettings:
     values = values_from_args(args, context)
-    if values.get("face_index"):  # --face-index N on its own means --faces index, as --reference means reference
+    index = values.pop("face_index", None)  # None: not given (the setting's default then applies)
+    if index is not None:  # --face-index N (0 too) on its own means --faces index, as --reference means reference
         if values["faces"] not in ("all", "index"):
-            raise ConfigError(f"--face-index picks one face and cannot be combined with --faces {values['faces']}")
-        values["faces"] = "index"
+            usage_error(args, f"--face-index picks one face and cannot be combined with --faces {values['faces']}")
+        values.update(faces="index", face_index=index)
     return swap_settings(values, context)
-
-
-def _usage(args: argparse.Namespace, message: str) -> NoReturn:
-    """Stop with ``message`` as a usage error of the command (its usage line, exit status 2)."""
-    error = getattr(args, "usage_error", None)
-    if error is None:
-        raise ConfigError(message)
-    error(message)
-    raise SystemExit(2)  # error() exits; this is for a replaced one that returns
 
 
 def _pairs(args: argparse.Namespace, source: str | None) -> list[PairSpec]:
@@ -97,13 +91,13 @@ def _pairs(args: argparse.Namespace, source: str | None) -> list[PairSpec]:
     would match nobody in particular, so it cannot be combined with --pair. Usage errors otherwise."""
     refs, pairs = list(args.reference), list(getattr(args, "pair", []))
     if args.faces == "reference" and not refs and not pairs:
-        _usage(args, "--faces reference needs at least one --reference IMAGE (or --pair FACE=REFERENCE)")
+        usage_error(args, "--faces reference needs at least one --reference IMAGE (or --pair FACE=REFERENCE)")
     if not source and not pairs:
-        _usage(args, "give a source face: --source FACE, or --pair FACE=REFERENCE")
+        usage_error(args, "give a source face: --source FACE, or --pair FACE=REFERENCE")
     if refs and not source:
-        _usage(args, "--reference goes with --source FACE; each --pair FACE=REFERENCE names its own reference")
+        usage_error(args, "--reference goes with --source FACE; each --pair FACE=REFERENCE names its own reference")
     if source and pairs and not refs:
-        _usage(
+        usage_error(
             args,
             "--source FACE and --pair together need --reference IMAGE (the person FACE replaces), as every "
             "--pair names its own; or give that face as one more --pair FACE=REFERENCE",
@@ -123,18 +117,11 @@ def _demo_source(args: argparse.Namespace) -> str | None:
     return None if args.pair and not args.reference else asset_path("samples/grace_hopper.jpg")
 
 
-def _show_progress(p: Progress) -> None:
-    eta = f"ETA {int(p.eta) // 60}:{int(p.eta) % 60:02d}" if p.eta is not None else ""
-    total = f"/{p.total}" if p.total else ""
-    sys.stderr.write(f"\r  frame {p.done}{total}  {p.fps:5.1f} fps  {eta}   ")
-    sys.stderr.flush()
-
-
 def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     from ghostlive.jobs import folder_summary
     from ghostlive.session import Session
 
-    progress = None if args.quiet else _show_progress
+    progress = None if args.quiet else ProgressLine()
     pairs = _pairs(args, source)
     done = Session().run_file(_settings(args), pairs, target, args.output, video_progress=progress)
     if done.kind == "folder":
@@ -143,8 +130,8 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
         print(folder_summary(done.written, done.problems, args.output))
         return 1 if done.problems else 0
     if done.video is not None:
-        if not args.quiet:
-            sys.stderr.write("\n")
+        if progress is not None:
+            progress.end()
         report = done.video
         print(
             f"swapped faces in {report.frames_with_faces} of {report.frames} frames "
@@ -226,7 +213,8 @@ def _run(argv: Sequence[str] | None) -> int:
             from ghostlive.live_cli import run_live
 
             pairs = _pairs(args, args.source)
-            return run_live(args, lambda a: Job(_settings(a, "live"), pairs))
+            settings = _settings(args, "live")  # its usage errors before the camera opens
+            return run_live(args, lambda a: Job(settings, pairs))
         if args.command in ("models", "export"):
             from ghostlive.models_cli import run_export, run_models
 
@@ -257,12 +245,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``argv`` None means this is the program (the ``ghostlive`` command, ``python -m ghostlive``): once the
     command is done, a signal during the interpreter's shutdown (PyTorch's teardown takes seconds) ends the
     process at once with 128 + its number instead of printing a traceback (see
-    :func:`ghostlive.interrupts.exit_on_signal`)."""
+    :func:`ghostlive.interrupts.exit_on_signal`); its standard streams cannot fail the command (see
+    :func:`ghostlive.cli_streams.prepare_streams`): a result that cannot be shown is not a failed job."""
+    if argv is None:
+        prepare_streams()
     try:
         try:
             code = _run(argv)
         finally:
-            sys.stdout.flush()  # here, not at exit, so that a reader that left is found by the handler below
+            if sys.stdout is not None:
+                sys.stdout.flush()  # here, not at exit, so that a reader that left is found by the handler below
         return code
     except BrokenPipeError as exc:
         if not _stdout_gone():

@@ -6,7 +6,20 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
+
+from ghostlive.errors import ConfigError
+
+
+def usage_error(args: argparse.Namespace, message: str, prog: str = "") -> NoReturn:
+    """Stop with ``message`` as a usage error of the command ``args`` were parsed for (its usage line, exit status
+    2: the command's parser sets ``usage_error`` among its defaults). For ``args`` built without that parser, the
+    parser of ``prog`` when given, else a ConfigError (exit status 1)."""
+    error = getattr(args, "usage_error", None) or (argparse.ArgumentParser(prog=prog).error if prog else None)
+    if error is None:
+        raise ConfigError(message)
+    error(message)
+    raise SystemExit(2)  # error() exits; this is for a replaced one that returns
 
 
 def _bounds(lo: float | None, hi: float | None, lo_open: bool = False) -> str:

@@ -8,6 +8,9 @@ too, and the CLI exits with 128 + the signal number, as a shell reports a proces
 Once a command has finished, :func:`exit_on_signal` makes the same signals end the process at once with that code:
 nothing is left to clean up then, and the interpreter's shutdown (PyTorch's teardown takes seconds of atexit
 callbacks) would otherwise print a traceback of whatever code the signal interrupted and exit 0.
+
+A signal that was ignored when the program started (``nohup``, ``trap '' HUP``, a shell's background job) stays
+ignored: neither installs a handler for it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+def _heeded(signals: tuple[int, ...]) -> list[int]:
+    """The ``signals`` that are not ignored (SIG_IGN, as ``nohup`` or ``trap '' HUP`` leave them): those keep their
+    disposition."""
+    return [s for s in signals if signal.getsignal(s) != signal.SIG_IGN]
+
+
 def exit_code(exc: KeyboardInterrupt) -> int:
     """128 + the signal number: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
     return 128 + getattr(exc, "signum", signal.SIGINT)
@@ -48,7 +57,7 @@ def termination_as_interrupt() -> Iterator[None]:
             signal.signal(s, signal.SIG_IGN)
         raise Terminated(signum)
 
-    previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    previous = {s: signal.signal(s, handler) for s in _heeded(SIGNALS)}
     try:
         yield
     finally:
@@ -66,5 +75,5 @@ def exit_on_signal() -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         os._exit(128 + signum)
 
-    for s in (signal.SIGINT, *SIGNALS):
+    for s in _heeded((signal.SIGINT, *SIGNALS)):
         signal.signal(s, handler)

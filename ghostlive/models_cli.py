@@ -8,7 +8,7 @@ import sys
 import urllib.parse
 from typing import NoReturn
 
-from ghostlive.cli_args import choice, int_range
+from ghostlive.cli_args import choice, int_range, usage_error
 from ghostlive.errors import ConfigError, ModelError
 from ghostlive.hub import Installed, ModelStore
 from ghostlive.models.personal import Personal, personal_models, swapper_choice, unregister, work_folder
@@ -259,10 +259,7 @@ def remove_model(store: ModelStore, name: str) -> str:
 
 
 def _usage(args: argparse.Namespace, message: str) -> NoReturn:
-    """Stop with ``message`` as a usage error of ``ghostlive export`` (exit status 2)."""
-    error = getattr(args, "usage_error", None) or argparse.ArgumentParser(prog="ghostlive export").error
-    error(message)
-    raise SystemExit(2)  # error() exits; this is for a replaced one that returns
+    usage_error(args, message, "ghostlive export")
 
 
 def run_export(args: argparse.Namespace, store: ModelStore | None = None) -> int:

@@ -73,8 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser, context: str, groups: Iterabl
 
 
 def values_from_args(args: argparse.Namespace, context: str) -> dict[str, Any]:
-    """The values of ``context``'s settings in parsed command-line ``args``, by key."""
-    return {s.key: getattr(args, s.arg_dest) for s in settings_for(context) if s.names and hasattr(args, s.arg_dest)}
+    """The values of ``context``'s settings in parsed command-line ``args``, by key; None for a setting that cannot
+    be None means "not given" (``--face-index``: told apart from ``--face-index 0``) and is left out."""
+    given = [(s, getattr(args, s.arg_dest)) for s in settings_for(context) if s.names and hasattr(args, s.arg_dest)]
+    return {s.key: v for s, v in given if v is not None or s.optional or s.default is None}
 
 
 def swap_settings(values: Mapping[str, Any], context: str = "swap") -> SwapSettings:

@@ -67,7 +67,9 @@ def test_face_index_on_its_own_swaps_only_that_face(tmp_path: Path, capsys) -> N
     assert changed[0] == 0 and changed[1] > 50
     assert "swapped 1 of 2" in capsys.readouterr().out
     bad = ["swap", "-q", "--source", str(GRACE), "--target", str(target), "--faces", "largest", "--face-index", "1"]
-    assert main([*bad, "-o", str(tmp_path / "x.png")]) == 1
+    with pytest.raises(SystemExit) as usage:  # a usage error
+        main([*bad, "-o", str(tmp_path / "x.png")])
+    assert usage.value.code == 2
     assert "--face-index" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
 
 
