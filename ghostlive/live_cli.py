@@ -7,12 +7,21 @@ import logging
 import sys
 import time
 
+from ghostlive.cli_args import usage_error
 from ghostlive.errors import ConfigError
-from ghostlive.media.recorder import check_recording
+from ghostlive.interrupts import exit_code
+from ghostlive.media.recorder import Recorder, check_recording
+from ghostlive.pipeline.live import LivePipeline
 from ghostlive.session import Session
 from ghostlive.session.live import LiveRequest
 from ghostlive.settings import add_arguments, swap_settings, values_from_args
 from ghostlive.threads import apply_plan, plan_threads
+
+log = logging.getLogger(__name__)
+STATUS_EVERY = 1.0
+"""Seconds between two updates of the status line."""
+TICK = 0.05
+"""Seconds between two looks at the loop, the clock and Ctrl-C: ``--duration`` ends within one of them."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,6 +42,19 @@ def _size(text: str) -> tuple[int, int]:
     if not (16 <= w <= 16384 and 16 <= h <= 16384):
         raise ConfigError(f"--size {text!r} is outside 16x16 … 16384x16384")
     return w, h
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    """Usage errors of ``live`` (exit status 2) before anything opens, and a warning for each option that has no
+    effect without another."""
+    try:
+        _size(args.size)
+    except ConfigError as exc:
+        usage_error(args, str(exc))
+    if args.virtual_camera_device and not args.virtual_camera:
+        log.warning("--virtual-camera-device has no effect without --virtual-camera")
+    if args.token and not args.stream:
+        log.warning("--token has no effect without --stream")
 
 
 def live_request(args: argparse.Namespace) -> LiveRequest:
@@ -80,7 +102,9 @@ class StatusLine(logging.Filter):
 
 def run_live(args: argparse.Namespace, job_factory) -> int:
     """Run the live loop until the camera ends, ``--duration`` passes or Ctrl+C; 1 when an output that was asked
-    for failed (each named on a line of its own) or no frame came through errors."""
+    for failed (each named on a line of its own) or no frame came through errors. However it stops, the summary
+    and each saved recording are printed (then Ctrl-C or a signal goes on to its own exit status)."""
+    _check_usage(args)
     request = live_request(args)
     # before anything opens: no file output may be an input, and the recording must be a video file name that its
     # container can hold in the video settings' codec (checked again when it opens, before the camera)
@@ -93,18 +117,15 @@ def run_live(args: argparse.Namespace, job_factory) -> int:
     print(plan.line(), file=sys.stderr)
     for s in pipe.sinks:
         print(f"output: {s.name}", file=sys.stderr)
-    started = time.monotonic()
     status = StatusLine()
     handlers = list(logging.getLogger().handlers)
     for h in handlers:
         h.addFilter(status)
+    stopped: KeyboardInterrupt | None = None
     try:
-        while pipe.running:
-            time.sleep(1.0)
-            if not args.quiet:
-                status.show(pipe.stats().line())
-            if args.duration and time.monotonic() - started >= args.duration:
-                break
+        _wait(pipe, args.duration, None if args.quiet else status)
+    except KeyboardInterrupt as exc:  # Ctrl-C (or SIGTERM, SIGHUP): the documented way to stop
+        stopped = exc
     finally:
         try:
             session.stop_live()
@@ -112,8 +133,36 @@ def run_live(args: argparse.Namespace, job_factory) -> int:
             status.end()
             for h in handlers:
                 h.removeFilter(status)
+    code = _summary(pipe)
+    if stopped is not None:
+        print(f"ghostlive: {'stopped by ' + str(stopped) if stopped.args else 'interrupted'}", file=sys.stderr)
+        return exit_code(stopped)
+    return code
+
+
+def _wait(pipe: LivePipeline, duration: float, status: StatusLine | None) -> None:
+    """Until the loop ends or ``duration`` seconds (0: none) have passed, showing the status line every
+    :data:`STATUS_EVERY` seconds."""
+    started = shown = time.monotonic()
+    while pipe.running:
+        now = time.monotonic()
+        left = started + duration - now if duration else TICK
+        if left <= 0:
+            return
+        time.sleep(min(TICK, left))
+        if status is not None and time.monotonic() - shown >= STATUS_EVERY:
+            shown = time.monotonic()
+            status.show(pipe.stats().line())
+
+
+def _summary(pipe: LivePipeline) -> int:
+    """Print what the loop delivered and each recording it saved (standard output), then each failed output
+    (standard error); the exit status: 1 when an output failed or errors let no frame through."""
     stats = pipe.stats()
     print(f"delivered {stats.delivered} frames, dropped {stats.dropped}, reconnects {stats.reconnects}")
+    for sink in pipe.sinks:
+        if isinstance(sink, Recorder) and sink.saved:
+            print(f"recorded {sink.path} ({sink.seconds:.1f} s)")
     for line in pipe.failures:
         print(f"ghostlive: error: {line}", file=sys.stderr)
     if pipe.failures:

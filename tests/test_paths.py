@@ -114,8 +114,10 @@ def test_numeric_options_are_range_checked(argv: list[str], capsys) -> None:
 
 
 def test_live_size_must_be_positive(capsys) -> None:
-    assert main(["live", "--source", GRACE, "--size=-3x4"]) == 1
-    assert "ghostlive: error: --size '-3x4' is outside 16x16" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # a usage error, as a bad --fps is
+        main(["live", "--source", GRACE, "--size=-3x4"])
+    assert usage.value.code == 2
+    assert "--size '-3x4' is outside 16x16" in capsys.readouterr().err
 
 
 def test_video_output_equal_to_a_source_photo_is_refused_before_work(tmp_path: Path, capsys) -> None:

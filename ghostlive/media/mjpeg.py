@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import html
 import ipaddress
 import logging
 import secrets
@@ -16,7 +17,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import cv2
 
@@ -57,6 +58,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self._clients: dict[Any, threading.Thread] = {}
         self._clients_lock = threading.Lock()
+        if ":" in address[0]:  # an IPv6 address ("::" listens on every address, IPv4 too where the OS allows)
+            self.address_family = socket.AF_INET6
         super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -99,6 +102,32 @@ def is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def is_wildcard(host: str) -> bool:
+    """Whether binding to ``host`` listens on every address of this machine (0.0.0.0, ::)."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return host == ""
+
+
+def this_machine(family: socket.AddressFamily = socket.AF_INET) -> str | None:
+    """This machine's address on its default route, found from the routing table alone (a UDP socket that is
+    connected but never sends: nothing goes on the network); None without such a route."""
+    probe = "192.0.2.1" if family == socket.AF_INET else "2001:db8::1"  # documentation addresses: never reached
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((probe, 9))
+            address = sock.getsockname()[0]
+    except OSError:
+        return None
+    return None if is_wildcard(address) or is_loopback(address) else address
+
+
+def url_host(host: str) -> str:
+    """``host`` as written in a URL (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
 class MjpegServer:
     """MJPEG over HTTP: ``/stream.mjpg`` (multipart), ``/snapshot.jpg`` and ``/`` (a page showing the stream).
 
@@ -131,20 +160,30 @@ class MjpegServer:
             raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
         self.host, self.port = self.server.server_address[:2]
         self.name = f"MJPEG stream {self.url}"
+        if is_wildcard(self.host):
+            self.name += f" (listening on every address of this machine: {url_host(self.host)}:{self.port})"
+        self._jpeg: tuple[Frame, bytes] | None = None
+        """The last frame sent and its JPEG: a repeat of the frame is not encoded again."""
         self._thread = threading.Thread(target=self.server.serve_forever, name="ghostlive-mjpeg", daemon=True)
         self._thread.start()
 
     @property
     def url(self) -> str:
-        q = f"?token={self.token}" if self.token else ""
-        return f"http://{self.host}:{self.port}/stream.mjpg{q}"
+        """The stream's address for a viewer: the token percent-encoded; listening on every address, this
+        machine's address on its default route (or a placeholder to replace when it has none)."""
+        host = self.host
+        if is_wildcard(host):
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            host = this_machine(family) or this_machine() or "<this machine's address>"
+        q = f"?token={quote(self.token, safe='')}" if self.token else ""
+        return f"http://{url_host(host)}:{self.port}/stream.mjpg{q}"
 
     def _authorised(self, handler: BaseHTTPRequestHandler) -> bool:
         if not self.token:
             return True
         given = parse_qs(urlparse(handler.path).query).get("token", [""])[0]
-        auth = handler.headers.get("Authorization", "")
-        bearer = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        scheme, _, credentials = handler.headers.get("Authorization", "").strip().partition(" ")
+        bearer = credentials.strip() if scheme.lower() == "bearer" else ""  # auth schemes are case-insensitive
         # compared as UTF-8 bytes (compare_digest refuses non-ASCII text): the query is decoded from UTF-8, a
         # header from Latin-1 (its bytes as sent)
         given_bytes = given.encode("utf-8", "surrogatepass")
@@ -167,39 +206,50 @@ class MjpegServer:
                 except OSError:  # the client went, stopped reading (the write timed out) or the server closed
                     self.close_connection = True
 
-            def do_GET(self) -> None:
+            def do_HEAD(self) -> None:
+                self.do_GET(head=True)
+
+            def do_GET(self, head: bool = False) -> None:
                 if not owner._authorised(self):
-                    self.send_error(401, "a valid token is required")
+                    body = b"a valid token is required (?token=... or Authorization: Bearer ...)\n"
+                    self._send(401, "text/plain", body, head, {"WWW-Authenticate": 'Bearer realm="ghostlive"'})
                     return
                 path = urlparse(self.path).path
                 if path == "/stream.mjpg":
-                    self._stream()
+                    self._stream(head)
                 elif path == "/snapshot.jpg":
                     _, jpeg = owner.frames.wait(0, timeout=5.0)
                     if jpeg is None:
                         self.send_error(503, "no frame yet")
                         return
-                    self._send(200, "image/jpeg", jpeg)
+                    self._send(200, "image/jpeg", jpeg, head)
                 elif path == "/":
-                    q = urlparse(self.path).query
+                    q = html.escape(urlparse(self.path).query, quote=True)
                     page = f'<html><body style="margin:0;background:#000"><img src="/stream.mjpg?{q}"></body></html>'
-                    self._send(200, "text/html", page.encode())
+                    self._send(200, "text/html; charset=utf-8", page.encode(), head)
                 else:
                     self.send_error(404)
 
-            def _send(self, code: int, ctype: str, body: bytes) -> None:
+            def _send(
+                self, code: int, ctype: str, body: bytes, head: bool = False, extra: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if not head:
+                    self.wfile.write(body)
 
-            def _stream(self) -> None:
+            def _stream(self, head: bool = False) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={owner.BOUNDARY}")
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()
+                if head:
+                    return
                 seq = 0
                 try:
                     while not owner.frames.closed:
@@ -217,9 +267,13 @@ class MjpegServer:
         return Handler
 
     def send(self, frame: Frame) -> None:
+        if self._jpeg is not None and self._jpeg[0] is frame:  # the live loop repeating its last frame
+            self.frames.publish(self._jpeg[1])
+            return
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if ok:
-            self.frames.publish(buf.tobytes())
+            self._jpeg = (frame, buf.tobytes())
+            self.frames.publish(self._jpeg[1])
 
     def close(self) -> None:
         with self.frames.cond:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 from ghostlive.errors import OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
-from ghostlive.media.paths import publish
+from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
 from ghostlive.media.video_out import VIDEO_CODECS, EncodeOptions, codec_options, fit_frame, warn_unused_preset
 from ghostlive.types import Frame
@@ -32,26 +31,34 @@ log = logging.getLogger(__name__)
 TIME_BASE = Fraction(1, 1000)
 """Frames are timed in milliseconds at their own pace (variable frame rate)."""
 NOMINAL_FPS = 30
+"""The rate a recording is tagged with (and a fixed-rate one holds) when the camera's is not known."""
+FIXED_RATE_FORMATS = ("avi", "asf", "mpegts", "mpeg")
+"""Containers that cannot store variable timing (AVI numbers its frames; the others' players take the rate from
+the stream): recorded at the camera's rate, frames placed by the clock (repeated or dropped to hold the rate)."""
 LIVE_SPEED = {"libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"}}
 """Encoder options that keep a recording up with the camera where the video files' choice is slow (VP9's 'good'
 deadline encodes ~40 frames of 720×528 a second on two cores, realtime ~190); quality stays the ``crf``."""
 _PROBE_SIZE = (64, 64)
-_PROBE_QUIET = {"libx265": {"x265-params": "log-level=error"}}
-"""Options of the probe only: x265 would print its settings and 'encoded 0 frames' for a stream never used."""
+QUIET = {"libx265": {"x265-params": "log-level=error"}}
+"""Encoder options that keep an encoder from printing its settings and summary (x265 writes them to stderr
+itself, past Python's logging): for the probe and the recording."""
 
 
 def check_record_path(path: str | Path) -> Path:
     """A recording's file name, checked before anything is opened: a video extension, an existing folder, not a
-    folder itself."""
+    folder itself, a name the file system takes, nothing there an output may not replace (a FIFO, a device, a
+    write-protected file)."""
     p = Path(path)
+    if p.is_dir():
+        raise OutputError("is a folder; give a video file name in it (e.g. live.mp4)", p)
     if p.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(
             f"unsupported recording format {p.suffix or '(none)'}; use one of {', '.join(sorted(VIDEO_SUFFIXES))}", p
         )
     if not p.parent.is_dir():
         raise OutputError(f"the folder {p.parent} does not exist", p)
-    if p.is_dir():
-        raise OutputError("is a folder, not a file name", p)
+    check_name_length(p)
+    check_replaceable(p)
     return p
 
 
@@ -61,8 +68,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 def live_encoder_options(codec: str, size: tuple[int, int], options: EncodeOptions) -> dict[str, str]:
-    """``codec``'s options for a live recording: the video files' (:func:`codec_options`), at a live speed."""
-    return {**codec_options(codec, size, float(NOMINAL_FPS), options), **LIVE_SPEED.get(codec, {})}
+    """``codec``'s options for a live recording: the video files' (:func:`codec_options`), at a live speed and
+    without the encoder's own console output (:data:`QUIET`)."""
+    return {
+        **codec_options(codec, size, float(NOMINAL_FPS), options),
+        **LIVE_SPEED.get(codec, {}),
+        **QUIET.get(codec, {}),
+    }
 
 
 def choose_codec(path: Path, container_format: str, options: EncodeOptions) -> str:
@@ -76,7 +88,7 @@ def choose_codec(path: Path, container_format: str, options: EncodeOptions) -> s
         probe = av.open(io.BytesIO(), "w", format=container_format)
         try:
             try:
-                opts = {**live_encoder_options(codec, _PROBE_SIZE, options), **_PROBE_QUIET.get(codec, {})}
+                opts = live_encoder_options(codec, _PROBE_SIZE, options)
                 matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, _PROBE_SIZE[1])
                 fmt = options.pix_fmt
                 add_video_stream(probe, codec, NOMINAL_FPS, _PROBE_SIZE, TIME_BASE, matrix, pix_fmt=fmt, options=opts)
@@ -117,28 +129,40 @@ def check_recording(path: str | Path, options: EncodeOptions | None = None) -> s
 
 
 class Recorder:
-    """Records the swapped output to a video file at the frames' own timing (variable frame rate), encoded with
-    ``options`` (the video files' codec, crf and preset; see the module docstring); the file appears under its
-    name only when the recording is closed complete."""
+    """Records the swapped output to a video file at the frames' own timing (variable frame rate), or, in a
+    container that cannot store it (:data:`FIXED_RATE_FORMATS`: AVI, WMV, MPEG-TS/PS), at ``fps`` (the camera's
+    rate; :data:`NOMINAL_FPS` when 0) with each frame placed by its time, repeated or dropped to hold the rate.
+    Encoded with ``options`` (the video files' codec, crf and preset; see the module docstring); the file appears
+    under its name only when the recording is closed complete."""
 
     repeats = False
 
-    def __init__(self, path: str | Path, options: EncodeOptions | None = None) -> None:
+    def __init__(self, path: str | Path, options: EncodeOptions | None = None, fps: float = 0.0) -> None:
         import av
 
         self.path = check_record_path(path)
         self.options = options or EncodeOptions()
+        self.rate = Fraction(fps if fps > 0 else NOMINAL_FPS).limit_denominator(1001)
+        """Frames per second: the stream's tag, and the fixed rate where the container needs one."""
         self.name = f"recording {self.path}"
         self.failed = ""
         """Why the recording failed (its unfinished file is deleted); empty while it has not."""
+        self.saved = False
+        """The recording was closed complete and is under its name."""
         self.stream: Any = None
         self.matrix: Matrix | None = None
+        self.fixed_rate = False
         self._t0: float | None = None
         self._size: tuple[int, ...] = ()
         """(height, width) of the first frame: later frames of another size are scaled to it."""
         self._last = -1
+        self._time_base = TIME_BASE
+        self._previous: Any = None
+        """The last frame encoded (a fixed-rate recording repeats it over a gap)."""
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+            fd, tmp = mkstemp_beside(self.path, keep_suffix=True)
+        except OutputError:
+            raise
         except OSError as exc:  # a read-only or full folder
             raise OutputError(f"cannot record here ({_one_line(exc)})", self.path) from None
         os.close(fd)
@@ -150,6 +174,7 @@ class Recorder:
             raise OutputError(f"cannot record to this file ({_one_line(exc)})", self.path) from None
         try:
             self.codec = choose_codec(self.path, self.container.format.name, self.options)
+            self.fixed_rate = self.container.format.name in FIXED_RATE_FORMATS
         except BaseException:
             self._discard()
             raise
@@ -165,17 +190,28 @@ class Recorder:
         try:
             if self.stream is None:
                 self._start(frame, now)
-            pts = max(int((now - (self._t0 or now)) * 1000), self._last + 1)
-            self._last = pts
-            if frame.shape[:2] != self._size:  # the camera changed resolution: scaled to the first frames' size
-                frame = fit_frame(frame, self._size[1], self._size[0])
-            # an odd side was trimmed to even by the encoder's stream: cropped by that pixel, not rescaled
-            vf = video_frame(frame[: self.stream.height, : self.stream.width], self.stream.pix_fmt, self.matrix)
-            vf.pts, vf.time_base = pts, TIME_BASE
-            for packet in self.stream.encode(vf):
-                self.container.mux(packet)
+            elapsed = now - (self._t0 or now)
+            if not self.fixed_rate:
+                self._encode(frame, max(int(elapsed * 1000), self._last + 1))
+                return
+            slot = round(elapsed * self.rate)
+            if slot <= self._last:  # a second frame within one frame period: dropped to hold the rate
+                return
+            for pts in range(self._last + 1, slot):  # a gap (a slow frame, a camera outage): the last frame held
+                self._encode(self._previous, pts)
+            self._encode(frame, slot)
         except Exception as exc:  # noqa: BLE001 - PyAV and the OS raise many kinds; all end the recording
             raise self._fail(exc) from None
+
+    def _encode(self, frame: Frame, pts: int) -> None:
+        self._last, self._previous = pts, frame
+        if frame.shape[:2] != self._size:  # the camera changed resolution: scaled to the first frames' size
+            frame = fit_frame(frame, self._size[1], self._size[0])
+        # an odd side was trimmed to even by the encoder's stream: cropped by that pixel, not rescaled
+        vf = video_frame(frame[: self.stream.height, : self.stream.width], self.stream.pix_fmt, self.matrix)
+        vf.pts, vf.time_base = pts, self._time_base
+        for packet in self.stream.encode(vf):
+            self.container.mux(packet)
 
     def _start(self, frame: Frame, now: float) -> None:
         self._size = frame.shape[:2]
@@ -183,8 +219,10 @@ class Recorder:
         self.matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, frame.shape[0])
         opts = live_encoder_options(self.codec, size, self.options)
         fmt = self.options.pix_fmt
+        self._time_base = 1 / self.rate if self.fixed_rate else TIME_BASE
+        """The frames' (the encoder's): the muxer may give the stream another once it starts."""
         self.stream = add_video_stream(
-            self.container, self.codec, NOMINAL_FPS, size, TIME_BASE, self.matrix, pix_fmt=fmt, options=opts
+            self.container, self.codec, self.rate, size, self._time_base, self.matrix, pix_fmt=fmt, options=opts
         )
         self._t0 = now
 
@@ -201,11 +239,20 @@ class Recorder:
             self.container.close()
             if self.stream is not None:
                 publish(self._tmp, self.path)
+                self.saved = True
         except Exception as exc:  # noqa: BLE001 - PyAV and the OS raise many kinds; nothing half-written stays
             raise self._fail(exc) from None
         finally:
             self._tmp.unlink(missing_ok=True)
             self.container = None
+
+    @property
+    def seconds(self) -> float:
+        """The length of what was recorded so far (its last frame lasting one frame period)."""
+        if self._last < 0:
+            return 0.0
+        start = self._last if self.fixed_rate else self._last * TIME_BASE * self.rate
+        return float((start + 1) / self.rate)
 
     def _fail(self, exc: BaseException) -> OutputError:
         """Give the recording up after ``exc``: its unfinished file is deleted; the error to raise."""

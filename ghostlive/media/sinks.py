@@ -146,7 +146,7 @@ def _record(req: SinkRequest) -> Sink:
     encode = opts.get("encode") or EncodeOptions(
         codec=opts.get("codec") or "", crf=opts.get("crf"), preset=opts.get("preset") or EncodeOptions.preset
     )
-    return Recorder(opts["path"], encode)
+    return Recorder(opts["path"], encode, fps=req.fps)
 
 
 SINKS: Registry[Sink] = Registry("output")

@@ -40,6 +40,8 @@ from ghostlive.swappers.base import Swapper
 
 __all__ = ["LatestSlot", "LiveOptions", "LivePipeline", "LiveStats", "Packet"]
 log = logging.getLogger(__name__)
+STALL_PERIODS = 2.0
+"""Frame periods without a new frame after which outputs that need a steady stream get the last one again."""
 
 
 class LivePipeline(Outputs):
@@ -255,18 +257,25 @@ class LivePipeline(Outputs):
             self._processed.put(packet)
 
     def _deliver(self) -> None:
+        """Hand each processed frame to every output. Outputs that need a steady stream (``repeats``) get the
+        last frame again only after a real stall: no new frame for :data:`STALL_PERIODS` frame periods (then one
+        a period), so a frame that is merely a little late is never preceded by a copy of the one before (an
+        MJPEG reader that assumes the nominal rate would fall behind by every copy)."""
         last: Packet | None = None
         period = 1.0 / max(self.options.output_fps, 1.0)
+        repeat_at = 0.0
         while not self._stop.is_set():
-            packet: Packet | None = self._processed.get(timeout=period)
+            timeout = period if last is None else max(repeat_at - time.monotonic(), 0.0)
+            packet: Packet | None = self._processed.get(timeout=timeout)
             if packet is None:
                 if self._processed.closed:  # the camera ended (or a worker stopped): every frame was delivered
                     self._end()
                     return
-                if last is not None:  # keep steady consumers fed with the last good frame
+                if last is not None and time.monotonic() >= repeat_at:  # keep steady consumers fed
                     for sink in list(self.sinks):
                         if sink.repeats:
                             self._send(sink, last.image)
+                    repeat_at = time.monotonic() + period
                 continue
             self._meter.record(packet, time.monotonic())
             for sink in list(self.sinks):
@@ -274,3 +283,4 @@ class LivePipeline(Outputs):
             if self.on_frame:
                 self.on_frame(packet)
             last = packet
+            repeat_at = time.monotonic() + STALL_PERIODS * period

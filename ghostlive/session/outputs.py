@@ -51,7 +51,8 @@ class LiveOutputs:
             raise ConfigError("start the camera before recording")
         photos = [s.path for s in self.sources] + list(self.references)
         encode = self.job.settings.encode if self.job is not None else None
-        self.recorder = Recorder(recording_path(folder, self.request.camera, photos), encode)
+        fps = self.pipeline.options.output_fps
+        self.recorder = Recorder(recording_path(folder, self.request.camera, photos), encode, fps=fps)
         self.pipeline.add_sink(self.recorder)
         self.events.info.emit(f"recording to {self.recorder.path}")
         return self.recorder.path
