@@ -90,6 +90,7 @@ def _progress(total: int, quiet: bool) -> tuple[AbstractContextManager[Any], Cal
 
 def run_eval(args: argparse.Namespace) -> int:
     from ghostlive.eval import pairs
+    from ghostlive.media.paths import writable_folder
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -107,7 +108,7 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         tasks = pairs.swap_tasks(sources, targets, _swappers(args.swapper), out)
     created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+    writable_folder(out, "report folder")  # read-only or full: one line before any swap
     try:
         return _evaluate(args, out, tasks, sources, targets)
     finally:
@@ -140,6 +141,10 @@ def _evaluate(
             records.extend(evaluation.run(tasks, advance))
     except KeyboardInterrupt:
         interrupted = True
+    except OutputError:  # eval's own files cannot be written (disk full?): the report would likely fail too
+        with suppress(GhostliveError):
+            report()  # what finished, where it can still be written; the error to show is the first one
+        raise
     except GhostliveError:  # e.g. a swapper whose model is missing: report what finished, then say why
         report()
         raise
@@ -174,6 +179,11 @@ def finish(out: Path, evaluation: Any, records: list[dict], sources: list, targe
         "labels": list(summary),
     }
     _say(render(summary, report.metric_keys(records)))
-    report.write_json(out, run, summary, records)
-    report.write_csv(out, records)
-    report.write_html(out, run, summary, records)
+    try:
+        report.write_json(out, run, summary, records)
+        report.write_csv(out, records)
+        report.write_html(out, run, summary, records)
+    except OutputError:
+        raise  # names its file already (a montage)
+    except OSError as exc:
+        raise OutputError(f"cannot write the report ({exc.strerror or exc})", out) from None

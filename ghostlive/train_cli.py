@@ -16,7 +16,7 @@ import sys
 
 from ghostlive.cli_args import int_range
 from ghostlive.engines.cache import cpu_info
-from ghostlive.errors import ConfigError
+from ghostlive.errors import ConfigError, GhostliveError
 
 MODES = "prepare SRC… | DATASET | finetune"
 
@@ -84,7 +84,12 @@ def _prepare(args: argparse.Namespace) -> int:
     if len(args.items) < 2:
         raise ConfigError("train prepare needs at least one photo, folder or video")
     preparer = Preparer(args.output, PrepareOptions(min_size=args.min_size, every=args.every))
-    report = preparer.run(args.items[1:], None if args.quiet else _prepare_progress)
+    try:
+        report = preparer.run(args.items[1:], None if args.quiet else _prepare_progress)
+    except GhostliveError:
+        if not args.quiet:
+            sys.stderr.write("\n")  # end the progress line: the error goes on a line of its own
+        raise
     c = report.counts
     print(("\n" if not args.quiet else "") + f"{args.output}: {sum(report.identities.values())} crops of "
           f"{len(report.identities)} identities (this run: kept {c.kept}, too small {c.too_small}, near-duplicates "

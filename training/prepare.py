@@ -5,7 +5,9 @@ Each face is aligned exactly as GHOST aligns at inference (five-template 224 fit
 followed with ghostlive's tracker on every ``every``-th frame (one person per video: the largest face when the
 tracked one is lost). Faces narrower than ``min_size`` px and near-duplicates of a crop already kept for the
 same identity are skipped and counted. ``manifest.json`` records each crop (source, frame, eye corners in crop
-pixels) and each finished source, so running the same command again resumes where it stopped.
+pixels) and each finished source, so running the same command again resumes where it stopped. A source that cannot
+be read is counted and skipped; a crop or manifest that cannot be written (disk full, read-only) stops the job with
+an OutputError, and that source is not recorded as finished, so a rerun prepares it.
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ghostlive.errors import GhostliveError, InvalidInputError
+from ghostlive.errors import GhostliveError, InvalidInputError, OutputError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.jobs import IMAGE_SUFFIXES
 from ghostlive.media.image import read_image, write_image
-from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.media.paths import atomic_write_bytes, writable_folder
 from ghostlive.media.video import VIDEO_SUFFIXES, VideoItem, VideoSource
 from ghostlive.ops.align import norm_crop, transform_points
 from ghostlive.ops.shots import grey_thumb
@@ -118,7 +121,7 @@ class Preparer:
         self.root = Path(root)
         self.options = options or PrepareOptions()
         self.analyzer = analyzer or FaceAnalyzer(tile_levels=0)
-        self.root.mkdir(parents=True, exist_ok=True)
+        writable_folder(self.root, "dataset folder")  # a one-line OutputError before any work
         path = self.root / MANIFEST
         self.manifest = json.loads(path.read_text()) if path.exists() else {}
         self.manifest.setdefault("version", 1)
@@ -129,7 +132,11 @@ class Preparer:
         self._thumbs: dict[str, list[np.ndarray]] = {}
 
     def _save_manifest(self) -> None:
-        atomic_write_bytes(self.root / MANIFEST, json.dumps(self.manifest, indent=1, sort_keys=True).encode())
+        path = self.root / MANIFEST
+        try:
+            atomic_write_bytes(path, json.dumps(self.manifest, indent=1, sort_keys=True).encode())
+        except OSError as exc:
+            raise OutputError(f"cannot write the dataset's manifest ({exc.strerror or exc})", path) from None
 
     def _thumbs_of(self, ident: str) -> list[np.ndarray]:
         if ident not in self._thumbs:
@@ -148,11 +155,22 @@ class Preparer:
             counts.duplicate += 1
             return
         rel = f"{ident}/{src.stem}_{index:06d}.jpg"
-        (self.root / ident).mkdir(exist_ok=True)
+        try:
+            (self.root / ident).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the folder ({exc.strerror or exc})", self.root / ident) from None
         write_image(self.root / rel, crop, quality=95)
         thumbs.append(thumb)
         self.manifest["images"][rel] = {"source": str(src), "frame": index, "eyes": np.round(eyes, 2).tolist()}
         counts.kept += 1
+
+    def _forget(self, ident: str, since: set[str]) -> None:
+        """Drop the crops written after ``since`` (a source that did not finish): a rerun writes them again."""
+        for rel in [k for k in self.manifest["images"] if k not in since]:
+            del self.manifest["images"][rel]
+            with suppress(OSError):  # the write failure is the error to report, not this
+                (self.root / rel).unlink(missing_ok=True)
+        self._thumbs.pop(ident, None)
 
     def _photo(self, ident: str, src: Path, counts: Counts, _tick: Callable[[], None]) -> None:
         image = read_image(src).bgr
@@ -181,7 +199,9 @@ class Preparer:
     def run(self, sources: list[str], progress: Progress | None = None) -> PrepareReport:
         """Prepare every source not finished before; the manifest is saved after each one. ``progress(done, total,
         counts)`` is called after each source and, inside a video, after each frame looked at (``done`` then counts
-        the sources finished before it), so an exception it raises stops a long video within a frame."""
+        the sources finished before it), so an exception it raises stops a long video within a frame. A source
+        that cannot be read is counted and skipped; an OutputError (a crop or the manifest cannot be written)
+        ends the run, the unfinished source not recorded as done."""
         report = PrepareReport()
         todo = identities(sources)
         for i, (ident, src) in enumerate(todo):
@@ -194,22 +214,33 @@ class Preparer:
             if key in self.manifest["done"]:
                 report.sources_skipped += 1
                 continue
-            before = Counts(**vars(report.counts))
+            kept = set(self.manifest["images"])
             try:
-                (self._video if src.suffix.lower() in VIDEO_SUFFIXES else self._photo)(ident, src, report.counts, tick)
-            except GhostliveError as exc:
-                log.warning("skipped %s: %s", src, exc)
-                report.counts.unreadable += 1
-                report.failed.append((ident, src, str(exc)))
-            gained = {k: v - getattr(before, k) for k, v in vars(report.counts).items()}
-            self.manifest["done"][key] = gained
-            self._save_manifest()
+                self._source(ident, src, key, report, tick)
+            except OutputError:  # a failure to write, not a bad source: not done, prepared again by a rerun
+                self.manifest["done"].pop(key, None)
+                self._forget(ident, kept)
+                raise
             report.sources_done += 1
             if progress:
                 progress(i + 1, len(todo), report.counts)
         for rel in self.manifest["images"]:
             report.identities[rel.split("/")[0]] = report.identities.get(rel.split("/")[0], 0) + 1
         return report
+
+    def _source(self, ident: str, src: Path, key: str, report: PrepareReport, tick: Callable[[], None]) -> None:
+        """Prepare one source (counted as unreadable when it cannot be read), then record it as done."""
+        before = Counts(**vars(report.counts))
+        try:
+            (self._video if src.suffix.lower() in VIDEO_SUFFIXES else self._photo)(ident, src, report.counts, tick)
+        except OutputError:
+            raise
+        except GhostliveError as exc:
+            log.warning("skipped %s: %s", src, exc)
+            report.counts.unreadable += 1
+            report.failed.append((ident, src, str(exc)))
+        self.manifest["done"][key] = {k: v - getattr(before, k) for k, v in vars(report.counts).items()}
+        self._save_manifest()
 
 
 def _frames(path: Path) -> Iterator[VideoItem]:

@@ -1,5 +1,6 @@
 """An evaluation run: making the outputs with ghostlive's swappers (or taking another program's), scoring each,
-and keeping every finished pair on disk so that Ctrl-C loses nothing and a rerun resumes."""
+and keeping every finished pair on disk so that Ctrl-C loses nothing and a rerun resumes. A failure to write the
+run's own files (disk full, read-only) is an OutputError that ends the run, never a pair's result."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ghostlive.errors import (
     GhostliveError,
     ModelError,
     NoFaceError,
+    OutputError,
 )
 from ghostlive.eval.pairs import STATIC_EVERY, TEMPORAL_FRAMES, Media, Task, read_frames
 from ghostlive.eval.scoring import Scorer, Seen
@@ -67,15 +69,21 @@ class Evaluation:
                 kept = False
                 try:
                     record = self._score(task)
-                    path = self.record_path(task)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    atomic_write_bytes(path, json.dumps(record, indent=1).encode())
+                    self._keep(task, record)
                     kept = True
                 finally:
                     if not kept:
                         _discard(task)
             advance(task, record)
             yield record
+
+    def _keep(self, task: Task, record: dict[str, Any]) -> None:
+        path = self.record_path(task)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, json.dumps(record, indent=1).encode())
+        except OSError as exc:
+            raise OutputError(f"cannot write the pair's record ({exc.strerror or exc})", path) from None
 
     def earlier(self, labels: set[str]) -> list[dict[str, Any]]:
         """Finished records of other labels kept in this report folder by earlier runs (so that a
@@ -135,8 +143,8 @@ class Evaluation:
                 self._make(task)
             metrics, descriptors, view = self._measure(task)
             record |= {"status": "ok", "metrics": metrics, "descriptors": descriptors, "view": view}
-        except (ModelError, BackendUnavailableError, ConfigError):
-            raise  # the swapper cannot run at all: not a problem of this pair
+        except (ModelError, BackendUnavailableError, ConfigError, OutputError):
+            raise  # the swapper cannot run at all, or eval's own files cannot be written: not a problem of this pair
         except (GhostliveError, ValueError) as exc:
             bad = getattr(exc, "path", None)  # a bad input: named once, not once per pair
             self._warn(bad if bad in (task.source.path, task.target.path) else None, f"{task.key}: {exc}")
@@ -145,7 +153,10 @@ class Evaluation:
 
     def _make(self, task: Task) -> None:
         job = self._job(task)  # first: a swapper whose model is missing leaves no empty folder behind
-        task.result.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            task.result.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the folder ({exc.strerror or exc})", task.result.parent) from None
         if task.target.kind == "video":
             run_video(job, str(task.target.path), task.result)
             return
