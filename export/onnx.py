@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -20,7 +19,16 @@ from ghostlive.export.aei_net import AEINet
 from ghostlive.export.checkpoint import fit, mismatch_report, read_state_dict
 from ghostlive.export.iresnet import IResNet, iresnet100
 from ghostlive.export.lip_spade import LIPSPADEGenerator, freeze
-from ghostlive.media.paths import check_sinks, publish, require_file, sha256_file
+from ghostlive.media.paths import (
+    check_name_length,
+    check_replaceable,
+    check_sinks,
+    mkstemp_beside,
+    publish,
+    reason,
+    require_file,
+    sha256_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +76,7 @@ def _export(
     wrapped.eval()
     inputs, outputs = names
     axes = {n: {0: "batch"} for n in (*inputs, *outputs)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = mkstemp_beside(path)
     os.close(fd)
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -76,21 +84,26 @@ def _export(
             torch.onnx.export(
                 wrapped,
                 example,
-                tmp,
+                str(tmp),
                 input_names=inputs,
                 output_names=outputs,
                 dynamic_axes=axes,
                 opset_version=OPSET,
                 dynamo=False,
             )
-        proto = onnx.load(tmp)
+        proto = onnx.load(str(tmp))
         for key, value in {**metadata, "ghostlive.precision": precision, "ghostlive.version": __version__}.items():
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
-        onnx.save(proto, tmp)
+        onnx.save(proto, str(tmp))
         publish(tmp, path)
+    except OSError as exc:  # a full disk, mostly; OutputError (a refused target) is one already
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot write the export ({reason(exc)})", path) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     log.info("exported %s (%s)", path, precision)
     return path
@@ -140,9 +153,10 @@ def export_sr(
 
 def check_output(output: str | Path, inputs: tuple[str | Path, ...] = ()) -> Path:
     """``output`` if an ONNX export may be written there: an ``.onnx`` name (any case), not a folder, in an existing
-    writable folder, and not one of ``inputs`` (the same file, also through a hard or symbolic link). Checked
-    before any work; OutputError naming the file otherwise."""
-    out = Path(output)
+    writable folder, a name the file system takes, not one of ``inputs`` (the same file, also through a hard or
+    symbolic link), nothing an output may not replace (a FIFO, device, write-protected file). Checked before any
+    work; OutputError naming the file otherwise."""
+    out = check_name_length(output)
     check_sinks([out], inputs)
     if out.is_dir():
         raise OutputError("is a folder; name the .onnx file to write in it (e.g. FOLDER/model.onnx)", out)
@@ -153,6 +167,7 @@ def check_output(output: str | Path, inputs: tuple[str | Path, ...] = ()) -> Pat
         raise OutputError(f"the folder {folder} does not exist", out)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"the folder {folder} is not writable", out)
+    check_replaceable(out)
     return out
 
 

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ghostlive.errors import ConfigError, ModelError
-from ghostlive.media.paths import atomic_write_bytes, publish, require_file, sha256_file, writable_folder
+from ghostlive.errors import ConfigError, ModelError, OutputError
+from ghostlive.media.paths import atomic_write_bytes, publish, reason, require_file, sha256_file, writable_folder
 from ghostlive.models.derived import cached_files, install_hint, remake_hint, stale_exports
 from ghostlive.models.downloads import Progress, extract_members, fetch
 from ghostlive.models.registry import BY_FILENAME, ModelSpec
@@ -242,7 +242,10 @@ class ModelStore:
         fd, tmp = tempfile.mkstemp(dir=self.staging, prefix=f"{name}.", suffix=".part")
         os.close(fd)
         try:
-            shutil.copyfile(src, tmp)
+            try:
+                shutil.copyfile(src, tmp)
+            except OSError as exc:  # a full disk, mostly: named as where the model was going
+                raise OutputError(f"cannot copy it into the model folder ({reason(exc)})", self.root / name) from None
             digest = vet(Path(tmp), name, str(src), "imported", spec.sha256 if spec else "")
             return self._install(Path(tmp), name, f"import:{src.resolve()}", digest, say)
         finally:

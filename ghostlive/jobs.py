@@ -16,12 +16,18 @@ from ghostlive.hub import ModelStore, has_models_folder
 from ghostlive.masking.combine import with_masks
 from ghostlive.masking.options import MaskOptions, build_providers
 from ghostlive.media.image import WRITABLE, LoadedImage, check_output_path, read_image, write_image
-from ghostlive.media.paths import check_sinks, same_file
+from ghostlive.media.paths import check_sinks
 from ghostlive.media.video import VIDEO_SUFFIXES
 from ghostlive.media.video_out import EncodeOptions
 from ghostlive.pipeline.chain import FrameProcessor, Pair
 from ghostlive.pipeline.frame import FrameDevice, FrameResult
 from ghostlive.pipeline.offline import Progress, VideoReport, claim_output, swap_video
+from ghostlive.pipeline.photo_folder import (  # folder_plan, folder_summary: the session's and the CLI's names
+    AUDIO_SUFFIXES,
+    folder_plan,  # noqa: F401
+    folder_summary,  # noqa: F401
+    plan_folder,
+)
 from ghostlive.settings import default
 from ghostlive.swappers.base import Swapper
 from ghostlive.swappers.classic import ClassicOptions
@@ -34,7 +40,6 @@ from ghostlive.types import Embedding, Face, Frame, TargetMode
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = set(WRITABLE) | {".gif"}
-AUDIO_SUFFIXES = {".m4a", ".mp3", ".wav", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma"}
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,14 @@ def target_kind(path: str | Path) -> str:
 
 def check_video_job(target: str | Path, output: str | Path) -> Path:
     """Fail fast, before models load or frames are decoded: an audio file as the target, an output that is not a
-    video, would overwrite the input, or lies in a folder that is missing, unwritable or full."""
+    video, is a folder, would overwrite the input, or lies in a folder that is missing, unwritable or full."""
     src, out = Path(target), Path(output)
     if src.suffix.lower() in AUDIO_SUFFIXES:
         raise InvalidInputError("is an audio file: it has no video to swap faces in", src)
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(f"a video needs a video output ({', '.join(sorted(VIDEO_SUFFIXES))})", out)
+    if out.is_dir():
+        raise OutputError("is a folder, not a file name", out)
     check_sinks([out], [src])
     claim_output(out).unlink()  # the folder takes a new file now; swap_video claims its own
     return out
@@ -217,33 +224,6 @@ def run_image(job: Job, target: str, output: str | Path, inputs: tuple[str, ...]
     return result
 
 
-def folder_plan(folder: str | Path, output: str | Path, inputs: tuple[str, ...] = ()) -> list[tuple[Path, Path]]:
-    """Each photo of ``folder`` with the file of ``output`` it is written to: the same name, or the name with
-    ".png" where the format cannot be written (GIF) — "a.gif" becomes "a.png", or "a.gif.png" when another photo
-    already takes "a.png", so no two photos share an output. Checks the output folder, and that no output is
-    one of the photos or of ``inputs`` (source and reference photos, which may lie in ``output``); creates
-    nothing."""
-    src, dst = Path(folder), Path(output)
-    if dst.exists() and not dst.is_dir():
-        raise OutputError("must be a folder when the target is a folder", dst)
-    if same_file(dst, src):
-        raise OutputError("the output folder is the input folder; choose another so nothing is overwritten", dst)
-    if not dst.parent.is_dir():
-        raise OutputError(f"the folder {dst.parent} does not exist", dst)
-    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise InvalidInputError(f"is a folder with no images in it ({', '.join(sorted(IMAGE_SUFFIXES))})", src)
-    kept = [p for p in files if p.suffix.lower() in WRITABLE]
-    taken = {p.name.casefold() for p in kept}
-    plan = {p: dst / p.name for p in kept}
-    for p in (p for p in files if p.suffix.lower() not in WRITABLE):
-        name = p.stem + ".png" if (p.stem + ".png").casefold() not in taken else p.name + ".png"
-        taken.add(name.casefold())
-        plan[p] = dst / name
-    check_sinks(plan.values(), [*inputs, *files])
-    return [(p, plan[p]) for p in files]
-
-
 def run_folder(
     job: Job,
     folder: str | Path,
@@ -251,14 +231,20 @@ def run_folder(
     report: Callable[[str], None] = log.info,
     inputs: tuple[str, ...] = (),
 ) -> tuple[int, list[str]]:
-    """Swap every image in ``folder`` into the folder ``output`` (names from :func:`folder_plan`); no input is
-    ever overwritten: neither the folder's photos nor ``inputs`` (the source and reference photos, which may
-    lie in ``output``). ``output`` is created only when there are images to swap, and removed again when it was
-    new and nothing was written. Returns (images written, problems), each problem as ``"NAME: reason"``."""
-    plan = folder_plan(folder, output, inputs)
+    """Swap every image in ``folder`` into the folder ``output`` (names from :func:`folder_plan`; what is not a
+    photo is left out, said in one warning); no input is ever overwritten: neither the folder's photos nor
+    ``inputs`` (the source and reference photos, which may lie in ``output``). ``output`` is created only when
+    there are images to swap, and removed again when it was new and nothing was written. Returns (images written,
+    problems), each problem as ``"NAME: reason"``."""
+    plan, scan = plan_folder(folder, output, inputs)
+    if scan.skipped:
+        log.warning("%s: %s", folder, scan.skipped_note())
     dst = Path(output)
     created = not dst.exists()
-    dst.mkdir(exist_ok=True)
+    try:
+        dst.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder ({exc.strerror or exc})", dst) from None
     written, problems = 0, []
     try:
         for i, (path, out) in enumerate(plan):
@@ -273,14 +259,6 @@ def run_folder(
             with suppress(OSError):
                 dst.rmdir()
     return written, problems
-
-
-def folder_summary(written: int, problems: list[str], output: str | Path) -> str:
-    """One line: how many images were written where, how many failed and which (from :func:`run_folder`)."""
-    line = f"{written} done, {len(problems)} failed"
-    if problems:
-        line += " (" + ", ".join(p.split(": ", 1)[0] for p in problems) + ")"
-    return line + (f" → {output}" if written else "; nothing written")
 
 
 def run_video(

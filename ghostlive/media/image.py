@@ -11,7 +11,7 @@ import io
 import logging
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -19,7 +19,14 @@ import numpy as np
 from PIL import Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from ghostlive.errors import InvalidInputError, OutputError
-from ghostlive.media.paths import atomic_write_bytes, check_sinks, require_file
+from ghostlive.media.paths import (
+    atomic_write_bytes,
+    check_name_length,
+    check_replaceable,
+    check_sinks,
+    reason,
+    require_file,
+)
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,8 @@ class LoadedImage:
     """The original alpha channel (uint8), kept aside and restored on write."""
     grayscale: bool = False
     bit_depth: int = 8
+    icc: bytes | None = None
+    """The embedded ICC colour profile, written back into the result (the pixels stay in its colour space)."""
 
 
 def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
@@ -68,11 +77,14 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) ->
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore" if large else "error", bomb)  # an icon's image is sized only here
                 im.load()
-            im = ImageOps.exif_transpose(im)
-            return _to_loaded(p, im)
+            _warn_extra_frames(p, im)
+            icc = im.info.get("icc_profile")
+            loaded = _to_loaded(p, ImageOps.exif_transpose(im))
+            return replace(loaded, icc=icc if _icc_fits(icc, loaded.grayscale) else None)
     except InvalidInputError:
         raise
     except UnidentifiedImageError:
+        _refuse_heif(p)
         return _read_tiff_with_opencv(p, max_pixels)
     except (Image.DecompressionBombError, bomb) as exc:  # over twice Pillow's limit, or an icon's image over it
         raise InvalidInputError(f"image declares too many pixels to decode safely ({exc})", p) from None
@@ -97,6 +109,38 @@ def _check_size(path: Path, size: tuple[int, int], max_pixels: int) -> None:
     w, h = size
     if w * h > max_pixels:
         raise InvalidInputError(f"image declares too many pixels ({w}×{h}, more than the {max_pixels:,} allowed)", path)
+
+
+def _warn_extra_frames(path: Path, im: Image.Image) -> None:
+    """Say that only the first frame of an animation (GIF, PNG, WebP) or page of a multi-page TIFF is read."""
+    count = int(getattr(im, "n_frames", 1) or 1)
+    if count < 2 or im.format not in ("GIF", "PNG", "WEBP", "TIFF"):
+        return  # a camera's MPO JPEG holds a preview or a second view, not more photos
+    if im.format == "TIFF":
+        advice = "save each page as an image of its own to swap it"
+        log.warning("%s has %d pages; only the first is swapped (%s)", path, count, advice)
+    else:
+        log.warning("%s has %d frames; only the first is swapped (swap it as a video: convert to .mp4)", path, count)
+
+
+def _icc_fits(icc: bytes | None, grayscale: bool) -> bool:
+    """Whether the profile ``icc`` describes the pixels as decoded: an RGB profile for colour, a grey one for grey
+    (CMYK and Lab photos are decoded as RGB, which their profile does not describe)."""
+    return icc is not None and icc[16:20] == (b"GRAY" if grayscale else b"RGB ")
+
+
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+"""ISO media file brands of HEIF photos (an iPhone's .heic), which no decoder here reads."""
+
+
+def _refuse_heif(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        raise InvalidInputError("HEIC photos are not supported (convert to JPEG or PNG)", path)
 
 
 def _read_tiff_with_opencv(path: Path, max_pixels: int) -> LoadedImage:
@@ -162,30 +206,42 @@ def _to_loaded(path: Path, im: Image.Image) -> LoadedImage:
 
 
 def check_output_path(path: str | os.PathLike[str], inputs: tuple[str | os.PathLike[str], ...] = ()) -> Path:
-    """Validate an output image path before any work is done: known extension, existing folder, not an input."""
-    p = Path(path)
+    """Validate an output image path before any work is done: known extension, a name the file system takes,
+    existing folder, not an input, nothing there that an output may not replace (a FIFO, device or socket, a
+    write-protected file; see :func:`ghostlive.media.paths.check_replaceable`)."""
+    p = check_name_length(path)
     if p.suffix.lower() not in WRITABLE:
         raise OutputError(
             f"unsupported output format {p.suffix or '(none)'}; use one of {', '.join(sorted(WRITABLE))}", p
         )
-    if not p.parent.resolve().is_dir():
-        raise OutputError(f"the folder {p.parent} does not exist", p)
-    if p.is_dir():
-        raise OutputError("is a folder, not a file name", p)
+    try:
+        if not p.parent.resolve().is_dir():
+            raise OutputError(f"the folder {p.parent} does not exist", p)
+        if p.is_dir():
+            raise OutputError("is a folder, not a file name", p)
+    except OutputError:
+        raise
+    except OSError as exc:  # a path too long as a whole, a folder we may not look into
+        raise OutputError(f"cannot be checked ({reason(exc)})", p) from None
     check_sinks([p], inputs)
+    check_replaceable(p)
     return p
 
 
 def encode_image(frame: Frame, suffix: str, like: LoadedImage | None = None, quality: int = 95) -> bytes:
-    """Encode ``frame`` (BGR) for ``suffix``, restoring the layout of ``like`` (greyscale, alpha) if given."""
+    """Encode ``frame`` (BGR) for ``suffix``, restoring the layout of ``like`` (greyscale, alpha) and its ICC colour
+    profile (in every format but BMP) if given."""
     ext = WRITABLE[suffix.lower()]
+    icc = like.icc if like is not None and ext != ".bmp" else None
     out: np.ndarray = frame
     if like is not None and like.grayscale:
         out = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         if like.alpha is not None and ext in _ALPHA_FORMATS:
-            return _encode_grey_alpha(out, like.alpha, ext)
+            return _encode_grey_alpha(out, like.alpha, ext, icc)
     elif like is not None and like.alpha is not None and ext in _ALPHA_FORMATS:
         out = np.dstack([frame, like.alpha])
+    if icc:
+        return _encode_with_profile(out, ext, icc, quality)
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == ".jpg" else []
     ok, buf = cv2.imencode(ext, out, params)
     if not ok:
@@ -193,10 +249,30 @@ def encode_image(frame: Frame, suffix: str, like: LoadedImage | None = None, qua
     return buf.tobytes()
 
 
-def _encode_grey_alpha(gray: np.ndarray, alpha: np.ndarray, ext: str) -> bytes:
+def _encode_grey_alpha(gray: np.ndarray, alpha: np.ndarray, ext: str, icc: bytes | None = None) -> bytes:
     """Grey + alpha as the format's own grey-with-alpha layout (OpenCV writes only 1, 3 or 4 channels)."""
     buf = io.BytesIO()
-    Image.fromarray(np.dstack([gray, alpha]), "LA").save(buf, format=ext.lstrip(".").replace("jpg", "jpeg"))
+    profile = {"icc_profile": icc} if icc else {}
+    Image.fromarray(np.dstack([gray, alpha]), "LA").save(buf, format=ext.lstrip(".").replace("jpg", "jpeg"), **profile)
+    return buf.getvalue()
+
+
+def _encode_with_profile(out: np.ndarray, ext: str, icc: bytes, quality: int) -> bytes:
+    """``out`` (grey, BGR or BGRA) encoded by Pillow, which embeds an ICC profile, as OpenCV would encode it:
+    JPEG at ``quality`` in 4:2:0, lossless WebP, LZW-compressed TIFF."""
+    rgb = out if out.ndim == 2 else cv2.cvtColor(out, cv2.COLOR_BGR2RGB if out.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
+    options: dict[str, object] = {
+        ".jpg": {"quality": quality, "subsampling": "4:2:0"},
+        ".webp": {"lossless": True},
+        ".tiff": {"compression": "tiff_lzw"},
+    }.get(ext, {})
+    buf = io.BytesIO()
+    try:
+        Image.fromarray(np.ascontiguousarray(rgb)).save(
+            buf, format=ext.lstrip(".").replace("jpg", "jpeg"), icc_profile=icc, **options
+        )
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"could not encode the image as {ext} ({exc})") from None
     return buf.getvalue()
 
 
@@ -208,6 +284,8 @@ def write_image(path: str | os.PathLike[str], frame: Frame, like: LoadedImage | 
     data = encode_image(frame, p.suffix, like, quality)
     try:
         atomic_write_bytes(p, data)
+    except OutputError:
+        raise
     except OSError as exc:
         raise OutputError(f"cannot write the output ({exc.strerror or exc})", p) from exc
     log.info("wrote %s", p)

@@ -1,10 +1,13 @@
-"""Checks shared by every reader of user files, and the rule that no output may replace an input."""
+"""Checks shared by every reader of user files, the rule that no output may replace an input, and how every
+output is written: to a temporary file beside it, then moved into place as ``open()`` would write it."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -18,6 +21,7 @@ def sha256_file(path: str | Path) -> str:
     """The SHA-256 of a file's bytes, hex (model downloads and imports, engine cache keys, export provenance)."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
 
 PathLike = str | os.PathLike[str]
 
@@ -118,25 +122,146 @@ def _umask() -> int:
     return 0o022
 
 
+NAME_MAX = 255
+"""The longest file name (in bytes) where the file system cannot say (``pathconf``); most allow exactly this."""
+TEMP_TAG = "ghostlive"
+"""In every temporary output name (``.NAME.ghostlive-XXXXXXXX.part``), so that leftovers are recognisable."""
+
+
+def reason(exc: OSError) -> str:
+    """An OS error's reason as a message part: ``no space left on device``."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
+def _name_max(folder: Path) -> int:
+    """The file system's longest name (bytes) for the nearest existing folder of ``folder``."""
+    for f in (folder, *folder.parents):
+        try:
+            return int(os.pathconf(f, "PC_NAME_MAX"))
+        except (OSError, ValueError):
+            continue
+    return NAME_MAX
+
+
+def check_name_length(path: PathLike) -> Path:
+    """``path`` if no part of it is longer than its file system allows; otherwise an OutputError naming it
+    (``file name too long (N bytes; this file system allows 255)``), before any work."""
+    p = Path(path)
+    limit = _name_max(p.parent)
+    for part in p.parts:
+        size = len(os.fsencode(part))
+        if size > limit:
+            what = "file name" if part == p.name else f"folder name {part[:40]}…"
+            raise OutputError(f"{what} too long ({size} bytes; this file system allows {limit})", p)
+    return p
+
+
+def target_of(dest: PathLike) -> Path:
+    """Where writing ``dest`` lands: ``dest`` itself, or the file a symbolic link (chain) at ``dest`` points to,
+    which is written through like ``open()`` would. OutputError for a link loop."""
+    p = Path(dest)
+    if not p.is_symlink():
+        return p
+    try:
+        return Path(os.path.realpath(p, strict=True))
+    except FileNotFoundError:  # a link to a file not made yet: it is made where the link points
+        return Path(os.path.realpath(p))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputError("is a symbolic link loop (it points back to itself)", p) from None
+        raise OutputError(f"cannot follow the symbolic link ({reason(exc)})", p) from None
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device",
+          stat.S_IFBLK: "a device", stat.S_IFDIR: "a folder"}  # fmt: skip
+
+
+def check_replaceable(dest: PathLike) -> os.stat_result | None:
+    """The ``stat`` of what writing ``dest`` replaces (through a symbolic link), None when nothing is there yet.
+    OutputError naming ``dest`` when it is not a regular file (FIFO, device, socket, folder) or one we may not
+    write (write-protected): an output never replaces those."""
+    p = Path(dest)
+    target = target_of(p)
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"cannot be checked ({reason(exc)})", p) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+        shown = "" if target == p else f" ({target})"
+        raise OutputError(f"is {kind}{shown}, not a file an output may replace; choose another output path", p)
+    if not os.access(target, os.W_OK):
+        raise OutputError("the file is write-protected; make it writable or choose another output path", p)
+    return st
+
+
+def mkstemp_beside(dest: PathLike, *, keep_suffix: bool = False) -> tuple[int, Path]:
+    """Create the temporary file for writing ``dest``, open and private: ``(fd, path)`` like ``tempfile.mkstemp``.
+    It lies beside the file ``dest`` lands on (through a symbolic link), so publishing it is a rename on one file
+    system, and is named ``.NAME.ghostlive-XXXXXXXX.part`` (``keep_suffix``: ``.STEM.ghostlive-XXXXXXXX.part.mp4``,
+    for writers that take the format from the extension), NAME shortened so that the name fits the file system."""
+    target = target_of(dest)
+    suffix = ".part" + (target.suffix if keep_suffix else "")
+    stem = target.stem if keep_suffix else target.name
+    prefix = f".{TEMP_TAG}-"
+    room = _name_max(target.parent) - len(os.fsencode(f".{prefix}{suffix}")) - 8  # mkstemp adds 8 characters
+    if room < 0:
+        raise OutputError(f"file name too long ({len(os.fsencode(target.name))} bytes)", dest)
+    while len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}{prefix}", suffix=suffix, dir=target.parent)
+    return fd, Path(tmp)
+
+
 def publish(tmp: PathLike, dest: PathLike) -> None:
-    """Move a finished temporary file over ``dest`` atomically, with the permissions a plain ``open()`` would
-    have given it (temporary files are created private)."""
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, dest)
+    """Move a finished temporary file (see :func:`mkstemp_beside`) into place as ``dest``, atomically, as writing
+    ``dest`` with ``open()`` would: through a symbolic link to the file it points to; an existing file keeps its
+    permissions (and its owner, where we may set it), a new one gets those of a plain ``open()`` (temporary files
+    are created private). What :func:`check_replaceable` refuses (a FIFO, device, socket or folder, a
+    write-protected file) is refused here too, with an OutputError naming ``dest``; ``tmp`` is then left to the
+    caller. A temporary file on another file system than the target is copied beside it first."""
+    target = target_of(dest)
+    st = check_replaceable(dest)
+    if st is None:
+        os.chmod(tmp, 0o666 & ~_umask())
+    else:
+        own = os.stat(tmp)
+        if (own.st_uid, own.st_gid) != (st.st_uid, st.st_gid):
+            with contextlib.suppress(OSError):  # only root (or the owner, for its groups) may
+                os.chown(tmp, st.st_uid, st.st_gid)
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        fd, near = mkstemp_beside(target)
+        os.close(fd)
+        try:
+            shutil.copy2(tmp, near)  # mode too
+            os.replace(near, target)
+        except BaseException:
+            os.unlink(near)
+            raise
+        os.unlink(tmp)
 
 
 def atomic_write_bytes(path: PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then publish it as ``path``."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+    """Write ``data`` to a temporary file beside ``path`` (:func:`mkstemp_beside`), flush it to disk, then publish
+    it as ``path`` (:func:`publish`)."""
+    check_replaceable(path)
+    fd, tmp = mkstemp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        publish(tmp, p)
+        publish(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

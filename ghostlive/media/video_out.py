@@ -13,6 +13,7 @@ from typing import Any
 
 from ghostlive import __version__
 from ghostlive.errors import OutputError
+from ghostlive.media.stream_copy import Transcode, add_passthrough, codec_name
 from ghostlive.media.video import SYNTHETIC_NOTE, VideoSource, _av, add_video_stream, video_frame
 from ghostlive.ops.filters import resize
 from ghostlive.types import Frame
@@ -21,8 +22,6 @@ log = logging.getLogger(__name__)
 
 VIDEO_CODECS = ("libx264", "libvpx-vp9", "libsvtav1")
 """Tried in this order when no codec is asked for: the first one the container accepts (H.264; VP9 for WebM)."""
-AUDIO_CODECS = ("aac", "libopus", "mp2")
-"""Tried in this order for an audio stream whose codec the container cannot hold (Opus for WebM)."""
 FRAME_NUMBERED = ("avi",)
 """Containers that store one entry per tick of their time base: frames are timed in 1/frame rate there."""
 DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 31, "libsvtav1": 35}
@@ -74,29 +73,6 @@ def warn_unused_preset(codec: str, opts: EncodeOptions, name: str | Path) -> Non
         log.warning("%s: --preset applies to x264/x265 only; %s ignores '%s'", name, codec, opts.preset)
 
 
-class _Transcode:
-    """An audio stream re-encoded because the container cannot hold its codec."""
-
-    def __init__(self, source: Any, out: Any) -> None:
-        self.source, self.out = source, out
-        self.skipped = 0
-        """Damaged packets the decoder rejected (skipped, like damaged video packets)."""
-
-    def packets(self, packet: Any) -> list[Any]:
-        result = []
-        try:
-            frames = packet.decode() if packet is not None else self.source.codec_context.decode(None)
-        except _av().error.InvalidDataError:
-            self.skipped += 1
-            return []
-        for frame in frames:
-            result += self.out.encode(frame)
-        return result
-
-    def flush(self) -> list[Any]:
-        return [*self.packets(None), *self.out.encode(None)]
-
-
 class VideoSink:
     """Writes frames at their source timestamps and hands on the source's audio and subtitle packets.
 
@@ -127,14 +103,19 @@ class VideoSink:
         """The frames' time base: the source's, or one tick per frame for containers that number frames (AVI)."""
         self.dropped: list[str] = []
         self.video = self._add_video(source, options or EncodeOptions())
-        self._out: dict[int, Any] = {s.index: self._add_passthrough(s) for s in source.passthrough}
+        self._out: dict[int, Any] = {}
+        for s in source.passthrough:
+            self._out[s.index], reason = add_passthrough(self.container, s, self.name)
+            if reason:
+                self.dropped.append(reason)
         for s in source.ignored:
-            self.dropped.append(f"{s.type} #{s.index} ({_codec_name(s)}): ghostlive copies only audio and subtitles")
+            self.dropped.append(f"{s.type} #{s.index} ({codec_name(s)}): ghostlive copies only audio and subtitles")
         try:
             self.container.start_encoding()
         except (av.error.FFmpegError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, av.error.FFmpegError) else str(exc)  # not the temporary file
             self.container.close()
-            raise OutputError(f"cannot write these streams as {self.suffix} ({exc})", self.name) from None
+            raise OutputError(f"cannot write these streams as {self.suffix} ({reason})", self.name) from None
         if self.dropped:
             log.warning("%s: left out: %s", self.name, "; ".join(self.dropped))
         self._last_pts: int | None = None
@@ -177,27 +158,6 @@ class VideoSink:
         self.container.close()
         raise OutputError(f"no usable video codec for {self.suffix} ({'; '.join(problems)})", self.name)
 
-    def _add_passthrough(self, stream: Any) -> Any:
-        av = self._av
-        label = f"{stream.type} #{stream.index} ({_codec_name(stream)})"
-        try:
-            return self.container.add_stream_from_template(stream)
-        except (av.error.FFmpegError, ValueError):
-            pass
-        if stream.type == "audio":
-            for codec in AUDIO_CODECS:
-                try:
-                    rate = 48000 if codec == "libopus" else stream.codec_context.sample_rate
-                    out = self.container.add_stream(codec, rate=rate)
-                    out.layout = stream.codec_context.layout
-                except (av.error.FFmpegError, ValueError):
-                    continue
-                out.metadata.update(stream.metadata)
-                log.warning("%s: %s re-encoded as %s (%s cannot hold it)", self.name, label, codec, self.suffix)
-                return _Transcode(stream, out)
-        self.dropped.append(f"{label}: {self.suffix} cannot hold it (.mkv holds most streams)")
-        return None
-
     def _mux(self, packets: Any) -> None:
         try:
             self.container.mux(packets)
@@ -223,7 +183,7 @@ class VideoSink:
     def write_packet(self, packet: Any) -> None:
         """An audio or subtitle packet of the source: copied, re-encoded, or dropped (see ``dropped``)."""
         out = self._out.get(packet.stream.index)
-        if isinstance(out, _Transcode):
+        if isinstance(out, Transcode):
             self._mux(out.packets(packet))
         elif out is not None:
             packet.stream = out
@@ -234,7 +194,7 @@ class VideoSink:
         try:
             self._mux(self.video.encode(None))
             for index, out in self._out.items():
-                if isinstance(out, _Transcode):
+                if isinstance(out, Transcode):
                     self._mux(out.flush())
                     if out.skipped:
                         log.warning("%s: audio #%d: %d damaged packet(s) skipped", self.name, index, out.skipped)
@@ -248,11 +208,6 @@ class VideoSink:
             self.container.close()
         except Exception:  # the file is being thrown away
             log.debug("closing an aborted video failed", exc_info=True)
-
-
-def _codec_name(stream: Any) -> str:
-    ctx = getattr(stream, "codec_context", None)
-    return getattr(ctx, "name", None) or "unknown codec"
 
 
 def _copy_colour_tags(source: Any, stream: Any) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive.errors import CancelledError, GhostliveError, OutputError
-from ghostlive.media.paths import publish
+from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.media.video_out import EncodeOptions, VideoSink
 from ghostlive.pipeline.chain import FrameProcessor
@@ -91,8 +90,12 @@ def claim_output(out: Path) -> Path:
     real test, also for root on a read-only mount), checked before any work. Errors name ``out``."""
     if not out.parent.is_dir():
         raise OutputError(f"the folder {out.parent} does not exist", out)
+    check_name_length(out)
+    check_replaceable(out)  # through a symbolic link; never a FIFO, a device or a write-protected file
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+        fd, name = mkstemp_beside(out, keep_suffix=True)
+    except OutputError:
+        raise
     except OSError as exc:
         raise OutputError(f"cannot write in the folder {out.parent} ({exc.strerror})", out) from None
     try:
@@ -135,18 +138,22 @@ def swap_video(
         sink.close()
         try:
             publish(tmp, out)
+        except OutputError:
+            raise
         except OSError as exc:
             raise OutputError(f"cannot put the finished video in place ({exc.strerror})", out) from None
         warnings = (*decode_warnings(src, frames), *(f"{out}: left out: {d}" for d in sink.dropped))
         return VideoReport(frames, with_faces, seconds, out, warnings)
     except BaseException:
-        stop.set()
-        for w in workers:
-            w.join(timeout=5.0)
-        if sink is not None and not any(w.is_alive() for w in workers):
-            sink.abort()
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        try:
+            stop.set()
+            for w in workers:
+                w.join(timeout=5.0)
+            if sink is not None and not any(w.is_alive() for w in workers):
+                sink.abort()
+        finally:  # a second Ctrl-C while the stages wind down must not leave the partial video behind
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
         raise
     finally:
         if src is not None and not any(w.is_alive() for w in workers):
