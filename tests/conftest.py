@@ -106,3 +106,18 @@ def read_only_mount(folder: Path) -> bool:
         subprocess.run(["umount", str(folder)], capture_output=True)
         return False
     return True
+
+
+@pytest.fixture(scope="module")
+def portrait_clip(tmp_path_factory: pytest.TempPathFactory, astronaut: np.ndarray) -> Path:
+    """A real portrait filmed by a still camera: sensor noise and a tiny sway (every frame differs), 24 fps, 2 s."""
+    from .media_tools import write_video  # PyAV: only for the tests that film
+
+    rng = np.random.default_rng(0)
+    frames = [
+        np.clip(
+            np.roll(astronaut, int(3 * np.sin(i / 5)), axis=1).astype(int) + rng.normal(0, 3, astronaut.shape), 0, 255
+        ).astype(np.uint8)
+        for i in range(48)
+    ]
+    return write_video(tmp_path_factory.mktemp("cam") / "portrait.mp4", frames)

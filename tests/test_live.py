@@ -26,22 +26,8 @@ from ghostlive.tracking import TrackerOptions
 
 from .conftest import sample
 from .identity import distance
-from .media_tools import write_video
 
 GRACE = str(sample("grace_hopper.jpg"))
-
-
-@pytest.fixture(scope="module")
-def portrait_clip(tmp_path_factory: pytest.TempPathFactory, astronaut: np.ndarray) -> Path:
-    """A real portrait filmed by a still camera: sensor noise and a tiny sway, 24 fps, 2 s."""
-    rng = np.random.default_rng(0)
-    frames = [
-        np.clip(
-            np.roll(astronaut, int(3 * np.sin(i / 5)), axis=1).astype(int) + rng.normal(0, 3, astronaut.shape), 0, 255
-        ).astype(np.uint8)
-        for i in range(48)
-    ]
-    return write_video(tmp_path_factory.mktemp("cam") / "portrait.mp4", frames)
 
 
 def job(source: str = GRACE) -> Job:
@@ -74,22 +60,27 @@ def wait_until(condition, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def read_mjpeg(url: str, count: int, timeout: float = 20.0) -> list[np.ndarray]:
-    """An HTTP client reading ``count`` JPEG parts from a multipart/x-mixed-replace stream."""
-    frames = []
+def mjpeg_parts(url: str, count: int, timeout: float = 20.0) -> list[bytes]:
+    """An HTTP client reading the first ``count`` parts (JPEG bytes) of a multipart/x-mixed-replace stream."""
+    parts: list[bytes] = []
     with urllib.request.urlopen(url, timeout=timeout) as resp:
         assert resp.headers.get_content_type() == "multipart/x-mixed-replace"
-        while len(frames) < count:
+        while len(parts) < count:
             line = resp.readline()
+            assert line, "the stream ended"
             if not line.startswith(b"--"):
                 continue
             headers = {}
             while h := resp.readline().strip():
                 k, _, v = h.decode().partition(":")
                 headers[k.lower()] = v.strip()
-            data = resp.read(int(headers["content-length"]))
-            frames.append(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
-    return frames
+            parts.append(resp.read(int(headers["content-length"])))
+    return parts
+
+
+def read_mjpeg(url: str, count: int, timeout: float = 20.0) -> list[np.ndarray]:
+    """The first ``count`` frames of an MJPEG stream, decoded."""
+    return [cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR) for d in mjpeg_parts(url, count, timeout)]
 
 
 def test_mjpeg_stream_serves_swapped_faces(portrait_clip: Path, astronaut: np.ndarray, grace: np.ndarray) -> None:
