@@ -14,6 +14,8 @@ class GhostliveError(Exception):
     """Root of every error that ghostlive raises deliberately."""
 
     def __init__(self, message: str, path: str | Path | None = None) -> None:
+        self.message = message
+        """The problem, without the file's name."""
         self.path = None if path is None else Path(path)
         shown = path if isinstance(path, str) and "://" in path else self.path  # a URL keeps its "//"
         super().__init__(f"{shown}: {message}" if self.path is not None else message)

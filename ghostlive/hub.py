@@ -130,7 +130,7 @@ class ModelStore:
         manifest = self.manifest()  # a damaged manifest refuses before anything moves
         self._drop_made_from(filename, digest, manifest, say)
         dest = self.root / filename
-        publish(staged, dest)
+        publish(staged, dest, follow_links=False)  # a link to a shared copy is replaced, not written
         try:
             self._record(Installed(filename, digest, dest.stat().st_size, source))
         except BaseException:

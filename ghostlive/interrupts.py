@@ -33,7 +33,7 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
-def _heeded(signals: tuple[int, ...]) -> list[int]:
+def heeded(signals: tuple[int, ...]) -> list[int]:
     """The ``signals`` that are not ignored (SIG_IGN, as ``nohup`` or ``trap '' HUP`` leave them): those keep their
     disposition."""
     return [s for s in signals if signal.getsignal(s) != signal.SIG_IGN]
@@ -57,7 +57,7 @@ def termination_as_interrupt() -> Iterator[None]:
             signal.signal(s, signal.SIG_IGN)
         raise Terminated(signum)
 
-    previous = {s: signal.signal(s, handler) for s in _heeded(SIGNALS)}
+    previous = {s: signal.signal(s, handler) for s in heeded(SIGNALS)}
     try:
         yield
     finally:
@@ -75,5 +75,5 @@ def exit_on_signal() -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         os._exit(128 + signum)
 
-    for s in _heeded((signal.SIGINT, *SIGNALS)):
+    for s in heeded((signal.SIGINT, *SIGNALS)):
         signal.signal(s, handler)

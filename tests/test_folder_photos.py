@@ -74,3 +74,16 @@ def test_a_folder_with_no_photos_says_what_it_holds(tmp_path: Path, capsys) -> N
         "photos; give a video as --target on its own)"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_formats_pillow_names_but_cannot_decode_are_not_photos(tmp_path: Path) -> None:
+    """PostScript (needs Ghostscript) and Pillow's stub formats (HDF5, GRIB, BUFR, WMF) are left out as files that
+    are not photos, as before the folder job read more formats; they do not fail the job."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    Image.open(sample("astronaut.png")).convert("RGB").save(folder / "a.jpg")
+    (folder / "figure.eps").write_text("%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    (folder / "data.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    scan = scan_folder(folder)
+    assert [p.name for p in scan.photos] == ["a.jpg"]
+    assert not is_photo(folder / "figure.eps") and not is_photo(folder / "data.h5")

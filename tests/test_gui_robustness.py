@@ -134,3 +134,32 @@ def test_ghostlive_gui_closes_cleanly_on_a_signal(tmp_path: Path, signum: int) -
             proc.wait()
     assert code == 128 + signum, log.read_text(errors="replace")
     assert (tmp_path / "config" / "settings.toml").is_file()  # saved by the window's closeEvent
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
+def test_nohup_ghostlive_gui_stays_open_on_a_hangup(tmp_path: Path) -> None:
+    """Started with SIGHUP ignored (``nohup``), the window does not close when the terminal hangs up; SIGTERM
+    still closes it as the user would."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GHOSTLIVE_HOME": str(tmp_path / "home"),
+           "GHOSTLIVE_CONFIG": str(tmp_path / "config")}  # fmt: skip
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ghostlive", "-v", "gui"], env=env, stderr=err, stdout=subprocess.DEVNULL,
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while "window open" not in log.read_text(errors="replace"):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        assert proc.poll() is None, log.read_text(errors="replace")  # still open
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 128 + signal.SIGTERM, log.read_text(errors="replace")

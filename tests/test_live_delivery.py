@@ -71,3 +71,22 @@ def test_a_camera_that_stalls_still_gets_the_last_frame_repeated(portrait_clip: 
     reader.join(60)
     pipe.stop()
     assert got and len(set(got[0])) == 1 and pipe.stats().delivered == 1
+
+
+def test_no_frame_reaches_an_output_once_the_outputs_are_closed(portrait_clip: Path, tmp_path: Path) -> None:
+    """A loop thread that outlives ``stop``'s wait (a slow encode) must not write into a recording as it closes:
+    once the outputs are being closed, a frame handed to one is dropped (before: it reached the closed recording,
+    which failed and was reported as a failed output after a good recording)."""
+    from ghostlive.media.recorder import Recorder
+
+    rec = Recorder(tmp_path / "rec.mp4", fps=24.0)
+    pipe = LivePipeline(lambda: FileCamera(portrait_clip), job().stream(), [rec], LiveOptions(output_fps=24.0))
+    pipe.start()
+    deadline = time.monotonic() + 30
+    while pipe.stats().delivered < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    pipe.stop()
+    assert rec.saved
+    pipe._send(rec, np.zeros((64, 64, 3), np.uint8))  # what that late thread would do
+    assert pipe.failures == [] and rec in pipe.sinks

@@ -13,7 +13,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from ghostlive.errors import PlatformError
-from ghostlive.interrupts import SIGNALS, Terminated
+from ghostlive.interrupts import SIGNALS, Terminated, heeded
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -26,9 +26,10 @@ CLOSING_SIGNALS = (signal.SIGINT, *SIGNALS)
 
 @contextlib.contextmanager
 def close_on_signals(window: QWidget, quit_loop: Callable[[], object]) -> Iterator[list[int]]:
-    """Within the block, SIGINT, SIGTERM and SIGHUP close ``window`` as if the user had (its closeEvent stops
-    the live preview, releases the camera and saves the settings), then call ``quit_loop`` (the application's
-    ``quit``); the number of the signal is appended to the list yielded. Later signals are ignored, so they
+    """Within the block, SIGINT, SIGTERM and SIGHUP (those not ignored at start, as ``nohup`` leaves SIGHUP) close
+    ``window`` as if the user had (its closeEvent stops the live preview, releases the camera and saves the
+    settings), then call ``quit_loop`` (the application's ``quit``); the number of the signal is appended to the
+    list yielded. Later signals are ignored, so they
     cannot cut the closing short.
 
     Qt's event loop runs in C++, where Python's signal handlers never run: the signal's wake-up byte
@@ -61,7 +62,7 @@ def close_on_signals(window: QWidget, quit_loop: Callable[[], object]) -> Iterat
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
     notifier.activated.connect(drain)
     previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-    previous = {s: signal.signal(s, handler) for s in CLOSING_SIGNALS}
+    previous = {s: signal.signal(s, handler) for s in heeded(CLOSING_SIGNALS)}  # nohup: HUP stays ignored
     try:
         yield received
     finally:

@@ -4,8 +4,10 @@ run's own files (disk full, read-only) is an OutputError that ends the run, neve
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,10 +27,25 @@ from ghostlive.eval.pairs import STATIC_EVERY, TEMPORAL_FRAMES, Media, Task, rea
 from ghostlive.eval.scoring import Scorer, Seen
 from ghostlive.jobs import Job, PairSpec, SwapSettings, run_video
 from ghostlive.media.image import read_image, write_image
-from ghostlive.media.paths import atomic_write_bytes
+from ghostlive.media.paths import atomic_write_bytes, writable_folder
+from ghostlive.pipeline.offline import MIN_FREE
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
+
+
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+"""Errors of the disk or folder written to, not of what was written."""
+
+
+def _disk_failure(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or an error it was raised from (also ``from None``) is one of :data:`DISK_ERRNOS`."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 class Evaluation:
@@ -143,13 +160,25 @@ class Evaluation:
                 self._make(task)
             metrics, descriptors, view = self._measure(task)
             record |= {"status": "ok", "metrics": metrics, "descriptors": descriptors, "view": view}
-        except (ModelError, BackendUnavailableError, ConfigError, OutputError):
-            raise  # the swapper cannot run at all, or eval's own files cannot be written: not a problem of this pair
+        except (ModelError, BackendUnavailableError, ConfigError):
+            raise  # the swapper cannot run at all: not a problem of this pair
         except (GhostliveError, ValueError) as exc:
+            if isinstance(exc, OutputError) and (_disk_failure(exc) or not self._has_room()):
+                raise  # eval's own files cannot be written (full, read-only): not a problem of this pair
+            # (a folder that takes files: this pair's output failed, e.g. streams its container cannot hold)
             bad = getattr(exc, "path", None)  # a bad input: named once, not once per pair
             self._warn(bad if bad in (task.source.path, task.target.path) else None, f"{task.key}: {exc}")
             record |= {"status": f"failed: {exc}", "metrics": {}, "descriptors": {}}
         return record
+
+    def _has_room(self) -> bool:
+        """Whether the report folder still takes a file and has room (:data:`MIN_FREE`)."""
+        try:
+            writable_folder(self.out, "report folder")
+            st = os.statvfs(self.out) if hasattr(os, "statvfs") else None
+        except OSError:  # OutputError too
+            return False
+        return st is None or st.f_bavail * st.f_frsize >= MIN_FREE
 
     def _make(self, task: Task) -> None:
         job = self._job(task)  # first: a swapper whose model is missing leaves no empty folder behind

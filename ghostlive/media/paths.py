@@ -123,7 +123,8 @@ def _umask() -> int:
 
 
 NAME_MAX = 255
-"""The longest file name (in bytes) where the file system cannot say (``pathconf``); most allow exactly this."""
+"""The longest file name where the file system cannot say (``pathconf``, absent on Windows): bytes on POSIX,
+UTF-16 units on Windows (NTFS); most file systems allow exactly this."""
 TEMP_TAG = "ghostlive"
 """In every temporary output name (``.NAME.ghostlive-XXXXXXXX.part``), so that leftovers are recognisable."""
 
@@ -135,13 +136,21 @@ def reason(exc: OSError) -> str:
 
 
 def _name_max(folder: Path) -> int:
-    """The file system's longest name (bytes) for the nearest existing folder of ``folder``."""
-    for f in (folder, *folder.parents):
+    """The file system's longest name for the nearest existing folder of ``folder`` (:data:`NAME_MAX` where it
+    cannot say, or says no limit)."""
+    pathconf = getattr(os, "pathconf", None)
+    for f in (folder, *folder.parents) if pathconf is not None else ():
         try:
-            return int(os.pathconf(f, "PC_NAME_MAX"))
+            limit = int(pathconf(f, "PC_NAME_MAX"))
         except (OSError, ValueError):
             continue
+        return limit if limit > 0 else NAME_MAX
     return NAME_MAX
+
+
+def _name_size(name: str) -> int:
+    """A name's length as its file system counts it: UTF-16 units on Windows, bytes elsewhere."""
+    return len(name.encode("utf-16-le")) // 2 if os.name == "nt" else len(os.fsencode(name))
 
 
 def check_name_length(path: PathLike) -> Path:
@@ -149,11 +158,12 @@ def check_name_length(path: PathLike) -> Path:
     (``file name too long (N bytes; this file system allows 255)``), before any work."""
     p = Path(path)
     limit = _name_max(p.parent)
-    for part in p.parts:
-        size = len(os.fsencode(part))
+    unit = "characters" if os.name == "nt" else "bytes"
+    for part in p.parts[p.is_absolute() :]:  # not the root or drive
+        size = _name_size(part)
         if size > limit:
             what = "file name" if part == p.name else f"folder name {part[:40]}…"
-            raise OutputError(f"{what} too long ({size} bytes; this file system allows {limit})", p)
+            raise OutputError(f"{what} too long ({size} {unit}; this file system allows {limit})", p)
     return p
 
 
@@ -201,38 +211,54 @@ def check_replaceable(dest: PathLike) -> os.stat_result | None:
 def mkstemp_beside(dest: PathLike, *, keep_suffix: bool = False) -> tuple[int, Path]:
     """Create the temporary file for writing ``dest``, open and private: ``(fd, path)`` like ``tempfile.mkstemp``.
     It lies beside the file ``dest`` lands on (through a symbolic link), so publishing it is a rename on one file
-    system, and is named ``.NAME.ghostlive-XXXXXXXX.part`` (``keep_suffix``: ``.STEM.ghostlive-XXXXXXXX.part.mp4``,
-    for writers that take the format from the extension), NAME shortened so that the name fits the file system."""
-    target = target_of(dest)
-    suffix = ".part" + (target.suffix if keep_suffix else "")
+    system, and is named ``.NAME.ghostlive-XXXXXXXX.part`` (``keep_suffix``: ``.STEM.ghostlive-XXXXXXXX.part.mp4``
+    with ``dest``'s own suffix, for writers that take the format from the extension), NAME shortened so that the
+    name fits the file system. OutputError naming ``dest`` when the folder takes no new file."""
+    given, target = Path(dest), target_of(dest)
+    suffix = ".part" + (given.suffix if keep_suffix else "")
     stem = target.stem if keep_suffix else target.name
     prefix = f".{TEMP_TAG}-"
-    room = _name_max(target.parent) - len(os.fsencode(f".{prefix}{suffix}")) - 8  # mkstemp adds 8 characters
+    room = _name_max(target.parent) - _name_size(f".{prefix}{suffix}") - 8  # mkstemp adds 8 characters
     if room < 0:
-        raise OutputError(f"file name too long ({len(os.fsencode(target.name))} bytes)", dest)
-    while len(os.fsencode(stem)) > room:
+        raise OutputError(f"file name too long ({_name_size(target.name)})", dest)
+    while _name_size(stem) > room:
         stem = stem[:-1]
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}{prefix}", suffix=suffix, dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}{prefix}", suffix=suffix, dir=target.parent)
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        why = f"the folder {target.parent} does not exist" if missing else f"cannot write in the folder {target.parent}"
+        error = OutputError(why if missing else f"{why} ({reason(exc)})", dest)
+        error.errno, error.strerror = exc.errno, exc.strerror  # for callers that name the reason themselves
+        raise error from None
     return fd, Path(tmp)
 
 
-def publish(tmp: PathLike, dest: PathLike) -> None:
+def publish(tmp: PathLike, dest: PathLike, *, follow_links: bool = True) -> None:
     """Move a finished temporary file (see :func:`mkstemp_beside`) into place as ``dest``, atomically, as writing
-    ``dest`` with ``open()`` would: through a symbolic link to the file it points to; an existing file keeps its
-    permissions (and its owner, where we may set it), a new one gets those of a plain ``open()`` (temporary files
-    are created private). What :func:`check_replaceable` refuses (a FIFO, device, socket or folder, a
-    write-protected file) is refused here too, with an OutputError naming ``dest``; ``tmp`` is then left to the
-    caller. A temporary file on another file system than the target is copied beside it first."""
-    target = target_of(dest)
-    st = check_replaceable(dest)
-    if st is None:
-        os.chmod(tmp, 0o666 & ~_umask())
-    else:
+    ``dest`` with ``open()`` would: through a symbolic link to the file it points to (``follow_links=False``: the
+    link itself is replaced, as the model store does with its own files); an existing file keeps its permissions
+    and its owner and group where we may set them (when even the group cannot be kept, it gets a plain ``open()``'s
+    permissions, so its owner is not locked out of a file that is now ours); a new one gets those of a plain
+    ``open()`` (temporary files are created private). What :func:`check_replaceable` refuses (a FIFO, device,
+    socket or folder, a write-protected file) is refused here too, with an OutputError naming ``dest``; ``tmp`` is
+    then left to the caller. A temporary file on another file system than the target is copied beside it first."""
+    replace_link = not follow_links and Path(dest).is_symlink()
+    target = Path(dest) if replace_link else target_of(dest)
+    st = None if replace_link else check_replaceable(dest)
+    mode = 0o666 & ~_umask()
+    if st is not None:
         own = os.stat(tmp)
-        if (own.st_uid, own.st_gid) != (st.st_uid, st.st_gid):
-            with contextlib.suppress(OSError):  # only root (or the owner, for its groups) may
-                os.chown(tmp, st.st_uid, st.st_gid)
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        chown = getattr(os, "chown", None)  # not on Windows
+        if chown is not None and (own.st_uid, own.st_gid) != (st.st_uid, st.st_gid):
+            for uid in (st.st_uid, -1):  # only root may give the file away; its group, a member of it may
+                with contextlib.suppress(OSError):
+                    chown(tmp, uid, st.st_gid)
+                    break
+            own = os.stat(tmp)
+        if own.st_gid == st.st_gid:
+            mode = stat.S_IMODE(st.st_mode)
+    os.chmod(tmp, mode)
     try:
         os.replace(tmp, target)
     except OSError as exc:

@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ghostlive.errors import OutputError
+from ghostlive.errors import GhostliveError, OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
 from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
@@ -34,7 +34,8 @@ NOMINAL_FPS = 30
 """The rate a recording is tagged with (and a fixed-rate one holds) when the camera's is not known."""
 FIXED_RATE_FORMATS = ("avi", "asf", "mpegts", "mpeg")
 """Containers that cannot store variable timing (AVI numbers its frames; the others' players take the rate from
-the stream): recorded at the camera's rate, frames placed by the clock (repeated or dropped to hold the rate)."""
+the stream): recorded at the camera's rate, frames placed by the clock (held over a gap by the muxer, dropped to
+hold the rate)."""
 LIVE_SPEED = {"libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"}}
 """Encoder options that keep a recording up with the camera where the video files' choice is slow (VP9's 'good'
 deadline encodes ~40 frames of 720×528 a second on two cores, realtime ~190); quality stays the ``crf``."""
@@ -131,8 +132,8 @@ def check_recording(path: str | Path, options: EncodeOptions | None = None) -> s
 class Recorder:
     """Records the swapped output to a video file at the frames' own timing (variable frame rate), or, in a
     container that cannot store it (:data:`FIXED_RATE_FORMATS`: AVI, WMV, MPEG-TS/PS), at ``fps`` (the camera's
-    rate; :data:`NOMINAL_FPS` when 0) with each frame placed by its time, repeated or dropped to hold the rate.
-    Encoded with ``options`` (the video files' codec, crf and preset; see the module docstring); the file appears
+    rate; :data:`NOMINAL_FPS` when 0) with each frame placed by its time (held over a gap, dropped to hold the
+    rate). Encoded with ``options`` (the video files' codec, crf and preset; see the module docstring); the file appears
     under its name only when the recording is closed complete."""
 
     repeats = False
@@ -157,8 +158,6 @@ class Recorder:
         """(height, width) of the first frame: later frames of another size are scaled to it."""
         self._last = -1
         self._time_base = TIME_BASE
-        self._previous: Any = None
-        """The last frame encoded (a fixed-rate recording repeats it over a gap)."""
         try:
             fd, tmp = mkstemp_beside(self.path, keep_suffix=True)
         except OutputError:
@@ -197,14 +196,14 @@ class Recorder:
             slot = round(elapsed * self.rate)
             if slot <= self._last:  # a second frame within one frame period: dropped to hold the rate
                 return
-            for pts in range(self._last + 1, slot):  # a gap (a slow frame, a camera outage): the last frame held
-                self._encode(self._previous, pts)
+            # after a gap (a slow frame, a camera outage) the frame's own slot: the muxer holds the last frame over
+            # it (AVI with empty index entries), nothing is encoded again, so no backlog holds the outputs up
             self._encode(frame, slot)
         except Exception as exc:  # noqa: BLE001 - PyAV and the OS raise many kinds; all end the recording
             raise self._fail(exc) from None
 
     def _encode(self, frame: Frame, pts: int) -> None:
-        self._last, self._previous = pts, frame
+        self._last = pts
         if frame.shape[:2] != self._size:  # the camera changed resolution: scaled to the first frames' size
             frame = fit_frame(frame, self._size[1], self._size[0])
         # an odd side was trimmed to even by the encoder's stream: cropped by that pixel, not rescaled
@@ -256,7 +255,8 @@ class Recorder:
 
     def _fail(self, exc: BaseException) -> OutputError:
         """Give the recording up after ``exc``: its unfinished file is deleted; the error to raise."""
-        self.failed = f"recording failed: {_one_line(exc)}; the unfinished file was deleted"
+        why = exc.message if isinstance(exc, GhostliveError) else _one_line(exc)  # its file is this one
+        self.failed = f"recording failed: {why}; the unfinished file was deleted"
         log.debug("recording %s failed", self.path, exc_info=exc)
         self._discard()
         return OutputError(self.failed, self.path)

@@ -105,6 +105,9 @@ class Outputs:
         self.failures: list[str] = []
         """One line for each output that failed (its name or file, and the reason); it was removed and closed."""
         self._sink_lock = threading.Lock()
+        self._sinks_closed = False
+        """Set once the outputs are being closed: no frame reaches them any more (a loop thread that outlived
+        ``stop``'s wait would otherwise write into a recording as it closes)."""
 
     def _error(self, message: str) -> None:
         raise NotImplementedError
@@ -127,7 +130,7 @@ class Outputs:
 
     def _send(self, sink: Sink, image: Frame) -> None:
         with self._sink_lock:
-            if sink not in self.sinks:
+            if sink not in self.sinks or self._sinks_closed:
                 return
             try:
                 sink.send(image)
@@ -142,7 +145,10 @@ class Outputs:
         self.output_failed(sink, error)
 
     def _close_sinks(self) -> None:
-        for sink in self.sinks:
+        with self._sink_lock:  # after the frame being sent, if any
+            self._sinks_closed = True
+            sinks = list(self.sinks)
+        for sink in sinks:
             try:
                 sink.close()
             except Exception as exc:  # noqa: BLE001 - closing must not hide other sinks

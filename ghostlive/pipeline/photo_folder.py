@@ -20,6 +20,9 @@ from ghostlive.media.video import VIDEO_SUFFIXES
 AUDIO_SUFFIXES = {".m4a", ".mp3", ".wav", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma"}
 EXPLAINED = {".heic", ".heif"}
 """Photo formats the photo reader refuses with a reason of its own: such a photo fails with that reason."""
+NOT_PHOTOS = {"BUFR", "GRIB", "HDF5", "WMF", "EPS"}
+"""Pillow formats it names but cannot decode without handlers or programs of its own (stubs; EPS needs
+Ghostscript): files of these are not photos to a folder job, as before it read more formats."""
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +30,7 @@ def photo_suffixes() -> frozenset[str]:
     """The suffixes of the formats the photo reader (:func:`ghostlive.media.image.read_image`, Pillow) opens,
     those it writes and GIF; never a video's or an audio file's."""
     Image.init()
-    opened = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
+    opened = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN and fmt not in NOT_PHOTOS}
     return frozenset((opened | set(WRITABLE) | {".gif"} | EXPLAINED) - VIDEO_SUFFIXES - AUDIO_SUFFIXES)
 
 
@@ -42,8 +45,8 @@ def is_photo(path: Path) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path):
-                return True
+            with Image.open(path) as image:
+                return image.format not in NOT_PHOTOS
     except Image.DecompressionBombError:  # recognised; reading it refuses the size
         return True
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
