@@ -87,3 +87,11 @@ def test_the_model_store_replaces_a_link_to_a_shared_copy(tmp_path: Path) -> Non
     store._install(staged, "x.onnx", "test")
     assert not (store.root / "x.onnx").is_symlink() and (store.root / "x.onnx").read_bytes() == b"mine"
     assert shared.read_bytes() == b"shared"
+
+
+def test_a_link_into_a_missing_folder_is_named_not_its_temporary_file(tmp_path: Path) -> None:
+    out = tmp_path / "settings.toml"
+    out.symlink_to(tmp_path / "nope" / "settings.toml")
+    with pytest.raises(paths.OutputError) as err:
+        paths.atomic_write_bytes(out, b"x = 1\n")
+    assert str(err.value) == f"{out}: is a symbolic link into a folder that does not exist ({tmp_path / 'nope'})"

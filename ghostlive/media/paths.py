@@ -213,7 +213,7 @@ def mkstemp_beside(dest: PathLike, *, keep_suffix: bool = False) -> tuple[int, P
     It lies beside the file ``dest`` lands on (through a symbolic link), so publishing it is a rename on one file
     system, and is named ``.NAME.ghostlive-XXXXXXXX.part`` (``keep_suffix``: ``.STEM.ghostlive-XXXXXXXX.part.mp4``
     with ``dest``'s own suffix, for writers that take the format from the extension), NAME shortened so that the
-    name fits the file system. OutputError naming ``dest`` when the folder takes no new file."""
+    name fits the file system. The OSError of a folder that takes no new file is the caller's to word."""
     given, target = Path(dest), target_of(dest)
     suffix = ".part" + (given.suffix if keep_suffix else "")
     stem = target.stem if keep_suffix else target.name
@@ -225,12 +225,10 @@ def mkstemp_beside(dest: PathLike, *, keep_suffix: bool = False) -> tuple[int, P
         stem = stem[:-1]
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{stem}{prefix}", suffix=suffix, dir=target.parent)
-    except OSError as exc:
-        missing = isinstance(exc, FileNotFoundError)
-        why = f"the folder {target.parent} does not exist" if missing else f"cannot write in the folder {target.parent}"
-        error = OutputError(why if missing else f"{why} ({reason(exc)})", dest)
-        error.errno, error.strerror = exc.errno, exc.strerror  # for callers that name the reason themselves
-        raise error from None
+    except FileNotFoundError:  # callers name other OS errors with their own words; this one is the link's
+        if given.is_symlink():
+            raise OutputError(f"is a symbolic link into a folder that does not exist ({target.parent})", dest) from None
+        raise
     return fd, Path(tmp)
 
 
