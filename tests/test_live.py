@@ -372,8 +372,8 @@ def test_recorder_writes_a_complete_file(tmp_path: Path, portrait_clip: Path) ->
     pipe.stop()
     import av
 
-    with av.open(str(out)) as c:
-        assert c.streams.video[0].frames >= 20
+    with av.open(str(out)) as c:  # fragmented (it plays after a crash): counted by decoding, not from an index
+        assert sum(1 for _ in c.decode(video=0)) >= 20
     assert [p.name for p in tmp_path.iterdir()] == ["rec.mp4"]
 
 

@@ -121,10 +121,10 @@ def test_a_recording_that_fails_while_live_runs_is_deleted_and_the_command_fails
 
 
 def test_a_failed_recorder_deletes_its_file_and_closing_it_is_harmless(tmp_path: Path, astronaut: Frame) -> None:
-    rec = Recorder(tmp_path / "r.mp4")
+    rec = Recorder(tmp_path / "r.mp4", EncodeOptions(preset="ultrafast"))
     rng = np.random.default_rng(0)
     with file_size_limit(LIMIT), pytest.raises(OutputError) as err:
-        for i in range(100):  # noise does not compress: soon past the 256 KiB that FFmpeg buffers before writing
+        for i in range(100):  # written from the first fragment's end (the keyframe 2 s in): past the limit
             rec.send(rng.integers(0, 256, astronaut.shape, dtype=np.uint8), t=i / 30)
     assert str(err.value) == f"{tmp_path / 'r.mp4'}: recording failed: File too large; the unfinished file was deleted"
     assert rec.failed and list(tmp_path.iterdir()) == []
@@ -132,6 +132,17 @@ def test_a_failed_recorder_deletes_its_file_and_closing_it_is_harmless(tmp_path:
     with pytest.raises(OutputError, match="recording failed"):
         rec.send(astronaut)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_that_fails_as_the_recording_closes_is_not_published(tmp_path: Path) -> None:
+    """A short MP4 recording is written when it closes (its one fragment): FFmpeg's file output reported success
+    though the disk refused part of it, and a cut-off file was published as saved."""
+    rec = Recorder(tmp_path / "r.mp4", EncodeOptions(preset="ultrafast"))
+    for i, frame in enumerate(frames_of(CLIP)[:24]):
+        rec.send(frame, t=i / 30)
+    with file_size_limit(LIMIT), pytest.raises(OutputError, match="recording failed: File too large"):
+        rec.close()
+    assert not rec.saved and list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture

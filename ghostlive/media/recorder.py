@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -21,9 +20,11 @@ from typing import Any
 
 from ghostlive.errors import GhostliveError, OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
+from ghostlive.media.leftovers import recover_recordings
 from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
 from ghostlive.media.video_out import VIDEO_CODECS, EncodeOptions, codec_options, fit_frame, warn_unused_preset
+from ghostlive.media.watched_file import WatchedFile
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,11 @@ LIVE_SPEED = {"libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"}}
 """Encoder options that keep a recording up with the camera where the video files' choice is slow (VP9's 'good'
 deadline encodes ~40 frames of 720×528 a second on two cores, realtime ~190); quality stays the ``crf``."""
 _PROBE_SIZE = (64, 64)
+KEYFRAME_SECONDS = 2
+"""At most this long between keyframes: a recording cut off by a crash or ``kill -9`` plays up to the last one."""
+CRASH_SAFE = {".mp4", ".mov", ".m4v"}
+"""Containers whose index is written only when the file is closed: recorded fragmented (an index per keyframe's
+fragment), so that what was recorded before a crash still plays (see :func:`container_options`)."""
 QUIET = {"libx265": {"x265-params": "log-level=error"}}
 """Encoder options that keep an encoder from printing its settings and summary (x265 writes them to stderr
 itself, past Python's logging): for the probe and the recording."""
@@ -76,6 +82,17 @@ def live_encoder_options(codec: str, size: tuple[int, int], options: EncodeOptio
         **LIVE_SPEED.get(codec, {}),
         **QUIET.get(codec, {}),
     }
+
+
+def container_options(suffix: str) -> dict[str, str]:
+    """The muxer's options for a recording ending in ``suffix``: every packet goes to the file as it is muxed
+    (nothing held in a buffer), and MP4/MOV are fragmented at keyframes, so a recording cut off by a crash, a
+    power cut or ``kill -9`` leaves a file that plays up to its last keyframe (see :mod:`ghostlive.media.leftovers`
+    for how it is found again). Fragmented MP4 plays and seeks in browsers, VLC, QuickTime and FFmpeg."""
+    options = {"flush_packets": "1"}
+    if suffix.lower() in CRASH_SAFE:
+        options["movflags"] = "+frag_keyframe+empty_moov+delay_moov+default_base_moof+use_metadata_tags"
+    return options
 
 
 def choose_codec(path: Path, container_format: str, options: EncodeOptions) -> str:
@@ -158,17 +175,21 @@ class Recorder:
         """(height, width) of the first frame: later frames of another size are scaled to it."""
         self._last = -1
         self._time_base = TIME_BASE
+        recover_recordings(self.path)  # what a killed recording to this file left plays: kept under a visible name
         try:
             fd, tmp = mkstemp_beside(self.path, keep_suffix=True)
         except OutputError:
             raise
         except OSError as exc:  # a read-only or full folder
             raise OutputError(f"cannot record here ({_one_line(exc)})", self.path) from None
-        os.close(fd)
         self._tmp = Path(tmp)
+        self._file = WatchedFile(fd)  # FFmpeg writes through it: no write error is lost (see its module)
         try:
-            self.container: Any = av.open(tmp, "w")
+            fmt = av.open(tmp, "w").format.name  # from the name; the file is opened only when encoding starts
+            opts = container_options(self.path.suffix)
+            self.container: Any = av.open(self._file, "w", format=fmt, options=opts)
         except Exception as exc:  # noqa: BLE001 - PyAV raises per-format errors; nothing may stay behind
+            self._file.close()
             self._tmp.unlink(missing_ok=True)
             raise OutputError(f"cannot record to this file ({_one_line(exc)})", self.path) from None
         try:
@@ -223,6 +244,7 @@ class Recorder:
         self.stream = add_video_stream(
             self.container, self.codec, self.rate, size, self._time_base, self.matrix, pix_fmt=fmt, options=opts
         )
+        self.stream.codec_context.gop_size = max(1, round(KEYFRAME_SECONDS * self.rate))
         self._t0 = now
 
     def close(self) -> None:
@@ -236,6 +258,7 @@ class Recorder:
                 for packet in self.stream.encode():
                     self.container.mux(packet)
             self.container.close()
+            self._file.finish()  # a write FFmpeg's close did not report (a fragmented MP4's last fragment)
             if self.stream is not None:
                 publish(self._tmp, self.path)
                 self.saved = True
@@ -269,4 +292,5 @@ class Recorder:
         except Exception:  # the file is being thrown away
             log.debug("closing a discarded recording failed", exc_info=True)
         finally:
+            self._file.close()
             self._tmp.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive.errors import CancelledError, GhostliveError, OutputError
+from ghostlive.media.leftovers import remove_leftovers
 from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.media.video_out import EncodeOptions, VideoSink
@@ -92,6 +93,7 @@ def claim_output(out: Path) -> Path:
         raise OutputError(f"the folder {out.parent} does not exist", out)
     check_name_length(out)
     check_replaceable(out)  # through a symbolic link; never a FIFO, a device or a write-protected file
+    remove_leftovers(out)  # a killed job's unfinished output (nothing runs on SIGKILL)
     try:
         fd, name = mkstemp_beside(out, keep_suffix=True)
     except OutputError:

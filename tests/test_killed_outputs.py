@@ -1,0 +1,109 @@
+"""What a run killed outright (SIGKILL: nothing of ours runs) leaves beside its output, and what the next run
+writing that output does with it: a live recording cut off plays up to its last keyframe and is kept under a
+visible name; a video job's unfinished output is removed. Real subprocesses, the real clip as camera and target,
+real SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import pytest
+
+from ghostlive.cli import main
+from ghostlive.media.leftovers import STALE_SECONDS, leftovers
+from ghostlive.media.recorder import Recorder
+
+from .conftest import sample
+from .media_tools import CLIP, frames_of
+
+GRACE = str(sample("grace_hopper.jpg"))
+
+
+def decodable_frames(path: Path) -> int:
+    """Frames a player gets from ``path`` before it stops (0 when it cannot be opened)."""
+    n = 0
+    try:
+        with av.open(str(path)) as c:
+            for _ in c.decode(video=0):
+                n += 1
+    except av.error.FFmpegError:
+        pass
+    return n
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if ".ghostlive-" in p.name)
+
+
+def age(path: Path, seconds: float) -> None:
+    """Make ``path`` look last written ``seconds`` ago (the killed run is long gone)."""
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+
+
+def kill_when(cmd: list[str], ready, timeout: float = 120.0) -> None:
+    """Run ``cmd``, SIGKILL it once ``ready()`` holds."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov"])
+def test_a_killed_live_recording_plays_and_the_next_run_keeps_it(tmp_path: Path, caplog, suffix: str) -> None:
+    out = tmp_path / f"call{suffix}"
+    live = [sys.executable, "-m", "ghostlive", "live", "-q", "--source", GRACE, "--camera", str(CLIP)]
+    rec = ["--duration", "120", "--record", str(out), "--preset", "ultrafast"]
+
+    def recorded_a_while() -> bool:  # a few seconds of frames muxed (keyframes every 2 s)
+        parts = temporaries(tmp_path)
+        return bool(parts) and parts[0].stat().st_size > 600_000
+
+    kill_when(live + rec, recorded_a_while)
+    (part,) = temporaries(tmp_path)
+    assert decodable_frames(part) >= 30  # an MP4 whose index came only at the end played nothing
+    age(part, STALE_SECONDS + 60)
+
+    code = main(["live", "-q", "--source", GRACE, "--camera", str(CLIP), "--duration", "1", "--record", str(out)])
+    assert code == 0
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("call (unfinished ") and p.suffix == suffix]
+    assert len(kept) == 1 and decodable_frames(kept[0]) >= 30
+    assert kept[0].name in caplog.text
+    assert temporaries(tmp_path) == [] and len(frames_of(out)) >= 5
+
+
+def test_a_recording_still_being_written_is_left_alone(tmp_path: Path) -> None:
+    """Another run recording to the same file now (its temporary file written a moment ago) is not disturbed."""
+    out = tmp_path / "call.mp4"
+    first = Recorder(out)
+    frame = frames_of(CLIP)[0]
+    for i in range(10):
+        first.send(frame, float(i) / 30)
+    second = Recorder(out)  # finds the first's temporary file fresh: leaves it
+    assert len(temporaries(tmp_path)) == 2
+    second.close()
+    first.close()
+    assert decodable_frames(out) == 10 and temporaries(tmp_path) == []
+
+
+def test_a_killed_video_jobs_unfinished_output_goes_with_the_next_run(tmp_path: Path) -> None:
+    out = tmp_path / "swapped.mp4"
+    cmd = [sys.executable, "-m", "ghostlive", "swap", "-q", "--source", GRACE, "--target", str(CLIP), "-o", str(out)]
+    kill_when(cmd, lambda: any(p.stat().st_size > 0 for p in temporaries(tmp_path)))
+    (part,) = temporaries(tmp_path)
+    age(part, STALE_SECONDS + 60)
+    assert leftovers(out) == [part]
+    assert main(["swap", "-q", "--source", GRACE, "--target", str(CLIP), "-o", str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["swapped.mp4"]
