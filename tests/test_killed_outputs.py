@@ -107,3 +107,52 @@ def test_a_killed_video_jobs_unfinished_output_goes_with_the_next_run(tmp_path: 
     assert leftovers(out) == [part]
     assert main(["swap", "-q", "--source", GRACE, "--target", str(CLIP), "-o", str(out)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["swapped.mp4"]
+
+
+def test_the_apps_next_recording_keeps_a_cut_off_one_in_its_folder(tmp_path: Path) -> None:
+    """The desktop app records to a new time-stamped name each time: the next recording into the folder finds any
+    recording there that a killed run left (the session the window drives, the real clip as camera)."""
+    from ghostlive.hub import ModelStore
+    from ghostlive.jobs import Job, PairSpec, SwapSettings
+    from ghostlive.session import Session
+    from ghostlive.session.live import LiveRequest
+
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    script = (
+        "import os, sys, time\n"
+        "from ghostlive.media.recorder import Recorder\n"
+        "from tests.media_tools import CLIP, frames_of\n"
+        "rec = Recorder(sys.argv[1])\n"
+        "for i, f in enumerate(frames_of(CLIP) * 3):\n"
+        "    rec.send(f, i / 30)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(folder / "ghostlive-20261129-100000.mp4")], check=False)
+    (part,) = temporaries(folder)
+    age(part, STALE_SECONDS + 60)
+    s = Session(ModelStore(tmp_path / "home"))
+    infos: list[str] = []
+    s.events.info.connect(infos.append)
+    s.go_live(LiveRequest(str(CLIP)), Job(SwapSettings(tiles=0), [PairSpec(GRACE)]))
+    try:
+        s.start_recording(folder)
+        s.stop_recording()
+    finally:
+        s.stop_live()
+    (kept,) = folder.glob("ghostlive-20261129-100000 (unfinished *).mp4")
+    assert decodable_frames(kept) >= 60 and any(kept.name in line for line in infos)
+    assert temporaries(folder) == []
+
+
+def test_a_leftover_that_does_not_play_is_removed_not_kept(tmp_path: Path) -> None:
+    """A killed video job's output (its index comes at the end) holds nothing a player can show: not offered to
+    the user as a recording."""
+    out = tmp_path / "call.mp4"
+    part = tmp_path / ".call.ghostlive-abcd1234.part.mp4"
+    data = CLIP.read_bytes()
+    part.write_bytes(data[: len(data) // 2])  # a plain MP4 cut in half: no index
+    age(part, STALE_SECONDS + 60)
+    rec = Recorder(out)
+    rec.close()
+    assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,8 @@ renamed into place when complete; any signal a process can catch removes that fi
 ``SIGKILL``. The next run writing the same output finds such a file by its name
 (``.STEM.ghostlive-XXXXXXXX.part.SUFFIX``) when nothing has written to it for :data:`STALE_SECONDS`:
 
-- an unfinished **recording** (:func:`recover_recordings`) is kept: it plays up to its last keyframe (recordings
+- an unfinished **recording** (:func:`recover_recordings`; :func:`recover_folder` for the desktop app's
+  time-stamped recordings) is kept: it plays up to its last keyframe (recordings
   are written to be, see :func:`ghostlive.media.recorder.container_options`), so it is renamed to a visible
   ``STEM (unfinished YYYY-MM-DD HH.MM.SS).SUFFIX`` beside the output and the user is told;
 - an unfinished **video job** output (:func:`remove_leftovers`) is deleted: a job's output is whole or nothing.
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import logging
 import re
+import stat
 import time
 from datetime import datetime
 from pathlib import Path
 
 from ghostlive.media.paths import TEMP_TAG, target_of
+from ghostlive.media.video import VIDEO_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -37,22 +40,29 @@ def leftovers(dest: str | Path, *, now: float | None = None) -> list[Path]:
     target = target_of(dest)  # the temporary file lies beside it, named after it with the given name's suffix
     suffix = re.escape(Path(dest).suffix)
     pattern = re.compile(rf"\.{re.escape(target.stem)}\.{TEMP_TAG}-[A-Za-z0-9_]{{8}}\.part{suffix}")
+    return [p for p, _ in _stale(target.parent, pattern, now)]
+
+
+def _stale(folder: Path, pattern: re.Pattern[str], now: float | None) -> list[tuple[Path, re.Match[str]]]:
+    """Regular files in ``folder`` whose whole name matches ``pattern``, unchanged for :data:`STALE_SECONDS`,
+    oldest first, with their match."""
     limit = (time.time() if now is None else now) - STALE_SECONDS
     found = []
     try:
-        entries = list(target.parent.iterdir())
+        entries = list(folder.iterdir())
     except OSError:  # a folder we cannot list: its writers report that themselves
         return []
     for p in entries:
-        if not pattern.fullmatch(p.name):
+        match = pattern.fullmatch(p.name)
+        if match is None:
             continue
         try:
             st = p.lstat()
         except OSError:
             continue
-        if st.st_mtime < limit and p.is_file() and not p.is_symlink():
-            found.append((st.st_mtime, p))
-    return [p for _, p in sorted(found)]
+        if st.st_mtime < limit and stat.S_ISREG(st.st_mode):
+            found.append((st.st_mtime, p.name, p, match))
+    return [(p, m) for _, _, p, m in sorted(found)]
 
 
 def remove_leftovers(dest: str | Path) -> int:
@@ -70,28 +80,55 @@ def remove_leftovers(dest: str | Path) -> int:
 
 
 def recover_recordings(dest: str | Path) -> list[Path]:
-    """Keep what recordings to ``dest`` cut off by a crash or ``kill -9`` hold: each is renamed to a visible
-    ``STEM (unfinished YYYY-MM-DD HH.MM.SS).SUFFIX`` beside ``dest`` (the time it was last written), and a warning
-    names it; one without a frame is deleted. The files kept, oldest first."""
+    """Keep what recordings to ``dest`` cut off by a crash or ``kill -9`` hold (see :func:`keep_unfinished`)."""
     target = target_of(dest)
+    return [kept for p in leftovers(dest) if (kept := keep_unfinished(p, target.stem, target.suffix)) is not None]
+
+
+def recover_folder(folder: str | Path) -> list[Path]:
+    """Keep what any recording into ``folder`` cut off by a crash or ``kill -9`` holds (the desktop app records
+    to a new time-stamped name each time, so no later recording has the same name): see :func:`keep_unfinished`."""
+    suffixes = "|".join(re.escape(s) for s in sorted(VIDEO_SUFFIXES))
+    pattern = re.compile(rf"\.(?P<stem>.+)\.{TEMP_TAG}-[A-Za-z0-9_]{{8}}\.part(?P<suffix>{suffixes})")
     kept = []
-    for p in leftovers(dest):
-        try:
-            st = p.stat()
-            if st.st_size < MIN_RECORDING_BYTES:
-                p.unlink()
-                continue
-            stamp = datetime.fromtimestamp(st.st_mtime).strftime("%Y-%m-%d %H.%M.%S")
-            new = _free_name(target.with_name(f"{target.stem} (unfinished {stamp}){target.suffix}"))
-            p.rename(new)
-        except OSError as exc:
-            log.warning("%s: an unfinished recording of an earlier run was found but not kept (%s)", p, exc)
-            continue
-        log.warning(
-            "%s: a recording to this file was cut off (crash or kill); what it holds is kept as %s", dest, new.name
-        )
-        kept.append(new)
+    for p, match in _stale(Path(folder), pattern, None):
+        new = keep_unfinished(p, match["stem"], match["suffix"])
+        if new is not None:
+            kept.append(new)
     return kept
+
+
+def keep_unfinished(part: Path, stem: str, suffix: str) -> Path | None:
+    """Rename the unfinished recording ``part`` to a visible ``STEM (unfinished YYYY-MM-DD HH.MM.SS)SUFFIX``
+    beside it (the time it was last written), with a warning naming it; one that holds no playable frame (an
+    unfinished video job's output, a recording killed before its first fragment) is deleted. The new path, or
+    None."""
+    try:
+        if not _plays(part):
+            part.unlink()
+            log.info("%s: removed an unfinished file of a run that was killed (nothing in it plays)", part)
+            return None
+        stamp = datetime.fromtimestamp(part.stat().st_mtime).strftime("%Y-%m-%d %H.%M.%S")
+        new = _free_name(part.with_name(f"{stem} (unfinished {stamp}){suffix}"))
+        part.rename(new)
+    except OSError as exc:
+        log.warning("%s: an unfinished recording of an earlier run was found but not kept (%s)", part, exc)
+        return None
+    log.warning("a recording to %s%s was cut off (crash or kill); what it holds is kept as %s", stem, suffix, new)
+    return new
+
+
+def _plays(path: Path) -> bool:
+    """Whether a player gets a frame from ``path``."""
+    import av
+
+    if path.stat().st_size < MIN_RECORDING_BYTES:
+        return False
+    try:
+        with av.open(str(path)) as container:
+            return next(iter(container.decode(video=0)), None) is not None
+    except (av.error.FFmpegError, StopIteration, IndexError, ValueError):
+        return False
 
 
 def _free_name(path: Path) -> Path:

@@ -10,6 +10,7 @@ from typing import Any
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.jobs import Job
 from ghostlive.media.image import write_image
+from ghostlive.media.leftovers import recover_folder
 from ghostlive.media.sinks import Recorder
 from ghostlive.pipeline.live import LivePipeline
 from ghostlive.session.live import OUTPUT_KINDS, LiveRequest, make_output, recording_path
@@ -52,6 +53,8 @@ class LiveOutputs:
         photos = [s.path for s in self.sources] + list(self.references)
         encode = self.job.settings.encode if self.job is not None else None
         fps = self.pipeline.options.output_fps
+        for kept in recover_folder(folder):  # cut off by a crash or kill -9: what it holds plays
+            self.events.info.emit(f"an earlier recording was cut off (crash or kill); what it holds is kept as {kept}")
         self.recorder = Recorder(recording_path(folder, self.request.camera, photos), encode, fps=fps)
         self.pipeline.add_sink(self.recorder)
         self.events.info.emit(f"recording to {self.recorder.path}")
