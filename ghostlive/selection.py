@@ -48,6 +48,13 @@ class StreamMemory:
 REEMBED_EVERY = 15
 """A tracked face is embedded again every this many frames of its track."""
 SIMILARITY_EMA = 0.5
+"""Weight of the remembered similarity when a matched track is embedded again (a moving average)."""
+RECHECK_EVERY = 2
+"""A track not (yet) matched is embedded again every this many frames..."""
+RECHECK_FRAMES = 24
+"""...during its first this many frames, or as long since its appearance last changed (its first look may have
+been partly covered); its best similarity in that time counts, not the mean, so early bad looks do not hide a
+good one."""
 
 
 def select_faces(
@@ -60,7 +67,9 @@ def select_faces(
 ) -> Selected:
     """Apply ``selection`` to ``faces`` (ordered left to right). A photo (no ``tracks``) is judged on its own: in
     reference mode each reference takes its best face. A stream's faces come with their ``tracks`` (same order):
-    each face takes its best reference, similarities smoothed over the track and re-embedded only now and then;
+    each face takes its best reference, similarities smoothed over the track and re-embedded only now and then
+    (at once when its appearance changed, often while it is not matched yet), and as in a photo each reference
+    keeps only its best face;
     with target mode ``first`` the first frame's best-detected face is the target (``stream`` remembers it)."""
     if not faces:
         return Selected([])
@@ -84,9 +93,25 @@ def select_faces(
     return _best_reference_per_track(image, faces, tracks, selection.references, embedder, threshold)
 
 
-def _due(track: Track, seen: object) -> bool:
-    """Whether a track's face is embedded (again) this frame."""
-    return not track.held and (track.age == 1 or track.age % REEMBED_EVERY == 0 or seen is None)
+def _due(track: Track, seen: object, matched: bool = True) -> bool:
+    """Whether a track's face is embedded (again) this frame: on its first look and every :data:`REEMBED_EVERY`
+    frames; at once when its appearance changed (maybe another person under the track); and every
+    :data:`RECHECK_EVERY` frames while it is not ``matched`` yet (see :data:`RECHECK_FRAMES`)."""
+    if track.held:
+        return False
+    if seen is None or track.changed or track.age == 1 or track.age % REEMBED_EVERY == 0:
+        return True
+    return not matched and track.since_change <= RECHECK_FRAMES and track.since_change % RECHECK_EVERY == 0
+
+
+def _remembered(old: np.ndarray | None, new: np.ndarray, track: Track, matched: bool) -> np.ndarray:
+    """The similarities a track keeps after an embedding gave ``new``: only ``new`` after a change of appearance
+    (no averaging across it); while not matched in the recheck window, the best seen; else a moving average."""
+    if old is None or track.changed:
+        return new
+    if not matched and track.since_change <= RECHECK_FRAMES:
+        return np.maximum(old, new)
+    return SIMILARITY_EMA * old + (1 - SIMILARITY_EMA) * new
 
 
 def _best_face_per_reference(
@@ -114,20 +139,20 @@ def _best_reference_per_track(
     embedder: Embedder,
     threshold: float,
 ) -> Selected:
-    chosen: list[Face] = []
-    matched: list[int] = []
-    for face, tr in zip(faces, tracks, strict=True):
+    best: dict[int, tuple[float, int]] = {}  # reference → (similarity, face) of its best matched track
+    for k, (face, tr) in enumerate(zip(faces, tracks, strict=True)):
         mem = tr.memory
-        if _due(tr, mem.sims):
+        if _due(tr, mem.sims, mem.pair is not None):
             emb = embedder.embed(image, face)
             sims = np.array([float(emb @ r) for r in refs])
-            mem.sims = sims if mem.sims is None else SIMILARITY_EMA * mem.sims + (1 - SIMILARITY_EMA) * sims
-            best = int(np.argmax(mem.sims))
-            mem.pair = best if mem.sims[best] >= threshold else None
-        if mem.pair is not None:
-            chosen.append(face)
-            matched.append(mem.pair)
-    return Selected(chosen, matched=tuple(matched))
+            mem.sims = _remembered(mem.sims, sims, tr, mem.pair is not None)
+            top = int(np.argmax(mem.sims))
+            mem.pair = top if mem.sims[top] >= threshold else None
+        r = mem.pair
+        if r is not None and mem.sims is not None and (r not in best or best[r][0] < mem.sims[r]):
+            best[r] = (float(mem.sims[r]), k)
+    chosen = sorted((k, r) for r, (_, k) in best.items())  # left to right, as the faces
+    return Selected([faces[k] for k, _ in chosen], matched=tuple(r for _, r in chosen))
 
 
 def _first_in_stream(
@@ -140,7 +165,7 @@ def _first_in_stream(
     if len(faces) == 1:
         return Selected([faces[0]], matched=(0,))
     for face, tr in zip(faces, tracks, strict=True):
-        if _due(tr, tr.memory.first_sim):
+        if _due(tr, tr.memory.first_sim):  # a changed face is checked again at once, without averaging
             tr.memory.first_sim = float(embedder.embed(image, face) @ stream.first_face)
     sims = [-1.0 if tr.memory.first_sim is None else tr.memory.first_sim for tr in tracks]
     best = int(np.argmax(sims))  # the first of equals, as max() picks

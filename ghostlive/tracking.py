@@ -7,7 +7,11 @@ followed nor detected is held at its last landmarks for up to ``max_gap`` frames
 out (and the real face does not flash through) when one frame misses; after that it ends.
 
 A held swap must still sit on the same face: a held track whose region no longer looks like the face's last
-appearance ends at once, and at a shot change (a hard cut, or :meth:`FaceTracker.cut` for a signalled one such as
+appearance ends at once, so does one that another followed face moves over (it is hidden behind that face, and
+its landmarks would be re-acquired on the wrong person); when two tracks come to sit on one face, the one that was
+just re-acquired or whose appearance jumped gives way. A followed face whose appearance jumps between two frames
+(a cut between people framed alike that the shot detector misses) is flagged :attr:`Track.changed`, so that its
+identity is decided again at once. At a shot change (a hard cut, or :meth:`FaceTracker.cut` for a signalled one such as
 a looping file camera's restart) every track ends, so nothing from the previous shot is pasted over the new one.
 """
 
@@ -44,6 +48,12 @@ class TrackerOptions:
     """End every track at a detected shot change."""
     same_face: float = 0.5
     """A held track ends when its region correlates less than this with the face's last appearance."""
+    jump: float = 0.6
+    """A followed face whose look correlates less than this with its previous look changed abruptly: another
+    person may now be under the track, so its identity is checked again at once (:attr:`Track.changed`)."""
+    occluded: float = 0.1
+    """A held track ends when a followed face's box (grown by :data:`OCCLUDER_MARGIN`) covers more than this share
+    of its box: the face is hidden behind another one."""
     tiled_every: int = 30
     """Small-face tiles (when the analyzer has them) only on a shot's first frame and every this many frames;
     the other detections are one whole-frame pass, so tiles do not slow every frame down."""
@@ -63,11 +73,22 @@ class Track:
     """Per-track memory for selection and the chain's stages (identity decision, frozen mask parameters…)."""
     look: np.ndarray | None = None
     """Grey thumbnail of the face region when it was last observed."""
+    changed: bool = False
+    """This frame's observation may show another person than the last one: the face was re-acquired after a gap,
+    or its appearance jumped (see :attr:`TrackerOptions.jump`); its identity decision must be checked again."""
+    since_change: int = 0
+    """Observations since the track started or last :attr:`changed`."""
 
     @property
     def held(self) -> bool:
         return self.missed > 0
 
+
+OCCLUDER_MARGIN = 0.25
+"""A followed face's box is grown by this share of its size on each side when it is checked for hiding a held one
+(a head is wider than the face's landmarks)."""
+OVERLAP = 0.3
+"""Two tracks whose boxes share more than this share of the smaller box sit on one face: one of them gives way."""
 
 REUSE_FRAMES = 10
 """Most renders a per-track statistic is reused before it is measured again (a third of a second at 30 fps)."""
@@ -157,8 +178,12 @@ class FaceTracker:
         return face_from_mesh(xy, z, p, track.raw.score, carry_keypoints(track.raw, xy))
 
     def _observe(self, frame: Frame, track: Track, face: Face, t: float) -> None:
+        look = grey_thumb(frame, LOOK_SIZE, face.box)
+        jumped = track.look is not None and look is not None and correlation(track.look, look) < self.options.jump
+        track.changed = track.missed > 0 or jumped
+        track.since_change = 1 if track.changed else track.since_change + 1
         track.raw = face
-        track.look = grey_thumb(frame, LOOK_SIZE, face.box)
+        track.look = look
         track.missed = 0
         track.age += 1
         if self.options.smoothing:
@@ -207,6 +232,8 @@ class FaceTracker:
         for tr in self.tracks:
             if tr.id in observed:
                 self._observe(frame, tr, observed[tr.id], t)
+            elif self._hidden(tr, [observed[k].box for k in observed]):
+                tr.missed = opts.max_gap + 1
             else:
                 tr.missed = tr.missed + 1 if self._same_face(frame, tr) else opts.max_gap + 1
         self.tracks = [tr for tr in self.tracks if tr.missed <= opts.max_gap]
@@ -219,14 +246,36 @@ class FaceTracker:
         now = grey_thumb(frame, LOOK_SIZE, track.raw.box)
         return track.look is not None and now is not None and correlation(track.look, now) >= self.options.same_face
 
+    def _hidden(self, track: Track, boxes: list[tuple[float, float, float, float]]) -> bool:
+        """Whether a track that was not observed lies behind one of the followed faces' ``boxes``."""
+        x1, y1, x2, y2 = track.raw.box
+        area = max((x2 - x1) * (y2 - y1), 1.0)
+        for bx1, by1, bx2, by2 in boxes:
+            mx, my = OCCLUDER_MARGIN * (bx2 - bx1), OCCLUDER_MARGIN * (by2 - by1)
+            w = min(x2, bx2 + mx) - max(x1, bx1 - mx)
+            h = min(y2, by2 + my) - max(y1, by1 - my)
+            if w > 0 and h > 0 and w * h > self.options.occluded * area:
+                return True
+        return False
+
     def _start(self, face: Face) -> None:
         f = OneEuro(self.options.min_cutoff, self.options.beta)
         self.tracks.append(Track(self._next_id, face, face, f))
         self._next_id += 1
 
     def _dedupe(self) -> None:
+        """Of tracks sitting on one face, keep the one least likely to have moved onto it: not just re-acquired or
+        changed in appearance, then the oldest."""
         kept: list[Track] = []
-        for tr in sorted(self.tracks, key=lambda tr: -tr.age):
-            if all(iou(np.array(tr.face.box), np.array([k.face.box]))[0] < 0.5 for k in kept):
+        for tr in sorted(self.tracks, key=lambda tr: (tr.changed, -tr.age)):
+            if all(not overlapping(tr.face.box, k.face.box) for k in kept):
                 kept.append(tr)
         self.tracks = sorted(kept, key=lambda tr: tr.id)
+
+
+def overlapping(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two face boxes sit on one face: they share more than :data:`OVERLAP` of the smaller box (which
+    includes every pair with an IoU of 0.5 or more)."""
+    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w > 0 and h > 0 and w * h > OVERLAP * max(smaller, 1.0)
