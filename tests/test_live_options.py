@@ -97,5 +97,5 @@ def test_ctrl_c_prints_the_summary_and_the_saved_recording(tmp_path: Path) -> No
     assert proc.returncode == 130, stderr
     assert "delivered" in stdout and f"recorded {out} (" in stdout, (stdout, stderr)
     assert "ghostlive: interrupted" in stderr and "Traceback" not in stderr
-    with av.open(str(out)) as f:
-        assert f.streams.video[0].frames >= 2
+    with av.open(str(out)) as f:  # fragmented (it plays after a crash): counted by decoding, not from an index
+        assert sum(1 for _ in f.decode(video=0)) >= 2
