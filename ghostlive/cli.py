@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING
 
 from ghostlive import __version__
 from ghostlive.bench_cli import add_parser as add_bench
-from ghostlive.cli_args import int_range, usage_error
+from ghostlive.cli_args import int_range
+from ghostlive.cli_faces import demo_source, face_pairs, swap_options
 from ghostlive.cli_streams import ProgressLine, prepare_streams
 from ghostlive.errors import ConfigError, GhostliveError
 from ghostlive.interrupts import exit_code, exit_on_signal, termination_as_interrupt
-from ghostlive.settings import add_arguments, swap_settings, values_from_args
+from ghostlive.settings import add_arguments
 
 if TYPE_CHECKING:  # the pipeline loads OpenCV, SciPy and ONNX Runtime: imported once main() runs, so that even
     # Ctrl-C while they load is handled (an interrupt during module imports would print a traceback)
-    from ghostlive.jobs import PairSpec, SwapSettings
+    from ghostlive.pipeline.offline import Progress
 
 log = logging.getLogger("ghostlive")
 
@@ -71,59 +72,33 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():  # -v/-vv also after the command; unset there, it keeps the global count
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         if any(a.dest == "face_index" for a in command._actions):
-            command.set_defaults(face_index=None)  # not given (None) told apart from --face-index 0 (see _settings)
+            command.set_defaults(face_index=None)  # not given (None) told apart from --face-index 0 (see cli_faces)
     return parser
 
 
-def _settings(args: argparse.Namespace, context: str = "swap") -> SwapSettings:
-    values = values_from_args(args, context)
-    index = values.pop("face_index", None)  # None: not given (the setting's default then applies)
-    if index is not None:  # --face-index N (0 too) on its own means --faces index, as --reference means reference
-        if values["faces"] not in ("all", "index"):
-            usage_error(args, f"--face-index picks one face and cannot be combined with --faces {values['faces']}")
-        values.update(faces="index", face_index=index)
-    return swap_settings(values, context)
+class _Progress(ProgressLine):
+    """The progress line, ended before an error is printed once it has been shown."""
 
+    shown = False
 
-def _pairs(args: argparse.Namespace, source: str | None) -> list[PairSpec]:
-    """The (face, reference) pairs of ``swap``, ``live`` and ``demo`` (``source``: --source, or the demo's
-    bundled portrait). A --source with --reference photos joins the --pair entries; a --source without them
-    would match nobody in particular, so it cannot be combined with --pair. Usage errors otherwise."""
-    refs, pairs = list(args.reference), list(getattr(args, "pair", []))
-    if args.faces == "reference" and not refs and not pairs:
-        usage_error(args, "--faces reference needs at least one --reference IMAGE (or --pair FACE=REFERENCE)")
-    if not source and not pairs:
-        usage_error(args, "give a source face: --source FACE, or --pair FACE=REFERENCE")
-    if refs and not source:
-        usage_error(args, "--reference goes with --source FACE; each --pair FACE=REFERENCE names its own reference")
-    if source and pairs and not refs:
-        usage_error(
-            args,
-            "--source FACE and --pair together need --reference IMAGE (the person FACE replaces), as every "
-            "--pair names its own; or give that face as one more --pair FACE=REFERENCE",
-        )
-    if source:
-        from ghostlive.jobs import PairSpec
-
-        pairs += [PairSpec(source, r) for r in refs] or [PairSpec(source)]
-    return pairs
-
-
-def _demo_source(args: argparse.Namespace) -> str | None:
-    """The demo pastes the bundled portrait, unless --pair brings the user's own faces (without --reference,
-    which picks whom the portrait replaces)."""
-    from ghostlive.faces import asset_path
-
-    return None if args.pair and not args.reference else asset_path("samples/grace_hopper.jpg")
+    def __call__(self, p: Progress) -> None:
+        self.shown = True
+        super().__call__(p)
 
 
 def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     from ghostlive.jobs import folder_summary
     from ghostlive.session import Session
 
-    progress = None if args.quiet else ProgressLine()
-    pairs = _pairs(args, source)
-    done = Session().run_file(_settings(args), pairs, target, args.output, video_progress=progress)
+    progress = None if args.quiet else _Progress()
+    pairs = face_pairs(args, source)
+    settings = swap_options(args)
+    try:
+        done = Session().run_file(settings, pairs, target, args.output, video_progress=progress)
+    except GhostliveError:
+        if progress is not None and progress.shown:
+            progress.end()  # the error on a line of its own (a video in which no face was chosen)
+        raise
     if done.kind == "folder":
         for problem in done.problems:
             print(f"failed: {problem}", file=sys.stderr)
@@ -176,6 +151,11 @@ def _run(argv: Sequence[str] | None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command in ("swap", "demo", "live", "bench"):
+            from ghostlive.stage_cli import unused_stage_options
+
+            for note in unused_stage_options(args):
+                log.warning("%s", note)
         if hasattr(args, "handler"):
             return args.handler(args)
         if args.command == "swap":
@@ -183,10 +163,13 @@ def _run(argv: Sequence[str] | None) -> int:
         if args.command == "demo":
             from ghostlive.faces import asset_path
 
-            return run_swap(args, _demo_source(args), asset_path("samples/astronaut.png"))
+            return run_swap(args, demo_source(args), asset_path("samples/astronaut.png"))
         if args.command == "bench":
             from ghostlive.bench import run_bench
+            from ghostlive.stage_cli import bench_stages, check_stage_models
 
+            if bench_stages(args) and not getattr(args, "train", False):
+                check_stage_models(args)  # before the thread plan and the table's header are printed
             return run_bench(args)
         if args.command == "gui":
             import importlib.util
@@ -212,8 +195,8 @@ def _run(argv: Sequence[str] | None) -> int:
             from ghostlive.jobs import Job
             from ghostlive.live_cli import run_live
 
-            pairs = _pairs(args, args.source)
-            settings = _settings(args, "live")  # its usage errors before the camera opens
+            pairs = face_pairs(args, args.source)
+            settings = swap_options(args, "live")  # its usage errors before the camera opens
             return run_live(args, lambda a: Job(settings, pairs))
         if args.command in ("models", "export"):
             from ghostlive.models_cli import run_export, run_models

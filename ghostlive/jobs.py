@@ -20,6 +20,8 @@ from ghostlive.media.paths import check_sinks
 from ghostlive.media.video import VIDEO_SUFFIXES
 from ghostlive.media.video_out import EncodeOptions
 from ghostlive.pipeline.chain import FrameProcessor, Pair
+from ghostlive.pipeline.face_choice import explain_no_swap as explain_photo
+from ghostlive.pipeline.face_choice import explain_video_no_swap, reference_face
 from ghostlive.pipeline.frame import FrameDevice, FrameResult
 from ghostlive.pipeline.offline import Progress, VideoReport, claim_output, swap_video
 from ghostlive.pipeline.photo_folder import (  # folder_plan, folder_summary: the session's and the CLI's names
@@ -165,7 +167,7 @@ class Job:
             ref = None
             if spec.reference:
                 img = read_image(spec.reference).bgr
-                ref = self.embedder.embed(img, finder.find_face(img, None, spec.reference))
+                ref = self.embedder.embed(img, reference_face(self.analyzer, img, spec.reference))
             self.pairs.append(Pair(source, ref))
             self.sources.append((src, face, ref))
         refs = tuple(p.reference for p in self.pairs if p.reference is not None)
@@ -199,19 +201,29 @@ class Job:
         return self.processor().process(image.bgr, 0.0)
 
 
+def _threshold(job: Job) -> float:
+    return job.selection.threshold or job.embedder.default_threshold
+
+
 def explain_no_swap(result: FrameResult, job: Job, target: str) -> NoFaceError:
-    if not result.faces:
-        return NoFaceError("no face found", target)
-    if job.selection.mode == "reference":
-        best = ", ".join(f"{s:.2f}" for s in result.best_similarity) or "n/a"
-        threshold = job.selection.threshold or job.embedder.default_threshold
-        return NoFaceError(
-            f"no face matches the reference (best similarity {best}, threshold {threshold:.2f}); lower it with "
-            "--similarity",
-            target,
+    return explain_photo(result, job.selection, _threshold(job), target)
+
+
+def check_chosen(job: Job, target: str) -> Callable[[VideoReport, Frame | None], None]:
+    """The check of a swapped video (see :func:`swap_video`): a video in which the job's choice of face
+    (``--reference``, ``--face-index``) found nobody is an error that says why, as for a photo."""
+
+    def check(report: VideoReport, busiest: Frame | None) -> None:
+        if report.frames_with_faces:
+            return
+        photo = job.processor().process
+        error = explain_video_no_swap(
+            report.frames, report.most_faces, busiest, job.selection, _threshold(job), photo, target
         )
-    n, index = len(result.faces), job.settings.face_index
-    return NoFaceError(f"{n} face(s) found; face index {index} does not exist", target)
+        if error is not None:
+            raise error
+
+    return check
 
 
 def run_image(job: Job, target: str, output: str | Path, inputs: tuple[str, ...]) -> FrameResult:
@@ -273,7 +285,8 @@ def run_video(
     try:
         settings = job.settings
         return swap_video(
-            target, out, job.stream(), encode=settings.encode, progress=progress, stop=stop
+            target, out, job.stream(), encode=settings.encode, progress=progress, stop=stop,
+            check=check_chosen(job, target),
         )
     finally:
         release_freed_memory()

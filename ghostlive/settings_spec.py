@@ -121,6 +121,8 @@ class Setting:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError("expected a list of names")
             known = self.choice_list()
+            if known:  # names as on the command line: any case, duplicates folded
+                value = list(dict.fromkeys(v.strip().lower() for v in value))
             bad = [v for v in value if known and v not in known]
             if bad:
                 raise ValueError(f"unknown {', '.join(map(repr, bad))}; choose from {', '.join(known)}")

@@ -3,7 +3,8 @@ once; see :mod:`ghostlive.settings`. Choices are lookups, so a registry's names 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+from collections.abc import Callable, Sequence
 
 from ghostlive.cli_args import MAX_TILES, choice, feathers, names, padding, pair, regions
 from ghostlive.settings_spec import Setting
@@ -103,15 +104,33 @@ def _restorers() -> Sequence[str]:
     return ENHANCERS.names()
 
 
+def _name_list(parse: Callable[[str], tuple[str, ...]], none: bool = False) -> Callable[[str], tuple[str, ...]]:
+    """``parse`` (a comma-separated list of names) made the same for every list option: names in any case,
+    duplicates folded, an empty value refused (with ``none``: ``none`` alone means no names)."""
+
+    def wrapped(text: str) -> tuple[str, ...]:
+        if not text.replace(",", "").strip():
+            hint = "give none to choose nothing, or " if none else "give "
+            raise argparse.ArgumentTypeError(f"empty list {text!r}; {hint}comma-separated names")
+        lowered = text.lower()
+        if none and [v.strip() for v in lowered.split(",") if v.strip()] == ["none"]:
+            return ()
+        return parse(lowered)
+
+    return wrapped
+
+
 _DEFAULT_REGIONS = ("skin", "brows", "eyes", "glasses", "nose", "mouth", "lips")
 FILES, LIVE_ALL = (S, L), (S, L, G)
 
 SWAP_SETTINGS: tuple[Setting, ...] = (
     Setting("faces", str, "all", "which target faces to swap (default: all); first: the first frame's best-detected "
-            "face, followed through the video by identity (GHOST's behaviour without a reference)", LIVE_ALL, SELECT,
+            "face; a later frame with one face swaps it, whoever it is, with several the one most like that first "
+            "face (GHOST's behaviour without a reference)", LIVE_ALL, SELECT,
             choices=("all", "largest", "index", "reference", "first"), label="Swap",
             per={G: {"choices": ("all", "largest", "reference")}}),
-    Setting("face_index", int, 0, "swap only the face at this index, 0 = leftmost (sets --faces index)", FILES,
+    Setting("face_index", int, 0, "swap only the face at this place, 0 = leftmost; in a video or live it is picked "
+            "again on every frame, so it follows the place, not the person (sets --faces index)", FILES,
             SELECT, lo=0),
     Setting("reference_photos", list, [], "with --faces reference: swap the face most like the one in IMAGE "
             "(repeatable)", LIVE_ALL, SELECT, flags=("--reference",), dest="reference", action="append",
@@ -173,19 +192,19 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             unit="%", scale=100, slider=True),
     Setting("feather", float, 0.035, "mask edge softness, fraction of face width", LIVE_ALL, QUALITY, lo=0.0,
             hi=0.2, lo_open=True, unit="‰", scale=1000, slider=True, label="Mask feather",
-            per={G: {"lo": 0.005, "hi": 0.15}}),
+            per={G: {"lo": 0.005, "hi": 0.15, "lo_open": False}}),
     Setting("shape", float, 0.7, "classic swapper: how far the target's eyes, brows and nose move toward the "
             "source's proportions (0 = the target's geometry, 1 = the source's)", FILES, QUALITY, lo=0.0, hi=1.0),
     Setting("color", str, "lowfreq", "colour/lighting transfer", LIVE_ALL, QUALITY, choices=_colors, label="Colour"),
     Setting("keep", tuple, ("mouth",), "target regions to keep, comma-separated from mouth,eyes,brows or 'none'",
-            LIVE_ALL, QUALITY, choices=_keep_regions, parse=regions(_keep_regions)),
+            LIVE_ALL, QUALITY, choices=_keep_regions, parse=_name_list(regions(_keep_regions), none=True)),
     Setting("mask", tuple, (), "comma-separated: occlusion (keeps hands etc. in front of the face; needs the "
             "occluder model), parser (swaps only --regions; needs the parser model), mouth, lips, eyes (keep the "
-            "target's own), box (the face box grown by --mask-padding)", (S, L, B, G), MASKS_GROUP,
-            choices=_masks, parse=names(_masks, "mask"), label="Masks"),
+            "target's own), box (the face box grown by --mask-padding), or none", (S, L, B, G), MASKS_GROUP,
+            choices=_masks, parse=_name_list(names(_masks, "mask"), none=True), label="Masks"),
     Setting("regions", tuple, _DEFAULT_REGIONS, f"face-parser regions to swap with --mask parser (default "
-            f"{','.join(_DEFAULT_REGIONS)})", (S, L, B), MASKS_GROUP, choices=_parser_regions,
-            parse=names(_parser_regions, "region")),
+            f"{','.join(_DEFAULT_REGIONS)})", (S, L, B, G), MASKS_GROUP, choices=_parser_regions,
+            parse=_name_list(names(_parser_regions, "region")), label="Parser regions"),
     Setting("mask_feather", dict, {}, "per-mask edge softness, e.g. mouth=0.03,box=0.08", (S, L, B), MASKS_GROUP,
             parse=feathers(_feather_masks)),
     Setting("mask_padding", tuple, (0.1, 0.1, 0.1, 0.1), "box growth: f or t,r,b,l", (S, L, B), MASKS_GROUP,

@@ -142,9 +142,33 @@ def _combo(spec: Setting) -> Binding:
     return b
 
 
+def _shown_range(spec: Setting, step: float, lo: float, hi: float) -> tuple[float, float]:
+    """The shown (lo, hi) of a control moving by ``step`` so that every value it can give is one the setting
+    accepts (the settings file reads it back): an open lower bound starts one step above it, and a bound that
+    rounds outside the range moves one step inward."""
+    shown_lo, shown_hi = lo, hi
+    if spec.lo is not None:
+        while shown_lo < shown_hi and _refused(spec, spec.from_shown(shown_lo)):
+            shown_lo = round(shown_lo + step, 9)
+    if spec.hi is not None:
+        while shown_hi > shown_lo and _refused(spec, spec.from_shown(shown_hi)):
+            shown_hi = round(shown_hi - step, 9)
+    return shown_lo, shown_hi
+
+
+def _refused(spec: Setting, value: Any) -> bool:
+    try:
+        spec.check(value)
+    except ValueError:
+        return True
+    return False
+
+
 def _slider(spec: Setting) -> Binding:
     slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setRange(round(spec.to_shown(spec.lo or 0.0)), round(spec.to_shown(spec.hi if spec.hi is not None else 1)))
+    lo = round(spec.to_shown(spec.lo or 0.0))
+    lo, hi = _shown_range(spec, 1, lo, round(spec.to_shown(spec.hi if spec.hi is not None else 1)))
+    slider.setRange(int(lo), int(hi))
     label = QLabel()
     label.setMinimumWidth(label.fontMetrics().horizontalAdvance("0000 ‰"))  # sliders line up in a form
     widget = QWidget()
@@ -175,6 +199,7 @@ def _spin(spec: Setting) -> Binding:
         box.setDecimals(decimals)  # type: ignore[union-attr]
     lo = spec.to_shown(spec.lo) if spec.lo is not None else -_BIG
     hi = spec.to_shown(spec.hi) if spec.hi is not None else _BIG
+    lo, hi = _shown_range(spec, step, lo, hi)
     if spec.optional:
         lo -= step
         box.setSpecialValueText(DEFAULT_TEXT)

@@ -11,7 +11,7 @@ import numpy as np
 from ghostlive.errors import ConfigError
 from ghostlive.models.facemesh import topology
 from ghostlive.ops.filters import gaussian_blur
-from ghostlive.ops.mask import feathered_mask, fill_polygons, offset_polygon
+from ghostlive.ops.mask import feathered_mask, fill_polygons, offset_polygon, soft_limit
 from ghostlive.ops.regions import face_width
 from ghostlive.types import Array, Face, Roi
 from ghostlive.xp import array_module
@@ -36,9 +36,23 @@ DEFAULT_FEATHER: dict[str, float] = {
 (occlusion, parser)."""
 
 
+REGION_KNEE, REGION_CAP = 0.2, 0.4
+"""A region's edge σ is the asked one up to ``REGION_KNEE`` of the region's half length (half the longer side
+of its bounding box; an eye's width) and never above ``REGION_CAP`` of it (see
+:func:`ghostlive.ops.mask.soft_limit`): the soft edge reaches about five σ, so it stays around the region
+(within about two of its half lengths) whatever the setting."""
+
+
+def region_feather(loops: list[np.ndarray], feather: float) -> float:
+    """The edge σ (px) :func:`region_cover` uses for a region made of ``loops``: ``feather`` limited by its size."""
+    half = 0.5 * max(float(np.ptp(loop, axis=0).max()) for loop in loops)
+    return soft_limit(feather, REGION_KNEE * half, REGION_CAP * half)
+
+
 def region_cover(face: Face, region: str, roi: Roi, feather: float, like: Array | None = None) -> Array:
     """How much of each roi pixel belongs to ``region`` (a :data:`REGION_LOOPS` name): 1 on and inside its
-    outline, falling off outside it as a Gaussian edge of σ = ``feather`` px (0: the hard outline)."""
+    outline, falling off outside it as a Gaussian edge of σ = ``feather`` px (0: the hard outline), limited by
+    :func:`region_feather` so the edge stays around the region."""
     x0, y0, x1, y1 = roi
     shape = (y1 - y0, x1 - x0)
     xp = array_module(like) if like is not None else np
@@ -47,6 +61,7 @@ def region_cover(face: Face, region: str, roi: Roi, feather: float, like: Array 
     exact = fill_polygons(shape, roi, loops, xp)
     if feather <= 0:
         return exact
+    feather = region_feather(loops, feather)
     grown = fill_polygons(shape, roi, [offset_polygon(p, -2.0 * feather) for p in loops], xp)
     return xp.maximum(xp.clip(gaussian_blur(grown, feather), 0.0, 1.0), exact)
 

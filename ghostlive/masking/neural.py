@@ -4,10 +4,13 @@ size; its mask is feathered there and warped back into the paste region."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ghostlive.masking.mesh import DEFAULT_FEATHER
 from ghostlive.models.masks import DEFAULT_REGIONS, FaceParser, Occluder, region_labels
 from ghostlive.ops.align import invert_affine, similarity_transform, template
 from ghostlive.ops.filters import gaussian_blur, warp_affine
+from ghostlive.ops.mask import soft_limit
 from ghostlive.types import Affine, Array, Face, Roi
 from ghostlive.xp import array_module
 
@@ -17,10 +20,31 @@ def crop_matrix(face: Face, size: int) -> Affine:
     return similarity_transform(face.keypoints5, template("ffhq", size))
 
 
+def thickness(mask: Array) -> float:
+    """How thick the parts of ``mask`` (> 0.5) are, in px: twice the area over the outline's length (a disc's
+    radius, a strip's width), at most a quarter of the mask's side (a mask of nearly all 1 has a short outline);
+    0 for an empty mask."""
+    xp = array_module(mask)
+    m = (mask > 0.5).astype(xp.float32)
+    area = float(m.sum())
+    edge = float(xp.abs(xp.diff(m, axis=0)).sum() + xp.abs(xp.diff(m, axis=1)).sum()) * (np.pi / 4.0)
+    return min(2.0 * area / max(edge, 1.0), 0.25 * min(mask.shape[:2]))
+
+
+THICK_KNEE, THICK_CAP = 1.0 / 8.0, 1.0 / 5.0
+"""A model mask's inward edge σ is the asked one up to ``THICK_KNEE`` of the mask's :func:`thickness` and never
+above ``THICK_CAP`` of it (see :func:`ghostlive.ops.mask.soft_limit`), so the middle of each part stays 1."""
+
+
 def inward_feather(mask: Array, sigma: float) -> Array:
     """A soft edge that stays inside ``mask``: blur by σ, then map [0.5, 1] onto [0, 1], so pixels the
-    model gave 0 stay 0 and the transition lies on the kept side."""
+    model gave 0 stay 0 and the transition lies on the kept side; σ is limited by the mask's thickness (a
+    large one softens the edge without emptying the mask)."""
     xp = array_module(mask)
+    if sigma <= 0:
+        return mask
+    t = thickness(mask)
+    sigma = soft_limit(sigma, THICK_KNEE * t, THICK_CAP * t)
     if sigma <= 0:
         return mask
     soft = xp.clip(gaussian_blur(mask.astype(xp.float32), sigma), 0.5, 1.0)

@@ -37,6 +37,28 @@ def fill_polygons(shape: tuple[int, int], roi: Roi, polygons: Iterable[Points], 
     return out
 
 
+def soft_limit(sigma: float, knee: float, cap: float) -> float:
+    """``sigma`` itself up to ``knee``, then rising ever more slowly toward ``cap`` (strictly increasing, with
+    a smooth bend): a softness setting keeps softening an edge over its whole range but never past ``cap``."""
+    if sigma <= knee or cap <= knee:
+        return min(sigma, max(cap, knee))
+    span = cap - knee
+    x = (sigma - knee) / span
+    return knee + span * x / (1.0 + x)
+
+
+FEATHER_KNEE, FEATHER_CAP = 0.1, 1.0 / 6.0
+"""An outline's edge σ is itself up to ``FEATHER_KNEE`` and at most ``FEATHER_CAP`` of its half size (half the
+smaller side of its bounding box; see :func:`soft_limit`): the 3σ pull-in then leaves at least half of it, so
+the mask still reaches 1 in the middle."""
+
+
+def outline_feather(outline: Points, feather: float) -> float:
+    """The edge σ (px) :func:`feathered_mask` uses for ``outline``: ``feather`` limited by its size."""
+    half = 0.5 * float(np.ptp(np.asarray(outline, np.float64).reshape(-1, 2), axis=0).min())
+    return soft_limit(feather, FEATHER_KNEE * half, FEATHER_CAP * half)
+
+
 def feathered_mask(
     roi: Roi,
     outline: Points,
@@ -50,11 +72,16 @@ def feathered_mask(
 
     The outline edge is a Gaussian of σ = ``feather`` px, pulled in by 3σ so the mask is exactly zero on and
     outside ``outline``. Holes get their own edge (σ = ``hole_feather``, default feather/2), pushed out by 3σ
-    so the mask is exactly zero inside each hole. Returned on the array module of ``like``.
+    so the mask is exactly zero inside each hole. Both σ are limited by :func:`outline_feather`, so the
+    pull-in never empties the outline (a large feather is a wide soft edge, not an empty mask). Returned on
+    the array module of ``like``.
     """
     x0, y0, x1, y1 = roi
     shape = (y1 - y0, x1 - x0)
     xp = array_module(like) if like is not None else np
+    limit = outline_feather(outline, feather)
+    hole_feather = None if hole_feather is None else min(hole_feather, limit)
+    feather = limit
     outer = fill_polygons(shape, roi, [offset_polygon(outline, 3.0 * feather + 1.0)], xp)
     soft = xp.clip(gaussian_blur(outer, feather), 0.0, 1.0)
     # exactly 0 outside the outline, whatever σ: OpenCV's fill is > 0 only where the outline covers part of a

@@ -25,6 +25,7 @@ from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.media.video_out import EncodeOptions, VideoSink
 from ghostlive.pipeline.chain import FrameProcessor
+from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class VideoReport:
     output: Path
     warnings: tuple[str, ...] = ()
     """What the user should know about the result (frames missing or skipped, streams left out)."""
+    most_faces: int = 0
+    """The most faces found in one frame."""
 
     @property
     def fps(self) -> float:
@@ -119,8 +122,11 @@ def swap_video(
     encode: EncodeOptions | None = None,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    check: Callable[[VideoReport, Frame | None], None] | None = None,
 ) -> VideoReport:
-    """Swap faces through a whole video file; see the module docstring."""
+    """Swap faces through a whole video file; see the module docstring. ``check`` is called once every frame is
+    swapped, with the report and the first frame with the most faces (None: no face anywhere); an error it raises
+    discards the output (a video in which no face was chosen)."""
     out = Path(output_path)
     stop = stop or threading.Event()
     tmp: Path | None = None
@@ -133,7 +139,9 @@ def swap_video(
         sink = VideoSink(tmp, src, encode, name=out)
         swapper.tracker.reset()
         workers = _start_stages(src, sink, stop)
-        frames, with_faces, seconds = _swap_loop(src, swapper, *workers, progress, stop)
+        frames, with_faces, seconds, most, busiest = _swap_loop(src, swapper, *workers, progress, stop)
+        if check is not None:
+            check(VideoReport(frames, with_faces, seconds, out, most_faces=most), busiest)
         workers[1].join()
         if workers[1].error:
             raise workers[1].error
@@ -145,7 +153,7 @@ def swap_video(
         except OSError as exc:
             raise OutputError(f"cannot put the finished video in place ({exc.strerror})", out) from None
         warnings = (*decode_warnings(src, frames), *(f"{out}: left out: {d}" for d in sink.dropped))
-        return VideoReport(frames, with_faces, seconds, out, warnings)
+        return VideoReport(frames, with_faces, seconds, out, warnings, most)
     except BaseException:
         try:
             stop.set()
@@ -238,10 +246,12 @@ def _swap_loop(
     writer: _Worker,
     progress: Callable[[Progress], None] | None,
     stop: threading.Event,
-) -> tuple[int, int, float]:
+) -> tuple[int, int, float, int, Frame | None]:
+    """Frames swapped, frames with a swapped face, seconds, the most faces in one frame and its first frame."""
     decoded, swapped, workers = reader.queue, writer.queue, (reader, writer)
     start = time.perf_counter()
-    frames = with_faces = 0
+    frames = with_faces = most = 0
+    busiest: Frame | None = None
     total = src.info.frames
     last_report = 0.0
     while True:
@@ -265,6 +275,8 @@ def _swap_loop(
             break
         if isinstance(item, VideoItem):
             result = swapper.process(item.image, item.time)
+            if len(result.faces) > most:
+                most, busiest = len(result.faces), item.image
             item = VideoItem(item.index, result.frame, item.pts, item.time)
             frames += 1
             with_faces += bool(result.swapped)
@@ -279,4 +291,4 @@ def _swap_loop(
     elapsed = time.perf_counter() - start
     if progress:
         progress(Progress(frames, max(total, frames), frames / elapsed if elapsed else 0.0, 0.0))
-    return frames, with_faces, elapsed
+    return frames, with_faces, elapsed, most, busiest
