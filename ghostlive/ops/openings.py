@@ -1,9 +1,10 @@
 """Eye openings and the inner mouth: what a mesh swap shows where the mesh has holes.
 
 The face mesh has no triangles inside the eyes or the open mouth. Those openings show the target's own
-pixels exactly as they are (never colour-transferred), or for an open eye with ``--keep none`` the source's
-eye, with soft edges: a closed or squinting target eye keeps its lids and lashes and gets a softer edge still.
-Pixels along the edge of an opening that no triangle covers are filled from the surrounding swapped skin.
+pixels exactly as they are (never colour-transferred), or with ``--keep none`` the source's eyes (both or
+neither: :data:`SOURCE_OPEN`), with soft edges: a closed or squinting target eye keeps its lids and lashes and gets
+a softer edge still. Pixels along the edge of an opening that no triangle covers are filled from the surrounding
+swapped skin.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ EYES = {
 """Mesh indices per eye: the two corners and three upper/lower lid pairs."""
 OPEN_RANGE = (0.21, 0.26)
 """Lid gap over eye width from which an eye counts as closed (0) to fully open (1)."""
+SOURCE_OPEN = 0.30
+"""Lid gap over eye width both of a source's eyes need for ``--keep none`` to show them: the outline of an eye
+narrowed by a smile holds lids rather than eye (Grace Hopper's portrait, 0.26 and 0.27: inside it 85 % of the
+pixels darker than L* 35, no white), which stretched to an open target's opening reads as a dark red eye. The
+astronaut's eyes measure 0.33 and 0.34."""
 
 SourceWarp = Callable[[Roi], tuple[Array, Array]]
 """Renders the source's own eye over a frame ROI: (warped pixels, covered 0/1)."""
@@ -42,13 +48,17 @@ class Opening:
     """None: the target's own pixels; otherwise the source's, rendered by this function."""
 
 
-def eye_openness(landmarks: Points, side: str) -> float:
-    """How open the subject's ``side`` eye is: 0 closed (or squinting) … 1 open (see :data:`OPEN_RANGE`)."""
+def lid_gap(landmarks: Points, side: str) -> float:
+    """The subject's ``side`` eye's mean lid gap over its width."""
     a, b, pairs = EYES[side]
     lm = np.asarray(landmarks, np.float64)
-    gap = np.mean([np.linalg.norm(lm[u] - lm[d]) for u, d in pairs]) / max(np.linalg.norm(lm[a] - lm[b]), 1e-6)
+    return float(np.mean([np.linalg.norm(lm[u] - lm[d]) for u, d in pairs]) / max(np.linalg.norm(lm[a] - lm[b]), 1e-6))
+
+
+def eye_openness(landmarks: Points, side: str) -> float:
+    """How open the subject's ``side`` eye is: 0 closed (or squinting) … 1 open (see :data:`OPEN_RANGE`)."""
     lo, hi = OPEN_RANGE
-    return float(np.clip((gap - lo) / (hi - lo), 0.0, 1.0))
+    return float(np.clip((lid_gap(landmarks, side) - lo) / (hi - lo), 0.0, 1.0))
 
 
 def eye_width(landmarks: Points, side: str) -> float:

@@ -25,6 +25,7 @@ from ghostlive.ops.mask import feathered_mask
 from ghostlive.ops.mesh import points_roi, warp_mesh
 from ghostlive.ops.occlusion import RING, SourcePlan, fill_hidden, foreign_triangles, plan_source, visibility
 from ghostlive.ops.openings import (
+    SOURCE_OPEN,
     MovedTarget,
     Opening,
     SourceWarp,
@@ -32,6 +33,7 @@ from ghostlive.ops.openings import (
     eye_fan,
     eye_openness,
     eye_width,
+    lid_gap,
     target_warp,
 )
 from ghostlive.ops.regions import face_width
@@ -189,24 +191,34 @@ class ClassicSwapper(CropSwapper):
         opts: ClassicOptions,
     ) -> list[Opening]:
         """The target's eye openings and inner mouth, less those the mask keeps whole (``keep``). With no region
-        kept (``--keep none``), an eye open in both faces and seen well in the source (its surroundings not
-        replaced for self-occlusion) shows the source's eye; otherwise every opening shows the target's own
-        pixels."""
+        kept (``--keep none``), both eyes show the source's when :func:`source_eyes` allows it; otherwise every
+        opening shows the target's own pixels."""
         topo = topology()
         width = face_width(target.landmarks)
         keep = opts.keep
         mouth = topo.regions["mouth"]
         out = [] if "mouth" in keep else [Opening(dst[mouth], 0.02 * width, 0.03 * width, moved(mouth))]
+        theirs = not keep and source_eyes(target.landmarks, source.landmarks, plan)
         for side in () if "eyes" in keep else ("right", "left"):
             loop = topo.regions[f"{side}_eye"]
             shut = 1.0 - eye_openness(target.landmarks, side)
             w = eye_width(target.landmarks, side)
-            warp = moved(loop)
-            seen = not (plan.mirrored | plan.hidden)[_around(side)].any()
-            if not keep and shut == 0.0 and seen and eye_openness(source.landmarks, side) == 1.0:
-                warp = _eye_warp(image, source.landmarks, dst, eye_fan(loop))
+            warp = _eye_warp(image, source.landmarks, dst, eye_fan(loop)) if theirs else moved(loop)
             out.append(Opening(dst[loop], max(w * (0.04 + 0.03 * shut), 0.6), 0.25 * w, warp))
         return out
+
+
+def source_eyes(target: Points, source: Points, plan: SourcePlan) -> bool:
+    """Whether ``--keep none`` shows the source's eyes: both or neither, never one eye of each person. Both of the
+    target's eyes must be fully open (:func:`ghostlive.ops.openings.eye_openness`), both of the source's wide open
+    (:data:`ghostlive.ops.openings.SOURCE_OPEN`: a narrowed eye's outline holds its lids) and seen well (their
+    surroundings not replaced for self-occlusion)."""
+    return all(
+        eye_openness(target, side) == 1.0
+        and lid_gap(source, side) >= SOURCE_OPEN
+        and not (plan.mirrored | plan.hidden)[_around(side)].any()
+        for side in ("right", "left")
+    )
 
 
 def eye_hold(landmarks: Points, side: str) -> float:
