@@ -3,7 +3,9 @@ subtitle packets handed on untouched; plus the exact frame conversion shared by 
 
 from __future__ import annotations
 
+import heapq
 import logging
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -149,11 +151,13 @@ class VideoSource:
     def items(self) -> Iterator[VideoItem | Any]:
         """Decoded frames (:class:`VideoItem`) and raw audio/subtitle packets, interleaved as stored in the file.
         A packet the decoder rejects (damage) is skipped and counted in ``skipped``; ``decoded`` counts frames and
-        ``last_time`` is the latest frame time in seconds."""
+        ``last_time`` is the latest frame time in seconds. Frames come in presentation order with their
+        timestamps in that order too (:class:`_PresentationTimes`)."""
         av = _av()
         self.reopen()
         self.decoded = self.skipped = 0
         self.last_time = 0.0
+        times = _PresentationTimes(self.video.time_base, float(1 / self.info.fps))
         try:
             for packet in self.container.demux(self.video, *self.passthrough):
                 if packet.stream.type != "video":
@@ -167,11 +171,17 @@ class VideoSource:
                     log.debug("%s: skipped an undecodable packet at %s: %s", self.path, packet.pts, exc)
                     continue
                 for frame in frames:
-                    self.last_time = max(self.last_time, float(frame.time or 0.0))
-                    yield VideoItem(self.decoded, upright(frame, self.matrix), frame.pts, float(frame.time or 0.0))
-                    self.decoded += 1
+                    yield from self._timed(times.add(upright(frame, self.matrix), frame.pts))
         except av.error.FFmpegError as exc:
+            yield from self._timed(times.flush())
             raise _damaged(self.path, exc, f"after frame {self.decoded}") from None
+        yield from self._timed(times.flush())
+
+    def _timed(self, frames: list[tuple[Frame, int | None, float]]) -> Iterator[VideoItem]:
+        for image, pts, time in frames:
+            self.last_time = max(self.last_time, time)
+            yield VideoItem(self.decoded, image, pts, time)
+            self.decoded += 1
 
     def close(self) -> None:
         self.container.close()
@@ -181,6 +191,45 @@ class VideoSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+REORDER_DEPTH = 4
+"""Decoded frames held back while their timestamps are put in order (see :class:`_PresentationTimes`): enough for
+x264's B-pyramid read back from an AVI, whose labels land up to 3 frames from their own."""
+
+
+class _PresentationTimes:
+    """Frames leave a decoder in presentation order, but some files label them out of order: packed B-frames in AVI
+    (DivX, Xvid) carry their packets' times, swapped in pairs (1, 2, 3, 5, 4, 6, 8, 7, …). Each frame is held until
+    :data:`REORDER_DEPTH` more have arrived and then takes the smallest timestamp seen, so the frames keep the
+    stream's times in increasing order (a correctly labelled stream is left as it is). A frame without a timestamp
+    keeps none (the writer gives it the expected time); its ``time`` is one frame (``step`` seconds) after the
+    previous frame's."""
+
+    def __init__(self, time_base: Fraction | None, step: float) -> None:
+        self.time_base, self.step = time_base, step
+        self._last = -step
+        self._held: deque[tuple[Frame, bool]] = deque()
+        self._times: list[int] = []
+
+    def add(self, image: Frame, pts: int | None) -> list[tuple[Frame, int | None, float]]:
+        self._held.append((image, pts is not None))
+        if pts is not None:
+            heapq.heappush(self._times, pts)
+        return self._release(REORDER_DEPTH)
+
+    def flush(self) -> list[tuple[Frame, int | None, float]]:
+        return self._release(0)
+
+    def _release(self, keep: int) -> list[tuple[Frame, int | None, float]]:
+        out: list[tuple[Frame, int | None, float]] = []
+        while len(self._held) > keep:
+            image, timed = self._held.popleft()
+            pts = heapq.heappop(self._times) if timed else None
+            time = float(pts * self.time_base) if pts is not None and self.time_base else self._last + self.step
+            self._last = time
+            out.append((image, pts, time))
+        return out
 
 
 def to_bgr(frame: Any, matrix: Matrix) -> Frame:

@@ -119,6 +119,8 @@ class VideoSink:
         if self.dropped:
             log.warning("%s: left out: %s", self.name, "; ".join(self.dropped))
         self._last_pts: int | None = None
+        self._step = max(1, round(1 / (rate * self.time_base)))
+        """One frame in the frames' time base (at least one tick)."""
 
     def _add_video(self, source: VideoSource, opts: EncodeOptions) -> Any:
         av = self._av
@@ -170,11 +172,14 @@ class VideoSink:
         return OutputError(f"writing the video failed: {reason}; nothing was written", self.name)
 
     def write(self, image: Frame, pts: int | None, index: int) -> None:
+        """``image`` at ``pts`` (in the source's time base; frames come in presentation order, see
+        :meth:`VideoSource.items`). A frame without a timestamp, or one that does not come after the previous
+        frame's, takes the time one frame after the previous one; the frames after it keep their own."""
         frame = video_frame(image, self.video.pix_fmt, self.matrix)
         if pts is not None and self.time_base != self.source_time_base:
             pts = round(pts * self.source_time_base / self.time_base)
         if pts is None or (self._last_pts is not None and pts <= self._last_pts):
-            pts = index if self._last_pts is None else self._last_pts + 1
+            pts = index * self._step if self._last_pts is None else self._last_pts + self._step
         frame.pts = pts
         frame.time_base = self.time_base
         self._last_pts = pts
