@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from ghostlive.errors import InvalidInputError, OutputError
+from ghostlive.media.image_kinds import LOSSY_FORMATS, icc_fits, lossy_webp, refuse_heif, warn_extra_frames
 from ghostlive.media.paths import (
     atomic_write_bytes,
     check_name_length,
@@ -58,6 +59,9 @@ class LoadedImage:
     bit_depth: int = 8
     icc: bytes | None = None
     """The embedded ICC colour profile, written back into the result (the pixels stay in its colour space)."""
+    lossy: bool = False
+    """Stored with lossy compression (JPEG, lossy WebP, AVIF): a WebP result is then lossy too, at the writer's
+    quality, instead of lossless (5-10× the size for nothing a lossy original held)."""
 
 
 def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
@@ -77,14 +81,15 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) ->
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore" if large else "error", bomb)  # an icon's image is sized only here
                 im.load()
-            _warn_extra_frames(p, im)
+            warn_extra_frames(p, im)
             icc = im.info.get("icc_profile")
+            lossy = im.format in LOSSY_FORMATS or (im.format == "WEBP" and lossy_webp(p))
             loaded = _to_loaded(p, ImageOps.exif_transpose(im))
-            return replace(loaded, icc=icc if _icc_fits(icc, loaded.grayscale) else None)
+            return replace(loaded, icc=icc if icc_fits(icc, loaded.grayscale) else None, lossy=lossy)
     except InvalidInputError:
         raise
     except UnidentifiedImageError:
-        _refuse_heif(p)
+        refuse_heif(p)
         return _read_tiff_with_opencv(p, max_pixels)
     except (Image.DecompressionBombError, bomb) as exc:  # over twice Pillow's limit, or an icon's image over it
         raise InvalidInputError(f"image declares too many pixels to decode safely ({exc})", p) from None
@@ -109,38 +114,6 @@ def _check_size(path: Path, size: tuple[int, int], max_pixels: int) -> None:
     w, h = size
     if w * h > max_pixels:
         raise InvalidInputError(f"image declares too many pixels ({w}×{h}, more than the {max_pixels:,} allowed)", path)
-
-
-def _warn_extra_frames(path: Path, im: Image.Image) -> None:
-    """Say that only the first frame of an animation (GIF, PNG, WebP) or page of a multi-page TIFF is read."""
-    count = int(getattr(im, "n_frames", 1) or 1)
-    if count < 2 or im.format not in ("GIF", "PNG", "WEBP", "TIFF"):
-        return  # a camera's MPO JPEG holds a preview or a second view, not more photos
-    if im.format == "TIFF":
-        advice = "save each page as an image of its own to swap it"
-        log.warning("%s has %d pages; only the first is swapped (%s)", path, count, advice)
-    else:
-        log.warning("%s has %d frames; only the first is swapped (swap it as a video: convert to .mp4)", path, count)
-
-
-def _icc_fits(icc: bytes | None, grayscale: bool) -> bool:
-    """Whether the profile ``icc`` describes the pixels as decoded: an RGB profile for colour, a grey one for grey
-    (CMYK and Lab photos are decoded as RGB, which their profile does not describe)."""
-    return icc is not None and icc[16:20] == (b"GRAY" if grayscale else b"RGB ")
-
-
-HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
-"""ISO media file brands of HEIF photos (an iPhone's .heic), which no decoder here reads."""
-
-
-def _refuse_heif(path: Path) -> None:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-    except OSError:
-        return
-    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
-        raise InvalidInputError("HEIC photos are not supported (convert to JPEG or PNG)", path)
 
 
 def _read_tiff_with_opencv(path: Path, max_pixels: int) -> LoadedImage:
@@ -240,9 +213,12 @@ def encode_image(frame: Frame, suffix: str, like: LoadedImage | None = None, qua
             return _encode_grey_alpha(out, like.alpha, ext, icc)
     elif like is not None and like.alpha is not None and ext in _ALPHA_FORMATS:
         out = np.dstack([frame, like.alpha])
+    lossy_webp = ext == ".webp" and like is not None and like.lossy
     if icc:
-        return _encode_with_profile(out, ext, icc, quality)
+        return _encode_with_profile(out, ext, icc, quality, lossy_webp)
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == ".jpg" else []
+    if ext == ".webp":  # OpenCV writes lossless WebP above quality 100
+        params = [cv2.IMWRITE_WEBP_QUALITY, quality if lossy_webp else 101]
     ok, buf = cv2.imencode(ext, out, params)
     if not ok:
         raise OutputError(f"could not encode the image as {ext}")
@@ -257,13 +233,13 @@ def _encode_grey_alpha(gray: np.ndarray, alpha: np.ndarray, ext: str, icc: bytes
     return buf.getvalue()
 
 
-def _encode_with_profile(out: np.ndarray, ext: str, icc: bytes, quality: int) -> bytes:
+def _encode_with_profile(out: np.ndarray, ext: str, icc: bytes, quality: int, lossy_webp: bool = False) -> bytes:
     """``out`` (grey, BGR or BGRA) encoded by Pillow, which embeds an ICC profile, as OpenCV would encode it:
-    JPEG at ``quality`` in 4:2:0, lossless WebP, LZW-compressed TIFF."""
+    JPEG at ``quality`` in 4:2:0, WebP lossless (``lossy_webp``: at ``quality``), LZW-compressed TIFF."""
     rgb = out if out.ndim == 2 else cv2.cvtColor(out, cv2.COLOR_BGR2RGB if out.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
     options: dict[str, object] = {
         ".jpg": {"quality": quality, "subsampling": "4:2:0"},
-        ".webp": {"lossless": True},
+        ".webp": {"quality": quality} if lossy_webp else {"lossless": True},
         ".tiff": {"compression": "tiff_lzw"},
     }.get(ext, {})
     buf = io.BytesIO()
@@ -282,6 +258,7 @@ def write_image(path: str | os.PathLike[str], frame: Frame, like: LoadedImage | 
     if p.suffix.lower() not in WRITABLE:
         raise OutputError(f"unsupported output format {p.suffix or '(none)'}", p)
     data = encode_image(frame, p.suffix, like, quality)
+    _warn_downgrades(p, like)
     try:
         atomic_write_bytes(p, data)
     except OutputError:
@@ -290,3 +267,16 @@ def write_image(path: str | os.PathLike[str], frame: Frame, like: LoadedImage | 
         raise OutputError(f"cannot write the output ({exc.strerror or exc})", p) from exc
     log.info("wrote %s", p)
     return p
+
+
+def _warn_downgrades(path: Path, like: LoadedImage | None) -> None:
+    """Say what of the original ``like`` the result at ``path`` cannot keep: transparency in a format without
+    it, samples deeper than 8 bits."""
+    if like is None:
+        return
+    ext = WRITABLE[path.suffix.lower()]
+    if like.alpha is not None and ext not in _ALPHA_FORMATS and bool((like.alpha < 255).any()):
+        keep = ", ".join(sorted(_ALPHA_FORMATS))
+        log.warning("%s: %s has no transparency; the photo's is dropped (write %s to keep it)", path, ext, keep)
+    if like.bit_depth > 8:
+        log.warning("%s: written with 8 bits per sample (the photo has %d)", path, like.bit_depth)

@@ -73,6 +73,25 @@ def warn_unused_preset(codec: str, opts: EncodeOptions, name: str | Path) -> Non
         log.warning("%s: --preset applies to x264/x265 only; %s ignores '%s'", name, codec, opts.preset)
 
 
+HDR_TRANSFERS = {16: "HDR10/PQ", 18: "HLG"}
+"""Transfer characteristics (ITU-T H.273) of high-dynamic-range video, which ghostlive processes as 8-bit SDR."""
+
+
+def warn_downgrades(name: str | Path, source: Any) -> None:
+    """Say what of the source stream (its codec context) the 8-bit SDR output cannot keep: samples deeper than 8
+    bits, a high-dynamic-range transfer (written without tone mapping: its colours look washed out)."""
+    try:
+        bits = max(c.bits for c in source.format.components)
+    except (AttributeError, TypeError, ValueError):
+        bits = 8
+    if bits > 8:
+        log.warning("%s: written with 8 bits per sample (the video has %d)", name, bits)
+    hdr = HDR_TRANSFERS.get(int(getattr(source, "color_trc", 0) or 0))
+    if hdr:
+        log.warning("%s: the video is %s HDR; it is written as SDR without tone mapping (colours look washed out)",
+                    name, hdr)  # fmt: skip
+
+
 class VideoSink:
     """Writes frames at their source timestamps and hands on the source's audio and subtitle packets.
 
@@ -118,6 +137,7 @@ class VideoSink:
             raise OutputError(f"cannot write these streams as {self.suffix} ({reason})", self.name) from None
         if self.dropped:
             log.warning("%s: left out: %s", self.name, "; ".join(self.dropped))
+        warn_downgrades(self.name, source.video.codec_context)
         self._last_pts: int | None = None
         self._step = max(1, round(1 / (rate * self.time_base)))
         """One frame in the frames' time base (at least one tick)."""
