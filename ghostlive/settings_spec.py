@@ -52,6 +52,8 @@ class Setting:
     label: str = ""
     optional: bool = False
     """None is a valid value (not given)."""
+    min_items: int = 0
+    """A list setting must name at least this many (the GUI keeps the last ones ticked)."""
     parse: Callable[[str], Any] | None = None
     """argparse type, where the ranges and choices above do not say it."""
     metavar: str | None = None
@@ -126,6 +128,8 @@ class Setting:
             bad = [v for v in value if known and v not in known]
             if bad:
                 raise ValueError(f"unknown {', '.join(map(repr, bad))}; choose from {', '.join(known)}")
+            if len(value) < self.min_items:
+                raise ValueError(f"name at least {self.min_items}; choose from {', '.join(known)}")
             return self.kind(value)
         if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)

@@ -204,7 +204,7 @@ SWAP_SETTINGS: tuple[Setting, ...] = (
             choices=_masks, parse=_name_list(names(_masks, "mask"), none=True), label="Masks"),
     Setting("regions", tuple, _DEFAULT_REGIONS, f"face-parser regions to swap with --mask parser (default "
             f"{','.join(_DEFAULT_REGIONS)})", (S, L, B, G), MASKS_GROUP, choices=_parser_regions,
-            parse=_name_list(names(_parser_regions, "region")), label="Parser regions"),
+            parse=_name_list(names(_parser_regions, "region")), label="Parser regions", min_items=1),
     Setting("mask_feather", dict, {}, "per-mask edge softness, e.g. mouth=0.03,box=0.08", (S, L, B), MASKS_GROUP,
             parse=feathers(_feather_masks)),
     Setting("mask_padding", tuple, (0.1, 0.1, 0.1, 0.1), "box growth: f or t,r,b,l", (S, L, B), MASKS_GROUP,

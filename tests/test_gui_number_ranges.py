@@ -48,3 +48,17 @@ def test_an_open_lower_bound_starts_the_control_one_step_above_it(qtbot) -> None
         b.control.setValue(b.control.minimum())
         assert b.value() > 0.0
         spec.check(b.value())
+
+
+def test_the_last_parser_region_stays_ticked_and_an_empty_list_is_refused_in_the_file(qtbot) -> None:
+    """Unticking every parser region gave ``regions = []``: the parser mask then covered nothing and no face was
+    swapped, without a word (the command line refuses ``--regions ""``)."""
+    b = bind(setting("regions", "gui"))
+    qtbot.addWidget(b.widget)
+    b.set_value(("skin", "nose"))
+    for box in b.boxes.values():
+        box.setChecked(False)
+    assert len(b.value()) == 1  # the last one stays
+    with pytest.raises(ValueError, match="name at least 1"):
+        setting("regions", "gui").check([])
+    assert setting("keep", "gui").check([]) == ()  # keeping nothing is a choice

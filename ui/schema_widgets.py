@@ -111,8 +111,17 @@ def _multi(spec: Setting) -> Binding:
 
     b = Binding(spec, widget, widget, lambda: tuple(c for c, box in boxes.items() if box.isChecked()), put)
     b.boxes = boxes  # type: ignore[attr-defined]
+
+    def toggled(box: QCheckBox, on: bool) -> None:
+        if updating[0]:
+            return
+        if not on and sum(x.isChecked() for x in boxes.values()) < spec.min_items:
+            box.setChecked(True)  # the last one(s) a setting needs stay ticked (no region: no swap at all)
+            return
+        b.notify()
+
     for box in boxes.values():
-        box.toggled.connect(lambda _on: updating[0] or b.notify())
+        box.toggled.connect(lambda on, box=box: toggled(box, on))
     return b
 
 
@@ -229,9 +238,7 @@ def _line(spec: Setting) -> Binding:
     return b
 
 
-def bind(
-    spec: Setting | str, context: str = "gui", value: Any = None, choices: Sequence[str] | None = None
-) -> Binding:
+def bind(spec: Setting | str, context: str = "gui", value: Any = None, choices: Sequence[str] | None = None) -> Binding:
     """The control for ``spec`` (a setting or its key, as ``context`` sees it), showing ``value`` (default: the
     setting's default); ``choices`` replace the schema's lookup (e.g. the swappers of the window's model
     store). A list of paths or a mapping has no control here: ValueError."""

@@ -16,20 +16,24 @@ renamed into place when complete; any signal a process can catch removes that fi
 from __future__ import annotations
 
 import logging
+import os
 import re
 import stat
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
 
-from ghostlive.media.paths import TEMP_TAG, target_of
+from ghostlive.errors import OutputError
+from ghostlive.media.paths import TEMP_TAG, fit_name, name_room, target_of, temp_affixes
 from ghostlive.media.video import VIDEO_SUFFIXES
 
 log = logging.getLogger(__name__)
 
 STALE_SECONDS = 120.0
-"""A temporary output nothing has written to for this long belongs to a run that has ended (a running video job or
-recording writes every few seconds)."""
+"""A temporary output nothing has touched for this long belongs to a run that has ended: a running one touches
+its file every :data:`FRESH_EVERY` seconds (:class:`KeepFresh`), whether or not its encoder has written yet."""
+FRESH_EVERY = 20.0
 MIN_RECORDING_BYTES = 1024
 """An unfinished recording smaller than this holds no frame (only the container's header): deleted, not kept."""
 
@@ -37,9 +41,12 @@ MIN_RECORDING_BYTES = 1024
 def leftovers(dest: str | Path, *, now: float | None = None) -> list[Path]:
     """The temporary files of earlier runs writing ``dest`` (through a symbolic link, where the file lands) that
     nothing has written to for :data:`STALE_SECONDS`, oldest first."""
-    target = target_of(dest)  # the temporary file lies beside it, named after it with the given name's suffix
-    suffix = re.escape(Path(dest).suffix)
-    pattern = re.compile(rf"\.{re.escape(target.stem)}\.{TEMP_TAG}-[A-Za-z0-9_]{{8}}\.part{suffix}")
+    target = target_of(dest)  # the temporary file lies beside it, named after it (shortened to fit)
+    try:
+        prefix, suffix = temp_affixes(dest, keep_suffix=True)
+    except OutputError:  # a name too long for any temporary file: none was made
+        return []
+    pattern = re.compile(rf"{re.escape(prefix)}[A-Za-z0-9_]{{8}}{re.escape(suffix)}")
     return [p for p, _ in _stale(target.parent, pattern, now)]
 
 
@@ -109,7 +116,8 @@ def keep_unfinished(part: Path, stem: str, suffix: str) -> Path | None:
             log.info("%s: removed an unfinished file of a run that was killed (nothing in it plays)", part)
             return None
         stamp = datetime.fromtimestamp(part.stat().st_mtime).strftime("%Y-%m-%d %H.%M.%S")
-        new = _free_name(part.with_name(f"{stem} (unfinished {stamp}){suffix}"))
+        tail = f" (unfinished {stamp}) 99{suffix}"  # room for _free_name's number too
+        new = _free_name(part.with_name(f"{fit_name(stem, name_room(part.parent, tail))} (unfinished {stamp}){suffix}"))
         part.rename(new)
     except OSError as exc:
         log.warning("%s: an unfinished recording of an earlier run was found but not kept (%s)", part, exc)
@@ -138,3 +146,26 @@ def _free_name(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem} {n}{path.suffix}")
     return candidate
+
+
+class KeepFresh:
+    """Touch ``path`` every :data:`FRESH_EVERY` seconds until :meth:`close`, so that no other run takes the
+    temporary file of a job still at work for a leftover (an encoder may hold its first packets for a long while
+    when frames are slow: look-ahead, a neural swapper on the CPU, a stalled camera)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ghostlive-keepfresh", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(FRESH_EVERY):
+            try:
+                os.utime(self.path)
+            except OSError:  # gone (published or deleted): nothing left to keep
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -208,6 +208,30 @@ def check_replaceable(dest: PathLike) -> os.stat_result | None:
     return st
 
 
+def temp_affixes(dest: PathLike, *, keep_suffix: bool = False) -> tuple[str, str]:
+    """What comes before and after the 8 random characters in the name of ``dest``'s temporary files (see
+    :func:`mkstemp_beside`): ``(".NAME.ghostlive-", ".part")``, NAME shortened so that the name fits."""
+    given, target = Path(dest), target_of(dest)
+    suffix = ".part" + (given.suffix if keep_suffix else "")
+    tag = f".{TEMP_TAG}-"
+    room = _name_max(target.parent) - _name_size(f".{tag}{suffix}") - 8  # mkstemp adds 8 characters
+    if room < 0:
+        raise OutputError(f"file name too long ({_name_size(target.name)})", dest)
+    return f".{fit_name(target.stem if keep_suffix else target.name, room)}{tag}", suffix
+
+
+def fit_name(name: str, room: int) -> str:
+    """``name`` shortened (by characters) to at most ``room`` units as its file system counts them."""
+    while _name_size(name) > room:
+        name = name[:-1]
+    return name
+
+
+def name_room(folder: PathLike, name: str) -> int:
+    """How many units (bytes on POSIX) a file name in ``folder`` may have beyond ``name``."""
+    return _name_max(Path(folder)) - _name_size(name)
+
+
 def mkstemp_beside(dest: PathLike, *, keep_suffix: bool = False) -> tuple[int, Path]:
     """Create the temporary file for writing ``dest``, open and private: ``(fd, path)`` like ``tempfile.mkstemp``.
     It lies beside the file ``dest`` lands on (through a symbolic link), so publishing it is a rename on one file
@@ -215,16 +239,9 @@ def mkstemp_beside(dest: PathLike, *, keep_suffix: bool = False) -> tuple[int, P
     with ``dest``'s own suffix, for writers that take the format from the extension), NAME shortened so that the
     name fits the file system. The OSError of a folder that takes no new file is the caller's to word."""
     given, target = Path(dest), target_of(dest)
-    suffix = ".part" + (given.suffix if keep_suffix else "")
-    stem = target.stem if keep_suffix else target.name
-    prefix = f".{TEMP_TAG}-"
-    room = _name_max(target.parent) - _name_size(f".{prefix}{suffix}") - 8  # mkstemp adds 8 characters
-    if room < 0:
-        raise OutputError(f"file name too long ({_name_size(target.name)})", dest)
-    while _name_size(stem) > room:
-        stem = stem[:-1]
+    prefix, suffix = temp_affixes(dest, keep_suffix=keep_suffix)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem}{prefix}", suffix=suffix, dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)
     except FileNotFoundError:  # callers name other OS errors with their own words; this one is the link's
         if given.is_symlink():
             raise OutputError(f"is a symbolic link into a folder that does not exist ({target.parent})", dest) from None

@@ -20,7 +20,7 @@ from typing import Any
 
 from ghostlive.errors import GhostliveError, OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
-from ghostlive.media.leftovers import recover_recordings
+from ghostlive.media.leftovers import KeepFresh, recover_recordings
 from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
 from ghostlive.media.video_out import VIDEO_CODECS, EncodeOptions, codec_options, fit_frame, warn_unused_preset
@@ -184,11 +184,13 @@ class Recorder:
             raise OutputError(f"cannot record here ({_one_line(exc)})", self.path) from None
         self._tmp = Path(tmp)
         self._file = WatchedFile(fd)  # FFmpeg writes through it: no write error is lost (see its module)
+        self._fresh = KeepFresh(self._tmp)  # never taken for a killed recording while it records
         try:
             fmt = av.open(tmp, "w").format.name  # from the name; the file is opened only when encoding starts
             opts = container_options(self.path.suffix)
             self.container: Any = av.open(self._file, "w", format=fmt, options=opts)
         except Exception as exc:  # noqa: BLE001 - PyAV raises per-format errors; nothing may stay behind
+            self._fresh.close()
             self._file.close()
             self._tmp.unlink(missing_ok=True)
             raise OutputError(f"cannot record to this file ({_one_line(exc)})", self.path) from None
@@ -265,6 +267,7 @@ class Recorder:
         except Exception as exc:  # noqa: BLE001 - PyAV and the OS raise many kinds; nothing half-written stays
             raise self._fail(exc) from None
         finally:
+            self._fresh.close()
             self._tmp.unlink(missing_ok=True)
             self.container = None
 
@@ -292,5 +295,6 @@ class Recorder:
         except Exception:  # the file is being thrown away
             log.debug("closing a discarded recording failed", exc_info=True)
         finally:
+            self._fresh.close()
             self._file.close()
             self._tmp.unlink(missing_ok=True)

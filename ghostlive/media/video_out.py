@@ -13,6 +13,7 @@ from typing import Any
 
 from ghostlive import __version__
 from ghostlive.errors import OutputError
+from ghostlive.media.leftovers import KeepFresh
 from ghostlive.media.stream_copy import Transcode, add_passthrough, codec_name
 from ghostlive.media.video import SYNTHETIC_NOTE, VideoSource, _av, add_video_stream, video_frame
 from ghostlive.ops.filters import resize
@@ -141,6 +142,7 @@ class VideoSink:
         self._last_pts: int | None = None
         self._step = max(1, round(1 / (rate * self.time_base)))
         """One frame in the frames' time base (at least one tick)."""
+        self._fresh = KeepFresh(self.path)  # never taken for a killed job's leftover while it is written
 
     def _add_video(self, source: VideoSource, opts: EncodeOptions) -> Any:
         av = self._av
@@ -226,9 +228,12 @@ class VideoSink:
             self.container.close()
         except (OSError, self._av.error.FFmpegError) as exc:
             raise self.write_error(exc) from None
+        finally:
+            self._fresh.close()
 
     def abort(self) -> None:
         """Close the file without caring whether it is complete (it is deleted next)."""
+        self._fresh.close()
         try:
             self.container.close()
         except Exception:  # the file is being thrown away

@@ -252,7 +252,9 @@ def _swap_loop(
     start = time.perf_counter()
     frames = with_faces = most = 0
     busiest: Frame | None = None
-    total = src.info.frames
+    # the frame count the file announces; else the length times the rate (a fragmented MP4, as live records, and
+    # WebM announce none), so that progress and ETA still mean something
+    total = src.info.frames or int(src.info.duration * src.info.fps)
     last_report = 0.0
     while True:
         if stop.is_set():

@@ -53,9 +53,10 @@ class LiveOutputs:
         photos = [s.path for s in self.sources] + list(self.references)
         encode = self.job.settings.encode if self.job is not None else None
         fps = self.pipeline.options.output_fps
-        for kept in recover_folder(folder):  # cut off by a crash or kill -9: what it holds plays
+        path = recording_path(folder, self.request.camera, photos)
+        for kept in recover_folder(path.parent):  # cut off by a crash or kill -9: what it holds plays
             self.events.info.emit(f"an earlier recording was cut off (crash or kill); what it holds is kept as {kept}")
-        self.recorder = Recorder(recording_path(folder, self.request.camera, photos), encode, fps=fps)
+        self.recorder = Recorder(path, encode, fps=fps)
         self.pipeline.add_sink(self.recorder)
         self.events.info.emit(f"recording to {self.recorder.path}")
         return self.recorder.path
