@@ -43,6 +43,10 @@ class StreamMemory:
 
     first_face: Embedding | None = None
     """With target mode ``first``: the identity of the first frame's target face."""
+    frames: int = 0
+    """Frames selected from (reference mode)."""
+    rechecked: int = -1
+    """Id of the track last re-checked early (:data:`RECHECK_EVERY`), so that the next one gets its turn."""
 
 
 REEMBED_EVERY = 15
@@ -50,11 +54,15 @@ REEMBED_EVERY = 15
 SIMILARITY_EMA = 0.5
 """Weight of the remembered similarity when a matched track is embedded again (a moving average)."""
 RECHECK_EVERY = 2
-"""A track not (yet) matched is embedded again every this many frames..."""
+"""A track not (yet) matched whose face may have been partly hidden when it appeared or came back
+(:attr:`~ghostlive.tracking.Track.partial`) is embedded again on every this many frames, one such track a frame
+(in turn, so that bystanders do not each cost an embedding)..."""
 RECHECK_FRAMES = 24
-"""...during its first this many frames, or as long since its appearance last changed (its first look may have
-been partly covered); its best similarity in that time counts, not the mean, so early bad looks do not hide a
-good one."""
+"""...during its first this many frames (after it appeared, came back or changed in appearance); its best
+similarity in that time counts, not the mean, so early bad looks do not hide a good one."""
+KEEP_MARGIN = 0.03
+"""A matched face whose appearance jumped keeps its reference while its one new similarity to it stays within this
+of the threshold (the same person turning the head is not dropped on one borderline look)."""
 
 
 def select_faces(
@@ -90,28 +98,54 @@ def select_faces(
         return _first_in_stream(image, faces, tracks or [], stream or StreamMemory(), embedder, threshold)
     if tracks is None:
         return _best_face_per_reference(image, faces, selection.references, embedder, threshold)
-    return _best_reference_per_track(image, faces, tracks, selection.references, embedder, threshold)
+    refs = selection.references
+    return _best_reference_per_track(image, faces, tracks, refs, embedder, threshold, stream or StreamMemory())
 
 
-def _due(track: Track, seen: object, matched: bool = True) -> bool:
+def _due(track: Track, seen: object) -> bool:
     """Whether a track's face is embedded (again) this frame: on its first look and every :data:`REEMBED_EVERY`
-    frames; at once when its appearance changed (maybe another person under the track); and every
-    :data:`RECHECK_EVERY` frames while it is not ``matched`` yet (see :data:`RECHECK_FRAMES`)."""
-    if track.held:
-        return False
-    if seen is None or track.changed or track.age == 1 or track.age % REEMBED_EVERY == 0:
-        return True
-    return not matched and track.since_change <= RECHECK_FRAMES and track.since_change % RECHECK_EVERY == 0
+    frames, and at once when its appearance changed (maybe another person under the track)."""
+    return not track.held and (seen is None or track.changed or track.age == 1 or track.age % REEMBED_EVERY == 0)
 
 
-def _remembered(old: np.ndarray | None, new: np.ndarray, track: Track, matched: bool) -> np.ndarray:
+def _early(track: Track) -> bool:
+    """Whether a track may be re-checked early (see :data:`RECHECK_EVERY`)."""
+    mem = track.memory
+    waiting = track.partial and track.since_change <= RECHECK_FRAMES
+    return waiting and not track.held and mem.pair is None and mem.sims is not None
+
+
+def _rechecked(tracks: list[Track], stream: StreamMemory) -> Track | None:
+    """The one track re-checked early this frame, if any: the next in turn after the last one."""
+    stream.frames += 1
+    if stream.frames % RECHECK_EVERY:
+        return None
+    waiting = sorted((tr for tr in tracks if _early(tr) and not _due(tr, tr.memory.sims)), key=lambda tr: tr.id)
+    if not waiting:
+        return None
+    chosen = next((tr for tr in waiting if tr.id > stream.rechecked), waiting[0])
+    stream.rechecked = chosen.id
+    return chosen
+
+
+def _remembered(old: np.ndarray | None, new: np.ndarray, track: Track) -> np.ndarray:
     """The similarities a track keeps after an embedding gave ``new``: only ``new`` after a change of appearance
-    (no averaging across it); while not matched in the recheck window, the best seen; else a moving average."""
+    (no averaging across it); while it may be re-checked early, the best seen; else a moving average."""
     if old is None or track.changed:
         return new
-    if not matched and track.since_change <= RECHECK_FRAMES:
+    if _early(track):
         return np.maximum(old, new)
     return SIMILARITY_EMA * old + (1 - SIMILARITY_EMA) * new
+
+
+def _paired(sims: np.ndarray, before: int | None, changed: bool, threshold: float) -> int | None:
+    """The reference a track is matched to with similarities ``sims`` (``before``: its previous one)."""
+    top = int(np.argmax(sims))
+    if sims[top] >= threshold:
+        return top
+    if changed and before is not None and sims[before] >= threshold - KEEP_MARGIN:
+        return before
+    return None
 
 
 def _best_face_per_reference(
@@ -138,16 +172,17 @@ def _best_reference_per_track(
     refs: tuple[Embedding, ...],
     embedder: Embedder,
     threshold: float,
+    stream: StreamMemory,
 ) -> Selected:
     best: dict[int, tuple[float, int]] = {}  # reference → (similarity, face) of its best matched track
+    early = _rechecked(tracks, stream)
     for k, (face, tr) in enumerate(zip(faces, tracks, strict=True)):
         mem = tr.memory
-        if _due(tr, mem.sims, mem.pair is not None):
+        if _due(tr, mem.sims) or tr is early:
             emb = embedder.embed(image, face)
             sims = np.array([float(emb @ r) for r in refs])
-            mem.sims = _remembered(mem.sims, sims, tr, mem.pair is not None)
-            top = int(np.argmax(mem.sims))
-            mem.pair = top if mem.sims[top] >= threshold else None
+            mem.sims = _remembered(mem.sims, sims, tr)
+            mem.pair = _paired(mem.sims, mem.pair, tr.changed, threshold)
         r = mem.pair
         if r is not None and mem.sims is not None and (r not in best or best[r][0] < mem.sims[r]):
             best[r] = (float(mem.sims[r]), k)

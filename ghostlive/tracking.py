@@ -27,6 +27,7 @@ from ghostlive.faces import FaceAnalyzer
 from ghostlive.models.blazeface import iou
 from ghostlive.models.facemesh import five_points, roi_from_landmarks
 from ghostlive.ops.align import similarity_transform, transform_points
+from ghostlive.ops.boxes import Box, area, distance, face_box, face_size, grown, overlapping, shared
 from ghostlive.ops.shots import ShotDetector, correlation, grey_thumb
 from ghostlive.ops.smooth import OneEuro
 from ghostlive.types import Detection, Face, FaceMemory, Frame, Points
@@ -52,8 +53,9 @@ class TrackerOptions:
     """A followed face whose look correlates less than this with its previous look changed abruptly: another
     person may now be under the track, so its identity is checked again at once (:attr:`Track.changed`)."""
     occluded: float = 0.1
-    """A held track ends when a followed face's box (grown by :data:`OCCLUDER_MARGIN`) covers more than this share
-    of its box: the face is hidden behind another one."""
+    """A held track ends when a followed face's box covers more than this share of its box (the face is hidden
+    behind another one); or its head does (the box grown by :data:`OCCLUDER_MARGIN`) while it moves onto the held
+    face. Faces that merely stay side by side keep their tracks through a missed frame."""
     tiled_every: int = 30
     """Small-face tiles (when the analyzer has them) only on a shot's first frame and every this many frames;
     the other detections are one whole-frame pass, so tiles do not slow every frame down."""
@@ -74,10 +76,16 @@ class Track:
     look: np.ndarray | None = None
     """Grey thumbnail of the face region when it was last observed."""
     changed: bool = False
-    """This frame's observation may show another person than the last one: the face was re-acquired after a gap,
-    or its appearance jumped (see :attr:`TrackerOptions.jump`); its identity decision must be checked again."""
+    """This frame's observation may show another person than the last one: its appearance jumped (see
+    :attr:`TrackerOptions.jump`); its identity decision must be checked again."""
     since_change: int = 0
-    """Observations since the track started or last :attr:`changed`."""
+    """Observations since the track started, was re-acquired after a gap, :attr:`changed`, or grew by :data:`GROWN`."""
+    partial: bool = False
+    """The face may have been partly hidden when that began: it was re-acquired after a gap, it sat next to another
+    face or at the frame's edge, or its box has grown by :data:`GROWN` since (more of it shows); its identity is
+    checked again soon (``selection.RECHECK_EVERY``)."""
+    area: float = 0.0
+    """The area of the face's box when that began."""
 
     @property
     def held(self) -> bool:
@@ -85,10 +93,17 @@ class Track:
 
 
 OCCLUDER_MARGIN = 0.25
-"""A followed face's box is grown by this share of its size on each side when it is checked for hiding a held one
-(a head is wider than the face's landmarks)."""
-OVERLAP = 0.3
-"""Two tracks whose boxes share more than this share of the smaller box sit on one face: one of them gives way."""
+"""A followed face moving onto a held one has its box grown by this share of its size on each side when it is
+checked for hiding it (a head is wider than the face's landmarks)."""
+APPROACH = 0.02
+"""A followed face moves onto a held one when their centres came closer since the previous frame by more than this
+share of its size (more than a still face's jitter)."""
+EDGE = 0.05
+"""A face whose box comes within this share of its size of the frame's edge may be cut off by it."""
+
+GROWN = 1.5
+"""A followed face whose box's area grew by this factor since it appeared or came back was partly hidden then (a
+face opening its mouth or nodding grows by about a quarter)."""
 
 REUSE_FRAMES = 10
 """Most renders a per-track statistic is reused before it is measured again (a third of a second at 30 fps)."""
@@ -117,11 +132,6 @@ def reuse(memory: FaceMemory | None, key: str, roi: tuple[int, int, int, int], c
     return value
 
 
-def face_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
-    lo, hi = landmarks.min(0), landmarks.max(0)
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
-
-
 def face_from_mesh(
     landmarks: np.ndarray, depth: np.ndarray, presence: float, score: float, kps5: Points | None = None
 ) -> Face:
@@ -142,8 +152,7 @@ def carry_keypoints(previous: Face, landmarks: np.ndarray) -> Points | None:
 
 
 def face_width(face: Face) -> float:
-    x1, y1, x2, y2 = face.box
-    return max(x2 - x1, y2 - y1, 1.0)
+    return face_size(face.box)
 
 
 class FaceTracker:
@@ -177,11 +186,13 @@ class FaceTracker:
             return None
         return face_from_mesh(xy, z, p, track.raw.score, carry_keypoints(track.raw, xy))
 
-    def _observe(self, frame: Frame, track: Track, face: Face, t: float) -> None:
+    def _observe(self, frame: Frame, track: Track, face: Face, t: float, others: list[Box]) -> None:
+        """Take ``face`` as the track's observation on ``frame`` (``others``: the other faces followed now)."""
         look = grey_thumb(frame, LOOK_SIZE, face.box)
-        jumped = track.look is not None and look is not None and correlation(track.look, look) < self.options.jump
-        track.changed = track.missed > 0 or jumped
-        track.since_change = 1 if track.changed else track.since_change + 1
+        track.changed = (
+            track.look is not None and look is not None and correlation(track.look, look) < self.options.jump
+        )
+        self._period(frame, track, face.box, others)
         track.raw = face
         track.look = look
         track.missed = 0
@@ -197,6 +208,19 @@ class FaceTracker:
             track.face = face_from_mesh(lm, face.depth, face.presence, face.score, kps5)
         else:
             track.face = face
+
+    def _period(self, frame: Frame, track: Track, box: Box, others: list[Box]) -> None:
+        """Count the observation at ``box`` in :attr:`Track.since_change`, or start a new count (and decide
+        :attr:`Track.partial`) when the track starts, comes back, changed or grew."""
+        size = area(box)
+        if track.changed or track.missed > 0 or track.age == 0:
+            track.partial = track.missed > 0 or crowded(box, others, frame.shape[1], frame.shape[0])
+        elif size > GROWN * track.area:
+            track.partial = True  # more of the face shows: it was partly hidden
+        else:
+            track.since_change += 1
+            return
+        track.since_change, track.area = 1, size
 
     def update(self, frame: Frame, t: float) -> list[Track]:
         """Advance all tracks to ``frame`` taken at ``t`` seconds; returns the tracks to render."""
@@ -229,10 +253,11 @@ class FaceTracker:
                     self._start(faces[0])
                     known.append(faces[0].box)
                     observed[self.tracks[-1].id] = faces[0]
+        moves = [(observed[tr.id].box, tr.raw.box) for tr in self.tracks if tr.id in observed]
         for tr in self.tracks:
             if tr.id in observed:
-                self._observe(frame, tr, observed[tr.id], t)
-            elif self._hidden(tr, [observed[k].box for k in observed]):
+                self._observe(frame, tr, observed[tr.id], t, [observed[k].box for k in observed if k != tr.id])
+            elif self._hidden(tr, moves):
                 tr.missed = opts.max_gap + 1
             else:
                 tr.missed = tr.missed + 1 if self._same_face(frame, tr) else opts.max_gap + 1
@@ -246,15 +271,16 @@ class FaceTracker:
         now = grey_thumb(frame, LOOK_SIZE, track.raw.box)
         return track.look is not None and now is not None and correlation(track.look, now) >= self.options.same_face
 
-    def _hidden(self, track: Track, boxes: list[tuple[float, float, float, float]]) -> bool:
-        """Whether a track that was not observed lies behind one of the followed faces' ``boxes``."""
-        x1, y1, x2, y2 = track.raw.box
-        area = max((x2 - x1) * (y2 - y1), 1.0)
-        for bx1, by1, bx2, by2 in boxes:
-            mx, my = OCCLUDER_MARGIN * (bx2 - bx1), OCCLUDER_MARGIN * (by2 - by1)
-            w = min(x2, bx2 + mx) - max(x1, bx1 - mx)
-            h = min(y2, by2 + my) - max(y1, by1 - my)
-            if w > 0 and h > 0 and w * h > self.options.occluded * area:
+    def _hidden(self, track: Track, moves: list[tuple[Box, Box]]) -> bool:
+        """Whether a track that was not observed lies behind a followed face (``moves``: each one's box now and on
+        the previous frame): its face covers the track's box, or its head does while it moves onto it."""
+        box = track.raw.box
+        least = self.options.occluded * max(area(box), 1.0)
+        for now, before in moves:
+            if shared(box, now) > least:
+                return True
+            closer = distance(before, box) - distance(now, box)
+            if closer > APPROACH * face_size(now) and shared(box, grown(now, OCCLUDER_MARGIN)) > least:
                 return True
         return False
 
@@ -267,15 +293,16 @@ class FaceTracker:
         """Of tracks sitting on one face, keep the one least likely to have moved onto it: not just re-acquired or
         changed in appearance, then the oldest."""
         kept: list[Track] = []
-        for tr in sorted(self.tracks, key=lambda tr: (tr.changed, -tr.age)):
+        for tr in sorted(self.tracks, key=lambda tr: (tr.changed, tr.age > 1 and tr.since_change == 1, -tr.age)):
             if all(not overlapping(tr.face.box, k.face.box) for k in kept):
                 kept.append(tr)
         self.tracks = sorted(kept, key=lambda tr: tr.id)
 
 
-def overlapping(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    """Whether two face boxes sit on one face: they share more than :data:`OVERLAP` of the smaller box (which
-    includes every pair with an IoU of 0.5 or more)."""
-    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w > 0 and h > 0 and w * h > OVERLAP * max(smaller, 1.0)
+def crowded(box: Box, others: list[Box], width: int, height: int) -> bool:
+    """Whether a face at ``box`` may be partly hidden: it touches the frame's edge or the head of one of the
+    ``others`` (its box grown by :data:`OCCLUDER_MARGIN`)."""
+    x1, y1, x2, y2 = box
+    if min(x1, y1) <= EDGE * (x2 - x1) or x2 >= width - EDGE * (x2 - x1) or y2 >= height - EDGE * (y2 - y1):
+        return True
+    return any(shared(box, grown(o, OCCLUDER_MARGIN)) > 0 for o in others)
