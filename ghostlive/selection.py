@@ -61,8 +61,9 @@ RECHECK_FRAMES = 24
 """...during its first this many frames (after it appeared, came back or changed in appearance); its best
 similarity in that time counts, not the mean, so early bad looks do not hide a good one."""
 KEEP_MARGIN = 0.03
-"""A matched face whose appearance jumped keeps its reference while its one new similarity to it stays within this
-of the threshold (the same person turning the head is not dropped on one borderline look)."""
+"""A matched face keeps its reference while its similarity to it stays within this of the threshold (hysteresis:
+the same person turning the head, or a re-check's average dipping just under, is not dropped for half a second;
+another person, at a cut or a crossing, scores well below)."""
 
 
 def select_faces(
@@ -138,12 +139,13 @@ def _remembered(old: np.ndarray | None, new: np.ndarray, track: Track) -> np.nda
     return SIMILARITY_EMA * old + (1 - SIMILARITY_EMA) * new
 
 
-def _paired(sims: np.ndarray, before: int | None, changed: bool, threshold: float) -> int | None:
-    """The reference a track is matched to with similarities ``sims`` (``before``: its previous one)."""
+def _paired(sims: np.ndarray, before: int | None, threshold: float) -> int | None:
+    """The reference a track is matched to with similarities ``sims`` (``before``: its previous one, kept while
+    its similarity stays within :data:`KEEP_MARGIN` of the threshold: hysteresis)."""
     top = int(np.argmax(sims))
     if sims[top] >= threshold:
         return top
-    if changed and before is not None and sims[before] >= threshold - KEEP_MARGIN:
+    if before is not None and sims[before] >= threshold - KEEP_MARGIN:
         return before
     return None
 
@@ -182,7 +184,7 @@ def _best_reference_per_track(
             emb = embedder.embed(image, face)
             sims = np.array([float(emb @ r) for r in refs])
             mem.sims = _remembered(mem.sims, sims, tr)
-            mem.pair = _paired(mem.sims, mem.pair, tr.changed, threshold)
+            mem.pair = _paired(mem.sims, mem.pair, threshold)
         r = mem.pair
         if r is not None and mem.sims is not None and (r not in best or best[r][0] < mem.sims[r]):
             best[r] = (float(mem.sims[r]), k)
