@@ -21,6 +21,7 @@ from ghostlive.ops.align import norm_crop
 from ghostlive.ops.lbp import lbp_descriptor
 from ghostlive.registry import Registry
 from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
+from ghostlive.turned import with_turned
 from ghostlive.types import Detection, Embedding, Face, Frame
 from ghostlive.xp import to_host
 
@@ -156,9 +157,11 @@ class FaceAnalyzer:
         faces = [replace(f, kps5=f.detection.keypoints) if len(f.detection.keypoints) == 5 else f for f in faces]
         return [f for f in faces if f.presence >= self.min_presence]
 
-    def analyze(self, image: Frame) -> list[Face]:
-        """All faces in ``image`` with landmarks, ordered left to right."""
-        return self.landmarks(image, self.detect(image))
+    def analyze(self, image: Frame, *, turned: bool = True) -> list[Face]:
+        """All faces in ``image`` with landmarks, ordered left to right; ``turned`` (a photo): also those found
+        with the image turned when no face is upright (see :func:`ghostlive.turned.with_turned`)."""
+        faces = self.landmarks(image, self.detect(image))
+        return with_turned(self, image, faces) if turned else faces
 
 
 DETECTABLE = 20 / 192

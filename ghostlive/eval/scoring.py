@@ -112,5 +112,5 @@ class Scorer:
         return temporal(target_frames, output_frames, tl, ol)
 
     def _landmarks(self, frame: Frame) -> np.ndarray | None:
-        faces = self.analyzer.analyze(frame)
+        faces = self.analyzer.analyze(frame, turned=False)  # a video's frames: never searched turned
         return max(faces, key=lambda f: f.detection.area).landmarks if faces else None

@@ -20,8 +20,11 @@ ColorMode = Literal["lowfreq", "mean", "none"]
 COLOR_MODES: tuple[str, ...] = ("lowfreq", "mean", "none")
 LUMA_BGR = (0.114, 0.587, 0.299)
 """BT.601 luma weights in BGR order."""
-GAIN_RANGE = (0.25, 4.0)
-"""Bounds of any per-channel colour gain."""
+GAIN_RANGE = (1.0 / 16.0, 8.0)
+"""Bounds of the luma gain (the target's skin light over the source's). Wide enough for a photo at an eighth of
+the other's exposure: at (0.25, 4) a face pasted onto a photo at 12 % brightness came out flat (the over-bright
+result squeezed into the target's luma range by ``bounds``), and a source at 12 % came out dark brown. An 8×
+gain lifts a dark source's noise with it: :mod:`ghostlive.pipeline.advice` warns about such a source."""
 CHROMA_REACH = 24.0
 """How far (in BGR levels) a pixel's own colour may lie from the skin's for the skin's colour shift to apply
 fully; farther colours (glare, a glimpse of background) get half of it."""

@@ -26,6 +26,7 @@ from ghostlive.pipeline.frame import STAGES, Clock, FrameDevice, FrameResult, St
 from ghostlive.selection import Selected, StreamMemory, TargetSelection, select_faces
 from ghostlive.swappers.base import Swapper, SwapperStage
 from ghostlive.tracking import FaceTracker, Track, TrackerOptions
+from ghostlive.turned import NO_FACE, with_turned
 from ghostlive.types import Array, Embedding, Face, FaceMemory, Frame
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ class FrameProcessor:
         ``label`` (the image's file) first, as every input error does."""
         faces = self.analyzer.analyze(image)
         if not faces:
-            raise NoFaceError("no face found" if label else "no face found in the image", label)
+            raise NoFaceError(NO_FACE if label else NO_FACE.replace("found", "found in the image", 1), label)
         if index is None:
             return max(faces, key=lambda f: f.detection.area)
         if not 0 <= index < len(faces):
@@ -173,7 +174,7 @@ class FrameProcessor:
         """The face of ``image`` to paste (the largest unless ``index`` says otherwise) and its prepared identity;
         a face that will swap worse than a frontal close-up is warned about (:func:`source_advice`)."""
         face = self.find_face(image, index, label)
-        for note in source_advice(face):
+        for note in source_advice(face, image):
             log.warning("%s: %s", label or "the source image", note)
         return face, self.device.apply(image, lambda img: self.swapper.prepare_source(img, face))
 
@@ -242,6 +243,7 @@ class FrameProcessor:
             detections = self.analyzer.detect(frame)
             clock.lap("detect")
             faces = self.analyzer.landmarks(frame, detections)
+            faces = with_turned(self.analyzer, frame, faces)  # none upright: the photo turned (its time: landmarks)
             clock.lap("landmarks")
             return faces, None
         tracks = self.tracker.update(frame, t)

@@ -13,6 +13,7 @@ from ghostlive.errors import NoFaceError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.pipeline.frame import FrameResult
 from ghostlive.selection import TargetSelection
+from ghostlive.turned import NO_FACE
 from ghostlive.types import Face, Frame
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def reference_face(analyzer: FaceAnalyzer, image: Frame, path: str) -> Face:
 def explain_no_swap(result: FrameResult, selection: TargetSelection, threshold: float, target: str) -> NoFaceError:
     """Why a photo had no face swapped (``threshold``: the reference similarity in use)."""
     if not result.faces:
-        return NoFaceError("no face found", target)
+        return NoFaceError(NO_FACE, target)
     if selection.mode == "reference":
         best = ", ".join(f"{s:.2f}" for s in result.best_similarity) or "n/a"
         return NoFaceError(

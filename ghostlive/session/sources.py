@@ -11,6 +11,7 @@ from ghostlive.errors import NoFaceError
 from ghostlive.faces import FaceAnalyzer
 from ghostlive.media.image import read_image
 from ghostlive.pipeline.advice import source_advice
+from ghostlive.turned import NO_FACE
 from ghostlive.types import Face, Frame
 
 
@@ -30,8 +31,9 @@ class SourceFace:
 
     @property
     def advice(self) -> list[str]:
-        """Why this face will swap worse than a frontal close-up (turned far, small); empty when it will not."""
-        return source_advice(self.face)
+        """Why this face will swap worse than a frontal close-up (turned far, small, dark, overexposed, blurred,
+        noisy); empty when it will not."""
+        return source_advice(self.face, self.image)
 
 
 def find_faces(analyzer: FaceAnalyzer, path: str) -> list[SourceFace]:
@@ -39,7 +41,7 @@ def find_faces(analyzer: FaceAnalyzer, path: str) -> list[SourceFace]:
     image = read_image(path).bgr
     faces = analyzer.analyze(image)
     if not faces:
-        raise NoFaceError("no face found in this photo", path)
+        raise NoFaceError(NO_FACE.replace("found", "found in this photo", 1), path)
     found = []
     for i, face in enumerate(faces):
         x1, y1, x2, y2 = face.box

@@ -7,11 +7,14 @@ visible side, see :mod:`ghostlive.ops.occlusion`), recoloured to the target's sk
 (estimated on skin only, bounded by the target's own range), and blended inside the target's face outline with
 a feathered mask that keeps chosen target regions (inner mouth by default) for expression. The mesh's holes,
 eyes and inner mouth, show the target's own pixels untouched (:mod:`ghostlive.ops.openings`); a grey target
-gets a grey face.
+gets a grey face. A blurred or grainy target gets the source softened or grain added to match
+(:mod:`ghostlive.ops.texture`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -38,10 +41,17 @@ from ghostlive.ops.openings import (
 )
 from ghostlive.ops.regions import face_width
 from ghostlive.ops.shape import adapt_shape
+from ghostlive.ops.texture import add_grain, matching_blur, matching_grain, soften
 from ghostlive.swappers.base import CropSwapper
 from ghostlive.tracking import reuse
 from ghostlive.types import KEEP_REGIONS, Array, Face, FaceMemory, Points, Roi
 from ghostlive.xp import array_module, to_device, to_host
+
+SPECK = 0.002
+"""A skin triangle that :func:`ghostlive.ops.occlusion.plan_source` leaves to the target, facing the camera in
+the source, smaller than this share of the target face's area and with no such neighbour (sharing a vertex), is a
+sliver squeezed by the source's expression (the fold at a smiling mouth's corner), not a side turned away: it
+keeps its own source pixels. Filled with the target's own skin, it pasted a fleck of the target's crease there."""
 
 _PINNED = {"eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
 _REGION_LOOPS = {"mouth": ("mouth",), "eyes": ("right_eye", "left_eye"), "brows": ("right_brow", "left_brow")}
@@ -132,7 +142,9 @@ class ClassicSwapper(CropSwapper):
         image = to_device(source.image, xp)
         dst = self._geometry(target, source, opts)
         was_flipped = memory is not None and memory.mirrored_source
-        plan = plan_source(source.landmarks, dst, topo, source.visible, was_flipped, source.foreign)
+        plan = _keep_specks(
+            plan_source(source.landmarks, dst, topo, source.visible, was_flipped, source.foreign), source.landmarks, dst
+        )
         if memory is not None:
             memory.mirrored_source = plan.flipped
         warped, ids = warp_mesh(
@@ -151,6 +163,10 @@ class ClassicSwapper(CropSwapper):
         )
         inside = mask > 0
         skin = covered & to_device(topo.skin, xp)[xp.maximum(ids, 0)] & (mask > 0.5)
+        host = _HostLuma(region, skin)  # taken to the host only when (and as far as) a texture measure needs it
+        soft = reuse(memory, "soften", roi, lambda: matching_blur(host.target, lambda: _luma(warped), host.weight))
+        if soft:
+            warped = soften(warped, covered, soft)
         face = transfer_color(
             warped, region, skin.astype(xp.float32), opts.color, opts.color_sigma * width,
             bounds=reuse(memory, "luma_range", roi, lambda: luma_range(region, inside)),
@@ -159,6 +175,9 @@ class ClassicSwapper(CropSwapper):
         face = xp.where(covered[..., None], face, region)
         if plan.hidden.any():
             face = fill_hidden(face, region, covered, ids == -2, 0.12 * width)
+        grain = reuse(memory, "grain", roi, lambda: matching_grain(host.target, lambda: _luma(face), host.weight))
+        if grain:
+            face = add_grain(face, covered | (ids == -2), grain, (x0, y0))
         moved = target_warp(region, roi, target.landmarks, dst)
         openings = self._openings(target, dst, source, image, plan, moved, opts)
         face = compose_openings(face, region, covered, roi, openings)
@@ -233,6 +252,46 @@ def _around(side: str) -> np.ndarray:
     """The mesh triangles touching ``side``'s eye contour."""
     topo = topology()
     return np.isin(topo.triangles, topo.regions[f"{side}_eye"]).any(1)
+
+
+def _keep_specks(plan: SourcePlan, src: Points, dst: Points) -> SourcePlan:
+    """``plan`` with its isolated small hidden triangles (:data:`SPECK`) sampling their source triangle again."""
+    if not plan.hidden.any():
+        return plan
+    tris = topology().triangles
+    uses = np.bincount(tris[plan.hidden].ravel(), minlength=len(dst))
+    a_d, a_s = _areas(dst, tris), _areas(src, plan.src_triangles)
+    facing = a_s * np.sign(a_d) * np.where(plan.mirrored, -1.0, 1.0) > 0.0  # a mirror image winds the other way
+    speck = plan.hidden & (uses[tris].max(1) == 1) & facing & (np.abs(a_d) < SPECK * np.abs(a_d).sum())
+    return dataclasses.replace(plan, hidden=plan.hidden & ~speck) if speck.any() else plan
+
+
+def _areas(points: Points, tris: np.ndarray) -> np.ndarray:
+    p = np.asarray(points, np.float64)[tris]
+    u, v = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    return 0.5 * (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0])
+
+
+def _luma(image: Array) -> np.ndarray:
+    """``image``'s luma on the host, rounded to 8 bits on its device first (a quarter of the bytes to move; the
+    texture measures look at gradients and noise of several levels)."""
+    xp = array_module(image)
+    return to_host(xp.clip(xp.rint(luma(image)), 0, 255).astype(xp.uint8)).astype(np.float32)
+
+
+class _HostLuma:
+    """The target region's luma and the skin weight on the host, each moved once, when first asked for."""
+
+    def __init__(self, region: Array, skin: Array) -> None:
+        self._region, self._skin = region, skin
+
+    @functools.cached_property
+    def target(self) -> np.ndarray:
+        return _luma(self._region)
+
+    @functools.cached_property
+    def weight(self) -> np.ndarray:
+        return to_host(self._skin)
 
 
 def _eye_warp(image: Array, src: Points, dst: Points, triangles: np.ndarray) -> SourceWarp:
