@@ -20,10 +20,19 @@ from typing import Any
 
 from ghostlive.errors import GhostliveError, OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
+from ghostlive.media.encoders import quiet_options
 from ghostlive.media.leftovers import KeepFresh, recover_recordings
 from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
-from ghostlive.media.video_out import VIDEO_CODECS, EncodeOptions, codec_options, fit_frame, warn_unused_preset
+from ghostlive.media.video_out import (
+    MP4_FAMILY,
+    VIDEO_CODECS,
+    EncodeOptions,
+    codec_options,
+    fit_frame,
+    warn_unused_crf,
+    warn_unused_preset,
+)
 from ghostlive.media.watched_file import WatchedFile
 from ghostlive.types import Frame
 
@@ -46,9 +55,6 @@ KEYFRAME_SECONDS = 2
 CRASH_SAFE = {".mp4", ".mov", ".m4v"}
 """Containers whose index is written only when the file is closed: recorded fragmented (an index per keyframe's
 fragment), so that what was recorded before a crash still plays (see :func:`container_options`)."""
-QUIET = {"libx265": {"x265-params": "log-level=error"}}
-"""Encoder options that keep an encoder from printing its settings and summary (x265 writes them to stderr
-itself, past Python's logging): for the probe and the recording."""
 
 
 def check_record_path(path: str | Path) -> Path:
@@ -76,11 +82,11 @@ def _one_line(exc: BaseException) -> str:
 
 def live_encoder_options(codec: str, size: tuple[int, int], options: EncodeOptions) -> dict[str, str]:
     """``codec``'s options for a live recording: the video files' (:func:`codec_options`), at a live speed and
-    without the encoder's own console output (:data:`QUIET`)."""
+    without the encoder's own console output (:func:`~ghostlive.media.encoders.quiet_options`)."""
     return {
         **codec_options(codec, size, float(NOMINAL_FPS), options),
         **LIVE_SPEED.get(codec, {}),
-        **QUIET.get(codec, {}),
+        **quiet_options(codec),
     }
 
 
@@ -201,6 +207,7 @@ class Recorder:
             self._discard()
             raise
         warn_unused_preset(self.codec, self.options, self.path)
+        warn_unused_crf(self.codec, self.options, self.path)
         self.container.metadata["comment"] = SYNTHETIC_NOTE
 
     def send(self, frame: Frame, t: float | None = None) -> None:
@@ -247,6 +254,8 @@ class Recorder:
             self.container, self.codec, self.rate, size, self._time_base, self.matrix, pix_fmt=fmt, options=opts
         )
         self.stream.codec_context.gop_size = max(1, round(KEYFRAME_SECONDS * self.rate))
+        if self.codec == "libx265" and self.container.format.name in MP4_FAMILY:
+            self.stream.codec_context.codec_tag = "hvc1"  # what Apple players take
         self._t0 = now
 
     def close(self) -> None:

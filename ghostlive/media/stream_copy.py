@@ -48,6 +48,23 @@ class Transcode:
         return [*self.packets(None), *self.out.encode(None)]
 
 
+GENERIC_HANDLERS = frozenset(
+    {"SoundHandler", "VideoHandler", "SubtitleHandler", "DataHandler", "TextHandler", "Core Media Audio",
+     "Core Media Video", "Core Media Text", "Mainconcept Video Media Handler", "ISO Media file produced by Google Inc."}
+)  # fmt: skip
+"""Handler names that muxers write on every track of a kind (FFmpeg's, Apple's, …): not a track's title."""
+HANDLER_FORMATS = ("mp4", "mov", "ipod", "3gp", "3g2")
+"""Muxers that store a track's name as its handler name (FFmpeg's muxer names)."""
+
+
+def _kept_dispositions() -> int:
+    from av.stream import Disposition
+
+    names = ("default", "dub", "original", "comment", "lyrics", "karaoke", "forced", "hearing_impaired",
+             "visual_impaired", "captions", "descriptions", "dependent")  # fmt: skip
+    return sum(int(getattr(Disposition, n, 0)) for n in names)
+
+
 def codec_name(stream: Any) -> str:
     ctx = getattr(stream, "codec_context", None)
     return getattr(ctx, "name", None) or "unknown codec"
@@ -64,10 +81,31 @@ def add_passthrough(container: Any, stream: Any, name: Path) -> tuple[Any, str]:
         for codec in AUDIO_CODECS:
             if _holds(container, lambda c, codec=codec: _encoder(c, codec, stream)):
                 out = _encoder(container, codec, stream)
-                out.metadata.update(stream.metadata)
+                copy_stream_tags(stream, out, container)
                 log.warning("%s: %s re-encoded as %s (%s cannot hold it)", name, label, codec, suffix)
                 return Transcode(stream, out), ""
     return None, f"{label}: {suffix} cannot hold it (.mkv holds most streams)"
+
+
+def copy_stream_tags(stream: Any, out: Any, container: Any) -> None:
+    """Give ``out`` (a stream of ``container``, not yet started) the language, title and disposition (default,
+    forced, …) of ``stream``, its source: a title from the track name an MP4/MOV stores as its handler (unless it
+    is a muxer's generic one), written as the handler there too (what players show as the track's name)."""
+    tags = stream.metadata
+    language = tags.get("language", "")
+    title = tags.get("title") or tags.get("name") or tags.get("handler_name", "")
+    if title in GENERIC_HANDLERS:
+        title = ""
+    if language and language != "und":
+        out.metadata["language"] = language
+    if title:
+        out.metadata["title"] = title
+        if container.format.name in HANDLER_FORMATS:
+            out.metadata["handler_name"] = title
+    try:
+        out.disposition = stream.disposition & _kept_dispositions()
+    except (AttributeError, TypeError, ValueError):  # an older PyAV: the muxer's own choice
+        log.debug("disposition of %s #%d not copied", stream.type, stream.index, exc_info=True)
 
 
 def _holds(container: Any, add: Callable[[Any], Any]) -> bool:
@@ -94,6 +132,7 @@ def _holds(container: Any, add: Callable[[Any], Any]) -> bool:
 
 def _copy(container: Any, stream: Any) -> Any:
     out = container.add_stream_from_template(stream)
+    copy_stream_tags(stream, out, container)
     if container.format.name == "avi" and stream.type == "audio" and codec_name(stream) in AVI_FRAMED_AUDIO:
         ctx = out.codec_context
         ctx.options = {"block_align": "0"}  # set when the (never used) context opens; the header is written from it

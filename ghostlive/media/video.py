@@ -1,5 +1,6 @@
 """Streaming video input with PyAV: frames decoded one at a time, damaged packets skipped and counted, audio and
-subtitle packets handed on untouched; plus the exact frame conversion shared by every video writer."""
+subtitle packets handed on untouched. The video writers' stream and frame conversion live in
+:mod:`ghostlive.media.encoders` (re-exported here)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,11 @@ from ghostlive.media.colour import (
     RANGE_JPEG,
     RANGE_MPEG,
     Matrix,
-    bgr_to_yuv_planes,
-    colorspace_tag,
     matrix_for,
     yuv420_to_bgr,
     yuv444_to_bgr,
 )
+from ghostlive.media.encoders import add_video_stream, video_frame  # noqa: F401 - the video writers' (re-exported)
 from ghostlive.media.paths import require_file
 from ghostlive.threads import active_plan
 from ghostlive.types import Frame
@@ -250,49 +250,3 @@ def upright(frame: Any, matrix: Matrix) -> Frame:
     img = to_bgr(frame, matrix)
     rotation = int(getattr(frame, "rotation", 0) or 0) % 360
     return np.ascontiguousarray(np.rot90(img, k=rotation // 90)) if rotation else img
-
-
-def video_frame(image: Frame, pix_fmt: str, matrix: Matrix) -> Any:
-    """A PyAV frame for encoding ``image`` (BGR, any size); yuv420p/yuv444p are converted exactly (rounded, with
-    ``matrix``) and tagged with its colour space and range; other formats go through FFmpeg from bgr24."""
-    av = _av()
-    if pix_fmt not in ("yuv420p", "yuv444p"):
-        return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
-    h, w = image.shape[:2]
-    frame = av.VideoFrame(w, h, pix_fmt)
-    for plane, data in zip(frame.planes, bgr_to_yuv_planes(image, matrix, pix_fmt == "yuv420p"), strict=True):
-        rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
-        rows[: data.shape[0], : data.shape[1]] = data
-    frame.colorspace = colorspace_tag(matrix)
-    frame.color_range = RANGE_JPEG if matrix.full_range else RANGE_MPEG
-    return frame
-
-
-def add_video_stream(
-    container: Any,
-    codec: str,
-    rate: Fraction | int,
-    size: tuple[int, int],
-    time_base: Fraction,
-    matrix: Matrix,
-    *,
-    pix_fmt: str = "yuv420p",
-    options: dict[str, str] | None = None,
-    exact: bool = False,
-) -> Any:
-    """A video stream of ``size`` (width, height; trimmed to even unless ``exact``) timed in ``time_base``, tagged
-    with ``matrix``'s colour space and range (the frames are converted with it by :func:`video_frame`)."""
-    stream = container.add_stream(codec, rate=rate)
-    stream.width, stream.height = size if exact else (size[0] - size[0] % 2, size[1] - size[1] % 2)
-    stream.pix_fmt = pix_fmt
-    stream.thread_count = active_plan().encode
-    stream.time_base = time_base
-    stream.codec_context.time_base = time_base
-    if options:
-        stream.options = options
-    try:
-        stream.codec_context.colorspace = colorspace_tag(matrix)
-        stream.codec_context.color_range = RANGE_JPEG if matrix.full_range else RANGE_MPEG
-    except (AttributeError, ValueError, TypeError):
-        log.debug("colour tags not set on the output stream")
-    return stream

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ghostlive import __version__
-from ghostlive.errors import OutputError
+from ghostlive.errors import ConfigError, OutputError
+from ghostlive.media.encoders import QSCALE_CODECS, open_failure, qscale, quiet_options
 from ghostlive.media.leftovers import KeepFresh
-from ghostlive.media.stream_copy import Transcode, add_passthrough, codec_name
+from ghostlive.media.stream_copy import Transcode, add_passthrough, codec_name, copy_stream_tags
 from ghostlive.media.video import SYNTHETIC_NOTE, VideoSource, _av, add_video_stream, video_frame
 from ghostlive.ops.filters import resize
 from ghostlive.types import Frame
@@ -32,6 +33,8 @@ PRESET_CODECS = ("libx264", "libx265")
 """Encoders that take ``--preset``; the others' speed is ghostlive's own (see :func:`codec_options`)."""
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 """x264's speed presets, fastest first (x265 has the same names): the values ``--preset`` takes."""
+MP4_FAMILY = ("mp4", "mov", "ipod", "3gp", "3g2")
+"""Containers (FFmpeg's muxer names) where HEVC is tagged hvc1, not FFmpeg's default hev1."""
 DEFAULT_PRESETS = ("medium", "veryfast")
 """``--preset``'s defaults (video files, live: :mod:`ghostlive.settings_swap`): not a choice the user made, so not
 warned about where the encoder ignores it."""
@@ -48,7 +51,8 @@ class EncodeOptions:
 
 
 def codec_options(codec: str, size: tuple[int, int], rate: float, opts: EncodeOptions) -> dict[str, str]:
-    """Encoder options: constant quality where the encoder has it, else a generous bit rate (~0.3 bit/pixel)."""
+    """Encoder options: constant quality where the encoder has it, else a generous bit rate (~0.3 bit/pixel);
+    ``--crf`` held as the quantiser of the MPEG-family encoders (:data:`QSCALE_CODECS`: qscale 1–31)."""
     crf = str(opts.crf if opts.crf is not None else DEFAULT_CRF.get(codec, 23))
     if codec in ("libx264", "libx265"):
         return {"crf": crf, "preset": opts.preset}
@@ -56,7 +60,11 @@ def codec_options(codec: str, size: tuple[int, int], rate: float, opts: EncodeOp
         return {"crf": crf, "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"}
     if codec == "libsvtav1":
         return {"crf": crf, "preset": "8"}
-    return {"b": str(int(size[0] * size[1] * max(rate, 1.0) * 0.3))}
+    bit_rate = {"b": str(int(size[0] * size[1] * max(rate, 1.0) * 0.3))}
+    if codec in QSCALE_CODECS and opts.crf is not None:
+        q = str(qscale(opts.crf))
+        return {**bit_rate, "qmin": q, "qmax": q}
+    return bit_rate
 
 
 def fit_frame(frame: Frame, width: int, height: int) -> Frame:
@@ -72,6 +80,18 @@ def warn_unused_preset(codec: str, opts: EncodeOptions, name: str | Path) -> Non
     """Say once per output that ``opts.preset``, asked for, does not apply to ``codec`` (VP9, AV1)."""
     if codec not in PRESET_CODECS and opts.preset not in DEFAULT_PRESETS:
         log.warning("%s: --preset applies to x264/x265 only; %s ignores '%s'", name, codec, opts.preset)
+
+
+def warn_unused_crf(codec: str, opts: EncodeOptions, name: str | Path) -> None:
+    """Say once per output that ``opts.crf``, asked for, is ignored by ``codec`` (no CRF, no quantiser scale), or
+    is outside the quantiser scale it is taken as (:data:`QSCALE_CODECS`)."""
+    if opts.crf is None or codec in DEFAULT_CRF:
+        return
+    if codec not in QSCALE_CODECS:
+        log.warning("%s: --crf applies to x264/x265/VP9/SVT-AV1 (and qscale encoders); %s ignores it", name, codec)
+    elif qscale(opts.crf) != opts.crf:
+        log.warning("%s: %s's quality scale (qscale) is 1–31; --crf %d is taken as %d", name, codec, opts.crf,
+                    qscale(opts.crf))  # fmt: skip
 
 
 HDR_TRANSFERS = {16: "HDR10/PQ", 18: "HLG"}
@@ -151,18 +171,18 @@ class VideoSink:
         problems = []
         for codec in [opts.codec] if opts.codec else VIDEO_CODECS:
             pix_fmt = "yuv444p" if odd and codec in EVEN_ONLY_420 and opts.pix_fmt == "yuv420p" else opts.pix_fmt
+            options = {**codec_options(codec, size, float(source.info.fps), opts), **quiet_options(codec)}
             try:
                 stream = add_video_stream(
-                    self.container,
-                    codec,
-                    source.info.fps,
-                    size,
-                    self.time_base,
-                    self.matrix,
-                    pix_fmt=pix_fmt,
-                    options=codec_options(codec, size, float(source.info.fps), opts),
-                    exact=True,
-                )
+                    self.container, codec, source.info.fps, size, self.time_base, self.matrix, pix_fmt=pix_fmt,
+                    options=options, exact=True,
+                )  # fmt: skip
+            except ConfigError as exc:  # not a video encoder of this FFmpeg
+                if opts.codec:
+                    self.container.close()
+                    raise ConfigError(exc.message, self.name) from None
+                problems.append(exc.message)
+                continue
             except (av.error.FFmpegError, ValueError) as exc:
                 problems.append(f"{codec}: {exc}")
                 continue
@@ -175,9 +195,20 @@ class VideoSink:
                     *size,
                     codec,
                 )
+            if stream.pix_fmt != pix_fmt:
+                log.info("%s: %s encodes %s here, not %s", self.name, codec, stream.pix_fmt, pix_fmt)
             warn_unused_preset(codec, opts, self.name)
+            warn_unused_crf(codec, opts, self.name)
             _copy_colour_tags(source.video, stream)
+            copy_stream_tags(source.video, stream, self.container)
             stream.metadata["comment"] = SYNTHETIC_NOTE
+            if stream.codec_context.codec.canonical_name == "hevc" and self.container.format.name in MP4_FAMILY:
+                stream.codec_context.codec_tag = "hvc1"  # parameter sets in the sample entry: what Apple plays
+            try:  # now, not with the header: a failure is the encoder's, not the container's
+                stream.codec_context.open()
+            except (av.error.FFmpegError, ValueError) as exc:
+                self.container.close()
+                raise OutputError(open_failure(codec, exc), self.name) from None
             return stream
         self.container.close()
         raise OutputError(f"no usable video codec for {self.suffix} ({'; '.join(problems)})", self.name)
