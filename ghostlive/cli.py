@@ -77,13 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Progress(ProgressLine):
-    """The progress line, ended before an error is printed once it has been shown."""
+    """The progress line; once shown, ended (once) before whatever is printed next: the summary, an error, the
+    interrupt."""
 
     shown = False
 
     def __call__(self, p: Progress) -> None:
         self.shown = True
         super().__call__(p)
+
+    def end(self) -> None:
+        if self.shown:
+            self.shown = False
+            super().end()
 
 
 def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
@@ -95,18 +101,15 @@ def run_swap(args: argparse.Namespace, source: str | None, target: str) -> int:
     settings = swap_options(args)
     try:
         done = Session().run_file(settings, pairs, target, args.output, video_progress=progress)
-    except GhostliveError:
-        if progress is not None and progress.shown:
-            progress.end()  # the error on a line of its own (a video in which no face was chosen)
-        raise
+    finally:  # on every way out (done, an error, Ctrl-C, SIGTERM/SIGHUP): what follows on a line of its own
+        if progress is not None:
+            progress.end()
     if done.kind == "folder":
         for problem in done.problems:
             print(f"failed: {problem}", file=sys.stderr)
         print(folder_summary(done.written, done.problems, args.output))
         return 1 if done.problems else 0
     if done.video is not None:
-        if progress is not None:
-            progress.end()
         report = done.video
         print(
             f"swapped faces in {report.frames_with_faces} of {report.frames} frames "

@@ -104,11 +104,14 @@ def prepare_streams() -> None:
 
 
 class ProgressLine:
-    """The video's progress on stderr (``frame 12/72  8.1 fps  ETA 0:07``), rewritten in place; a write that
-    fails (a closed terminal, a full disk, stderr closed) turns it off for the rest of the run, never the job."""
+    """The video's progress on stderr (``frame 12/72  8.1 fps  ETA 0:07``, then ``frame 72/72  finishing…``
+    while the encoder flushes), rewritten in place; a write that fails (a closed terminal, a full disk, stderr
+    closed) turns it off for the rest of the run, never the job."""
 
     def __init__(self) -> None:
         self.off = False
+        self.width = 0
+        """The longest line shown: a shorter one is padded to cover it."""
 
     def _write(self, text: str) -> None:
         if self.off:
@@ -122,7 +125,9 @@ class ProgressLine:
     def __call__(self, p: Progress) -> None:
         eta = f"ETA {int(p.eta) // 60}:{int(p.eta) % 60:02d}" if p.eta is not None else ""
         total = f"/{p.total}" if p.total else ""
-        self._write(f"\r  frame {p.done}{total}  {p.fps:5.1f} fps  {eta}   ")
+        line = f"  frame {p.done}{total}  " + ("finishing…" if p.finishing else f"{p.fps:5.1f} fps  {eta}   ")
+        self.width = max(self.width, len(line))
+        self._write(f"\r{line:<{self.width}}")
 
     def end(self) -> None:
         """End the line once the video is done."""

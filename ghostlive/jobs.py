@@ -210,8 +210,9 @@ def explain_no_swap(result: FrameResult, job: Job, target: str) -> NoFaceError:
 
 
 def check_chosen(job: Job, target: str) -> Callable[[VideoReport, Frame | None], None]:
-    """The check of a swapped video (see :func:`swap_video`): a video in which the job's choice of face
-    (``--reference``, ``--face-index``) found nobody is an error that says why, as for a photo."""
+    """The check of a swapped video (see :func:`swap_video`): a video with no face in any frame, or in which the
+    job's choice of face (``--reference``, ``--face-index``) found nobody, is an error that says why, as for a
+    photo (no output is written)."""
 
     def check(report: VideoReport, busiest: Frame | None) -> None:
         if report.frames_with_faces:

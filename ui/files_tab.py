@@ -95,10 +95,10 @@ class FilesTab(QWidget):
             self.open_button.setEnabled(True)
             w.info(f"done: {result.output} ({time.monotonic() - started:.1f} s)")
 
-        def progress_text(d: int, t: int, _s: str) -> None:
+        def progress_text(d: int, t: int, s: str) -> None:
             elapsed = time.monotonic() - started
-            if d and t:
-                self.job_eta.setText(f"{d}/{t}  ETA {elapsed / d * (t - d):.0f} s")
+            if d and t:  # s: what the job is doing after the last frame ("finishing…": the encoder's flush)
+                self.job_eta.setText(f"{d}/{t}  {s}" if s else f"{d}/{t}  ETA {elapsed / d * (t - d):.0f} s")
 
         self.open_button.setEnabled(False)  # until this job succeeds
         w.error_banner.hide()  # an earlier job's error is not this one's

@@ -81,10 +81,10 @@ def explain_video_no_swap(
     photo: Callable[[Frame], FrameResult],
     target: str,
 ) -> NoFaceError | None:
-    """Why no face was chosen in any of a video's ``frames`` (None when that is no error: a video without faces
-    and no particular face asked for is written as it is). ``busiest`` is the first frame with the most faces
+    """Why no face was chosen in any of a video's ``frames`` (None only for a video without frames): no face found
+    anywhere is an error whatever the choice, as for a photo. ``busiest`` is the first frame with the most faces
     (``most_faces``); ``photo`` swaps one frame as a photo, for the reference similarities on it."""
-    if not frames or (not most_faces and selection.mode not in ("reference", "index")):
+    if not frames:
         return None
     if not most_faces or busiest is None:
         return NoFaceError(f"no face found in any of the {frames} frames", target)

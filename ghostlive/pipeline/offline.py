@@ -25,6 +25,8 @@ from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_
 from ghostlive.media.video import VideoItem, VideoSource
 from ghostlive.media.video_out import EncodeOptions, VideoSink
 from ghostlive.pipeline.chain import FrameProcessor
+from ghostlive.pipeline.decode_warnings import decode_warnings
+from ghostlive.pipeline.video_progress import Meter, Progress
 from ghostlive.types import Frame
 
 log = logging.getLogger(__name__)
@@ -34,18 +36,11 @@ QUEUE_DEPTH = 8
 
 
 @dataclass(frozen=True)
-class Progress:
-    done: int
-    total: int
-    fps: float
-    eta: float | None
-
-
-@dataclass(frozen=True)
 class VideoReport:
     frames: int
     frames_with_faces: int
     seconds: float
+    """The whole job, up to the finished file (the encoder's flush included)."""
     output: Path
     warnings: tuple[str, ...] = ()
     """What the user should know about the result (frames missing or skipped, streams left out)."""
@@ -64,6 +59,8 @@ class _Worker(threading.Thread):
         self.queue = q
         """The reader's output queue, or the writer's input queue."""
         self.error: BaseException | None = None
+        self.written = 0
+        """Frames the writer has handed to the encoder (only the writer counts them)."""
 
     def run(self) -> None:
         try:
@@ -129,6 +126,7 @@ def swap_video(
     discards the output (a video in which no face was chosen)."""
     out = Path(output_path)
     stop = stop or threading.Event()
+    start = time.perf_counter()
     tmp: Path | None = None
     src: VideoSource | None = None
     sink: VideoSink | None = None
@@ -139,13 +137,17 @@ def swap_video(
         sink = VideoSink(tmp, src, encode, name=out)
         swapper.tracker.reset()
         workers = _start_stages(src, sink, stop)
-        frames, with_faces, seconds, most, busiest = _swap_loop(src, swapper, *workers, progress, stop)
+        # the frame count the file announces; else the length times the rate (a fragmented MP4, as live records,
+        # and WebM announce none), so that progress and ETA still mean something
+        meter = Meter(progress, src.info.frames or int(src.info.duration * src.info.fps), start)
+        frames, with_faces, most, busiest = _swap_loop(swapper, *workers, meter, stop)
         if check is not None:
-            check(VideoReport(frames, with_faces, seconds, out, most_faces=most), busiest)
-        workers[1].join()
-        if workers[1].error:
-            raise workers[1].error
+            check(VideoReport(frames, with_faces, time.perf_counter() - start, out, most_faces=most), busiest)
+        _drain(workers[1], meter, stop)
+        meter.finishing(frames)
         sink.close()
+        if stop.is_set():  # cancelled while the encoder flushed: the job's output is not wanted
+            raise CancelledError("stopped; no output was written")
         try:
             publish(tmp, out)
         except OutputError:
@@ -153,6 +155,8 @@ def swap_video(
         except OSError as exc:
             raise OutputError(f"cannot put the finished video in place ({exc.strerror})", out) from None
         warnings = (*decode_warnings(src, frames), *(f"{out}: left out: {d}" for d in sink.dropped))
+        seconds = time.perf_counter() - start
+        meter.done(frames, seconds)
         return VideoReport(frames, with_faces, seconds, out, warnings, most)
     except BaseException:
         try:
@@ -168,33 +172,6 @@ def swap_video(
     finally:
         if src is not None and not any(w.is_alive() for w in workers):
             src.close()
-
-
-def decode_warnings(src: VideoSource, frames: int) -> list[str]:
-    """Warnings (also logged) about frames the source announced but did not deliver: damaged packets skipped,
-    or a file that ends early (fewer frames than its frame count, or, without one, than its duration)."""
-    info, warnings = src.info, []
-    of = f" of {info.frames}" if info.frames else ""
-    if src.skipped:
-        warnings.append(
-            f"{src.path}: {src.skipped} damaged video packet(s) could not be decoded and were skipped "
-            f"({frames}{of} frames written)"
-        )
-    # a file cut short usually ends in a partial packet too: it is truncated when even the skipped packets do
-    # not account for the missing frames
-    if info.frames and frames + src.skipped < info.frames * 0.98 - 1:
-        warnings.append(
-            f"{src.path}: decoded {frames} of the {info.frames} frames the file announces; it looks truncated "
-            f"(the output ends after {frames} frames)"
-        )
-    elif not info.frames and info.duration and src.last_time < info.duration - max(1.0, 0.1 * info.duration):
-        warnings.append(
-            f"{src.path}: frames end at {src.last_time:.1f} s of the {info.duration:.1f} s the file announces; "
-            f"it looks truncated ({frames} frames written)"
-        )
-    for w in warnings:
-        log.warning("%s", w)
-    return warnings
 
 
 def _start_stages(src: VideoSource, sink: VideoSink, stop: threading.Event) -> tuple[_Worker, _Worker]:
@@ -222,6 +199,7 @@ def _start_stages(src: VideoSource, sink: VideoSink, stop: threading.Event) -> t
                 return
             if isinstance(item, VideoItem):
                 sink.write(item.image, item.pts, item.index)
+                writer.written += 1
             else:
                 sink.write_packet(item)
 
@@ -239,23 +217,28 @@ def _raise_stopped(writer: _Worker, stop: threading.Event) -> None:
     raise CancelledError("stopped; no output was written")
 
 
+def _drain(writer: _Worker, meter: Meter, stop: threading.Event) -> None:
+    """Wait for the writer to write the frames still queued (progress goes on); its error, or the cancel."""
+    while writer.is_alive():
+        writer.join(timeout=0.1)
+        meter.update(writer.written)
+    if writer.error is not None:
+        raise writer.error
+    if stop.is_set():  # the writer stops early for a cancel: what it wrote is not the whole video
+        raise CancelledError("stopped; no output was written")
+
+
 def _swap_loop(
-    src: VideoSource,
     swapper: FrameProcessor,
     reader: _Worker,
     writer: _Worker,
-    progress: Callable[[Progress], None] | None,
+    meter: Meter,
     stop: threading.Event,
-) -> tuple[int, int, float, int, Frame | None]:
-    """Frames swapped, frames with a swapped face, seconds, the most faces in one frame and its first frame."""
+) -> tuple[int, int, int, Frame | None]:
+    """Frames swapped, frames with a swapped face, the most faces in one frame and its first frame."""
     decoded, swapped, workers = reader.queue, writer.queue, (reader, writer)
-    start = time.perf_counter()
     frames = with_faces = most = 0
     busiest: Frame | None = None
-    # the frame count the file announces; else the length times the rate (a fragmented MP4, as live records, and
-    # WebM announce none), so that progress and ETA still mean something
-    total = src.info.frames or int(src.info.duration * src.info.fps)
-    last_report = 0.0
     while True:
         if stop.is_set():
             raise CancelledError("stopped; no output was written")
@@ -282,15 +265,7 @@ def _swap_loop(
             item = VideoItem(item.index, result.frame, item.pts, item.time)
             frames += 1
             with_faces += bool(result.swapped)
-            now = time.perf_counter()
-            if progress and (now - last_report > 0.25):
-                fps = frames / (now - start)
-                eta = (total - frames) / fps if total and fps > 0 and total >= frames else None
-                progress(Progress(frames, total, fps, eta))
-                last_report = now
+            meter.update(writer.written)
         if not _put(swapped, item, stop, writer):
             _raise_stopped(writer, stop)
-    elapsed = time.perf_counter() - start
-    if progress:
-        progress(Progress(frames, max(total, frames), frames / elapsed if elapsed else 0.0, 0.0))
-    return frames, with_faces, elapsed, most, busiest
+    return frames, with_faces, most, busiest

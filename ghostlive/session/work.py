@@ -62,7 +62,7 @@ class FileAndModelTasks:
         def work(report: Report, stop: threading.Event) -> FileResult:
             return run_file(
                 settings, pairs, target, output, stop=stop, report=report,
-                video_progress=lambda p: report(p.done, p.total, ""), job=self._job,
+                video_progress=lambda p: report(p.done, p.total, "finishing…" if p.finishing else ""), job=self._job,
             )
 
         return self.task(work, "file-job")
