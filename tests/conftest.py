@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -121,3 +125,35 @@ def portrait_clip(tmp_path_factory: pytest.TempPathFactory, astronaut: np.ndarra
         for i in range(48)
     ]
     return write_video(tmp_path_factory.mktemp("cam") / "portrait.mp4", frames)
+
+
+def signal_mid_job(cmd: list[str], signum: int, before: Callable[[], None] | None = None) -> tuple[int, str]:
+    """Run the video job ``cmd`` (its progress line on, stderr read as it comes), send ``signum`` once it has
+    encoded a few frames (``before()`` runs just before); its exit status and everything it wrote to stderr."""
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    err = bytearray()
+
+    def read() -> None:
+        while chunk := proc.stderr.read1(256):
+            err.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        frames = re.findall(rb"frame (\d+)/", bytes(err))
+        if frames and int(frames[-1]) >= 3:
+            break
+        time.sleep(0.02)
+    try:
+        assert proc.poll() is None, "the job ended before it could be stopped"
+        if before is not None:
+            before()
+        proc.send_signal(signum)
+        code = proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(5)
+    return code, err.decode()

@@ -6,11 +6,8 @@ Whatever ends a video swap, the progress line is ended before the last message: 
 
 from __future__ import annotations
 
-import re
 import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from ghostlive.jobs import Job, PairSpec, SwapSettings, run_video
 from ghostlive.media.video_out import VideoSink
 from ghostlive.pipeline.offline import Progress
 
-from .conftest import sample
+from .conftest import sample, signal_mid_job
 from .media_tools import CLIP, frames_of, write_video
 
 GRACE = str(sample("grace_hopper.jpg"))
@@ -96,26 +93,7 @@ def test_a_stopped_video_swap_says_so_on_a_line_of_its_own(
 ) -> None:
     out = tmp_path / "out.mp4"
     cmd = [sys.executable, "-m", "ghostlive", "swap", "--tiles", "0", "--source", GRACE, "--target", str(long_clip)]
-    proc = subprocess.Popen([*cmd, "-o", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    err = bytearray()
-
-    def read() -> None:
-        while chunk := proc.stderr.read1(256):
-            err.extend(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        frames = re.findall(rb"frame (\d+)/", bytes(err))
-        if frames and int(frames[-1]) >= 3:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the job ended before it could be stopped"
-    proc.send_signal(signum)
-    code = proc.wait(60)
-    reader.join(5)
-    text = err.decode()
+    code, text = signal_mid_job([*cmd, "-o", str(out)], signum)
     assert code == 128 + signum and "\r  frame " in text, text
     assert text.endswith(f"\nghostlive: {message}\n"), text[-200:]
     assert list(tmp_path.iterdir()) == []

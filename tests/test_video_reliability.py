@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from ghostlive.media.video_out import VideoSink  # noqa: E402
 from ghostlive.pipeline import offline  # noqa: E402
 from ghostlive.pipeline.chain import FrameProcessor  # noqa: E402
 
-from .conftest import sample  # noqa: E402
+from .conftest import sample, signal_mid_job  # noqa: E402
 from .media_tools import CLIP, add_tracks, audio_packets, dominant_frequency, frames_of, write_video  # noqa: E402
 
 GRACE = str(sample("grace_hopper.jpg"))
@@ -132,28 +131,13 @@ def test_termination_signal_leaves_nothing(clip_with_audio: Path, tmp_path: Path
     out = tmp_path / "out.mp4"
     cmd = [sys.executable, "-m", "ghostlive.cli", *swap("--target", str(clip_with_audio), "-o", str(out))]
     cmd.remove("-q")  # the progress line tells when frames are being encoded
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    err = bytearray()
 
-    def read() -> None:
-        while chunk := proc.stderr.read1(256):
-            err.extend(chunk)
+    def has_temporary() -> None:
+        assert list(tmp_path.glob(".out.*.mp4")), "the job had no temporary file yet"
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        frames = re.findall(rb"frame (\d+)/", bytes(err))
-        if frames and int(frames[-1]) >= 3:
-            break
-        time.sleep(0.02)
-    assert list(tmp_path.glob(".out.*.mp4")), "the job had no temporary file yet"
-    proc.send_signal(signum)
-    code = proc.wait(60)
-    reader.join(5)
+    code, text = signal_mid_job(cmd, signum, has_temporary)
     assert code == 128 + signum
     assert list(tmp_path.iterdir()) == []
-    text = err.decode()
     assert f"stopped by {signal.Signals(signum).name}" in text and "Traceback" not in text
 
 
