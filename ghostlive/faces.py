@@ -151,9 +151,11 @@ class FaceAnalyzer:
         dets = [rows_to_detection(r, s) for r, s in weighted_nms(rows, scores)]
         return sorted(dets, key=lambda d: (d.box[0] + d.box[2], d.box[1] + d.box[3]))
 
-    def landmarks(self, image: Frame, detections: list[Detection]) -> list[Face]:
-        """Dense landmarks for each detection; detections the mesh rejects are dropped."""
-        faces = [self.mesh.landmarks(image, d, refine=self.refine) for d in detections]
+    def landmarks(self, image: Frame, detections: list[Detection], *, any_roll: bool = True) -> list[Face]:
+        """Dense landmarks for each detection; detections the mesh rejects are dropped. ``any_roll``: a photo's
+        faces, fitted at any roll (see :meth:`ghostlive.models.facemesh.FaceMesh.landmarks`); False for the
+        frames of a video or camera."""
+        faces = [self.mesh.landmarks(image, d, refine=self.refine, any_roll=any_roll) for d in detections]
         faces = [replace(f, kps5=f.detection.keypoints) if len(f.detection.keypoints) == 5 else f for f in faces]
         return [f for f in faces if f.presence >= self.min_presence]
 

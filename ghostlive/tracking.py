@@ -242,13 +242,13 @@ class FaceTracker:
                 if best >= 0 and overlaps[best] > opts.match_iou:
                     tr = self.tracks[best]
                     if tr.id not in observed:  # the mesh lost it but the detector has it: re-acquire
-                        faces = self.analyzer.landmarks(frame, [det])
+                        faces = self.analyzer.landmarks(frame, [det], any_roll=False)
                         if faces:
                             observed[tr.id] = faces[0]
                     elif len(det.keypoints) == 5:  # SCRFD saw it: its keypoints, not the carried ones
                         observed[tr.id] = replace(observed[tr.id], kps5=det.keypoints)
                     continue
-                faces = self.analyzer.landmarks(frame, [det])
+                faces = self.analyzer.landmarks(frame, [det], any_roll=False)
                 if faces:
                     self._start(faces[0])
                     known.append(faces[0].box)

@@ -72,3 +72,14 @@ def test_the_command_line_and_the_window_say_it(tmp_path, grace, caplog) -> None
     assert any(r.getMessage().startswith(f"{dark}: ") and "very dark" in r.getMessage() for r in caplog.records)
     (face,) = find_faces(FaceAnalyzer(tile_levels=0), str(dark))
     assert any("very dark" in note for note in face.advice)
+
+
+def test_a_small_clean_face_is_not_called_noisy(analyzer: FaceAnalyzer, grace, messi) -> None:
+    """Downscaled without noise, a 25-px face's own detail measured as grain of 10.8 levels: it got 'very noisy,
+    use a cleaner photo' beside the small-face note."""
+    small = cv2.resize(grace, None, fx=0.12, fy=0.12, interpolation=cv2.INTER_AREA)
+    for image in (small, cv2.resize(messi, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)):
+        faces = FaceAnalyzer(tile_levels=2).analyze(image)
+        assert faces
+        notes = source_advice(largest(faces), image)
+        assert any("px tall" in n for n in notes) and not any("noisy" in n for n in notes), notes

@@ -221,7 +221,9 @@ def test_crf_says_once_where_the_encoder_ignores_it(clip: Path, tmp_path: Path, 
     ]
 
 
-@pytest.mark.parametrize(("codec", "suffix"), [("libx265", ".mp4"), ("libx265", ".mov"), ("libsvtav1", ".mkv")])
+@pytest.mark.parametrize(
+    ("codec", "suffix"), [("libx265", ".mp4"), ("libx265", ".mov"), ("hevc", ".mp4"), ("libsvtav1", ".mkv")]
+)
 def test_x265_and_svt_av1_print_nothing_and_hevc_is_hvc1(clip: Path, tmp_path: Path, codec: str, suffix: str) -> None:
     if _opens(codec) is None:
         pytest.skip(f"{codec} is not in this FFmpeg build")
@@ -231,6 +233,47 @@ def test_x265_and_svt_av1_print_nothing_and_hevc_is_hvc1(clip: Path, tmp_path: P
     run = subprocess.run([sys.executable, "-m", "ghostlive.cli", *argv], capture_output=True, text=True, env=env)
     assert run.returncode == 0 and run.stderr == "", run.stderr
     assert len(frames_of(out)) == 4
-    with av.open(str(out)) as c:
-        if codec == "libx265":
+    with av.open(str(out)) as c:  # "hevc" is FFmpeg's alias of libx265: the same options, quiet included
+        if codec in ("libx265", "hevc"):
             assert c.streams.video[0].codec_tag == "hvc1"
+
+
+def test_an_encoder_alias_gets_its_encoders_quality_and_recordings_their_tag(
+    clip: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--codec h264`` is libx264 by another name: its --crf is x264's (it was warned as ignored and encoded at a
+    bit rate), and a live recording with ``--codec hevc`` into MP4 is tagged hvc1 (Apple players refuse hev1)."""
+    from ghostlive.media.recorder import Recorder
+
+    write(clip, tmp_path / "a.mp4", EncodeOptions(codec="h264", crf=20))
+    assert crf_warnings(caplog) == []
+    rec = Recorder(tmp_path / "rec.mp4", EncodeOptions(codec="hevc", preset="ultrafast"))
+    for i, frame in enumerate(frames_of(clip)):
+        rec.send(frame, 1 + i / 30)
+    rec.close()
+    with av.open(str(tmp_path / "rec.mp4")) as c:
+        assert c.streams.video[0].codec_tag == "hvc1"
+
+
+@pytest.mark.parametrize(
+    "handler",
+    ["VideoHandle", "SoundHandle", "Apple Video Media Handler", "L-SMASH Video Handler", "GPAC ISO Video Handler",
+     "ISO Media file produced by Google Inc. Created on: 01/02/2026."],
+)  # fmt: skip
+def test_a_muxers_handler_name_is_not_taken_for_a_track_title(clip: Path, tmp_path: Path, handler: str) -> None:
+    """Phones and muxers write a handler name on every track of a kind (Android's VideoHandle): it became the
+    swapped video's track title, which players show as the track's name."""
+    src = tmp_path / "phone.mp4"
+    with av.open(str(clip)) as i, av.open(str(src), "w") as o:
+        s = o.add_stream_from_template(i.streams.video[0])
+        s.metadata["handler_name"] = handler
+        for p in i.demux(i.streams.video[0]):
+            if p.size:
+                p.stream = s
+                o.mux(p)
+    with av.open(str(src)) as c:
+        assert c.streams.video[0].metadata.get("handler_name") == handler  # as a phone writes it
+    out = tmp_path / "out.mkv"
+    assert swap(src, out) == 0
+    with av.open(str(out)) as c:
+        assert "title" not in c.streams.video[0].metadata

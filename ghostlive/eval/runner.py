@@ -123,7 +123,7 @@ class Evaluation:
                 return self._see(media).descriptors
             if media.path not in self._seen:
                 frames = read_frames(media.path, TEMPORAL_FRAMES)[::STATIC_EVERY]
-                views = (self.scorer.see(f) for f in frames)
+                views = (self.scorer.see(f, turned=False) for f in frames)
                 self._seen[media.path] = next((v for v in views if v.face is not None), Seen(None))
             return self._seen[media.path].descriptors
         except (GhostliveError, ValueError) as exc:
@@ -211,12 +211,12 @@ class Evaluation:
         output = [_same_size(o, t) for o, t in zip(outputs, target_frames, strict=False)]
         per_frame, descriptors = [], []
         for i in range(0, len(output), STATIC_EVERY):
-            target = self.scorer.see(target_frames[i])
+            target = self.scorer.see(target_frames[i], turned=False)
             if target.face is None:
                 continue
             if not per_frame:
                 view |= {"frame": i, "target": _box(target)}
-            m, seen = self.scorer.image(source_img, source, target_frames[i], target, output[i])
+            m, seen = self.scorer.image(source_img, source, target_frames[i], target, output[i], turned=False)
             per_frame.append(m)
             descriptors.append(seen.descriptors)
         metrics = _average(per_frame) | self.scorer.video(target_frames[: len(output)], output)

@@ -57,9 +57,10 @@ class Scorer:
     def judges(self) -> list[str]:
         return ["mesh", *(["dlib", "dlib68"] if self.dlib else []), *(["arcface"] if self.arcface else [])]
 
-    def see(self, image: Frame, *, identity: bool = True) -> Seen:
-        """Find the largest face and let each judge describe it."""
-        faces = self.analyzer.analyze(image)
+    def see(self, image: Frame, *, identity: bool = True, turned: bool = True) -> Seen:
+        """Find the largest face and let each judge describe it (``turned``: a photo, searched turned when no
+        face is upright, as the swap does; False for a video's frames)."""
+        faces = self.analyzer.analyze(image, turned=turned)
         face = max(faces, key=lambda f: f.detection.area) if faces else None
         seen = Seen(face)
         if face is None:
@@ -86,12 +87,20 @@ class Scorer:
         return out
 
     def image(
-        self, source_img: Frame, source: Seen, target_img: Frame, target: Seen, output_img: Frame
+        self,
+        source_img: Frame,
+        source: Seen,
+        target_img: Frame,
+        target: Seen,
+        output_img: Frame,
+        *,
+        turned: bool = True,
     ) -> tuple[dict[str, Any], Seen]:
-        """All per-image metrics of one output; returns them and what the judges saw in the output."""
+        """All per-image metrics of one output (``turned``: see :meth:`see`); returns them and what the judges saw
+        in the output."""
         if target.face is None:
             raise NoFaceError("no face in the target")
-        output = self.see(output_img)
+        output = self.see(output_img, turned=turned)
         metrics: dict[str, Any] = {}
         src = (source_img, source.face.landmarks) if source.face is not None else None
         out_lm = output.face.landmarks if output.face is not None else None

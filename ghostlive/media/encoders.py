@@ -62,6 +62,18 @@ def video_encoder(name: str) -> Any:
     return codec
 
 
+def encoder_name(name: str) -> str:
+    """The encoder FFmpeg opens for ``name`` by its own name (``hevc`` is libx265, ``h264`` libx264 where those
+    are built in), so that per-encoder choices (CRF, presets, quiet options) follow it; ``name`` itself when
+    there is no such encoder (:func:`video_encoder` says so)."""
+    import av
+
+    try:
+        return av.Codec(name, "w").name
+    except (av.codec.codec.UnknownCodecError, ValueError):
+        return name
+
+
 def _exists(name: str) -> bool:
     import av
 

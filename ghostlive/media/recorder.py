@@ -18,9 +18,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ghostlive.errors import GhostliveError, OutputError
+from ghostlive.errors import ConfigError, GhostliveError, OutputError
 from ghostlive.media.colour import RANGE_MPEG, UNSPECIFIED, Matrix, matrix_for
-from ghostlive.media.encoders import quiet_options
+from ghostlive.media.encoders import encoder_name, quiet_options
 from ghostlive.media.leftovers import KeepFresh, recover_recordings
 from ghostlive.media.paths import check_name_length, check_replaceable, mkstemp_beside, publish
 from ghostlive.media.video import SYNTHETIC_NOTE, VIDEO_SUFFIXES, add_video_stream, video_frame
@@ -108,7 +108,7 @@ def choose_codec(path: Path, container_format: str, options: EncodeOptions) -> s
     import av
 
     problems = []
-    for codec in [options.codec] if options.codec else VIDEO_CODECS:
+    for codec in [encoder_name(options.codec)] if options.codec else VIDEO_CODECS:
         probe = av.open(io.BytesIO(), "w", format=container_format)
         try:
             try:
@@ -116,7 +116,9 @@ def choose_codec(path: Path, container_format: str, options: EncodeOptions) -> s
                 matrix = matrix_for(UNSPECIFIED, RANGE_MPEG, _PROBE_SIZE[1])
                 fmt = options.pix_fmt
                 add_video_stream(probe, codec, NOMINAL_FPS, _PROBE_SIZE, TIME_BASE, matrix, pix_fmt=fmt, options=opts)
-            except av.codec.codec.UnknownCodecError:
+            except (av.codec.codec.UnknownCodecError, ConfigError) as exc:  # not in this FFmpeg, or not for video
+                if options.codec:
+                    raise OutputError(exc.message if isinstance(exc, ConfigError) else str(exc), path) from None
                 problems.append(f"{codec}: no such encoder in this build of FFmpeg")
                 continue
             except (av.error.FFmpegError, ValueError) as exc:  # the container cannot hold it: the next one
@@ -254,7 +256,7 @@ class Recorder:
             self.container, self.codec, self.rate, size, self._time_base, self.matrix, pix_fmt=fmt, options=opts
         )
         self.stream.codec_context.gop_size = max(1, round(KEYFRAME_SECONDS * self.rate))
-        if self.codec == "libx265" and self.container.format.name in MP4_FAMILY:
+        if self.stream.codec_context.codec.canonical_name == "hevc" and self.container.format.name in MP4_FAMILY:
             self.stream.codec_context.codec_tag = "hvc1"  # what Apple players take
         self._t0 = now
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,10 @@ class Transcode:
         return [*self.packets(None), *self.out.encode(None)]
 
 
-GENERIC_HANDLERS = frozenset(
-    {"SoundHandler", "VideoHandler", "SubtitleHandler", "DataHandler", "TextHandler", "Core Media Audio",
-     "Core Media Video", "Core Media Text", "Mainconcept Video Media Handler", "ISO Media file produced by Google Inc."}
-)  # fmt: skip
-"""Handler names that muxers write on every track of a kind (FFmpeg's, Apple's, …): not a track's title."""
+GENERIC_HANDLER = re.compile(r"handle|^core media|produced by", re.IGNORECASE)
+"""Handler names that muxers write on every track of a kind, not a track's title: FFmpeg's SoundHandler, Android's
+VideoHandle, "Apple Video Media Handler", "L-SMASH Video Handler", "GPAC ISO Video Handler", "Core Media Audio",
+"ISO Media file produced by Google Inc. Created on: …"."""
 HANDLER_FORMATS = ("mp4", "mov", "ipod", "3gp", "3g2")
 """Muxers that store a track's name as its handler name (FFmpeg's muxer names)."""
 
@@ -94,7 +94,7 @@ def copy_stream_tags(stream: Any, out: Any, container: Any) -> None:
     tags = stream.metadata
     language = tags.get("language", "")
     title = tags.get("title") or tags.get("name") or tags.get("handler_name", "")
-    if title in GENERIC_HANDLERS:
+    if GENERIC_HANDLER.search(title):
         title = ""
     if language and language != "und":
         out.metadata["language"] = language

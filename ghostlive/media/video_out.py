@@ -13,7 +13,7 @@ from typing import Any
 
 from ghostlive import __version__
 from ghostlive.errors import ConfigError, OutputError
-from ghostlive.media.encoders import QSCALE_CODECS, open_failure, qscale, quiet_options
+from ghostlive.media.encoders import QSCALE_CODECS, encoder_name, open_failure, qscale, quiet_options
 from ghostlive.media.leftovers import KeepFresh
 from ghostlive.media.stream_copy import Transcode, add_passthrough, codec_name, copy_stream_tags
 from ghostlive.media.video import SYNTHETIC_NOTE, VideoSource, _av, add_video_stream, video_frame
@@ -169,7 +169,7 @@ class VideoSink:
         size = (source.info.width, source.info.height)
         odd = size[0] % 2 or size[1] % 2
         problems = []
-        for codec in [opts.codec] if opts.codec else VIDEO_CODECS:
+        for codec in [encoder_name(opts.codec)] if opts.codec else VIDEO_CODECS:
             pix_fmt = "yuv444p" if odd and codec in EVEN_ONLY_420 and opts.pix_fmt == "yuv420p" else opts.pix_fmt
             options = {**codec_options(codec, size, float(source.info.fps), opts), **quiet_options(codec)}
             try:

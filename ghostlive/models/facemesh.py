@@ -192,11 +192,13 @@ class FaceMesh:
         xy = transform_points(pts[:, :2], crop_to_frame)
         return xy, (pts[:, 2] * scale).astype(np.float32), float(logit.reshape(-1)[0])
 
-    def landmarks(self, image: Array, det: Detection, *, refine: int = 1) -> Face:
-        """A :class:`Face` for ``det``: one pass on the detection ROI (in the orientation the mesh is surest of,
-        see :data:`SURE`), then ``refine`` passes on the mesh ROI."""
+    def landmarks(self, image: Array, det: Detection, *, refine: int = 1, any_roll: bool = True) -> Face:
+        """A :class:`Face` for ``det``: one pass on the detection ROI (``any_roll``, a photo: in the orientation
+        the mesh is surest of, see :data:`SURE`; a video's or camera's frames keep the detector's, since an unsure
+        face there would cost three more passes on every frame it is seen), then ``refine`` passes on the mesh
+        ROI."""
         xy, z, logit = self._pass(image, roi_from_detection(det))
-        for turns in (2, 1, 3) if logit < SURE else ():  # upside down or sideways, or just an unsure face
+        for turns in (2, 1, 3) if logit < SURE and any_roll else ():  # upside down or sideways, or just unsure
             other = self._pass(image, roi_from_detection(det, turns))
             if other[2] > max(logit, TURNED):
                 xy, z, logit = other

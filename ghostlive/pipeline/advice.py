@@ -115,11 +115,13 @@ def source_advice(face: Face, image: Frame | None = None) -> list[str]:
             "a closer or larger photo swaps better"
         )
     if image is not None:
-        notes += _photo_advice(face_quality(image, face))
+        notes += _photo_advice(face_quality(image, face), small=height < SMALL_PX)
     return notes
 
 
-def _photo_advice(q: FaceQuality) -> list[str]:
+def _photo_advice(q: FaceQuality, *, small: bool) -> list[str]:
+    """``small``: a face under :data:`SMALL_PX`, whose own fine detail (pores, lashes, a few pixels each) reads as
+    grain: its noise is not judged (the small-face note says what matters)."""
     notes = []
     if q.brightness < DARK:
         notes.append(
@@ -133,7 +135,7 @@ def _photo_advice(q: FaceQuality) -> list[str]:
         )
     if q.sharpness < SHARPNESS:
         notes.append("the face is heavily blurred: the swapped face will be as blurred; use a sharper photo")
-    if q.noise > NOISE:
+    if q.noise > NOISE and not small:
         notes.append(
             f"the face is very noisy (grain of about {q.noise:.0f} levels): the grain is pasted onto the target; "
             "use a cleaner photo (better light, a lower ISO)"
