@@ -8,11 +8,17 @@ grain is measured as the noise of the finest scale (Immerkær, "Fast noise varia
 difference robust to the face's own structure, here with a median); when the target is clearly noisier than the
 swapped face, luma noise makes up the difference, drawn from one fixed pattern anchored to the frame, so a video's
 frames do not boil. Sharp, clean targets (every repository portrait) are left exactly as they were.
+
+In a video the measures wobble from frame to frame (a gentle sway moves Grace Hopper's noise by half a level), so
+a track keeps a running average of each (:class:`Texture`, updated whenever the measures are taken again), and the
+amount added rises gradually from none at the threshold (:data:`SOFT_RAMP`, :data:`GRAIN_RAMP`): a target hovering
+at a threshold gets a small, steady effect, not one switched on and off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
@@ -20,7 +26,8 @@ import cv2
 import numpy as np
 
 from ghostlive.ops.filters import expand, gaussian_blur
-from ghostlive.types import Array
+from ghostlive.tracking import reuse
+from ghostlive.types import Array, FaceMemory
 from ghostlive.xp import array_module, to_device
 
 REBLUR = 1.0
@@ -30,11 +37,20 @@ EDGE_SHARE = 0.1
 SOFT_MIN = 2.0
 """A target whose edges are blurred by less than this σ (px) counts as sharp: the repository's portraits measure
 0.6 to 1.8, Grace Hopper's blurred by σ = 2 px 2.0, by 6 px 6.4."""
-SOFTEN_MIN = 1.0
-"""The least blur (σ, px) worth adding to the source; less is not visible."""
+SOFT_RAMP = 1.0
+"""The blur added rises from none at a target blur of :data:`SOFT_MIN` to the full difference this σ (px) above."""
+SOFTEN_MIN = 0.25
+"""The least blur (σ, px) worth adding to the source; less is not visible (a 0.8 px edge would become 0.84)."""
 GRAIN_MIN = 3.0
 """The target's noise must exceed the swapped face's by this many levels (σ of luma) and be twice it: the
 repository's portraits measure 0.4 to 4.2 (a small JPEG face), sharp sources warped onto them up to 11."""
+GRAIN_RAMP = 1.0
+"""The grain added rises from none at the :data:`GRAIN_MIN` margin to the full difference this many levels above."""
+GRAIN_LEAST = 0.25
+"""The least grain (σ, levels) worth adding; less is not visible."""
+SMOOTHING = 0.2
+"""Weight of a new measure in a track's running average (measured every :data:`ghostlive.tracking.REUSE_FRAMES`
+frames: it follows a change in about 1.5 s at 30 fps)."""
 _TILE = 256
 _EDGE_PX = 30
 _NOISE_PX = 25
@@ -57,7 +73,7 @@ def blur_scale(lum: np.ndarray, weight: np.ndarray) -> float:
     """The blur σ (px) of the edges of ``lum`` (host H×W float32 luma) inside ``weight`` (H×W, > 0 counts);
     0 where too few edges show to tell."""
     inside = _inner(weight, 3)
-    if not inside.any():
+    if int(inside[::2, ::2].sum()) < _EDGE_PX:  # a face of a few pixels: too little skin to tell
         return 0.0
     g = _gradient(lum)
     g0 = _gradient(cv2.GaussianBlur(lum, (0, 0), REBLUR))
@@ -78,27 +94,65 @@ def noise_level(lum: np.ndarray, weight: np.ndarray) -> float:
     return float(np.median(np.abs(r[inside])) / (0.6745 * 6.0))
 
 
-def matching_blur(target: np.ndarray, source: Callable[[], np.ndarray], weight: np.ndarray) -> float:
+@dataclass(frozen=True)
+class Texture:
+    """One texture measure of a face (blur or grain): the target's, the warped source's or swapped face's (None:
+    not taken, the target being clean), each a track's running average; and the ``amount`` they call for."""
+
+    target: float
+    own: float | None = None
+    amount: float = 0.0
+
+
+def _average(held: float | None, new: float, unknown: bool = False) -> float:
+    """``new`` folded into the running average ``held`` (None: the first); ``unknown``: ``new`` says nothing."""
+    if held is None:
+        return new
+    return held if unknown else held + SMOOTHING * (new - held)
+
+
+def _ramp(margin: float, width: float) -> float:
+    return min(max(margin / width, 0.0), 1.0)
+
+
+def matching_blur(
+    target: np.ndarray, source: Callable[[], np.ndarray], weight: np.ndarray, held: Texture | None = None
+) -> Texture:
     """The σ (px) by which to blur the warped source's luma (``source()``, asked for only when the target is soft)
     to match a clearly softer ``target`` (both host H×W float32 over the same ROI; ``weight``: the skin both
-    show), else 0."""
-    t = blur_scale(target, weight)
+    show), rising from 0 at :data:`SOFT_MIN`; ``held``: the track's measures so far."""
+    new = blur_scale(target, weight)
+    t = _average(held.target if held else None, new, unknown=new == 0.0)
     if t < SOFT_MIN:
-        return 0.0
-    add = float(np.sqrt(max(t * t - blur_scale(source(), weight) ** 2, 0.0)))
-    return add if add >= SOFTEN_MIN else 0.0
+        return Texture(t, held.own if held else None)
+    s = _average(held.own if held else None, blur_scale(source(), weight))
+    add = float(np.sqrt(max(t * t - s * s, 0.0))) * _ramp(t - SOFT_MIN, SOFT_RAMP)
+    return Texture(t, s, add if add >= SOFTEN_MIN else 0.0)
 
 
-def matching_grain(target: np.ndarray, face: Callable[[], np.ndarray], weight: np.ndarray) -> float:
+def matching_grain(
+    target: np.ndarray, face: Callable[[], np.ndarray], weight: np.ndarray, held: Texture | None = None
+) -> Texture:
     """The σ (levels of luma) of the noise to add to the swapped face (``face()``: its luma, asked for only when
-    the target is grainy) to match a clearly noisier ``target``, else 0 (both host H×W float32 over the ROI)."""
-    t = noise_level(target, weight)
+    the target is grainy) to match a clearly noisier ``target`` (both host H×W float32 over the ROI), rising
+    from 0 at the :data:`GRAIN_MIN` margin; ``held``: the track's measures so far."""
+    new = noise_level(target, weight)
+    t = _average(held.target if held else None, new, unknown=new == 0.0)
     if t < GRAIN_MIN:
-        return 0.0
-    f = noise_level(face(), weight)
-    if t - f < GRAIN_MIN or t < 2.0 * f:
-        return 0.0
-    return float(np.sqrt(t * t - f * f))
+        return Texture(t, held.own if held else None)
+    f = _average(held.own if held else None, noise_level(face(), weight))
+    grain = float(np.sqrt(max(t * t - f * f, 0.0))) * _ramp(t - max(f + GRAIN_MIN, 2.0 * f), GRAIN_RAMP)
+    return Texture(t, f, grain if grain >= GRAIN_LEAST else 0.0)
+
+
+def track(
+    memory: FaceMemory | None, key: str, roi: tuple[int, int, int, int], measure: Callable[[Texture | None], Texture]
+) -> float:
+    """The amount of one texture to add to a face: ``measure(held)``, ``held`` being the measures this track
+    (``memory``; None for a photo) kept under ``key``, reused for a few frames like the target's other statistics
+    (:func:`ghostlive.tracking.reuse`) and then measured again into the running average."""
+    kept = memory.reused.get(key) if memory is not None else None  # (value, box, age), see FaceMemory.reused
+    return reuse(memory, key, roi, lambda: measure(kept[0] if kept is not None else None)).amount
 
 
 def soften(image: Array, covered: Array, sigma: float) -> Array:
