@@ -132,6 +132,13 @@ def reuse(memory: FaceMemory | None, key: str, roi: tuple[int, int, int, int], c
     return value
 
 
+def refresh(memory: FaceMemory | None, key: str, roi: tuple[int, int, int, int], measure: Callable[[T | None], T]) -> T:
+    """:func:`reuse`, where a value measured afresh is given the one it replaces (None: the first), for running
+    averages that ride out a single noisy measure (the texture measures of :mod:`ghostlive.ops.texture`)."""
+    kept = memory.reused.get(key) if memory is not None else None  # (value, box, age), see FaceMemory.reused
+    return reuse(memory, key, roi, lambda: measure(kept[0] if kept is not None else None))
+
+
 def face_from_mesh(
     landmarks: np.ndarray, depth: np.ndarray, presence: float, score: float, kps5: Points | None = None
 ) -> Face:

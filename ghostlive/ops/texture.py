@@ -26,8 +26,7 @@ import cv2
 import numpy as np
 
 from ghostlive.ops.filters import expand, gaussian_blur
-from ghostlive.tracking import reuse
-from ghostlive.types import Array, FaceMemory
+from ghostlive.types import Array
 from ghostlive.xp import array_module, to_device
 
 REBLUR = 1.0
@@ -143,16 +142,6 @@ def matching_grain(
     f = _average(held.own if held else None, noise_level(face(), weight))
     grain = float(np.sqrt(max(t * t - f * f, 0.0))) * _ramp(t - max(f + GRAIN_MIN, 2.0 * f), GRAIN_RAMP)
     return Texture(t, f, grain if grain >= GRAIN_LEAST else 0.0)
-
-
-def track(
-    memory: FaceMemory | None, key: str, roi: tuple[int, int, int, int], measure: Callable[[Texture | None], Texture]
-) -> float:
-    """The amount of one texture to add to a face: ``measure(held)``, ``held`` being the measures this track
-    (``memory``; None for a photo) kept under ``key``, reused for a few frames like the target's other statistics
-    (:func:`ghostlive.tracking.reuse`) and then measured again into the running average."""
-    kept = memory.reused.get(key) if memory is not None else None  # (value, box, age), see FaceMemory.reused
-    return reuse(memory, key, roi, lambda: measure(kept[0] if kept is not None else None)).amount
 
 
 def soften(image: Array, covered: Array, sigma: float) -> Array:

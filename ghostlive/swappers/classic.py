@@ -41,9 +41,9 @@ from ghostlive.ops.openings import (
 )
 from ghostlive.ops.regions import face_width
 from ghostlive.ops.shape import adapt_shape
-from ghostlive.ops.texture import add_grain, matching_blur, matching_grain, soften, track
+from ghostlive.ops.texture import add_grain, matching_blur, matching_grain, soften
 from ghostlive.swappers.base import CropSwapper
-from ghostlive.tracking import reuse
+from ghostlive.tracking import refresh, reuse
 from ghostlive.types import KEEP_REGIONS, Array, Face, FaceMemory, Points, Roi
 from ghostlive.xp import array_module, to_device, to_host
 
@@ -164,7 +164,8 @@ class ClassicSwapper(CropSwapper):
         inside = mask > 0
         skin = covered & to_device(topo.skin, xp)[xp.maximum(ids, 0)] & (mask > 0.5)
         host = _HostLuma(region, skin)  # taken to the host only when (and as far as) a texture measure needs it
-        soft = track(memory, "soften", roi, lambda h: matching_blur(host.target, lambda: _luma(warped), host.weight, h))
+        blur = lambda held: matching_blur(host.target, lambda: _luma(warped), host.weight, held)  # noqa: E731
+        soft = refresh(memory, "soften", roi, blur).amount
         if soft:
             warped = soften(warped, covered, soft)
         face = transfer_color(
@@ -175,7 +176,8 @@ class ClassicSwapper(CropSwapper):
         face = xp.where(covered[..., None], face, region)
         if plan.hidden.any():
             face = fill_hidden(face, region, covered, ids == -2, 0.12 * width)
-        grain = track(memory, "grain", roi, lambda h: matching_grain(host.target, lambda: _luma(face), host.weight, h))
+        noise = lambda held: matching_grain(host.target, lambda: _luma(face), host.weight, held)  # noqa: E731
+        grain = refresh(memory, "grain", roi, noise).amount
         if grain:
             face = add_grain(face, covered | (ids == -2), grain, (x0, y0))
         moved = target_warp(region, roi, target.landmarks, dst)
